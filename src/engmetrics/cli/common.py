@@ -1,0 +1,73 @@
+"""Shared CLI plumbing: options, engine construction, rendering, exit codes (0 ok, 1 usage, 2 data)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import anyio
+import typer
+from pydantic import BaseModel
+from rich.console import Console
+
+EXIT_OK, EXIT_USAGE, EXIT_DATA = 0, 1, 2
+T = TypeVar("T")
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+DbOpt = Annotated[
+    Path | None, typer.Option("--db", help="SQLite store (default: ENGMETRICS_DB, else the user data directory)")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result model as JSON (the MCP tool's output)")]
+RepoOpt = Annotated[str | None, typer.Option("--repo", help="Repository name or path")]
+PeriodOpt = Annotated[str | None, typer.Option("--period", help="last_30_days, 7d, last_month, ytd, …")]
+FromOpt = Annotated[str | None, typer.Option("--from", help="Window start: ISO date/time (UTC), '7d' or 'now'")]
+ToOpt = Annotated[str | None, typer.Option("--to", help="Window end (inclusive): ISO date/time (UTC) or 'now'")]
+
+
+def setup_logging(level: str = "WARNING") -> None:
+    """Log to stderr only (stdout may carry the MCP protocol)."""
+    logging.basicConfig(
+        level=getattr(logging, level.upper(), logging.WARNING),
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        force=True,
+    )
+
+
+def settings(db: Path | None = None, **overrides: Any) -> Any:
+    """Settings with CLI overrides."""
+    from engmetrics.config import load_settings
+
+    return load_settings(db=db, **overrides)
+
+
+def local_engine(db: Path | None = None) -> Any:
+    """A LocalEngine over ``--db`` (or the configured store)."""
+    from engmetrics.engine.local import LocalEngine
+
+    return LocalEngine(settings(db))
+
+
+def run(fn: Callable[[], Awaitable[T]]) -> T:
+    """Run an async function to completion."""
+    return anyio.run(fn)
+
+
+def print_json(model: BaseModel | Any) -> None:
+    """Print a model (or plain data) as JSON on stdout."""
+    if isinstance(model, BaseModel):
+        out.print_json(model.model_dump_json(by_alias=True))
+    else:
+        out.print_json(json.dumps(model))
+
+
+def fail(message: str, code: int = EXIT_DATA) -> None:
+    """Print an error to stderr and exit with ``code``."""
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)

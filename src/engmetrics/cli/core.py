@@ -1,0 +1,215 @@
+"""Core commands: sync, import, deploy record, dora, repos."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from engmetrics.cli.common import (
+    EXIT_DATA,
+    DbOpt,
+    FromOpt,
+    JsonOpt,
+    PeriodOpt,
+    RepoOpt,
+    ToOpt,
+    err,
+    fail,
+    local_engine,
+    out,
+    print_json,
+    run,
+)
+
+import_app = typer.Typer(help="Import deployments or incidents from CSV or JSON.", no_args_is_help=True)
+deploy_app = typer.Typer(help="Record deployment events (what a CD pipeline calls after a deploy).", no_args_is_help=True)
+
+
+def sync_command(
+    repo: Annotated[list[str] | None, typer.Option("--repo", help="Repository path (repeatable); registers it")] = None,
+    db: DbOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Read new commits and tags from git and re-derive deployments (incremental; progress bar)."""
+    engine = local_engine(db)
+    for path in repo or []:
+        engine.register_repository(path)
+    if not repo and not engine.store.read().execute("SELECT 1 FROM repositories LIMIT 1").fetchone():
+        try:
+            engine.register_repository(".")
+        except Exception:
+            fail("No repository to sync: pass --repo PATH (a git repository), or run inside one.")
+
+    async def go():  # type: ignore[no-untyped-def]
+        with Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            console=err, transient=True, disable=json_,
+        ) as bar:
+            task = bar.add_task("syncing", total=None)
+
+            async def progress(done: float, total: float | None, message: str | None) -> None:
+                bar.update(task, completed=done, total=total, description=message or "syncing")
+
+            return await engine.sync(None, progress)
+
+    report = run(go)
+    if json_:
+        print_json(report)
+    else:
+        table = Table(title="sync")
+        for col in ("repository", "new commits", "new tags", "deployments", "seconds", "notes"):
+            table.add_column(col)
+        for r in report.repos:
+            table.add_row(r.repo, str(r.new_commits), str(r.new_tags), str(r.deployments), f"{r.seconds:.2f}",
+                          "; ".join(r.skipped) or ("up to date" if not r.walked_history else ""))
+        out.print(table)
+        for e in report.errors:
+            err.print(f"[yellow]warning:[/] {e}", highlight=False)
+    if report.errors and not report.repos:
+        raise typer.Exit(EXIT_DATA)
+
+
+def _import(kind: str, file: Path, db: Path | None, json_: bool) -> None:
+    engine = local_engine(db)
+    report = run(lambda: engine.import_events(file, kind))
+    if json_:
+        print_json(report)
+    else:
+        out.print(f"{kind}: {report.imported} imported, {report.unchanged} unchanged, {len(report.errors)} rejected")
+        for e in report.errors:
+            err.print(f"  [yellow]{e}[/]", highlight=False)
+    if report.errors:
+        raise typer.Exit(EXIT_DATA)
+
+
+@import_app.command("deployments")
+def import_deployments(
+    file: Annotated[Path, typer.Argument(help="CSV or JSON (list of objects): repo, sha, deployed_at, [id, environment, status, service]")],
+    db: DbOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Import deployment events; re-importing the same file changes nothing. Exit 2 if any row was rejected."""
+    _import("deployments", file, db, json_)
+
+
+@import_app.command("incidents")
+def import_incidents(
+    file: Annotated[Path, typer.Argument(help="CSV or JSON: id, title, started_at, [severity, resolved_at, repo, deployment_id, sha]")],
+    db: DbOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Import incidents; re-importing the same file changes nothing. Exit 2 if any row was rejected."""
+    _import("incidents", file, db, json_)
+
+
+@deploy_app.command("record")
+def deploy_record(
+    repo: Annotated[str, typer.Option("--repo", help="Repository path or name")],
+    sha: Annotated[str, typer.Option("--sha", help="Deployed commit")],
+    environment: Annotated[str, typer.Option("--environment", help="Environment")] = "production",
+    status: Annotated[str, typer.Option("--status", help="success or failure")] = "success",
+    at: Annotated[str | None, typer.Option("--at", help="When (ISO 8601, UTC); default now")] = None,
+    service: Annotated[str | None, typer.Option("--service", help="Service name")] = None,
+    db: DbOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Record one deployment. Explicit events replace release tags as the repository's deployments."""
+    engine = local_engine(db)
+    try:
+        engine.resolve_repo(repo)
+    except Exception:
+        if Path(repo).exists():
+            engine.register_repository(repo)
+            run(lambda: engine.sync(repo))
+        else:
+            raise
+    dep = run(lambda: engine.record_deployment(repo, sha, environment=environment, status=status, at=at, service=service))
+    if json_:
+        print_json(dep)
+    else:
+        out.print(f"recorded {dep.id}: {dep.repo} {dep.sha[:12]} → {dep.environment} ({dep.status}) at {dep.deployed_at}")
+
+
+def dora_command(
+    period: PeriodOpt = None,
+    from_: FromOpt = None,
+    to: ToOpt = None,
+    repo: RepoOpt = None,
+    team: Annotated[str | None, typer.Option("--team", help="Team name")] = None,
+    benchmark_year: Annotated[int | None, typer.Option("--benchmark-year", help="2023 or 2024")] = None,
+    db: DbOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """DORA metrics for a window as a table, or --json with exactly the get_dora tool's model."""
+    from engmetrics.queries import DoraQuery, validate
+
+    engine = local_engine(db)
+    q = validate(DoraQuery, period=period, from_=from_, to=to, repo=repo, team=team, benchmark_year=benchmark_year)
+    report = run(lambda: engine.get_dora(q))
+    if json_:
+        print_json(report)
+        return
+    render_dora(report)
+
+
+def render_dora(report) -> None:  # type: ignore[no-untyped-def]
+    """Print a DORA report as a readable table."""
+    table = Table(
+        title=f"DORA — {report.repo or report.team or 'all repositories'} — {report.period.from_[:10]} to "
+        f"{report.period.to[:10]} (ratings: DORA {report.benchmark_year})"
+    )
+    for col in ("metric", "value", "rating", "trend", "previous", "detail"):
+        table.add_column(col)
+
+    def fmt(v, unit):  # type: ignore[no-untyped-def]
+        if v is None:
+            return "—"
+        return f"{v:g} {unit.replace('_', ' ')}"
+
+    df, lt, cfr, mt, rw = (report.deployment_frequency, report.lead_time, report.change_failure_rate, report.mttr,
+                           report.rework_rate)
+    rows = [
+        ("Deployment frequency", df, f"{df.deployments} deployments"),
+        ("Lead time for changes", lt, f"{lt.changes} changes"),
+        ("Change failure rate", cfr, f"{cfr.failed_deployments}/{cfr.total_deployments} failed"),
+        ("Recovery time", mt, f"{mt.recovered} recovered"),
+        ("Rework rate", rw, f"{rw.unplanned_deployments} unplanned"),
+    ]
+    for name, fig, detail in rows:
+        trend = fig.trend or "—"
+        if fig.trend_direction:
+            color = {"improving": "green", "worsening": "red", "stable": "white"}[fig.trend_direction]
+            trend = f"[{color}]{trend} {fig.trend_direction}[/]"
+        table.add_row(name, fmt(fig.value, fig.unit), fig.rating or "—", trend, fmt(fig.previous_value, fig.unit), detail)
+    out.print(table)
+    for note in report.notes:
+        out.print(f"[dim]note: {note}[/]", highlight=False)
+
+
+def repos_command(db: DbOpt = None, json_: JsonOpt = False) -> None:
+    """List the repositories in the store."""
+    engine = local_engine(db)
+    result = run(engine.list_repositories)
+    if json_:
+        print_json(result)
+        return
+    table = Table(title="repositories")
+    for col in ("name", "commits", "tags", "deployments", "source", "last commit", "synced", "path"):
+        table.add_column(col)
+    for r in result.repositories:
+        table.add_row(r.name, str(r.commits), str(r.tags), str(r.deployments), r.deployment_source,
+                      (r.last_commit_at or "—")[:10], (r.last_synced_at or "never")[:16], r.path)
+    out.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the core commands."""
+    app.command("sync")(sync_command)
+    app.command("dora")(dora_command)
+    app.command("repos")(repos_command)
+    app.add_typer(import_app, name="import")
+    app.add_typer(deploy_app, name="deploy")

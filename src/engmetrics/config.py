@@ -1,0 +1,67 @@
+"""Settings from environment variables ``ENGMETRICS_*`` and an optional ``engmetrics.toml``.
+
+Precedence: explicit arguments > environment > ``engmetrics.toml`` (``ENGMETRICS_CONFIG`` or
+``./engmetrics.toml``) > defaults. Secrets are `SecretStr`: never printed, logged or echoed.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+import platformdirs
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+
+def default_db_path() -> Path:
+    """The store in the user's data directory (e.g. ~/.local/share/engmetrics/engmetrics.db)."""
+    return Path(platformdirs.user_data_dir("engmetrics", appauthor=False)) / "engmetrics.db"
+
+
+def config_file() -> Path | None:
+    """The TOML configuration file in force, if any."""
+    explicit = os.environ.get("ENGMETRICS_CONFIG")
+    if explicit:
+        return Path(explicit).expanduser()
+    local = Path.cwd() / "engmetrics.toml"
+    return local if local.is_file() else None
+
+
+class Settings(BaseSettings):
+    """Everything engmetrics reads from its environment."""
+
+    model_config = SettingsConfigDict(env_prefix="ENGMETRICS_", extra="ignore", populate_by_name=True)
+
+    db: Path = Field(default_factory=default_db_path, description="SQLite store path (ENGMETRICS_DB)")
+    repos: list[str] = Field(default_factory=list, description="Repositories to serve (paths), ENGMETRICS_REPOS as JSON")
+    tag_pattern: str | None = Field(default=None, description="Regex for release tags that count as deployments")
+    sync_max_age_seconds: float = Field(default=300.0, ge=0, description="Re-sync when data is older than this")
+    benchmark_year: int = Field(default=2024, description="DORA report year for ratings")
+    http_token: SecretStr | None = Field(default=None, description="Bearer token for `serve --transport http`")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
+    # Remote mode
+    api_url: str | None = Field(default=None, description="Remote engmetrics/Upshot/Koalr API base URL")
+    api_key: SecretStr | None = Field(default=None, description="API key for the remote API")
+    provider: Literal["engmetrics", "upshot", "koalr"] = "engmetrics"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        path = config_file()
+        if path is not None and path.is_file():
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        return tuple(sources)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings with explicit overrides (None values are ignored)."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})

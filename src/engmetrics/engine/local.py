@@ -1,0 +1,447 @@
+"""LocalEngine: answers every question from the embedded SQLite store, syncing its sources on demand."""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+import anyio
+import anyio.from_thread
+import anyio.to_thread
+
+from engmetrics.config import Settings
+from engmetrics.engine.base import Engine, ProgressFn
+from engmetrics.errors import InvalidInput, NotFound
+from engmetrics.models import (
+    ActivityFeed,
+    ActivityItem,
+    ContributorSummary,
+    Deployment,
+    DeploymentList,
+    DoraReport,
+    ImportReport,
+    Incident,
+    IncidentList,
+    Period,
+    Repository,
+    RepositoryList,
+    SyncedRepo,
+    SyncReport,
+)
+from engmetrics.periods import Window, iso, resolve_window
+from engmetrics.queries import (
+    ActivityQuery,
+    ContributorQuery,
+    DeploymentQuery,
+    DoraQuery,
+    IncidentQuery,
+    decode_cursor,
+    encode_cursor,
+)
+from engmetrics.store.db import Store, open_store
+from engmetrics.store.repos import RepoRow, add_repository, find_repository, list_repositories
+
+log = logging.getLogger(__name__)
+
+
+def period_model(w: Window) -> Period:
+    """A `Window` as the public `Period` model."""
+    return Period(from_=iso(w.start_ts), to=iso(w.end_ts), label=w.label)
+
+
+class LocalEngine(Engine):
+    """The metrics engine over the embedded store (SQLite at ``settings.db``)."""
+
+    kind = "local"
+
+    def __init__(self, settings: Settings, store: Store | None = None) -> None:
+        self.settings = settings
+        self.store = store or open_store(settings.db)
+        self._sync_lock = anyio.Lock()
+        self.last_sync_at: float | None = None
+
+    # ---- repositories and sync -------------------------------------------------------------
+
+    def register_repository(self, path: str | Path, name: str | None = None) -> RepoRow:
+        """Register a git repository (checked to be one) so that `sync` reads it."""
+        from engmetrics.sources.git import check_repository
+
+        top = check_repository(str(path))
+        with self.store.tx() as conn:
+            return add_repository(conn, top, name)
+
+    def resolve_repo(self, name_or_path: str) -> RepoRow:
+        """The stored repository with this name or path (`NotFound` naming the known ones)."""
+        return find_repository(self.store.read(), name_or_path)
+
+    def scope_repo_ids(self, repo: str | None, team: str | None = None) -> list[int] | None:
+        """Repository ids a question covers: one repository, a team's, or None for all."""
+        if team:
+            from engmetrics.teams import team_repo_ids
+
+            return team_repo_ids(self, team)
+        if repo:
+            return [self.resolve_repo(repo).id]
+        return None
+
+    async def list_repositories(self) -> RepositoryList:
+        return await self.store.run(self._list_repositories)
+
+    def _list_repositories(self) -> RepositoryList:
+        conn = self.store.read()
+        out = []
+        for r in list_repositories(conn):
+            c = conn.execute(
+                "SELECT count(*), min(author_time), max(committer_time) FROM commits WHERE repo_id = ?", (r.id,)
+            ).fetchone()
+            tags = conn.execute("SELECT count(*) FROM tags WHERE repo_id = ?", (r.id,)).fetchone()[0]
+            deps = conn.execute("SELECT count(*), max(source) FROM deployments WHERE repo_id = ?", (r.id,)).fetchone()
+            inc = conn.execute("SELECT count(*) FROM incidents WHERE repo_id = ?", (r.id,)).fetchone()[0]
+            source = "none" if not deps[0] else ("events" if deps[1] == "event" else "tags")
+            out.append(
+                Repository(
+                    name=r.name,
+                    path=r.path,
+                    default_branch=r.default_branch,
+                    commits=c[0],
+                    tags=tags,
+                    deployments=deps[0],
+                    incidents=inc,
+                    deployment_source=source,
+                    first_commit_at=iso(c[1]),
+                    last_commit_at=iso(c[2]),
+                    last_synced_at=iso(r.last_synced_at),
+                )
+            )
+        return RepositoryList(repositories=out)
+
+    async def sync(self, repo: str | None = None, progress: ProgressFn | None = None) -> SyncReport:
+        async with self._sync_lock:
+            rows = [self.resolve_repo(repo)] if repo else list_repositories(self.store.read())
+            report = SyncReport(repos=[])
+            for index, row in enumerate(rows):
+                if progress:
+                    await progress(index, len(rows), f"syncing {row.name}")
+                try:
+                    report.repos.append(await anyio.to_thread.run_sync(self._sync_one, row, progress))
+                except Exception as exc:  # one bad repository must not stop the others
+                    from engmetrics.errors import EngmetricsError
+
+                    if not isinstance(exc, EngmetricsError):
+                        log.exception("sync of %s failed", row.name)
+                    report.errors.append(f"{row.name}: {exc}")
+            if progress:
+                await progress(len(rows), len(rows), "done")
+            self.last_sync_at = time.time()
+            return report
+
+    def _sync_one(self, row: RepoRow, progress: ProgressFn | None) -> SyncedRepo:
+        from engmetrics.sources.derive import derive_repository
+        from engmetrics.sources.git import sync_git
+
+        started = time.perf_counter()
+
+        def on_batch(done: int, total: int | None) -> None:
+            if progress is not None:
+                try:
+                    anyio.from_thread.run(progress, done, total, f"{row.name}: {done} commits")
+                except RuntimeError:  # not called from an anyio worker thread (CLI): ignore
+                    pass
+
+        result = sync_git(self.store, row.id, row.path, on_batch)
+        deployments = derive_repository(self.store, row.id, self.settings.tag_pattern)
+        with self.store.tx() as conn:
+            conn.execute(
+                "UPDATE repositories SET last_synced_at = ?, default_branch = coalesce(?, default_branch) WHERE id = ?",
+                (int(time.time()), result.default_branch, row.id),
+            )
+        return SyncedRepo(
+            repo=row.name,
+            new_commits=result.new_commits,
+            new_tags=result.new_tags,
+            deployments=deployments,
+            walked_history=result.walked_history,
+            skipped=list(result.skipped),
+            seconds=round(time.perf_counter() - started, 3),
+        )
+
+    def is_stale(self) -> bool:
+        """Whether data is older than ``sync_max_age_seconds``."""
+        return self.last_sync_at is None or time.time() - self.last_sync_at > self.settings.sync_max_age_seconds
+
+    # ---- explicit events ---------------------------------------------------------------------
+
+    async def record_deployment(
+        self,
+        repo: str,
+        sha: str,
+        *,
+        environment: str = "production",
+        status: str = "success",
+        at: str | None = None,
+        service: str | None = None,
+    ) -> Deployment:
+        """Store one deployment event (what a CD pipeline calls after a deploy) and re-derive its repository."""
+        from engmetrics.periods import parse_instant, utcnow
+        from engmetrics.sources.derive import derive_repository
+        from engmetrics.sources.events import upsert_deployment
+
+        row = self.resolve_repo(repo)
+        deployed_at = int((parse_instant(at, param="at") if at else utcnow()).timestamp())
+
+        def write() -> str:
+            with self.store.tx() as conn:
+                eid, _ = upsert_deployment(
+                    conn, row, sha=sha, deployed_at=deployed_at, environment=environment, status=status,
+                    service=service, source="cli",
+                )
+            derive_repository(self.store, row.id, self.settings.tag_pattern)
+            return eid
+
+        eid = await self.store.run(write)
+        page = await self.store.run(self._deployments_by_ids, [eid])
+        return page[0]
+
+    async def import_events(self, path: str | Path, kind: str) -> ImportReport:
+        """Import deployments or incidents (CSV or JSON) and re-derive the repositories they touch."""
+        from engmetrics.sources.derive import derive_repository
+        from engmetrics.sources.events import import_file
+
+        if kind not in ("deployments", "incidents"):
+            raise InvalidInput("kind must be 'deployments' or 'incidents'")
+
+        def work() -> ImportReport:
+            outcome = import_file(self.store, Path(path), kind)  # type: ignore[arg-type]
+            repo_ids = outcome.touched_repo_ids if kind == "deployments" else {r.id for r in list_repositories(self.store.read())}
+            for rid in sorted(repo_ids):
+                derive_repository(self.store, rid, self.settings.tag_pattern)
+            return ImportReport(
+                kind=kind, file=str(path), imported=outcome.imported, unchanged=outcome.unchanged, errors=outcome.errors
+            )
+
+        return await self.store.run(work)
+
+    # ---- DORA ----------------------------------------------------------------------------------
+
+    async def get_dora(self, q: DoraQuery) -> DoraReport:
+        from engmetrics.engine.dora_query import dora_report
+
+        window = resolve_window(q.period, q.from_, q.to)
+        repo_ids = self.scope_repo_ids(q.repo, q.team)
+        year = q.benchmark_year or self.settings.benchmark_year
+        return await self.store.run(dora_report, self.store, window, repo_ids, year, q.repo, q.team)
+
+    # ---- lists ---------------------------------------------------------------------------------
+
+    @staticmethod
+    def _repo_filter(repo_ids: list[int] | None, column: str = "repo_id") -> tuple[str, list[Any]]:
+        if repo_ids is None:
+            return "", []
+        return f" AND {column} IN ({','.join('?' * len(repo_ids))})", list(repo_ids)
+
+    def _deployment_rows(self, rows: list[sqlite3.Row]) -> list[Deployment]:
+        conn = self.store.read()
+        out = []
+        for r in rows:
+            med = conn.execute(
+                "SELECT lead_time_hours FROM deployment_changes WHERE deployment_id = ? AND lead_time_hours > 0"
+                " ORDER BY lead_time_hours",
+                (r["id"],),
+            ).fetchall()
+            median = None
+            if med:
+                vals = [m[0] for m in med]
+                n = len(vals)
+                median = round(vals[n // 2] if n % 2 else (vals[n // 2 - 1] + vals[n // 2]) / 2, 2)
+            out.append(
+                Deployment(
+                    id=r["id"],
+                    repo=r["repo_name"],
+                    sha=r["sha"],
+                    environment=r["environment"],
+                    status=r["status"],
+                    deployed_at=iso(r["deployed_at"]),
+                    service=r["service"],
+                    source=r["source"],
+                    tag=r["tag"],
+                    change_count=r["change_count"],
+                    lead_time_hours_median=median,
+                    failed=bool(r["failed"]),
+                    failure_signal=r["failure_signal"],
+                    unplanned=bool(r["is_hotfix"] or r["has_revert"]),
+                )
+            )
+        return out
+
+    _DEPLOY_SELECT = "SELECT d.*, r.name AS repo_name FROM deployments d JOIN repositories r ON r.id = d.repo_id"
+
+    def _deployments_by_ids(self, ids: list[str]) -> list[Deployment]:
+        rows = self.store.read().execute(
+            f"{self._DEPLOY_SELECT} WHERE d.id IN ({','.join('?' * len(ids))})", ids
+        ).fetchall()
+        return self._deployment_rows(rows)
+
+    async def list_deployments(self, q: DeploymentQuery) -> DeploymentList:
+        window = resolve_window(q.period, q.from_, q.to)
+        repo_ids = self.scope_repo_ids(q.repo, q.team)
+        offset = decode_cursor(q.cursor)
+
+        def work() -> DeploymentList:
+            where, args = self._repo_filter(repo_ids, "d.repo_id")
+            where += " AND d.deployed_at >= ? AND d.deployed_at < ?"
+            args += [window.start_ts, window.end_ts]
+            if q.environment:
+                where += " AND d.environment = ?"
+                args.append(q.environment.lower())
+            conn = self.store.read()
+            total = conn.execute(f"SELECT count(*) FROM deployments d WHERE 1=1{where}", args).fetchone()[0]
+            rows = conn.execute(
+                f"{self._DEPLOY_SELECT} WHERE 1=1{where} ORDER BY d.deployed_at DESC, d.id LIMIT ? OFFSET ?",
+                [*args, q.limit, offset],
+            ).fetchall()
+            nxt = offset + len(rows)
+            return DeploymentList(
+                items=self._deployment_rows(rows), total=total, cursor=encode_cursor(nxt) if nxt < total else None
+            )
+
+        return await self.store.run(work)
+
+    async def list_incidents(self, q: IncidentQuery) -> IncidentList:
+        window = resolve_window(q.period, q.from_, q.to)
+        repo_ids = self.scope_repo_ids(q.repo, q.team)
+        offset = decode_cursor(q.cursor)
+
+        def work() -> IncidentList:
+            where, args = self._repo_filter(repo_ids, "i.repo_id")
+            # An incident belongs to a window when it was open during it.
+            where += " AND i.started_at < ? AND (i.resolved_at IS NULL OR i.resolved_at >= ?)"
+            args += [window.end_ts, window.start_ts]
+            if q.status == "open":
+                where += " AND i.resolved_at IS NULL"
+            elif q.status == "resolved":
+                where += " AND i.resolved_at IS NOT NULL"
+            conn = self.store.read()
+            total = conn.execute(f"SELECT count(*) FROM incidents i WHERE 1=1{where}", args).fetchone()[0]
+            rows = conn.execute(
+                "SELECT i.*, r.name AS repo_name, (SELECT d.id FROM deployments d WHERE d.failure_signal = 'incident'"
+                " AND d.failure_evidence = i.id LIMIT 1) AS attributed FROM incidents i"
+                f" LEFT JOIN repositories r ON r.id = i.repo_id WHERE 1=1{where}"
+                " ORDER BY i.started_at DESC, i.id LIMIT ? OFFSET ?",
+                [*args, q.limit, offset],
+            ).fetchall()
+            items = [
+                Incident(
+                    id=r["id"],
+                    title=r["title"],
+                    severity=r["severity"],
+                    status="open" if r["resolved_at"] is None else "resolved",
+                    started_at=iso(r["started_at"]),
+                    resolved_at=iso(r["resolved_at"]),
+                    duration_hours=None
+                    if r["resolved_at"] is None
+                    else round((r["resolved_at"] - r["started_at"]) / 3600, 2),
+                    repo=r["repo_name"],
+                    deployment_id=r["deployment_id"] or r["attributed"],
+                    sha=r["sha"],
+                )
+                for r in rows
+            ]
+            nxt = offset + len(rows)
+            return IncidentList(items=items, total=total, cursor=encode_cursor(nxt) if nxt < total else None)
+
+        return await self.store.run(work)
+
+    async def get_activity(self, q: ActivityQuery) -> ActivityFeed:
+        window = resolve_window(q.period, q.from_, q.to)
+        repo_ids = self.scope_repo_ids(q.repo, q.team)
+        offset = decode_cursor(q.cursor)
+        from engmetrics.engine.activity import activity_page
+
+        return await self.store.run(activity_page, self.store, window, repo_ids, q.type, q.author, q.limit, offset)
+
+    async def get_contributor_summary(self, q: ContributorQuery) -> ContributorSummary:
+        window = resolve_window(q.period, q.from_, q.to)
+
+        def work() -> ContributorSummary:
+            conn = self.store.read()
+            who = q.contributor.strip().lower()
+            emails = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT DISTINCT author_email FROM commits WHERE lower(author_email) = ? OR lower(author_name) = ?",
+                    (who, who),
+                )
+            ]
+            if not emails:
+                known = [
+                    r[0] for r in conn.execute("SELECT DISTINCT author_email FROM commits ORDER BY author_time DESC LIMIT 2000")
+                ]
+                names = [r[0] for r in conn.execute("SELECT DISTINCT author_name FROM commits LIMIT 2000")]
+                close = difflib.get_close_matches(q.contributor, known + names, n=3, cutoff=0.6)
+                hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+                raise NotFound(
+                    f"No commits by {q.contributor!r} in any synced repository.{hint} Pass an author email or name "
+                    "exactly as it appears in git log.",
+                    param="contributor",
+                )
+            marks = ",".join("?" * len(emails))
+            base = f"FROM commits c WHERE c.author_email IN ({marks}) AND c.author_time >= ? AND c.author_time < ?"
+            args = [*emails, window.start_ts, window.end_ts]
+            agg = conn.execute(
+                f"SELECT count(*), coalesce(sum(additions),0), coalesce(sum(deletions),0), min(author_time),"
+                f" max(author_time) {base}",
+                args,
+            ).fetchone()
+            files = conn.execute(
+                "SELECT count(*) FROM (SELECT DISTINCT f.repo_id, f.path FROM file_changes f JOIN commits c"
+                f" ON c.repo_id = f.repo_id AND c.sha = f.sha WHERE c.author_email IN ({marks})"
+                " AND c.author_time >= ? AND c.author_time < ?)",
+                args,
+            ).fetchone()[0]
+            repos = [
+                r[0]
+                for r in conn.execute(
+                    f"SELECT DISTINCT r.name FROM commits c JOIN repositories r ON r.id = c.repo_id"
+                    f" WHERE c.author_email IN ({marks}) AND c.author_time >= ? AND c.author_time < ? ORDER BY r.name",
+                    args,
+                )
+            ]
+            names = sorted(
+                {r[0] for r in conn.execute(f"SELECT DISTINCT author_name FROM commits WHERE author_email IN ({marks})", emails)}
+            )
+            deploys = conn.execute(
+                "SELECT count(DISTINCT d.id) FROM deployments d JOIN deployment_changes dc ON dc.deployment_id = d.id"
+                f" JOIN commits c ON c.repo_id = d.repo_id AND c.sha = dc.sha WHERE c.author_email IN ({marks})"
+                " AND d.deployed_at >= ? AND d.deployed_at < ? AND d.status = 'success'",
+                args,
+            ).fetchone()[0]
+            extra = self._contributor_pr_counts(conn, emails, window)
+            return ContributorSummary(
+                contributor=emails[0],
+                names=names,
+                period=window.label,
+                period_window=period_model(window),
+                commits=agg[0],
+                lines_added=agg[1],
+                lines_removed=agg[2],
+                files_touched=files,
+                repos=repos,
+                prs_merged=extra[0],
+                prs_reviewed=extra[1],
+                deploy_contributions=deploys,
+                first_commit_at=iso(agg[3]),
+                last_commit_at=iso(agg[4]),
+            )
+
+        return await self.store.run(work)
+
+    def _contributor_pr_counts(self, conn: sqlite3.Connection, emails: list[str], window: Window) -> tuple[int | None, int | None]:
+        """(prs_merged, prs_reviewed) when PR data exists; (None, None) otherwise. Extended by the PR source."""
+        return None, None
+
+    async def aclose(self) -> None:
+        self.store.close()

@@ -1,0 +1,113 @@
+"""Request models: the arguments of each engine operation, shared by MCP tools, REST routes and the CLI.
+
+Each is validated once, here; a `ValidationError` becomes an `InvalidInput` naming the field.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Literal, TypeVar
+
+from pydantic import Field, ValidationError, field_validator
+
+from engmetrics.errors import InvalidInput
+from engmetrics.models import ActivityType, Model
+
+M = TypeVar("M", bound=Model)
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+
+
+class WindowArgs(Model):
+    """A time window: a named ``period`` or explicit ``from``/``to``."""
+
+    period: str | None = Field(default=None, description="e.g. 'last_30_days', '7d', 'last_month', 'ytd'")
+    from_: str | None = Field(default=None, alias="from", description="ISO date/time (UTC), '7d' or 'now'")
+    to: str | None = Field(default=None, description="ISO date/time (UTC, inclusive), '7d' or 'now'")
+
+
+class Scope(Model):
+    """Which repository or team a question is about (all repositories when both are null)."""
+
+    repo: str | None = Field(default=None, description="Repository name or path")
+    team: str | None = Field(default=None, description="Team name from engmetrics.toml")
+
+
+class Page(Model):
+    """Cursor pagination."""
+
+    limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
+    cursor: str | None = None
+
+
+class DoraQuery(WindowArgs, Scope):
+    """Arguments of get_dora."""
+
+    benchmark_year: int | None = Field(default=None, description="DORA report year for ratings: 2023 or 2024")
+
+
+class DeploymentQuery(WindowArgs, Scope, Page):
+    """Arguments of list_deployments."""
+
+    environment: str | None = Field(default=None, description="e.g. 'production'; all environments when null")
+
+
+class IncidentQuery(WindowArgs, Scope, Page):
+    """Arguments of list_incidents."""
+
+    status: Literal["open", "resolved"] | None = None
+
+
+class ActivityQuery(WindowArgs, Scope, Page):
+    """Arguments of get_activity."""
+
+    type: ActivityType | None = None
+    author: str | None = Field(default=None, description="Email or name (substring match)")
+
+
+class ContributorQuery(WindowArgs):
+    """Arguments of get_contributor_summary."""
+
+    contributor: str = Field(min_length=1, description="Email or name")
+
+    @field_validator("contributor")
+    @classmethod
+    def _strip(cls, v: str) -> str:
+        v = v.strip()
+        if not v:
+            raise ValueError("contributor must be an email or a name")
+        return v
+
+
+def validate(model: type[M], **values: object) -> M:
+    """Build ``model`` from keyword values, turning validation errors into `InvalidInput`."""
+    try:
+        return model.model_validate({k: v for k, v in values.items() if v is not None})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or None
+        raise InvalidInput(f"Invalid {field or 'argument'}: {first['msg']}.", param=field) from None
+
+
+def encode_cursor(offset: int) -> str:
+    """An opaque cursor for the item at ``offset``."""
+    return base64.urlsafe_b64encode(json.dumps({"o": offset}).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> int:
+    """The offset in a cursor from `encode_cursor` (0 for None); `InvalidInput` if it is not ours."""
+    if not cursor:
+        return 0
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        offset = json.loads(base64.urlsafe_b64decode(padded.encode()))["o"]
+        if not isinstance(offset, int) or offset < 0:
+            raise ValueError
+        return offset
+    except (ValueError, KeyError, TypeError, binascii.Error, json.JSONDecodeError, UnicodeDecodeError):
+        raise InvalidInput(
+            "cursor is not one this server issued: pass the `cursor` from the previous page, or omit it for the first page.",
+            param="cursor",
+        ) from None

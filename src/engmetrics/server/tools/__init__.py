@@ -1,0 +1,1 @@
+"""One module per tool (or small family of tools); each exposes ``register(mcp, runtime)``."""

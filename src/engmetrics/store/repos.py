@@ -1,0 +1,76 @@
+"""Repository registry queries: add, find by name or path, list."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from engmetrics.errors import NotFound
+
+
+@dataclass(frozen=True, slots=True)
+class RepoRow:
+    """A repository row."""
+
+    id: int
+    name: str
+    path: str
+    default_branch: str | None
+    last_synced_at: int | None
+
+
+def _row(r: sqlite3.Row) -> RepoRow:
+    return RepoRow(r["id"], r["name"], r["path"], r["default_branch"], r["last_synced_at"])
+
+
+def add_repository(conn: sqlite3.Connection, path: str | Path, name: str | None = None) -> RepoRow:
+    """Register a repository by its absolute path (idempotent); name defaults to the folder's name.
+
+    A second repository whose folder name is taken gets ``name-2`` etc. unless ``name`` is given.
+    """
+    p = str(Path(path).resolve())
+    existing = conn.execute("SELECT * FROM repositories WHERE path = ?", (p,)).fetchone()
+    if existing:
+        if name and existing["name"] != name:
+            conn.execute("UPDATE repositories SET name = ? WHERE id = ?", (name, existing["id"]))
+            existing = conn.execute("SELECT * FROM repositories WHERE id = ?", (existing["id"],)).fetchone()
+        return _row(existing)
+    base = name or Path(p).name or "repo"
+    candidate, n = base, 1
+    while conn.execute("SELECT 1 FROM repositories WHERE name = ?", (candidate,)).fetchone():
+        if name:
+            raise ValueError(f"a repository named {name!r} already exists at another path")
+        n += 1
+        candidate = f"{base}-{n}"
+    cur = conn.execute(
+        "INSERT INTO repositories(name, path, added_at) VALUES (?, ?, ?)", (candidate, p, int(time.time()))
+    )
+    return RepoRow(int(cur.lastrowid), candidate, p, None, None)
+
+
+def list_repositories(conn: sqlite3.Connection) -> list[RepoRow]:
+    """All repositories, by name."""
+    return [_row(r) for r in conn.execute("SELECT * FROM repositories ORDER BY name")]
+
+
+def find_repository(conn: sqlite3.Connection, name_or_path: str) -> RepoRow:
+    """The repository with this name or path; `NotFound` naming the known ones otherwise."""
+    r = conn.execute("SELECT * FROM repositories WHERE name = ?", (name_or_path,)).fetchone()
+    if r is None:
+        try:
+            resolved = str(Path(name_or_path).expanduser().resolve())
+        except (OSError, RuntimeError):
+            resolved = name_or_path
+        r = conn.execute("SELECT * FROM repositories WHERE path = ? OR path = ?", (name_or_path, resolved)).fetchone()
+    if r is None:
+        r = conn.execute(
+            "SELECT * FROM repositories WHERE lower(name) = lower(?) OR name LIKE ? ORDER BY length(name) LIMIT 2",
+            (name_or_path, f"%/{name_or_path}"),
+        ).fetchone()
+    if r is None:
+        known = [row.name for row in list_repositories(conn)]
+        hint = f"Known repositories: {', '.join(known)}." if known else "No repository is synced yet: run `engmetrics sync --repo PATH`."
+        raise NotFound(f"Unknown repository {name_or_path!r}. {hint} Call list_repositories to see them.", param="repo")
+    return _row(r)
