@@ -11,9 +11,14 @@ log = logging.getLogger(__name__)
 
 
 def demo_root() -> Path:
-    """Where the demo workspace lives (beside the default store)."""
+    """Where the demo workspace lives: ENGMETRICS_DEMO_DIR, else beside the default store."""
+    import os
+
     import platformdirs
 
+    explicit = os.environ.get("ENGMETRICS_DEMO_DIR")
+    if explicit:
+        return Path(explicit).expanduser()
     return Path(platformdirs.user_data_dir("engmetrics", appauthor=False)) / "demo"
 
 

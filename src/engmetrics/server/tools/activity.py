@@ -1,6 +1,5 @@
 """get_activity and get_contributor_summary: who did what, when."""
 
-from __future__ import annotations
 
 from typing import Annotated, Any
 

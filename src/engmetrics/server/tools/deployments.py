@@ -1,6 +1,5 @@
 """list_deployments and list_incidents: what reached production, and what broke."""
 
-from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 

@@ -1,6 +1,5 @@
 """get_dora: the five DORA figures for a window, rated and trended."""
 
-from __future__ import annotations
 
 from typing import Annotated, Any
 

@@ -1,6 +1,5 @@
 """list_repositories and sync: what engmetrics knows, and bringing it up to date."""
 
-from __future__ import annotations
 
 from typing import Annotated, Any
 

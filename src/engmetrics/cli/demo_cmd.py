@@ -1,0 +1,60 @@
+"""`engmetrics demo`: build the demo workspace, sync it, and show what engmetrics answers."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from engmetrics.cli.common import JsonOpt, err, out, print_json, run
+
+
+def demo_command(
+    dir_: Annotated[Path | None, typer.Option("--dir", help="Where to build it (default: the user data directory)")] = None,
+    fresh: Annotated[bool, typer.Option("--fresh", help="Delete and rebuild the workspace")] = False,
+    json_: JsonOpt = False,
+) -> None:
+    """Build a realistic demo workspace (git history, releases, deployments, incidents), offline and deterministic,
+    then print its DORA summary and the snippet that points Claude Desktop at it."""
+    from engmetrics.cli.core import render_dora
+    from engmetrics.config import load_settings
+    from engmetrics.engine.factory import demo_root, make_engine, prepare_demo
+    from engmetrics.queries import DoraQuery
+
+    root = (dir_ or demo_root()).expanduser().resolve()
+    if fresh and root.exists():
+        shutil.rmtree(root)
+    root.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(load_settings(), db=root / "engmetrics.db")
+
+    async def go():  # type: ignore[no-untyped-def]
+        with err.status("building and syncing the demo workspace…"):
+            await prepare_demo(engine, root)
+        repos = await engine.list_repositories()
+        dora = await engine.get_dora(DoraQuery(period="last_90_days"))
+        return repos, dora
+
+    repos, dora = run(go)
+    if json_:
+        print_json({"workspace": str(root), "repositories": [r.name for r in repos.repositories],
+                    "dora": dora.model_dump(mode="json", by_alias=True)})
+        return
+    out.print(f"[bold]engmetrics demo workspace[/] at {root}")
+    for r in repos.repositories:
+        out.print(f"  • {r.name}: {r.commits} commits, {r.deployments} deployments ({r.deployment_source}), "
+                  f"{r.incidents} incidents")
+    render_dora(dora)
+    snippet = {"mcpServers": {"engmetrics-demo": {"command": "engmetrics", "args": ["serve", "--demo"]}}}
+    if dir_ is not None:
+        snippet["mcpServers"]["engmetrics-demo"]["env"] = {"ENGMETRICS_DEMO_DIR": str(root)}
+    out.print("\nAdd this to Claude Desktop's claude_desktop_config.json (or your client's MCP config):")
+    out.print_json(json.dumps(snippet))
+    out.print("Then ask: [italic]\"How are our DORA metrics this quarter?\"[/]")
+
+
+def register(app: typer.Typer) -> None:
+    """Add `demo`."""
+    app.command("demo")(demo_command)

@@ -1,0 +1,57 @@
+"""Load the derived deployments of a window (and the one before) and summarise them as a `DoraReport`."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from engmetrics.metrics.dora import DeploymentRecord, summarize
+from engmetrics.models import DoraReport
+from engmetrics.periods import Window
+from engmetrics.store.db import Store
+
+
+def load_deployments(store: Store, start_ts: int, end_ts: int, repo_ids: list[int] | None) -> list[DeploymentRecord]:
+    """DORA deployment records with ``deployed_at`` in ``[start_ts, end_ts)``, with their lead times (hours)."""
+    conn = store.read()
+    where = "d.deployed_at >= ? AND d.deployed_at < ?"
+    args: list[object] = [start_ts, end_ts]
+    if repo_ids is not None:
+        where += f" AND d.repo_id IN ({','.join('?' * len(repo_ids))})"
+        args += repo_ids
+    rows = conn.execute(
+        "SELECT d.id, r.name, d.sha, d.deployed_at, d.environment, d.status, d.service, d.source, d.tag,"
+        " d.change_count, d.is_hotfix, d.has_revert, d.failed, d.failure_signal, d.failure_evidence,"
+        f" d.recovery_hours FROM deployments d JOIN repositories r ON r.id = d.repo_id WHERE {where}",
+        args,
+    ).fetchall()
+    leads: dict[str, list[float]] = defaultdict(list)
+    for dep_id, hours in conn.execute(
+        f"SELECT dc.deployment_id, dc.lead_time_hours FROM deployment_changes dc JOIN deployments d"
+        f" ON d.id = dc.deployment_id WHERE {where}",
+        args,
+    ):
+        leads[dep_id].append(hours)
+    return [
+        DeploymentRecord(
+            id=r[0], repo=r[1], sha=r[2], deployed_at=r[3], environment=r[4], status=r[5], service=r[6],
+            source=r[7], tag=r[8], lead_times_hours=tuple(leads.get(r[0], ())), is_hotfix=bool(r[10]),
+            has_revert=bool(r[11]), failed=bool(r[12]), failure_signal=r[13], failure_evidence=r[14],
+            recovery_hours=r[15],
+        )
+        for r in rows
+    ]
+
+
+def dora_report(
+    store: Store,
+    window: Window,
+    repo_ids: list[int] | None,
+    benchmark_year: int,
+    repo: str | None = None,
+    team: str | None = None,
+    tag_pattern: str | None = None,
+) -> DoraReport:
+    """The DORA report for ``window`` over ``repo_ids`` (None: all), trended against the previous window."""
+    previous = window.previous()
+    records = load_deployments(store, previous.start_ts, window.end_ts, repo_ids)
+    return summarize(records, window, previous, benchmark_year, repo=repo, team=team, tag_pattern=tag_pattern)

@@ -1,0 +1,133 @@
+"""Shared fixtures: a small real git repository whose history ends now, synced into a real store.
+
+`sample_workspace` (built once per session) has a repository named ``sample`` with ~120 days of history
+by three authors, weekly release tags (v1.0.0 …), a reverted commit, a hotfix release within 72 h of its
+predecessor, a pre-release tag that must not count, and an incidents file. Tests that change the store
+copy it first (`workspace_copy`).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from gitrepo import GitRepo  # noqa: E402
+
+AUTHORS = [("Ada Lovelace", "ada@example.com"), ("Grace Hopper", "grace@example.com"), ("Linus T", "linus@example.com")]
+
+
+@dataclass
+class Workspace:
+    """A built sample: the repository, its store and the incidents file."""
+
+    root: Path
+    repo: GitRepo
+    db: Path
+    incidents_file: Path
+    now: datetime
+    tags: dict[str, str]
+
+
+def build_sample(root: Path, now: datetime | None = None) -> Workspace:
+    """Build the sample repository and incidents file under ``root`` (store not yet synced)."""
+    now = (now or datetime.now(UTC)).replace(microsecond=0)
+    start = now - timedelta(days=120)
+    repo = GitRepo(root / "sample")
+    tags: dict[str, str] = {}
+    day = 0
+    version = 0
+    reverted_sha = None
+    while day < 118:
+        when = start + timedelta(days=day, hours=9)
+        author = AUTHORS[day % 3]
+        kind = "fix" if day % 5 == 0 else "feat"
+        files = {f"src/mod{day % 7}.py": f"# change {day}\n" * (day % 4 + 1), "README.md": f"v{day}\n"}
+        if day == 50:
+            files = {"src/risky_feature.py": "def risky():\n    return 1\n"}
+        sha = repo.commit(
+            files,
+            f"{kind}: change number {day}",
+            author=author,
+            when=when,
+        )
+        if day == 50:
+            reverted_sha = sha
+        if day == 53 and reverted_sha:
+            repo.revert(reverted_sha, when=when + timedelta(hours=2))
+        if day % 7 == 6:
+            version += 1
+            name = f"v1.{version}.0"
+            repo.tag(name, annotated=True, when=when + timedelta(hours=6))
+            tags[name] = repo.head()
+            if version == 5:
+                # A hotfix release within 72 h: only fix commits.
+                repo.commit({"src/hot.py": "fixed\n"}, "fix: hotfix for checkout", author=AUTHORS[0],
+                            when=when + timedelta(hours=20))
+                repo.tag("v1.5.1", annotated=True, when=when + timedelta(hours=30))
+                tags["v1.5.1"] = repo.head()
+            if version == 8:
+                repo.tag("v1.9.0-rc.1", when=when + timedelta(hours=7))
+        day += 1
+    incidents = [
+        {"id": "INC-1", "title": "Checkout errors after release", "severity": "sev2",
+         "started_at": (start + timedelta(days=90, hours=18)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+         "resolved_at": (start + timedelta(days=90, hours=21)).strftime("%Y-%m-%dT%H:%M:%SZ"), "repo": "sample"},
+        {"id": "INC-2", "title": "Slow search", "severity": "sev3",
+         "started_at": (now - timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ"), "resolved_at": None, "repo": "sample"},
+    ]
+    incidents_file = root / "incidents.json"
+    incidents_file.write_text(json.dumps(incidents))
+    return Workspace(root, repo, root / "engmetrics.db", incidents_file, now, tags)
+
+
+@pytest.fixture(scope="session")
+def sample_workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    """The sample repository, synced into its store, incidents imported (treat as read-only)."""
+    import anyio
+
+    from engmetrics.config import Settings
+    from engmetrics.engine.local import LocalEngine
+
+    ws = build_sample(tmp_path_factory.mktemp("workspace"))
+    engine = LocalEngine(Settings(db=ws.db))
+    engine.register_repository(ws.repo.path)
+
+    async def go() -> None:
+        await engine.sync()
+        await engine.import_events(ws.incidents_file, "incidents")
+
+    anyio.run(go)
+    engine.store.close()
+    return ws
+
+
+@pytest.fixture
+def workspace_copy(sample_workspace: Workspace, tmp_path: Path) -> Workspace:
+    """A private copy of the sample store (same repository) that a test may change."""
+    db = tmp_path / "engmetrics.db"
+    shutil.copy(sample_workspace.db, db)
+    for suffix in ("-wal", "-shm"):
+        side = Path(str(sample_workspace.db) + suffix)
+        if side.exists():
+            shutil.copy(side, Path(str(db) + suffix))
+    return Workspace(sample_workspace.root, sample_workspace.repo, db, sample_workspace.incidents_file,
+                     sample_workspace.now, sample_workspace.tags)
+
+
+@pytest.fixture
+def local_engine(workspace_copy: Workspace):
+    """A LocalEngine over a private copy of the sample store."""
+    from engmetrics.config import Settings
+    from engmetrics.engine.local import LocalEngine
+
+    engine = LocalEngine(Settings(db=workspace_copy.db, sync_max_age_seconds=3600))
+    yield engine
+    engine.store.close()

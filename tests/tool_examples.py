@@ -1,0 +1,19 @@
+"""One working call per MCP tool against the `sample_workspace` fixture (repository ``sample``).
+
+The protocol tests call every listed tool with these arguments and fail if a tool has none:
+when you add a tool, add its example here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+TOOL_EXAMPLES: dict[str, dict[str, Any]] = {
+    "get_dora": {"period": "last_90_days", "repo": "sample"},
+    "list_deployments": {"period": "last_90_days", "limit": 3},
+    "list_incidents": {"period": "last_90_days"},
+    "get_activity": {"from": "14d", "to": "now", "type": "commit", "limit": 5},
+    "get_contributor_summary": {"contributor": "ada@example.com", "period": "last_90_days"},
+    "list_repositories": {},
+    "sync": {"repo": "sample"},
+}
