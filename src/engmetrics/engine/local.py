@@ -15,6 +15,10 @@ import anyio.to_thread
 
 from engmetrics.config import Settings
 from engmetrics.engine.base import Engine, ProgressFn
+from engmetrics.engine.features.flow import LocalFlow
+from engmetrics.engine.features.forecast import LocalForecast
+from engmetrics.engine.features.narrative import LocalNarrative
+from engmetrics.engine.features.risk import LocalRisk
 from engmetrics.errors import InvalidInput, NotFound
 from engmetrics.models import (
     ActivityFeed,
@@ -53,7 +57,7 @@ def period_model(w: Window) -> Period:
     return Period(from_=iso(w.start_ts), to=iso(w.end_ts), label=w.label)
 
 
-class LocalEngine(Engine):
+class LocalEngine(LocalRisk, LocalForecast, LocalNarrative, LocalFlow, Engine):
     """The metrics engine over the embedded store (SQLite at ``settings.db``)."""
 
     kind = "local"
