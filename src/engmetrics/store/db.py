@@ -96,7 +96,28 @@ class Store:
                     c.execute(statement)
                 c.execute(f"PRAGMA user_version = {number + 1}")
             log.info("store %s migrated to schema version %d", self.path, number + 1)
+        self._migrate_features(conn)
         return len(MIGRATIONS)
+
+    def _migrate_features(self, conn: sqlite3.Connection) -> None:
+        """Apply each feature's own migrations (modules `engmetrics.store.schema_<feature>`), versioned apart."""
+        for feature, steps in feature_migrations().items():
+            row = conn.execute("SELECT version FROM feature_schema WHERE feature = ?", (feature,)).fetchone()
+            done = row[0] if row else 0
+            if done > len(steps):
+                raise DataError(
+                    f"The database at {self.path} has {feature} schema version {done}, newer than this engmetrics. "
+                    "Upgrade engmetrics or use another ENGMETRICS_DB."
+                )
+            for number in range(done, len(steps)):
+                with self.tx() as c:
+                    for statement in steps[number]:
+                        c.execute(statement)
+                    c.execute(
+                        "INSERT INTO feature_schema(feature, version) VALUES (?, ?)"
+                        " ON CONFLICT(feature) DO UPDATE SET version = excluded.version",
+                        (feature, number + 1),
+                    )
 
     def close(self) -> None:
         """Close every connection this store opened."""
@@ -108,6 +129,21 @@ class Store:
                     pass
             self._all.clear()
         self._local = threading.local()
+
+
+def feature_migrations() -> dict[str, list[list[str]]]:
+    """Migrations of each feature area: every module ``engmetrics.store.schema_<feature>`` with ``MIGRATIONS``."""
+    import importlib
+    import pkgutil
+
+    import engmetrics.store as pkg
+
+    found: dict[str, list[list[str]]] = {}
+    for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
+        if info.name.startswith("schema_"):
+            module = importlib.import_module(f"engmetrics.store.{info.name}")
+            found[info.name.removeprefix("schema_")] = module.MIGRATIONS
+    return found
 
 
 def open_store(path: Path | str) -> Store:

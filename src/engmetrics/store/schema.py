@@ -1,6 +1,8 @@
 """Versioned schema. Each migration is a list of SQL statements applied in one transaction.
 
 Times are Unix seconds (UTC) in INTEGER columns. Never edit a released migration: append a new one.
+Feature areas (risk, PRs, reports…) keep their tables in ``store/schema_<feature>.py`` with their own
+``MIGRATIONS`` list, versioned separately in the ``feature_schema`` table.
 """
 
 from __future__ import annotations
@@ -118,6 +120,11 @@ MIGRATIONS: list[list[str]] = [
         """CREATE TABLE kv (
             key TEXT PRIMARY KEY,
             value TEXT NOT NULL
+        )""",
+        # Feature areas version their own tables (modules store/schema_<feature>.py), tracked here.
+        """CREATE TABLE feature_schema (
+            feature TEXT PRIMARY KEY,
+            version INTEGER NOT NULL
         )""",
     ],
 ]
