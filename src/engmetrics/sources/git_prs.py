@@ -1,0 +1,86 @@
+"""Merged pull requests as git alone reveals them: merge commits and squash-merge subjects.
+
+- ``Merge pull request #123 from org/branch`` (GitHub merge commits), ``Merged in branch (pull request #123)``
+  (Bitbucket) and ``Merge branch 'x' into 'main'`` with ``See merge request group/project!123`` (GitLab):
+  the PR's commits are those reachable from the merge's second parent and not from its first.
+- A subject ending in ``(#123)`` (GitHub squash or rebase merges): the PR is that single commit.
+
+Only commits in the store are read; nothing is computed here beyond recognising PRs.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from dataclasses import dataclass
+
+_MERGE_PR = re.compile(r"^Merge pull request #(\d+) from (\S+)")
+_BITBUCKET = re.compile(r"\(pull request #(\d+)\)")
+_GITLAB = re.compile(r"See merge request \S+!(\d+)")
+_SQUASH = re.compile(r"\(#(\d+)\)\s*$")
+
+
+@dataclass(frozen=True, slots=True)
+class GitPullRequest:
+    """A merged PR found in git. Times are Unix seconds; ``sha`` is the merge (or squash) commit."""
+
+    repo_id: int
+    number: int
+    sha: str
+    merged_at: int
+    title: str
+    author_email: str
+    kind: str  # "merge" | "squash"
+    head_sha: str | None  # the merged branch tip (merge commits only)
+
+
+def pr_number(subject: str, body: str = "") -> tuple[int, str] | None:
+    """The PR number and kind ('merge' or 'squash') a commit message names, or None."""
+    if m := _MERGE_PR.match(subject):
+        return int(m.group(1)), "merge"
+    if m := _BITBUCKET.search(subject):
+        return int(m.group(1)), "merge"
+    if subject.startswith("Merge ") and (m := _GITLAB.search(body)):
+        return int(m.group(1)), "merge"
+    if m := _SQUASH.search(subject):
+        return int(m.group(1)), "squash"
+    return None
+
+
+def merged_prs(conn: sqlite3.Connection, repo_ids: list[int] | None = None, since: int | None = None) -> list[GitPullRequest]:
+    """Merged PRs in the store (one per repository and number: the earliest merge wins), oldest first.
+
+    The merge time is the committer time of the merge/squash commit.
+    """
+    where, args = "1=1", []
+    if repo_ids is not None:
+        where += f" AND repo_id IN ({','.join('?' * len(repo_ids))})"
+        args += list(repo_ids)
+    if since is not None:
+        where += " AND committer_time >= ?"
+        args.append(since)
+    candidates = conn.execute(
+        "SELECT repo_id, sha, committer_time, subject, body, author_email, parents FROM commits"
+        f" WHERE {where} AND (subject LIKE 'Merge%' OR subject LIKE '%(#%)%' OR subject LIKE '%pull request #%')"
+        " ORDER BY committer_time, sha",
+        args,
+    ).fetchall()
+    found: dict[tuple[int, int], GitPullRequest] = {}
+    for repo_id, sha, when, subject, body, email, parents in candidates:
+        hit = pr_number(subject, body)
+        if hit is None:
+            continue
+        number, kind = hit
+        parent_list = parents.split()
+        if kind == "merge" and len(parent_list) < 2:
+            kind = "squash"
+        title = subject
+        if kind == "merge":
+            first_body_line = next((line.strip() for line in body.splitlines() if line.strip()), "")
+            title = first_body_line or subject
+        key = (repo_id, number)
+        if key not in found:
+            found[key] = GitPullRequest(
+                repo_id, number, sha, when, title, email, kind, parent_list[1] if kind == "merge" else None
+            )
+    return sorted(found.values(), key=lambda p: (p.merged_at, p.repo_id, p.number))
