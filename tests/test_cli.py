@@ -1,0 +1,84 @@
+"""The CLI as a user runs it: a real subprocess, exit codes 0/1/2, --json equal to the tool's model."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from mcp import Client
+
+from engmetrics.config import Settings
+from engmetrics.engine.local import LocalEngine
+from engmetrics.server.app import build_server
+from engmetrics.server.runtime import Runtime
+
+
+def cli(*args: str, db: Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ENGMETRICS_")}
+    env["ENGMETRICS_DB"] = str(db)
+    env["COLUMNS"] = "200"
+    return subprocess.run([sys.executable, "-m", "engmetrics.cli.main", *args], capture_output=True, text=True,
+                          env=env, cwd=cwd, timeout=120)
+
+
+async def test_dora_json_is_exactly_the_tool_model(workspace_copy) -> None:
+    proc = cli("dora", "--period", "last_90_days", "--repo", "sample", "--json", db=workspace_copy.db)
+    assert proc.returncode == 0, proc.stderr
+    from_cli = json.loads(proc.stdout)
+    engine = LocalEngine(Settings(db=workspace_copy.db))
+    async with Client(build_server(Runtime(engine, sync_on_start=False))) as client:
+        result = await client.call_tool("get_dora", {"period": "last_90_days", "repo": "sample"})
+    engine.store.close()
+    from_tool = result.structured_content
+    # The windows end "now", a second or so apart; everything computed must agree.
+    for key in ("period", "previous_period"):
+        from_cli.pop(key), from_tool.pop(key)
+    assert from_cli == from_tool
+
+
+def test_dora_table_is_readable(workspace_copy) -> None:
+    proc = cli("dora", "--period", "last_90_days", db=workspace_copy.db)
+    assert proc.returncode == 0, proc.stderr
+    for label in ("Deployment frequency", "Lead time for changes", "Change failure rate", "Recovery time", "Rework rate"):
+        assert label in proc.stdout
+
+
+def test_exit_codes(workspace_copy, tmp_path: Path) -> None:
+    assert cli("dora", "--bogus-option", db=workspace_copy.db).returncode == 1
+    unknown = cli("dora", "--repo", "nope", db=workspace_copy.db)
+    assert unknown.returncode == 2 and "Unknown repository 'nope'" in unknown.stderr and unknown.stdout == ""
+    bad_period = cli("dora", "--period", "soon", db=workspace_copy.db)
+    assert bad_period.returncode == 2 and "Accepted periods" in bad_period.stderr
+    not_repo = cli("sync", "--repo", str(tmp_path), db=tmp_path / "x.db")
+    assert not_repo.returncode == 2 and "not a git repository" in not_repo.stderr.lower()
+
+
+def test_sync_import_and_deploy_record_end_to_end(sample_workspace, tmp_path: Path) -> None:
+    db = tmp_path / "fresh.db"
+    synced = cli("sync", "--repo", str(sample_workspace.repo.path), "--json", db=db)
+    assert synced.returncode == 0, synced.stderr
+    report = json.loads(synced.stdout)
+    assert report["repos"][0]["new_commits"] > 100 and report["repos"][0]["deployments"] > 10
+    again = json.loads(cli("sync", "--json", db=db).stdout)
+    assert again["repos"][0]["new_commits"] == 0 and again["repos"][0]["walked_history"] is False
+
+    imported = cli("import", "incidents", str(sample_workspace.incidents_file), db=db)
+    assert imported.returncode == 0, imported.stderr
+    assert "2 imported" in imported.stdout
+
+    head = sample_workspace.repo.head()
+    recorded = cli("deploy", "record", "--repo", str(sample_workspace.repo.path), "--sha", head, "--at",
+                   "2025-01-01T12:00:00Z", "--json", db=db)
+    assert recorded.returncode == 0, recorded.stderr
+    dep = json.loads(recorded.stdout)
+    assert dep["sha"] == head and dep["source"] == "event"
+    repos = json.loads(cli("repos", "--json", db=db).stdout)
+    assert repos["repositories"][0]["deployment_source"] == "events"
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("repo,sha,deployed_at\nsample,zzz,2025-01-01\n")
+    rejected = cli("import", "deployments", str(bad), db=db)
+    assert rejected.returncode == 2 and "line 2:" in rejected.stderr
