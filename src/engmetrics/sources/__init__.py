@@ -1,0 +1,1 @@
+"""Sources: readers that write events (git history, GitHub, imports) into the store."""
