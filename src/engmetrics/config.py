@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import platformdirs
 from pydantic import Field, SecretStr
@@ -45,6 +45,16 @@ class Settings(BaseSettings):
     api_url: str | None = Field(default=None, description="Remote engmetrics/Upshot/Koalr API base URL")
     api_key: SecretStr | None = Field(default=None, description="API key for the remote API")
     provider: Literal["engmetrics", "upshot", "koalr"] = "engmetrics"
+    # GitHub source and teams (engmetrics.sources.github, engmetrics.teams)
+    github_token: SecretStr | None = Field(default=None, description="GitHub token (ENGMETRICS_GITHUB_TOKEN, else GITHUB_TOKEN)")
+    github_api_url: str | None = Field(default=None, description="GitHub API base URL (else GITHUB_API_URL, else api.github.com)")
+    github_repos: list[str] = Field(
+        default_factory=list, description="GitHub repositories to sync: 'owner/name' or 'owner/name=<local repo name>'"
+    )
+    incident_label: str = Field(default="incident", description="GitHub issue label that marks an incident")
+    github_max_wait_seconds: float = Field(default=3600.0, ge=0, description="Longest rate-limit wait before failing")
+    teams: dict[str, Any] = Field(default_factory=dict, description="[teams.<name>] repos=[…] people=[…]")
+    people: dict[str, Any] = Field(default_factory=dict, description="[people.<id>] emails=[…] logins=[…]")
 
     @classmethod
     def settings_customise_sources(

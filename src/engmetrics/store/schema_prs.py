@@ -1,0 +1,82 @@
+"""Tables of the pull-request feature: PRs (from GitHub or rebuilt from git), reviews, PR commits,
+GitHub releases, and the ETags of conditional GitHub requests.
+
+Times are Unix seconds (UTC). ``pull_requests.source`` says where a row came from: ``github`` rows are
+authoritative and never overwritten by ``git`` (reconstructed) rows.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[list[str]] = [
+    [
+        """CREATE TABLE pull_requests (
+            repo_id INTEGER NOT NULL REFERENCES repositories(id) ON DELETE CASCADE,
+            number INTEGER NOT NULL,
+            source TEXT NOT NULL,               -- github | git
+            title TEXT NOT NULL,
+            author TEXT,                        -- GitHub login, else the author email (lowercase)
+            author_email TEXT,                  -- email of the first commit's author, when known
+            state TEXT NOT NULL,                -- open | merged | closed
+            draft INTEGER NOT NULL DEFAULT 0,
+            created_at INTEGER,                 -- opened (NULL when rebuilt from git)
+            ready_at INTEGER,                   -- marked ready for review (drafts), when known
+            first_commit_at INTEGER,            -- earliest author time of its commits
+            last_commit_at INTEGER,             -- latest committer time of its commits
+            merged_at INTEGER,
+            closed_at INTEGER,
+            updated_at INTEGER,
+            base TEXT,
+            head TEXT,
+            additions INTEGER,
+            deletions INTEGER,
+            changed_files INTEGER,
+            commit_count INTEGER,
+            labels TEXT NOT NULL DEFAULT '[]',  -- JSON list of names
+            merge_sha TEXT,                     -- the commit that landed on the base branch
+            head_sha TEXT,
+            issue_created_at INTEGER,           -- creation of the earliest linked (closing) issue
+            PRIMARY KEY (repo_id, number)
+        )""",
+        "CREATE INDEX pull_requests_by_merge ON pull_requests(repo_id, merge_sha)",
+        "CREATE INDEX pull_requests_by_merged ON pull_requests(merged_at)",
+        "CREATE INDEX pull_requests_by_state ON pull_requests(state, created_at)",
+        """CREATE TABLE pr_reviews (
+            repo_id INTEGER NOT NULL,
+            number INTEGER NOT NULL,
+            id TEXT NOT NULL,
+            reviewer TEXT,                      -- GitHub login (lowercase)
+            state TEXT NOT NULL,                -- approved | changes_requested | commented | dismissed
+            submitted_at INTEGER NOT NULL,
+            comments INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (repo_id, number, id)
+        )""",
+        "CREATE INDEX pr_reviews_by_time ON pr_reviews(submitted_at)",
+        """CREATE TABLE pr_commits (
+            repo_id INTEGER NOT NULL,
+            number INTEGER NOT NULL,
+            sha TEXT NOT NULL,
+            author_email TEXT,
+            authored_at INTEGER NOT NULL,
+            committed_at INTEGER NOT NULL,
+            PRIMARY KEY (repo_id, number, sha)
+        )""",
+        """CREATE TABLE github_releases (
+            repo_id INTEGER NOT NULL,
+            id INTEGER NOT NULL,
+            tag TEXT NOT NULL,
+            name TEXT,
+            created_at INTEGER,
+            published_at INTEGER,
+            prerelease INTEGER NOT NULL DEFAULT 0,
+            draft INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (repo_id, id)
+        )""",
+        """CREATE TABLE github_etags (
+            repo_id INTEGER NOT NULL,
+            endpoint TEXT NOT NULL,             -- pulls | deployments | releases | issues
+            etag TEXT NOT NULL,
+            stored_at INTEGER NOT NULL,
+            PRIMARY KEY (repo_id, endpoint)
+        )""",
+    ],
+]
