@@ -1,0 +1,448 @@
+"""Features of a change (a commit, or a set of commits scored as one), computed with no look-ahead.
+
+A `History` holds what is known about a repository after a sequence of changes; ``features(change)``
+reads it without changing it and ``add(change)`` records the change. Changes are fed in the order of
+their committer time (then sha), so a change's features use only the changes before it and never
+change when newer commits arrive. Merge commits are not changes here (git records no diff for them).
+
+Kamei et al. (2013) just-in-time features (subsystem = first path segment, "." for files at the root;
+directory = the parent folder):
+
+- ``ns`` subsystems touched; ``nd`` directories touched; ``nf`` files touched.
+- ``entropy``: −Σ pₖ·log₂ pₖ over files, pₖ = lines changed (added + deleted) in file k ÷ lines changed
+  in the change (bits; not normalised; binary files left out).
+- ``la``/``ld``: lines added/deleted (binary files count 0).
+- ``lt``: lines in the touched files before the change, summed over files (reconstructed from history:
+  cumulative additions − deletions, carried across renames).
+- ``fix``: 1 when the message says it fixes something (same pattern as SZZ), else 0.
+- ``ndev``: distinct authors (by email) who changed the touched files before.
+- ``age``: mean over touched files with earlier changes of the days since that file's last change.
+- ``nuc``: distinct earlier changes that touched any of the files.
+- ``exp``: the author's earlier changes; ``rexp``: Σ over them of 1/(1 + age in years);
+  ``sexp``: the author's earlier changes touching any subsystem this change touches.
+
+Signals beyond Kamei:
+
+- ``test_share``: lines changed in test files ÷ lines changed (0–1); ``tests_touched``: 1 when any
+  test file is touched (``test``/``tests``/``spec``/``__tests__`` folders, ``test_*``, ``*_test.*``,
+  ``*.test.*``, ``*.spec.*``).
+- ``hotspot``: the most changes any touched file had in the 90 days before (count).
+- ``coupling_missed``: files that changed together with a touched file in at least half of that
+  file's earlier changes (and at least 3 times) but are not in this change (count; co-changes are
+  counted from changes of at most 20 files).
+- ``sensitive``: touched files on sensitive paths (migrations, dependency manifests and lock files,
+  CI configuration, infrastructure, auth/security code) (count).
+- ``ai_share``: share of the changed lines that come from AI-assisted commits (trailers or lines
+  such as ``Co-authored-by: Claude``, ``Made-with: Cursor``, Copilot, Codex, Aider, Devin) (0–1).
+- ``author_file_exp``: share of the touched files the author changed before (0–1).
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import json
+import math
+import re
+import sqlite3
+import zlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+KAMEI = ("ns", "nd", "nf", "entropy", "la", "ld", "lt", "fix", "ndev", "age", "nuc", "exp", "rexp", "sexp")
+EXTRA = ("test_share", "tests_touched", "hotspot", "coupling_missed", "sensitive", "ai_share", "author_file_exp")
+FEATURES: tuple[str, ...] = KAMEI + EXTRA
+FEATURE_VERSION = 1  # bump when a definition changes: cached models are then rebuilt
+
+DAY = 86400
+YEAR = 365.25 * DAY
+HOTSPOT_DAYS = 90
+COUPLING_MIN = 3
+COUPLING_SHARE = 0.5
+COUPLING_MAX_FILES = 20
+
+DEFAULT_FIX_PATTERN = (
+    r"(?i)\b(fix(e[sd]|ing)?|bug(s|fix)?|defects?|hotfix(es)?|patch(ed)?|revert(s|ed)?|regression|"
+    r"crash(es)?|(close[sd]?|resolve[sd]?) #\d+)\b|\bgh-\d+\b"
+)
+
+_TEST = re.compile(
+    r"(^|/)(tests?|spec|specs|__tests__|testing)/|(^|/)test_[^/]*$|_test\.[^/]+$|\.(test|spec)\.[^/]+$|(^|/)conftest\.py$",
+    re.I,
+)
+SENSITIVE: dict[str, re.Pattern[str]] = {
+    "migrations": re.compile(r"(^|/)(migrations?|migrate|alembic|flyway|liquibase)/|\.sql$", re.I),
+    "dependencies": re.compile(
+        r"(^|/)(package(-lock)?\.json|yarn\.lock|pnpm-lock\.yaml|requirements[^/]*\.(txt|in)|pyproject\.toml|"
+        r"poetry\.lock|uv\.lock|Pipfile(\.lock)?|setup\.(py|cfg)|go\.(mod|sum)|Cargo\.(toml|lock)|"
+        r"Gemfile(\.lock)?|pom\.xml|build\.gradle(\.kts)?|composer\.(json|lock))$",
+        re.I,
+    ),
+    "ci": re.compile(
+        r"^\.github/workflows/|(^|/)\.gitlab-ci\.ya?ml$|^\.circleci/|(^|/)Jenkinsfile$|azure-pipelines\.ya?ml$|"
+        r"(^|/)\.travis\.ya?ml$|^\.buildkite/",
+        re.I,
+    ),
+    "infrastructure": re.compile(
+        r"(^|/)Dockerfile[^/]*$|(^|/)docker-compose[^/]*$|\.tf$|\.tfvars$|(^|/)(terraform|k8s|kubernetes|helm|"
+        r"charts|ansible|infra|deploy)/",
+        re.I,
+    ),
+    "auth/security": re.compile(r"(auth|security|crypto|permission|password|secret|token|oauth|login|session|acl)", re.I),
+}
+_AI = re.compile(
+    r"(?im)^\s*(co-authored-by|made-with|generated-by|assisted-by|ai-assisted|generated-with)\s*:.*"
+    r"\b(claude|anthropic|cursor|copilot|codex|openai|chatgpt|gpt-\d|aider|devin|gemini|windsurf|codeium)\b"
+    r"|^\s*made-with\s*:\s*\S|generated with \[?claude code|\bco-authored-by:\s*aider\b",
+)
+
+
+@dataclass(slots=True)
+class FileDelta:
+    """One file of a change: its path (and old path for a rename), lines added/deleted (None: binary)."""
+
+    path: str
+    old_path: str | None
+    added: int | None
+    deleted: int | None
+
+    @property
+    def lines(self) -> int:
+        """Lines changed (added + deleted); 0 for binary files."""
+        return (self.added or 0) + (self.deleted or 0)
+
+
+@dataclass
+class Change:
+    """A change: one commit, or several commits scored as one. ``time`` is Unix seconds (committer time)."""
+
+    sha: str
+    author_email: str
+    author_name: str
+    time: int
+    message: str
+    files: list[FileDelta]
+    ai_lines: int = 0  # changed lines that come from AI-assisted commits
+    shas: list[str] = field(default_factory=list)  # the commits in it (one for a commit)
+
+
+def is_ai_assisted(message: str, trailers: Sequence[Sequence[str]] = (), author: str = "") -> bool:
+    """Whether a commit says it was made with an AI assistant (trailers, message lines, or a bot author)."""
+    if _AI.search(message):
+        return True
+    for key, value in trailers:
+        text = f"{key}: {value}"
+        if _AI.search(text):
+            return True
+    return bool(re.search(r"(copilot|devin-ai|aider|claude|cursoragent)", author, re.I))
+
+
+def make_change(
+    sha: str, author_email: str, author_name: str, time: int, message: str, trailers: Sequence[Sequence[str]],
+    files: list[FileDelta],
+) -> Change:
+    """A `Change` for one commit (its AI-assisted lines found from the message and trailers)."""
+    lines = sum(f.lines for f in files)
+    ai = is_ai_assisted(message, trailers, f"{author_name} {author_email}")
+    return Change(sha, author_email.lower(), author_name, time, message, files, lines if ai else 0, [sha])
+
+
+def combine(changes: Sequence[Change]) -> Change:
+    """Several commits as one change: files merged (lines summed, renames followed), the author with the
+    most changed lines, the earliest time, all messages."""
+    if len(changes) == 1:
+        return changes[0]
+    files: dict[str, FileDelta] = {}
+    by_author: dict[str, int] = {}
+    names: dict[str, str] = {}
+    for ch in sorted(changes, key=lambda c: c.time):
+        for f in ch.files:
+            prev = files.pop(f.old_path, None) if f.old_path else None
+            prev = prev or files.pop(f.path, None)
+            if prev is None:
+                files[f.path] = FileDelta(f.path, f.old_path, f.added, f.deleted)
+            else:
+                add = None if prev.added is None and f.added is None else (prev.added or 0) + (f.added or 0)
+                dele = None if prev.deleted is None and f.deleted is None else (prev.deleted or 0) + (f.deleted or 0)
+                files[f.path] = FileDelta(f.path, prev.old_path or f.old_path, add, dele)
+        lines = sum(f.lines for f in ch.files)
+        by_author[ch.author_email] = by_author.get(ch.author_email, 0) + lines + 1
+        names[ch.author_email] = ch.author_name
+    author = max(by_author, key=lambda a: by_author[a])
+    first = min(changes, key=lambda c: c.time)
+    return Change(
+        sha=first.sha,
+        author_email=author,
+        author_name=names[author],
+        time=first.time,
+        message="\n\n".join(c.message for c in changes),
+        files=list(files.values()),
+        ai_lines=sum(c.ai_lines for c in changes),
+        shas=[s for c in changes for s in c.shas],
+    )
+
+
+def subsystem(path: str) -> str:
+    """The first path segment ('.' for a file at the root)."""
+    head, sep, _ = path.partition("/")
+    return head if sep else "."
+
+
+def directory(path: str) -> str:
+    """The parent folder ('' for the root)."""
+    return path.rpartition("/")[0]
+
+
+@functools.lru_cache(maxsize=65536)
+def is_test(path: str) -> bool:
+    """Whether a path is a test file by its folder or name."""
+    return bool(_TEST.search(path))
+
+
+@functools.lru_cache(maxsize=65536)
+def sensitive_kinds(path: str) -> tuple[str, ...]:
+    """The sensitive-path categories a path falls in."""
+    return tuple(k for k, rx in SENSITIVE.items() if rx.search(path))
+
+
+class History:
+    """What earlier changes tell about a repository's files and authors (see the module docstring)."""
+
+    def __init__(self, fix_pattern: str = DEFAULT_FIX_PATTERN) -> None:
+        self.fix_pattern = fix_pattern
+        self._fix = re.compile(fix_pattern)
+        self.n = 0  # changes recorded
+        self.last_time = 0
+        self.last_sha = ""
+        self.f_idx: dict[str, list[int]] = {}  # path -> indices of changes that touched it
+        self.f_times: dict[str, list[int]] = {}
+        self.f_authors: dict[str, dict[str, int]] = {}
+        self.f_loc: dict[str, int] = {}
+        self.f_partners: dict[str, dict[str, int]] = {}
+        self.a_times: dict[str, list[int]] = {}
+        self.a_sub: dict[str, dict[str, list[int]]] = {}
+        self._strong: dict[str, set[str]] = {}  # path -> partners co-changed at least COUPLING_MIN times
+        self._arrays: dict[str, tuple[np.ndarray, int]] = {}  # author -> (times buffer, used)
+
+    def _author_array(self, author: str) -> np.ndarray:
+        times = self.a_times[author]
+        buf, used = self._arrays.get(author, (None, 0))
+        if buf is None or used > len(times):
+            buf, used = np.empty(max(16, 2 * len(times)), dtype=np.float64), 0
+        if len(times) > len(buf):
+            grown = np.empty(2 * len(times), dtype=np.float64)
+            grown[:used] = buf[:used]
+            buf = grown
+        if used < len(times):
+            buf[used : len(times)] = times[used:]
+            used = len(times)
+        self._arrays[author] = (buf, used)
+        return buf[:used]
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def is_fix(self, message: str) -> bool:
+        """Whether a message matches the fix pattern."""
+        return bool(self._fix.search(message))
+
+    def features(self, ch: Change) -> np.ndarray:
+        """The `FEATURES` vector of ``ch`` from the changes recorded so far (float64, units per docstring)."""
+        files = ch.files
+        paths = [f.path for f in files]
+        hist_paths = [f.old_path or f.path for f in files]
+        subs = {subsystem(p) for p in paths}
+        dirs = {directory(p) for p in paths}
+        total = sum(f.lines for f in files)
+        entropy = 0.0
+        if total:
+            for f in files:
+                if f.lines:
+                    p = f.lines / total
+                    entropy -= p * math.log2(p)
+        la = sum(f.added or 0 for f in files)
+        ld = sum(f.deleted or 0 for f in files)
+        lt = sum(max(self.f_loc.get(p, 0), 0) for p in hist_paths)
+        known = [p for p in hist_paths if p in self.f_idx]
+        t = ch.time
+        if len(known) == 1:
+            nuc = len(self.f_idx[known[0]])
+            devs = self.f_authors[known[0]]
+            ndev = len(devs)
+        elif known:
+            nuc = len(set().union(*(self.f_idx[p] for p in known)))
+            ndev = len(set().union(*(self.f_authors[p] for p in known)))
+        else:
+            nuc = ndev = 0
+        age = (sum(max(t - self.f_times[p][-1], 0) for p in known) / len(known) / DAY) if known else 0.0
+        author = ch.author_email
+        times = self.a_times.get(author)
+        exp = len(times) if times else 0
+        rexp = 0.0
+        if times:
+            arr = self._author_array(author)
+            rexp = float(np.sum(1.0 / (1.0 + np.maximum(t - arr, 0.0) / YEAR)))
+        subs_of = self.a_sub.get(author)
+        if subs_of:
+            lists = [subs_of[s] for s in subs if s in subs_of]
+            sexp = len(lists[0]) if len(lists) == 1 else (len(set().union(*lists)) if lists else 0)
+        else:
+            sexp = 0
+        test_lines = sum(f.lines for f in files if is_test(f.path))
+        tests_touched = any(is_test(p) for p in paths)
+        since = t - HOTSPOT_DAYS * DAY
+        hotspot = 0
+        for p in known:
+            ts = self.f_times[p]
+            hotspot = max(hotspot, len(ts) - bisect.bisect_left(ts, since))
+        touched = set(paths) | set(hist_paths)
+        missed: set[str] = set()
+        for p in known:
+            strong = self._strong.get(p)
+            if not strong:
+                continue
+            need = COUPLING_SHARE * len(self.f_idx[p])
+            partners = self.f_partners[p]
+            for q in strong:
+                if partners[q] >= need and q not in touched:
+                    missed.add(q)
+        sensitive = sum(1 for p in paths if sensitive_kinds(p))
+        own = sum(1 for p in hist_paths if author in self.f_authors.get(p, ()))
+        return np.array(
+            [
+                len(subs), len(dirs), len(files), entropy, la, ld, lt, 1.0 if self.is_fix(ch.message) else 0.0,
+                ndev, age, nuc, exp, rexp, sexp,
+                (test_lines / total) if total else 0.0, 1.0 if tests_touched else 0.0, hotspot, len(missed),
+                sensitive, min(ch.ai_lines / total, 1.0) if total else (1.0 if ch.ai_lines else 0.0),
+                own / len(files) if files else 0.0,
+            ],
+            dtype=np.float64,
+        )
+
+    def coupled_missing(self, ch: Change, limit: int = 5) -> list[str]:
+        """Files that usually change with the touched ones but are not in ``ch`` (most coupled first)."""
+        touched = {f.path for f in ch.files} | {f.old_path for f in ch.files if f.old_path}
+        scores: dict[str, float] = {}
+        for f in ch.files:
+            p = f.old_path or f.path
+            n = len(self.f_idx.get(p, ()))
+            if n < COUPLING_MIN:
+                continue
+            for q, c in self.f_partners.get(p, {}).items():
+                if c >= COUPLING_MIN and c >= COUPLING_SHARE * n and q not in touched:
+                    scores[q] = max(scores.get(q, 0.0), c / n)
+        return sorted(scores, key=lambda q: -scores[q])[:limit]
+
+    # -- recording ------------------------------------------------------------------------------
+
+    def add(self, ch: Change) -> None:
+        """Record ``ch`` (call after `features`, in time order)."""
+        i = self.n
+        self.n += 1
+        self.last_time = max(self.last_time, ch.time)
+        self.last_sha = ch.sha
+        author = ch.author_email
+        for f in ch.files:
+            if f.old_path and f.old_path != f.path and f.old_path in self.f_idx:
+                for table in (self.f_idx, self.f_times, self.f_authors, self.f_loc, self.f_partners, self._strong):
+                    if f.old_path in table:
+                        table[f.path] = table.pop(f.old_path)  # type: ignore[index]
+            p = f.path
+            self.f_idx.setdefault(p, []).append(i)
+            self.f_times.setdefault(p, []).append(ch.time)
+            devs = self.f_authors.setdefault(p, {})
+            devs[author] = devs.get(author, 0) + 1
+            self.f_loc[p] = self.f_loc.get(p, 0) + (f.added or 0) - (f.deleted or 0)
+        if 1 < len(ch.files) <= COUPLING_MAX_FILES:
+            paths = [f.path for f in ch.files]
+            for p in paths:
+                partners = self.f_partners.setdefault(p, {})
+                for q in paths:
+                    if q != p:
+                        c = partners[q] = partners.get(q, 0) + 1
+                        if c == COUPLING_MIN:
+                            self._strong.setdefault(p, set()).add(q)
+        self.a_times.setdefault(author, []).append(ch.time)
+        subs = self.a_sub.setdefault(author, {})
+        for s in {subsystem(f.path) for f in ch.files}:
+            subs.setdefault(s, []).append(i)
+
+    # -- persistence ----------------------------------------------------------------------------
+
+    def dumps(self) -> bytes:
+        """The state as zlib-compressed JSON."""
+        data = {k: getattr(self, k) for k in (
+            "fix_pattern", "n", "last_time", "last_sha", "f_idx", "f_times", "f_authors", "f_loc", "f_partners",
+            "a_times", "a_sub",
+        )}
+        return zlib.compress(json.dumps(data, separators=(",", ":")).encode(), 1)
+
+    @classmethod
+    def loads(cls, blob: bytes) -> History:
+        """A state saved by `dumps`."""
+        data = json.loads(zlib.decompress(blob))
+        h = cls(data.pop("fix_pattern"))
+        for k, v in data.items():
+            setattr(h, k, v)
+        h._strong = {p: {q for q, c in d.items() if c >= COUPLING_MIN} for p, d in h.f_partners.items()}
+        return h
+
+
+# ---------------------------------------------------------------------------------------------------
+# Reading changes from the store
+
+
+def stored_changes(conn: sqlite3.Connection, repo_id: int, after: tuple[int, str] | None = None) -> list[Change]:
+    """The repository's non-merge commits in the store as changes, in (committer time, sha) order.
+
+    ``after`` = (time, sha): only the commits ordered after it.
+    """
+    where, args = "", [repo_id]
+    if after is not None:
+        where = " AND (committer_time > ? OR (committer_time = ? AND sha > ?))"
+        args += [after[0], after[0], after[1]]
+    rows = conn.execute(
+        "SELECT sha, author_email, author_name, committer_time, subject, body, trailers FROM commits"
+        f" WHERE repo_id = ? AND instr(parents, ' ') = 0{where} ORDER BY committer_time, sha",
+        args,
+    ).fetchall()
+    if not rows:
+        return []
+    files: dict[str, list[FileDelta]] = {}
+    if after is None:
+        fc = conn.execute("SELECT sha, path, old_path, additions, deletions FROM file_changes WHERE repo_id = ?", (repo_id,))
+    else:
+        fc = conn.execute(
+            "SELECT sha, path, old_path, additions, deletions FROM file_changes WHERE repo_id = ?"
+            " AND sha IN (SELECT value FROM json_each(?))",
+            (repo_id, json.dumps([r[0] for r in rows])),
+        )
+    for sha, path, old, add, dele in fc:
+        files.setdefault(sha, []).append(FileDelta(path, old, add, dele))
+    out = []
+    for sha, email, name, when, subject, body, trailers in rows:
+        message = f"{subject}\n\n{body}" if body else subject
+        out.append(make_change(sha, email, name, when, message, json.loads(trailers or "[]"), files.get(sha, [])))
+    return out
+
+
+def replay(changes: Iterable[Change], history: History | None = None, fix_pattern: str = DEFAULT_FIX_PATTERN,
+           *, until: tuple[int, str] | None = None, skip: frozenset[str] = frozenset()) -> tuple[History, list[str], np.ndarray]:
+    """Feed ``changes`` (in time order) through a `History`: (the history after them, their shas, their features).
+
+    ``until`` = (time, sha): stop before the first change ordered at or after it; ``skip``: shas not recorded.
+    """
+    h = history or History(fix_pattern)
+    shas: list[str] = []
+    rows: list[np.ndarray] = []
+    for ch in changes:
+        if until is not None and (ch.time, ch.sha) >= until:
+            break
+        if ch.sha in skip:
+            continue
+        rows.append(h.features(ch))
+        shas.append(ch.sha)
+        h.add(ch)
+    X = np.vstack(rows) if rows else np.zeros((0, len(FEATURES)))
+    return h, shas, X

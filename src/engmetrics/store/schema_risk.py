@@ -1,0 +1,43 @@
+"""Tables of the risk feature: SZZ labels, the labelling cursor, and the trained model cache.
+
+- ``risk_label_config``: per repository, the fix pattern the labels were made with (a new pattern wipes them).
+- ``risk_szz_fixes``: every fix (or revert) commit already labelled — the incremental cursor of SZZ.
+- ``risk_szz_links``: fix → bug-inducing commit, with how many blamed lines link them.
+- ``risk_models``: per repository, the trained model (JSON), the history fingerprint it was trained on,
+  the feature matrix of its history (``.npz`` bytes) and the feature state after the last change (zlib JSON).
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[list[str]] = [
+    [
+        """CREATE TABLE risk_label_config (
+            repo_id INTEGER PRIMARY KEY REFERENCES repositories(id) ON DELETE CASCADE,
+            fix_pattern TEXT NOT NULL
+        )""",
+        """CREATE TABLE risk_szz_fixes (
+            repo_id INTEGER NOT NULL REFERENCES repositories(id) ON DELETE CASCADE,
+            sha TEXT NOT NULL,
+            kind TEXT NOT NULL,             -- fix | revert
+            fixed_at INTEGER NOT NULL,      -- the fix's committer time, Unix seconds
+            inducing INTEGER NOT NULL,      -- how many inducing commits it names
+            PRIMARY KEY (repo_id, sha)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE risk_szz_links (
+            repo_id INTEGER NOT NULL REFERENCES repositories(id) ON DELETE CASCADE,
+            fix_sha TEXT NOT NULL,
+            inducing_sha TEXT NOT NULL,
+            lines INTEGER NOT NULL,         -- blamed lines (0 for a revert)
+            PRIMARY KEY (repo_id, fix_sha, inducing_sha)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX risk_szz_links_by_inducing ON risk_szz_links(repo_id, inducing_sha)",
+        """CREATE TABLE risk_models (
+            repo_id INTEGER PRIMARY KEY REFERENCES repositories(id) ON DELETE CASCADE,
+            fingerprint TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            model TEXT NOT NULL,            -- JSON of engmetrics.risk.model.RiskModel
+            matrix BLOB NOT NULL,           -- npz: shas, times, X (features of every change)
+            state BLOB NOT NULL             -- zlib JSON of engmetrics.risk.features.History
+        )""",
+    ],
+]
