@@ -132,7 +132,7 @@ def test_derive_is_idempotent(store: Store) -> None:
     assert derive_all(store) == {1: 4}
     assert snapshot() == first
     failed = [r for r in first[0] if r[12]]
-    assert len(failed) == 1 and failed[0][0] == "tag:1:v1.1.0" and failed[0][13:] == ("incident", "inc-1", pytest.approx(40 / 60, abs=1e-4))
+    assert len(failed) == 1 and failed[0][0] == "tag:1:v1.1.0" and failed[0][13:16] == ("incident", "inc-1", pytest.approx(40 / 60, abs=1e-4))
 
 
 def test_explicit_events_take_precedence_over_tags(store: Store) -> None:

@@ -2,39 +2,38 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+import numpy as np
 
-from engmetrics.metrics.dora import DeploymentRecord, summarize
+from engmetrics.metrics.dora import PRODUCTION_ENVIRONMENTS, DeploymentRecord, summarize
 from engmetrics.models import DoraReport
 from engmetrics.periods import Window
 from engmetrics.store.db import Store
 
 
+_EMPTY = np.empty(0, dtype="<f8")
+
+
 def load_deployments(store: Store, start_ts: int, end_ts: int, repo_ids: list[int] | None) -> list[DeploymentRecord]:
-    """DORA deployment records with ``deployed_at`` in ``[start_ts, end_ts)``, with their lead times (hours)."""
+    """Successful production deployments with ``deployed_at`` in ``[start_ts, end_ts)``, lead times in hours."""
     conn = store.read()
     where = "d.deployed_at >= ? AND d.deployed_at < ?"
     args: list[object] = [start_ts, end_ts]
     if repo_ids is not None:
         where += f" AND d.repo_id IN ({','.join('?' * len(repo_ids))})"
         args += repo_ids
+    where += f" AND d.status = 'success' AND d.environment IN ({','.join('?' * len(PRODUCTION_ENVIRONMENTS))})"
+    args += sorted(PRODUCTION_ENVIRONMENTS)
     rows = conn.execute(
         "SELECT d.id, r.name, d.sha, d.deployed_at, d.environment, d.status, d.service, d.source, d.tag,"
         " d.change_count, d.is_hotfix, d.has_revert, d.failed, d.failure_signal, d.failure_evidence,"
-        f" d.recovery_hours FROM deployments d JOIN repositories r ON r.id = d.repo_id WHERE {where}",
+        f" d.recovery_hours, d.lead_times FROM deployments d JOIN repositories r ON r.id = d.repo_id WHERE {where}",
         args,
     ).fetchall()
-    leads: dict[str, list[float]] = defaultdict(list)
-    for dep_id, hours in conn.execute(
-        f"SELECT dc.deployment_id, dc.lead_time_hours FROM deployment_changes dc JOIN deployments d"
-        f" ON d.id = dc.deployment_id WHERE {where}",
-        args,
-    ):
-        leads[dep_id].append(hours)
     return [
         DeploymentRecord(
             id=r[0], repo=r[1], sha=r[2], deployed_at=r[3], environment=r[4], status=r[5], service=r[6],
-            source=r[7], tag=r[8], lead_times_hours=tuple(leads.get(r[0], ())), is_hotfix=bool(r[10]),
+            source=r[7], tag=r[8], lead_times_hours=_EMPTY if r[16] is None else np.frombuffer(r[16], dtype="<f8"),
+            is_hotfix=bool(r[10]),
             has_revert=bool(r[11]), failed=bool(r[12]), failure_signal=r[13], failure_evidence=r[14],
             recovery_hours=r[15],
         )

@@ -806,7 +806,8 @@ def window_figures(deployments: Iterable[DeploymentRecord], window: Window) -> W
     if n == 0:
         return WindowFigures(0, None, None, None, None, 0, 0, None, None, 0, 0, None, ())
     days = {datetime.fromtimestamp(d.deployed_at, UTC).date() for d in inside}
-    leads = np.fromiter((x for d in inside for x in d.lead_times_hours if x > 0), dtype=float)
+    leads = np.concatenate([np.asarray(d.lead_times_hours, dtype=float) for d in inside])
+    leads = leads[leads > 0]
     failed = [d for d in inside if d.failed]
     recoveries = np.array([d.recovery_hours for d in failed if d.recovery_hours is not None], dtype=float)
     unplanned = sum(1 for d in inside if d.unplanned)

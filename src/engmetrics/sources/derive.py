@@ -30,6 +30,8 @@ import logging
 import sqlite3
 import time
 
+import numpy as np
+
 from engmetrics.errors import NotFound
 from engmetrics.metrics.dora import (
     CommitGraph,
@@ -190,8 +192,8 @@ def derive_repository(store: Store, repo_id: int, tag_pattern: str | None = None
         c.execute("DELETE FROM deployments WHERE repo_id = ?", (repo_id,))
         c.executemany(
             "INSERT INTO deployments(id, repo_id, sha, environment, status, deployed_at, service, source, tag, "
-            "change_count, is_hotfix, has_revert, failed, failure_signal, failure_evidence, recovery_hours) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "change_count, is_hotfix, has_revert, failed, failure_signal, failure_evidence, recovery_hours, lead_times) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     d.id,
@@ -210,6 +212,7 @@ def derive_repository(store: Store, repo_id: int, tag_pattern: str | None = None
                     d.failure_signal,
                     d.failure_evidence,
                     d.recovery_hours,
+                    np.asarray(d.lead_times_hours, dtype="<f8").tobytes() if d.lead_times_hours else None,
                 )
                 for d in records
             ],

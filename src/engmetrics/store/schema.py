@@ -127,4 +127,9 @@ MIGRATIONS: list[list[str]] = [
             version INTEGER NOT NULL
         )""",
     ],
+    # 2: each derived deployment carries its changes' lead times (hours, float64 little-endian) so a DORA
+    # window reads one row per deployment instead of one per change.
+    [
+        "ALTER TABLE deployments ADD COLUMN lead_times BLOB",
+    ],
 ]
