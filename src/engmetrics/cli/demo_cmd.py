@@ -48,7 +48,7 @@ def demo_command(
                   f"{r.incidents} incidents")
     render_dora(dora)
     snippet = {"mcpServers": {"engmetrics-demo": {"command": "engmetrics", "args": ["serve", "--demo"]}}}
-    if dir_ is not None:
+    if root != demo_root().expanduser().resolve():
         snippet["mcpServers"]["engmetrics-demo"]["env"] = {"ENGMETRICS_DEMO_DIR": str(root)}
     out.print("\nAdd this to Claude Desktop's claude_desktop_config.json (or your client's MCP config):")
     out.print_json(json.dumps(snippet))
