@@ -89,7 +89,7 @@ def merge_history(store: Store) -> None:
     add_tag(store, 1, "v1.2.0", "E", T0 + 7 * H + 600)
 
 
-def test_tags_give_deployments_with_rev_list_changes(store: Store) -> None:
+def test_tags_give_deployments_each_commit_shipped_once(store: Store) -> None:
     merge_history(store)
     assert derive_repository(store, 1) == 4
     deps = deployments(store)
@@ -101,10 +101,11 @@ def test_tags_give_deployments_with_rev_list_changes(store: Store) -> None:
     assert first["change_count"] == 2 and changes(store, "tag:1:v1.0.0") == set()
     # merge included
     assert changes(store, "tag:1:v1.1.0") == {sha(x) for x in ("C", "F1", "F2", "M")}
-    # non-ancestor steps: v1.0.1 (maintenance branch) after v1.1.0, then v1.2.0 after v1.0.1
+    # non-ancestor steps: v1.0.1 (maintenance branch) after v1.1.0, then v1.2.0 after v1.0.1. `v1.0.1..v1.2.0`
+    # would count C, F1, F2, M again (v1.1.0 shipped them); a commit ships once, at its first deployment.
     assert changes(store, "tag:1:v1.0.1") == {sha("H1")}
-    assert changes(store, "tag:1:v1.2.0") == {sha(x) for x in ("C", "F1", "F2", "M", "E")}
-    assert deps["tag:1:v1.2.0"]["change_count"] == 5
+    assert changes(store, "tag:1:v1.2.0") == {sha("E")}
+    assert deps["tag:1:v1.2.0"]["change_count"] == 1
     row = store.read().execute(
         "SELECT author_time, lead_time_hours FROM deployment_changes WHERE deployment_id = 'tag:1:v1.1.0' AND sha = ?",
         (sha("F1"),),
@@ -215,7 +216,7 @@ def git(cwd: Path, *args: str, when: int | None = None) -> str:
 
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
-def test_changes_equal_git_rev_list_on_a_real_repository(store: Store, tmp_path: Path) -> None:
+def test_changes_equal_git_rev_list_not_earlier_deployments_on_a_real_repository(store: Store, tmp_path: Path) -> None:
     repo = tmp_path / "repo"
     repo.mkdir()
     git(repo, "init", "-q", "-b", "main")
@@ -268,7 +269,8 @@ def test_changes_equal_git_rev_list_on_a_real_repository(store: Store, tmp_path:
     order = list(deployments(store))
     assert order == ["tag:1:v1.0.0", "tag:1:v1.1.0", "tag:1:v1.0.1", "tag:1:v1.2.0"]
     names = [o.split(":", 2)[2] for o in order]
-    for prev, this in zip(names, names[1:], strict=False):
-        expected = set(git(repo, "rev-list", f"{prev}..{this}").split())
-        assert changes(store, f"tag:1:{this}") == expected, (prev, this)
+    for k in range(1, len(names)):
+        # `git rev-list this --not <every earlier deployment>`: each commit ships once.
+        expected = set(git(repo, "rev-list", names[k], "--not", *names[:k]).split())
+        assert changes(store, f"tag:1:{names[k]}") == expected, names[k]
     assert deployments(store)["tag:1:v1.0.0"]["change_count"] == len(git(repo, "rev-list", "v1.0.0").split())

@@ -7,9 +7,10 @@ Definitions (DESIGN.md, "Definitions the numbers follow"):
   deployment events; otherwise release tags matching a pattern (`is_release_tag`), at the tag's time.
   Deployments with another status or environment are kept by `engmetrics.sources.derive` but never
   counted here.
-- **Changes in a deployment**: the commits reachable from its commit and not from the previous
-  deployment of the same repository/service (``git rev-list prev..this``, merges included) —
-  `changes_between`, `assign_changes`. The first deployment of a repository/service ships everything
+- **Changes in a deployment**: the commits reachable from its commit and from no earlier deployment of
+  the same repository/service (merges included) — `assign_changes`. On one release line this is
+  ``git rev-list prev..this`` (`changes_between`); across interleaved release lines or after a rollback
+  it avoids counting a commit twice. The first deployment of a repository/service ships everything
   reachable from it; it counts for frequency but contributes no lead times.
 - **Deployment frequency**: deployments in the window ÷ the window's length in weeks; also distinct
   UTC days with a deployment ÷ weeks.
@@ -413,58 +414,30 @@ class Shipped:
 def assign_changes(graph: CommitGraph, shas_in_time_order: Sequence[str | None]) -> list[Shipped]:
     """`Shipped` for each deployment of ONE repository/service sequence, in the order given (time order).
 
-    Exact ``prev..this`` semantics. The set of commits reachable from the previous deployment is kept as
-    a membership array: the new changes are the commits reachable from ``this`` without entering it
-    (cost ∝ the changes). When ``prev`` is an ancestor of ``this`` (the common case) the set just grows
-    by the changes; otherwise (a rollback, a maintenance branch) a paint-down walk gives the commits to
-    drop from it. A deployment whose sha is not in the graph ships nothing (``known=False``) and is
-    skipped as "previous" for the next one. The first known deployment ships everything reachable and is
-    flagged ``first`` (it contributes no lead times).
+    A deployment ships the commits reachable from it and from **no earlier deployment of the sequence**.
+    Where each deployment descends from the one before (one release line, the common case) this is
+    exactly ``git rev-list prev..this``. Where it does not — two release lines whose tags interleave in
+    time (v2.3.0, v1.9.5, v2.3.1), or a rollback and a redeploy — ``prev..this`` would count again every
+    commit shipped since the lines forked (or since the rollback), inflating change counts and lead
+    times; here a commit counts once, at the first deployment that shipped it. Cost ∝ the commits walked
+    (a membership array of everything shipped so far). A deployment whose sha is not in the graph ships
+    nothing (``known=False``). The first known deployment ships everything reachable and is flagged
+    ``first`` (it contributes no lead times).
     """
-    n = len(graph)
-    reached = bytearray(n)
-    prev: int | None = None
+    reached = bytearray(len(graph))
+    seen_first = False
     out: list[Shipped] = []
     for sha in shas_in_time_order:
         i = graph.index.get(sha) if sha else None
         if i is None:
             out.append(Shipped((), False, False))
             continue
-        if prev is None:
-            changes = graph.reachable(i)
-            for c in changes:
-                reached[c] = 1
-            out.append(Shipped(tuple(changes), True))
-            prev = i
-            continue
-        if i == prev:
-            out.append(Shipped((), False))
-            continue
         changes = graph.reachable(i, reached)
-        # Fast path: prev is an ancestor of this, so ancestors(this) = reached ∪ changes.
-        if _is_ancestor_fast(graph, prev, i, changes):
-            for c in changes:
-                reached[c] = 1
-        else:
-            only_this, only_prev = graph.paint(i, prev)
-            for c in only_prev:
-                reached[c] = 0
-            for c in only_this:
-                reached[c] = 1
-            changes = only_this
-        out.append(Shipped(tuple(changes), False))
-        prev = i
+        for c in changes:
+            reached[c] = 1
+        out.append(Shipped(tuple(changes), not seen_first))
+        seen_first = True
     return out
-
-
-def _is_ancestor_fast(graph: CommitGraph, prev: int, this: int, changes: list[int]) -> bool:
-    """Whether ``prev`` is a parent of one of ``changes`` (⇔ prev is an ancestor of ``this``, given that
-    ``changes`` = ancestors(this) − ancestors(prev) and prev ∉ changes)."""
-    parents = graph.parents
-    for c in changes:
-        if prev in parents[c]:
-            return True
-    return False
 
 
 # --------------------------------------------------------------------------------------------------
