@@ -1,15 +1,152 @@
-"""Engine operations for delivery forecasts (forecast_delivery, forecast_backlog).
+"""Engine operations for delivery forecasts (forecast_delivery, forecast_backlog, forecast_backtest).
 
 `ForecastApi` declares the operations (with `@operation` for their REST route); `LocalForecast` implements
 them for `LocalEngine` (it may use `self.store`, `self.settings`, `self.resolve_repo`, `self.scope_repo_ids`).
+The computation lives in `engmetrics.forecast` (pure functions over weekly throughput arrays).
 """
 
 from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from engmetrics.errors import DataError, InvalidInput, NotFound
+from engmetrics.forecast.models import (
+    BacklogForecast,
+    BacklogForecastQuery,
+    BacktestQuery,
+    BacktestReport,
+    DeliveryForecast,
+    DeliveryForecastQuery,
+    ForecastOptions,
+    WorkItemImport,
+)
+from engmetrics.engine.operations import operation
+
+if TYPE_CHECKING:
+    from engmetrics.forecast.run import ForecastHistory
 
 
 class ForecastApi:
     """Declarations of the forecast operations; each raises `Unsupported` unless an engine implements it."""
 
+    @operation("GET", "/forecast/delivery")
+    async def forecast_delivery(self, q: DeliveryForecastQuery) -> DeliveryForecast:
+        """Monte Carlo delivery forecast: P50/P85/P95 dates for ``items``, or items done by ``by_date``."""
+        raise self.unsupported("delivery forecasts")  # type: ignore[attr-defined]
+
+    @operation("GET", "/forecast/backlog")
+    async def forecast_backlog(self, q: BacklogForecastQuery) -> BacklogForecast:
+        """Weeks until the backlog is empty (P50/P85/P95) and weekly throughput percentiles."""
+        raise self.unsupported("backlog forecasts")  # type: ignore[attr-defined]
+
+    @operation("GET", "/forecast/backtest")
+    async def forecast_backtest(self, q: BacktestQuery) -> BacktestReport:
+        """Calibration table: hit rates and pinball loss of past forecasts, calibrated vs i.i.d. sampling."""
+        raise self.unsupported("forecast backtests")  # type: ignore[attr-defined]
+
 
 class LocalForecast:
     """The local engine's implementation of the forecast operations."""
+
+    store: Any
+
+    async def forecast_delivery(self, q: DeliveryForecastQuery) -> DeliveryForecast:
+        from engmetrics.forecast.run import delivery_forecast
+
+        history = await self.store.run(self._forecast_history, q, None)
+        return await self.store.run(delivery_forecast, history, q)
+
+    async def forecast_backlog(self, q: BacklogForecastQuery) -> BacklogForecast:
+        from engmetrics.forecast.run import backlog_forecast
+
+        history = await self.store.run(self._forecast_history, q, None)
+        return await self.store.run(backlog_forecast, history, q)
+
+    async def forecast_backtest(self, q: BacktestQuery) -> BacktestReport:
+        from engmetrics.forecast.run import BACKTEST_MAX_WEEKS, backtest_report
+
+        history = await self.store.run(self._forecast_history, q, BACKTEST_MAX_WEEKS)
+        return await self.store.run(backtest_report, history, q)
+
+    async def import_work_items(self, path: str | Path) -> WorkItemImport:
+        """Import work items (CSV or JSON: id, completed_at, optional started_at, team, type, title, repo)."""
+        from engmetrics.forecast.items import import_work_items
+
+        return await self.store.run(import_work_items, self.store, Path(path))
+
+    # ---- helpers ---------------------------------------------------------------------------------
+
+    def _forecast_scope(self, repo: str | None, team: str | None) -> Any:
+        from engmetrics.forecast.throughput import ItemScope
+
+        names = [n.strip() for n in repo.split(",") if n.strip()] if repo else []
+        if repo is not None and not names:
+            raise InvalidInput("repo is empty: pass a repository name (see list_repositories), or several separated by commas.",
+                               param="repo")
+        if team:
+            try:
+                ids = self.scope_repo_ids(None, team)  # type: ignore[attr-defined]
+            except (ModuleNotFoundError, NotFound) as exc:
+                row = self.store.read().execute(
+                    "SELECT 1 FROM work_items WHERE lower(team) = lower(?) LIMIT 1", (team,)
+                ).fetchone()
+                if row is None:
+                    if isinstance(exc, NotFound):
+                        raise
+                    raise NotFound(f"Unknown team {team!r}: no configured team and no imported work item has it.",
+                                   param="team") from None
+                ids = []
+            if names:
+                ids = [i for i in (ids or []) if i in {self.resolve_repo(n).id for n in names}]  # type: ignore[attr-defined]
+            return ItemScope(repo_ids=ids, team=team, repo_names=names)
+        ids = [self.resolve_repo(n).id for n in names] if names else None  # type: ignore[attr-defined]
+        return ItemScope(repo_ids=ids, team=None, repo_names=names)
+
+    def _forecast_history(self, q: ForecastOptions, max_weeks: int | None) -> ForecastHistory:
+        from engmetrics.forecast.run import CALIBRATION_LOOKBACK_WEEKS, ForecastHistory
+        from engmetrics.forecast.throughput import (
+            ITEM_SOURCES,
+            WEEK_SECONDS,
+            open_work_items,
+            resolve_source,
+            weekly_counts,
+        )
+
+        today = datetime.now(UTC).date()
+        start = parse_day(q.start_date, "start_date") if q.start_date else today
+        as_of_day = min(start, today)
+        as_of = int(datetime(as_of_day.year, as_of_day.month, as_of_day.day, tzinfo=UTC).timestamp())
+        weeks = max_weeks or (q.history_weeks + CALIBRATION_LOOKBACK_WEEKS)
+        scope = self._forecast_scope(q.repo, q.team)
+        since = as_of - weeks * WEEK_SECONDS
+        conn = self.store.read()
+        source = resolve_source(conn, q.item_source, scope, since)
+        times = ITEM_SOURCES[source](conn, scope, since)
+        weekly = weekly_counts(times, as_of, weeks)
+        where = f"repository {q.repo!r}" if q.repo else (f"team {q.team!r}" if q.team else "any repository")
+        if weekly.size == 0 or weekly[-q.history_weeks :].sum() == 0:
+            hint = {
+                "prs": "item_source='commits' (first-parent commits) if this repository does not merge pull requests",
+                "commits": "`engmetrics sync` to read the repository's history",
+                "work_items": "`engmetrics forecast import-items FILE` to import completed work items",
+            }[source]
+            raise DataError(
+                f"No completed items ({source}) in the {q.history_weeks} weeks before {as_of_day.isoformat()} in {where}: "
+                f"there is no throughput to forecast from. Try a longer history_weeks, {hint}, or another scope."
+            )
+        open_items = open_work_items(conn, scope)
+        return ForecastHistory(weekly=weekly, source=source, as_of=as_of, start=start, today=today, open_items=open_items)
+
+
+def parse_day(value: str, param: str) -> date:
+    """An ISO date (``YYYY-MM-DD``; a full ISO time counts by its UTC date); `InvalidInput` otherwise."""
+    from engmetrics.periods import parse_instant
+
+    text = value.strip()
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        pass
+    return parse_instant(text, param=param).date()

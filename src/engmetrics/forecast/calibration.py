@@ -1,0 +1,131 @@
+"""Calibration: forecasts at past origins, their errors, and the corrections that make stated odds true.
+
+At every past *origin* week ``t`` (with at least ``min_history`` weeks before it) the simulator forecasts
+from the ``window`` weeks before ``t`` only, exactly as it would have on that day; what happened in the
+weeks after ``t`` is the *actual* cumulative throughput ``A_t(h)``.
+
+The correction is split conformal prediction on a scale-free score. For confidence ``p`` and horizon
+``h`` the score of origin ``t`` is::
+
+    e_t = (X_p,t(h) − A_t(h)) / max(median_t(h), 1)
+
+(how far, in units of the forecast's median, reality fell short of the promised ``X_p``). With the
+``n`` scores known so far, ``c = `` the ``⌈(n+1)·p⌉``-th smallest score, and the calibrated forecast is
+``X_p(h) − c · max(median(h), 1)``: by construction "at least this many" would have held in a fraction
+``p`` of past origins. Horizons with too few scores reuse the correction of the longest horizon that
+has enough (the score is relative to the median, so the correction grows with it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from engmetrics.forecast.simulate import Sampling, block_length_for, quantile_curves, sample_indices
+
+MIN_ORIGIN_HISTORY_WEEKS = 10
+MIN_SCORES = 15
+CALIBRATION_RUNS = 1000
+
+
+@dataclass
+class OriginForecasts:
+    """Raw forecasts at past origins (all arrays in items; ``h`` is 1-based, index ``h − 1``)."""
+
+    origins: np.ndarray  # (m,) week index t: weeks [t − window, t) known, weeks t, t+1, … forecast
+    confidences: np.ndarray  # (L,) e.g. [0.5, 0.85, 0.95]
+    curves: np.ndarray  # (L, m, H) X_p,t(h): items by week h with probability p
+    median: np.ndarray  # (m, H) median cumulative items
+    actual: np.ndarray  # (m, H) what happened; NaN where week t + h is not yet over
+
+
+def forecast_origins(
+    weekly: np.ndarray, confidences: np.ndarray, *, window: int, horizon: int, runs: int = CALIBRATION_RUNS,
+    rng: np.random.Generator, sampling: Sampling = "stationary", min_history: int = MIN_ORIGIN_HISTORY_WEEKS,
+    chunk: int = 32,
+) -> OriginForecasts:
+    """Forecast from every past origin with ``min_history`` weeks behind it and at least one week after it.
+
+    ``weekly`` is items completed per week, oldest first (zero weeks kept). Vectorised across origins.
+    """
+    weekly = np.asarray(weekly, dtype=np.float64)
+    conf = np.asarray(confidences, dtype=np.float64)
+    n = weekly.size
+    origins = np.arange(min(max(min_history, 1), n), n, dtype=np.int64)
+    m = origins.size
+    curves = np.zeros((conf.size, m, horizon))
+    median = np.zeros((m, horizon))
+    for lo in range(0, m, chunk):
+        t = origins[lo : lo + chunk]
+        lengths = np.minimum(t, window)
+        block = block_length_for(int(lengths.min()))
+        idx = sample_indices(lengths, runs, horizon, rng, sampling, block) + (t - lengths)[:, None, None]
+        c, med = quantile_curves(weekly[idx], conf)
+        curves[:, lo : lo + chunk] = c
+        median[lo : lo + chunk] = med
+    cum = np.concatenate([[0.0], np.cumsum(weekly)])
+    ends = origins[:, None] + np.arange(1, horizon + 1)[None, :]
+    actual = np.where(ends <= n, cum[np.minimum(ends, n)] - cum[origins][:, None], np.nan)
+    return OriginForecasts(origins, conf, curves, median, actual)
+
+
+def scale_of(median: np.ndarray) -> np.ndarray:
+    """The unit scores are measured in: the forecast's median items, at least 1."""
+    return np.maximum(median, 1.0)
+
+
+def scores(of: OriginForecasts) -> np.ndarray:
+    """Conformal scores ``(X_p − A) / scale``, shape (L, m, H); NaN where the outcome is unknown."""
+    return (of.curves - of.actual[None]) / scale_of(of.median)[None]
+
+
+def corrections(
+    of: OriginForecasts, score: np.ndarray, *, known_by: int, horizons: np.ndarray | None = None,
+    min_scores: int = MIN_SCORES, max_age_weeks: int | None = None,
+) -> np.ndarray:
+    """Corrections ``c`` (L, len(horizons)) from the scores whose outcome was known by week ``known_by``.
+
+    An origin ``t`` counts for horizon ``h`` when ``t + h ≤ known_by`` (and, with ``max_age_weeks``,
+    ``t ≥ known_by − max_age_weeks``). NaN where fewer than ``min_scores`` scores exist at that horizon and
+    no shorter horizon has enough either. ``horizons`` are 1-based (default: all).
+    """
+    L, _, H = score.shape
+    hs = np.arange(1, H + 1) if horizons is None else np.asarray(horizons, dtype=np.int64)
+    out = np.full((L, hs.size), np.nan)
+    recent = of.origins >= (known_by - max_age_weeks) if max_age_weeks else np.ones(of.origins.size, dtype=bool)
+    # The longest horizon with enough scores decides the ones beyond it.
+    fallback: np.ndarray | None = None
+    cache: dict[int, np.ndarray | None] = {}
+
+    def at(h: int) -> np.ndarray | None:
+        if h not in cache:
+            mask = recent & (of.origins + h <= known_by)
+            vals = score[:, mask, h - 1]
+            n = vals.shape[1]
+            if n < min_scores:
+                cache[h] = None
+            else:
+                ranks = np.minimum(np.ceil((n + 1) * of.confidences).astype(np.int64), n) - 1
+                ordered = np.sort(vals, axis=1)
+                cache[h] = ordered[np.arange(L), ranks]
+        return cache[h]
+
+    for j, h in enumerate(hs):
+        c = at(int(h))
+        if c is None:
+            if fallback is None:
+                for g in range(min(int(h), H) - 1, 0, -1):
+                    fallback = at(g)
+                    if fallback is not None:
+                        break
+            c = fallback
+        if c is not None:
+            out[:, j] = c
+    return out
+
+
+def apply_corrections(curves: np.ndarray, median: np.ndarray, correction: np.ndarray) -> np.ndarray:
+    """Calibrated curves ``X_p − c · scale`` (broadcast over the last axis); NaN corrections leave ``X_p`` as is."""
+    c = np.nan_to_num(correction, nan=0.0)
+    return curves - c * scale_of(median)

@@ -1,0 +1,293 @@
+"""Answering forecast questions from a weekly throughput history (pure: arrays in, models out).
+
+The method (``METHOD``): simulate ``runs`` futures by the stationary bootstrap of the last ``window``
+weeks; take the quantile curves of cumulative throughput; correct each confidence level by the
+conformal correction learnt from forecasts at every past origin of the same history (see
+`engmetrics.forecast.calibration`); read completion weeks or item counts off the corrected curves.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import numpy as np
+
+from engmetrics.forecast.backtest import walk_forward
+from engmetrics.forecast.calibration import (
+    CALIBRATION_RUNS,
+    MIN_ORIGIN_HISTORY_WEEKS,
+    apply_corrections,
+    corrections,
+    forecast_origins,
+    scores,
+)
+from engmetrics.errors import InvalidInput
+from engmetrics.forecast.models import (
+    DEFAULT_CONFIDENCES,
+    BacklogForecast,
+    BacklogForecastQuery,
+    BacktestQuery,
+    BacktestReport,
+    BacktestRow,
+    DeliveryForecast,
+    DeliveryForecastQuery,
+    EmptyBy,
+    ForecastOptions,
+    ForecastPoint,
+    Reliability,
+    ThroughputSummary,
+    WeeksToEmpty,
+)
+from engmetrics.forecast.simulate import (
+    block_length_for,
+    completion_week,
+    items_by_week,
+    lag1_autocorrelation,
+    monotone,
+    quantile_curves,
+    simulate_paths,
+)
+from engmetrics.forecast.throughput import WEEK_SECONDS, WorkCalendar
+from engmetrics.models import Period
+from engmetrics.periods import iso
+
+METHOD = "stationary block bootstrap (mean block 4 weeks) + walk-forward conformal calibration"
+METHOD_UNCALIBRATED = "stationary block bootstrap (mean block 4 weeks), uncalibrated"
+CALIBRATION_HORIZON_WEEKS = 26
+CALIBRATION_LOOKBACK_WEEKS = 156
+RELIABILITY_HORIZONS = [4, 12]
+MAX_HORIZON_WEEKS = 520
+FEW_WEEKS = 10
+
+
+def summarize(weekly: np.ndarray, source: str, as_of: int) -> ThroughputSummary:
+    """A `ThroughputSummary` of ``weekly`` (items per week, oldest first) ending at ``as_of`` (Unix seconds)."""
+    w = np.asarray(weekly, dtype=np.float64)
+    start = as_of - w.size * WEEK_SECONDS
+    return ThroughputSummary(
+        item_source=source,  # type: ignore[arg-type]
+        weeks=int(w.size),
+        window=Period(from_=iso(start) or "", to=iso(as_of) or "", label=f"last {w.size} weeks"),
+        items=int(w.sum()),
+        non_empty_weeks=int((w > 0).sum()),
+        mean_per_week=round(float(w.mean()), 2) if w.size else 0.0,
+        median_per_week=round(float(np.median(w)), 2) if w.size else 0.0,
+        p15_per_week=round(float(np.quantile(w, 0.15)), 2) if w.size else 0.0,
+        p85_per_week=round(float(np.quantile(w, 0.85)), 2) if w.size else 0.0,
+        lag1_autocorrelation=None if (a := lag1_autocorrelation(w)) is None else round(a, 3),
+        recent_weeks=[int(x) for x in w[-26:]],
+    )
+
+
+@dataclass
+class Curves:
+    """Quantile curves of cumulative items (L, H) at ``confidences`` (0…1), with how they were made."""
+
+    confidences: np.ndarray
+    curves: np.ndarray
+    calibrated: bool
+    method: str
+    reliability: Reliability
+    warnings: list[str] = field(default_factory=list)
+
+
+def forecast_curves(
+    weekly: np.ndarray, *, window: int, horizon: int, confidences: np.ndarray, runs: int, seed: int,
+    capacity: np.ndarray | None = None, calibrate: bool = True, reliability: bool = True,
+) -> Curves:
+    """Calibrated quantile curves for the next ``horizon`` weeks from the full weekly history ``weekly``.
+
+    The simulation samples the last ``window`` weeks; calibration and reliability use every origin of
+    the (up to ``CALIBRATION_LOOKBACK_WEEKS`` + ``window``) weeks given.
+    """
+    rng = np.random.default_rng(seed)
+    conf = np.asarray(confidences, dtype=np.float64)
+    recent = np.asarray(weekly[-window:], dtype=np.float64)
+    paths = simulate_paths(recent, horizon, runs, rng, "stationary", block_length_for(recent.size), capacity)
+    raw, median = quantile_curves(paths, conf)
+    warnings: list[str] = []
+    rows: list[BacktestRow] = []
+    calibrated = False
+    curves = raw
+    if calibrate or reliability:
+        hc = min(horizon, CALIBRATION_HORIZON_WEEKS)
+        cal_rng = np.random.default_rng(seed + 1)
+        boot = forecast_origins(weekly, conf, window=window, horizon=max(hc, *RELIABILITY_HORIZONS),
+                                runs=CALIBRATION_RUNS, rng=cal_rng)
+        if calibrate:
+            c = corrections(boot, scores(boot), known_by=int(np.asarray(weekly).size), horizons=np.arange(1, hc + 1))
+            if np.isnan(c).all():
+                warnings.append(
+                    "Not enough history to calibrate (needs about "
+                    f"{MIN_ORIGIN_HISTORY_WEEKS + 15} weeks): the ranges are the raw bootstrap's and may be too narrow."
+                )
+            else:
+                last = c[:, ~np.isnan(c).all(axis=0)][:, -1:]
+                c = np.where(np.isnan(c), last, c)
+                full = np.concatenate([c, np.repeat(last, max(horizon - hc, 0), axis=1)], axis=1)
+                curves = monotone(apply_corrections(raw, median, full))
+                calibrated = True
+        if reliability:
+            rows = walk_forward(weekly, window=window, horizons=RELIABILITY_HORIZONS, confidences=conf,
+                                runs=CALIBRATION_RUNS, rng=cal_rng, methods=("calibrated", "iid"), boot=boot)
+    note = None if rows else "Too little history for a backtest (about 30 weeks are needed)."
+    return Curves(conf, curves, calibrated, METHOD if calibrated else METHOD_UNCALIBRATED,
+                  Reliability(rows=rows, note=note), warnings)
+
+
+def history_warnings(weekly_window: np.ndarray, window: int) -> list[str]:
+    """Warnings about a thin history: fewer than 10 non-empty weeks, or fewer weeks than asked."""
+    out = []
+    nonempty = int((np.asarray(weekly_window) > 0).sum())
+    if nonempty < FEW_WEEKS:
+        out.append(f"Only {nonempty} of the last {len(weekly_window)} weeks completed any item: treat the forecast as rough.")
+    if len(weekly_window) < window:
+        out.append(f"History covers {len(weekly_window)} weeks, fewer than the {window} asked for.")
+    return out
+
+
+def dates_for(weeks: float | None, calendar) -> str | None:  # type: ignore[no-untyped-def]
+    """The ISO working day fractional ``weeks`` lands on, per ``calendar`` (`WorkCalendar`); None for None."""
+    if weeks is None:
+        return None
+    d: date | None = calendar.date_at(weeks)
+    return d.isoformat() if d else None
+
+
+BACKTEST_MAX_WEEKS = 520
+
+
+@dataclass
+class ForecastHistory:
+    """What the store gave a forecast: weekly items (oldest first) ending at ``as_of`` (Unix seconds, midnight UTC)."""
+
+    weekly: np.ndarray
+    source: str
+    as_of: int
+    start: date
+    today: date
+    open_items: int = 0
+
+
+def _calendar(h: ForecastHistory, q: ForecastOptions) -> WorkCalendar:
+    holidays = frozenset(parse_iso_day(d, "holidays") for d in q.holidays)
+    return WorkCalendar(start=h.start, weekdays=frozenset(q.working_days), holidays=holidays)
+
+
+def parse_iso_day(value: str, param: str) -> date:
+    """An ISO date ``YYYY-MM-DD``; `InvalidInput` naming ``param`` otherwise."""
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise InvalidInput(f"{param}: {value!r} is not an ISO date; send YYYY-MM-DD, e.g. '2026-03-01'.",
+                           param=param) from None
+
+
+def _completion_weeks(
+    h: ForecastHistory, q: ForecastOptions, conf: np.ndarray, need: float, calendar: WorkCalendar, reliability: bool,
+) -> tuple[list[float | None], Curves]:
+    """Fractional completion weeks per confidence level (None beyond ``MAX_HORIZON_WEEKS``), and the curves."""
+    window = np.asarray(h.weekly[-q.history_weeks :], dtype=np.float64)
+    net = max(float(window.mean()) - q.scope_growth_per_week, 0.05)
+    horizon = int(min(MAX_HORIZON_WEEKS, max(8, math.ceil(3 * need / net) + 4)))
+    while True:
+        curves = forecast_curves(
+            h.weekly, window=q.history_weeks, horizon=horizon, confidences=conf, runs=q.simulations, seed=q.seed,
+            capacity=calendar.capacity(horizon), calibrate=q.calibrate, reliability=reliability,
+        )
+        weeks = [completion_week(c, need, q.scope_growth_per_week) for c in curves.curves]
+        if all(w is not None for w in weeks) or horizon >= MAX_HORIZON_WEEKS:
+            return weeks, curves
+        horizon = min(MAX_HORIZON_WEEKS, horizon * 2)
+
+
+def _beyond_note(weeks: list[float | None]) -> list[str]:
+    if any(w is None for w in weeks):
+        return [f"Some levels would take more than {MAX_HORIZON_WEEKS} weeks (10 years): shown as null."]
+    return []
+
+
+def delivery_forecast(h: ForecastHistory, q: DeliveryForecastQuery) -> DeliveryForecast:
+    """Answer forecast_delivery: completion dates for ``q.items`` or item counts by ``q.by_date``."""
+    conf = np.array(q.confidence_levels, dtype=np.float64) / 100.0
+    calendar = _calendar(h, q)
+    warnings = history_warnings(h.weekly[-q.history_weeks :], q.history_weeks)
+    points: list[ForecastPoint] = []
+    if q.items is not None:
+        need = q.items * (1.0 + q.split_rate)
+        weeks, curves = _completion_weeks(h, q, conf, need, calendar, reliability=True)
+        warnings += _beyond_note(weeks)
+        for level, w in zip(q.confidence_levels, weeks, strict=True):
+            points.append(ForecastPoint(confidence_percent=level, date=dates_for(w, calendar),
+                                        weeks=None if w is None else round(w, 2)))
+        pick = {p.confidence_percent: p.date for p in points}
+    else:
+        by = parse_iso_day(q.by_date or "", "by_date")
+        if by < h.today:
+            raise InvalidInput(f"by_date {by.isoformat()} is in the past: send a future date, e.g. "
+                               f"'{(h.today.replace(day=1) + timedelta(days=62)).replace(day=1).isoformat()}'.",
+                               param="by_date")
+        if by < h.start:
+            raise InvalidInput(f"by_date {by.isoformat()} is before start_date {h.start.isoformat()}: send a later date.",
+                               param="by_date")
+        weeks_float = calendar.weeks_until(by)
+        horizon = max(1, math.ceil(weeks_float))
+        curves = forecast_curves(
+            h.weekly, window=q.history_weeks, horizon=horizon, confidences=conf, runs=q.simulations, seed=q.seed,
+            capacity=calendar.capacity(horizon), calibrate=q.calibrate,
+        )
+        for level, c in zip(q.confidence_levels, curves.curves, strict=True):
+            done = items_by_week(c, weeks_float) / (1.0 + q.split_rate)
+            points.append(ForecastPoint(confidence_percent=level, items=int(math.floor(done + 1e-9)),
+                                        weeks=round(weeks_float, 2)))
+        pick = {p.confidence_percent: p.items for p in points}  # type: ignore[misc]
+    return DeliveryForecast(
+        items=q.items, by_date=q.by_date, start_date=h.start.isoformat(), repo=q.repo, team=q.team,
+        p50=pick.get(50), p85=pick.get(85), p95=pick.get(95), forecasts=points, simulations=q.simulations,
+        method=curves.method, calibrated=curves.calibrated, throughput=summarize(h.weekly[-q.history_weeks :], h.source, h.as_of),
+        reliability=curves.reliability, warnings=warnings + curves.warnings,
+    )
+
+
+def backlog_forecast(h: ForecastHistory, q: BacklogForecastQuery) -> BacklogForecast:
+    """Answer forecast_backlog: weeks (and dates) until the backlog is empty at P50/P85/P95."""
+    size, origin = (q.backlog_size, "argument") if q.backlog_size else (h.open_items, "work_items")
+    if not size:
+        raise InvalidInput(
+            "backlog_size is required: pass the number of items in the backlog (e.g. 68), or import open work items "
+            "(no completed_at) with `engmetrics forecast import-items FILE`.", param="backlog_size",
+        )
+    conf = np.array([0.5, 0.85, 0.95])
+    calendar = _calendar(h, q)
+    weeks, curves = _completion_weeks(h, q, conf, size * (1.0 + q.split_rate), calendar, reliability=False)
+    window = np.asarray(h.weekly[-q.history_weeks :], dtype=np.float64)
+    r = [None if w is None else round(w, 2) for w in weeks]
+    d = [dates_for(w, calendar) for w in weeks]
+    return BacklogForecast(
+        backlog_size=int(size), backlog_source=origin, start_date=h.start.isoformat(), repo=q.repo, team=q.team,  # type: ignore[arg-type]
+        weekly_throughput_p50=round(float(np.quantile(window, 0.5)), 2),
+        weekly_throughput_p85=round(float(np.quantile(window, 0.85)), 2),
+        weeks_to_empty=WeeksToEmpty(p50=r[0], p85=r[1], p95=r[2]), empty_by=EmptyBy(p50=d[0], p85=d[1], p95=d[2]),
+        simulations=q.simulations, method=curves.method, calibrated=curves.calibrated,
+        throughput=summarize(window, h.source, h.as_of),
+        warnings=history_warnings(window, q.history_weeks) + _beyond_note(weeks) + curves.warnings,
+    )
+
+
+def backtest_report(h: ForecastHistory, q: BacktestQuery) -> BacktestReport:
+    """Answer forecast backtest: walk-forward hit rates and pinball loss per horizon, for every method."""
+    conf = np.array(DEFAULT_CONFIDENCES, dtype=np.float64) / 100.0
+    rows = walk_forward(h.weekly, window=q.history_weeks, horizons=q.horizons, confidences=conf,
+                        runs=q.simulations, rng=np.random.default_rng(q.seed))
+    notes = []
+    missing = sorted(set(q.horizons) - {r.horizon_weeks for r in rows})
+    if missing:
+        notes.append(f"Too little history to backtest horizons {missing} (weeks): each needs about "
+                     f"{MIN_ORIGIN_HISTORY_WEEKS + 15} weeks plus the horizon.")
+    notes.append("Origins overlap, so neighbouring forecasts are not independent: the 95% intervals are optimistic.")
+    return BacktestReport(
+        repo=q.repo, team=q.team, throughput=summarize(h.weekly, h.source, h.as_of), history_weeks=q.history_weeks,
+        simulations_per_origin=q.simulations, rows=rows, notes=notes,
+    )
