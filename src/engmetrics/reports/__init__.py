@@ -1,0 +1,2 @@
+"""The narrative layer: changelog, scorecards, metric series, insights, benchmarks and reports,
+every sentence built from computed figures."""

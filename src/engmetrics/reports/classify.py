@@ -1,0 +1,164 @@
+"""Classify commit subjects (and PR titles) for the changelog.
+
+Rules, first match wins:
+
+1. **Noise** (grouped, never listed): merge commits that are not pull-request merges ("merges");
+   dependency bumps — ``Bump x from 1 to 2``, ``chore(deps)``/``build(deps)``, ``Update dependency x``,
+   ``deps:``, gitmoji ⬆️/⬇️/📌/➕/➖ ("dependencies"); release housekeeping — ``Update release notes``,
+   ``Update changelog``, ``Release v1.2``, ``Bump version``, ``chore(release)``, 🔖 ("release_chores");
+   translation syncs — ``Translated using Weblate``, ``New Crowdin updates``, ``Update translations``,
+   ``i18n sync``, 🌐 ("translations"); any other commit by a bot author (name or email containing
+   ``[bot]``, dependabot, renovate, github-actions) ("bots").
+2. **Conventional commits** ``type(scope)!: text``: feat/feature → features; fix/bugfix/hotfix → fixes;
+   perf/refactor/style/improve/improvement/enhance → improvements; docs/doc → docs; security/sec →
+   security; revert/build/ci/chore/test/tests → other. ``!`` or a ``BREAKING CHANGE:`` footer marks it
+   breaking.
+3. **Gitmoji** (emoji or ``:code:``) at the start: ✨ 🎉 → features; 🐛 🚑 🩹 → fixes; ⚡ ♻️ 🎨 💄 🚸
+   ♿ 🔥 🚨 → improvements; 📝 💡 → docs; 🔒 🔐 → security; 💥 → breaking (features); ✅ 👷 💚 🔧 🙈 → other.
+4. **Keywords** in plain subjects: a security word (security, CVE-, vulnerability, XSS, CSRF, injection)
+   → security; a fix word (`engmetrics.metrics.dora.is_fix`) → fixes; starting with
+   Add/Introduce/Implement/Support/Allow/Enable/New/Create → features; improve/optimi[sz]e/speed up/
+   faster/refactor/clean up/simplify/performance/update → improvements; docs/documentation/README/typo
+   → docs; anything else → other.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from engmetrics.metrics.dora import is_fix
+
+_CONVENTIONAL = re.compile(r"^\s*(?P<type>[A-Za-z]+)(?:\((?P<scope>[^)]*)\))?(?P<bang>!)?\s*:\s*(?P<text>.*)$")
+_CONV_TYPES = {
+    "feat": "features", "feature": "features", "features": "features",
+    "fix": "fixes", "bugfix": "fixes", "hotfix": "fixes", "bug": "fixes",
+    "perf": "improvements", "refactor": "improvements", "style": "improvements", "improve": "improvements",
+    "improvement": "improvements", "enhance": "improvements", "enhancement": "improvements",
+    "docs": "docs", "doc": "docs",
+    "security": "security", "sec": "security",
+    "revert": "other", "build": "other", "ci": "other", "chore": "other", "test": "other", "tests": "other",
+}
+# gitmoji: (emoji forms, :code:) → category; "breaking" marks breaking (category features)
+_GITMOJI: list[tuple[tuple[str, ...], str]] = [
+    (("✨", ":sparkles:", "🎉", ":tada:"), "features"),
+    (("🐛", ":bug:", "🚑", ":ambulance:", "🩹", ":adhesive_bandage:"), "fixes"),
+    (("⚡", ":zap:", "♻", ":recycle:", "🎨", ":art:", "💄", ":lipstick:", "🚸", ":children_crossing:",
+      "♿", ":wheelchair:", "🔥", ":fire:", "🚨", ":rotating_light:"), "improvements"),
+    (("📝", ":memo:", "💡", ":bulb:"), "docs"),
+    (("🔒", ":lock:", "🔐", ":closed_lock_with_key:"), "security"),
+    (("💥", ":boom:"), "breaking"),
+    (("✅", ":white_check_mark:", "👷", ":construction_worker:", "💚", ":green_heart:", "🔧", ":wrench:",
+      "🙈", ":see_no_evil:"), "other"),
+]
+_GITMOJI_NOISE: list[tuple[tuple[str, ...], str]] = [
+    (("⬆", ":arrow_up:", "⬇", ":arrow_down:", "📌", ":pushpin:", "➕", ":heavy_plus_sign:", "➖",
+      ":heavy_minus_sign:"), "dependencies"),
+    (("🔖", ":bookmark:"), "release_chores"),
+    (("🌐", ":globe_with_meridians:"), "translations"),
+]
+_DEPENDENCY = re.compile(
+    r"^\s*(?:bump\s+\S+\s+from\s+\S+\s+to\s+\S+|(?:chore|build|fix|ci)\(deps(?:-dev)?\)!?:|deps(?:\([^)]*\))?:"
+    r"|update\s+dependency\b|update\s+dependencies\b|\[?snyk\]?\s+(?:upgrade|fix)|upgrade\s+\S+\s+from\s+\S+\s+to\b"
+    r"|update\s+\S+\s+requirement\s+from\b)",
+    re.IGNORECASE,
+)
+_RELEASE_CHORE = re.compile(
+    r"^\s*(?:update\s+(?:the\s+)?(?:release\s+notes|changelog)|(?:chore\(release\)|release)\s*:?\s*v?\d+\.\d+"
+    r"|bump\s+(?:the\s+)?version|prepare\s+(?:for\s+)?(?:release|v?\d+\.\d+)|chore\(release\)|version\s+bump"
+    r"|v?\d+\.\d+\.\d+\s*$)",
+    re.IGNORECASE,
+)
+_TRANSLATION = re.compile(
+    r"(?:translated\s+using\s+weblate|new\s+crowdin\s+updates|update\s+translations?\b|i18n\s+sync|"
+    r"sync\s+translations|translations?\s+update|l10n:\s)",
+    re.IGNORECASE,
+)
+_BOT = re.compile(r"\[bot\]|dependabot|renovate|github-actions|greenkeeper|snyk-bot|weblate", re.IGNORECASE)
+_MERGE = re.compile(r"^\s*Merge (?:branch|remote-tracking branch|pull request|tag|commit|[0-9a-f]{7,40})\b", re.I)
+_SECURITY = re.compile(r"\b(?:security|CVE-\d|vulnerab\w*|XSS|CSRF|injection|sanitiz\w*)\b", re.IGNORECASE)
+_FEATURE = re.compile(r"^\s*(?:add|adds|added|introduce[sd]?|implement(?:s|ed)?|support|allow|enable|new|create)\b", re.I)
+_IMPROVEMENT = re.compile(
+    r"\b(?:improve\w*|optimi[sz]\w*|speed\s+up|faster|refactor\w*|clean\s*up|simplif\w*|performance|update[sd]?|tweak\w*)\b",
+    re.IGNORECASE,
+)
+_DOCS = re.compile(r"\b(?:docs?|documentation|readme|typos?|docstrings?)\b", re.IGNORECASE)
+_BREAKING_FOOTER = re.compile(r"^BREAKING[ -]CHANGE:", re.MULTILINE)
+_SQUASH_SUFFIX = re.compile(r"\s*\(#\d+\)\s*$")
+
+
+@dataclass(frozen=True, slots=True)
+class Classified:
+    """How one change is shown: ``noise`` set means grouped (not listed); else listed in ``category``."""
+
+    category: str
+    title: str
+    breaking: bool = False
+    scope: str | None = None
+    noise: str | None = None
+
+
+def _gitmoji(subject: str, table: list[tuple[tuple[str, ...], str]]) -> tuple[str, str] | None:
+    s = subject.lstrip()
+    for forms, category in table:
+        for form in forms:
+            if s.startswith(form):
+                rest = s[len(form):].lstrip("\ufe0f ").strip()
+                return category, rest
+    return None
+
+
+def _tidy(text: str) -> str:
+    text = _SQUASH_SUFFIX.sub("", text).strip()
+    return text[:1].upper() + text[1:] if text else text
+
+
+def classify(subject: str, body: str = "", *, author: str = "", is_merge: bool = False) -> Classified:
+    """Classify one commit subject (or PR title) by the module's rules; ``author`` is 'name <email>'."""
+    subject = (subject or "").strip()
+    if is_merge or _MERGE.match(subject):
+        return Classified("other", subject, noise="merges")
+    if _DEPENDENCY.match(subject):
+        return Classified("other", subject, noise="dependencies")
+    if _TRANSLATION.search(subject):
+        return Classified("other", subject, noise="translations")
+    if _RELEASE_CHORE.match(subject):
+        return Classified("other", subject, noise="release_chores")
+    noisy = _gitmoji(subject, _GITMOJI_NOISE)
+    if noisy is not None:
+        return Classified("other", subject, noise=noisy[0])
+    if author and _BOT.search(author):
+        return Classified("other", subject, noise="bots")
+
+    breaking_footer = bool(_BREAKING_FOOTER.search(body or ""))
+    m = _CONVENTIONAL.match(subject)
+    if m and m.group("type").lower() in _CONV_TYPES:
+        category = _CONV_TYPES[m.group("type").lower()]
+        text = m.group("text")
+        # A gitmoji after the prefix ("feat: ✨ x") is dropped from the title.
+        emoji = _gitmoji(text, _GITMOJI)
+        if emoji is not None:
+            text = emoji[1]
+        return Classified(
+            category, _tidy(text), breaking=bool(m.group("bang")) or breaking_footer, scope=m.group("scope") or None
+        )
+    emoji = _gitmoji(subject, _GITMOJI)
+    if emoji is not None:
+        category, text = emoji
+        if category == "breaking":
+            return Classified("features", _tidy(text), breaking=True)
+        return Classified(category, _tidy(text), breaking=breaking_footer)
+    text = _tidy(subject)
+    if _SECURITY.search(subject):
+        category = "security"
+    elif is_fix(subject):
+        category = "fixes"
+    elif _FEATURE.match(subject):
+        category = "features"
+    elif _IMPROVEMENT.search(subject):
+        category = "improvements"
+    elif _DOCS.search(subject):
+        category = "docs"
+    else:
+        category = "other"
+    return Classified(category, text, breaking=breaking_footer)

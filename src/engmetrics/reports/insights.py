@@ -1,0 +1,237 @@
+"""Insights: observations computed from weekly metric series (pure functions over plain lists).
+
+Rules (each insight's body states the numbers that fired it):
+
+- **Sustained trend** (type ``trend``): the last 4 weekly values of a metric are all present and each of
+  the 3 steps moved the same way by more than 5% (from 0, any change counts). Worsening by the metric's
+  polarity → severity ``high`` when the total change is ≥ 50%, else ``medium``; improving → ``low``.
+- **Anomaly** (type ``anomaly``): the latest week against the scope's own earlier weeks (at least 6 with a
+  value). Robust z-score z = 0.6745·(x − median)/MAD (Iglewicz & Hoaglin); when MAD is 0, the mean
+  absolute deviation ×1.2533 replaces it; when every earlier week had the same value, a change of 50% or
+  more counts. Fires at |z| ≥ 3.5: severity ``high`` for |z| ≥ 6 in the bad direction, ``medium`` otherwise
+  in the bad direction, ``low`` in the good direction.
+- **Correlation** (type ``recommendation``): Spearman's ρ over weeks where both metrics have a value (at
+  least 8). Deployment frequency vs change failure rate with ρ ≥ 0.6 → "pace may have outrun testing"
+  (medium); change size vs lead time with ρ ≥ 0.6 → "smaller changes ship faster" (medium).
+- **Benchmark** (type ``benchmark``): a DORA metric of the examined window rated ``low`` (medium severity)
+  or ``medium`` (low severity) for the report year, with the distance to the next tier.
+
+Insights are ordered by severity (high first), then anomaly, trend, benchmark, recommendation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from engmetrics.metrics import ratings
+from engmetrics.models import DoraReport
+from engmetrics.reports.models import Insight
+from engmetrics.reports.numbers import fmt, num
+from engmetrics.reports.series import HIGHER_IS_BETTER, NAMES, UNITS
+
+TREND_STEPS = 3
+STEP_PERCENT = 5.0
+Z_THRESHOLD = 3.5
+Z_HIGH = 6.0
+MIN_HISTORY = 6
+MIN_PAIRS = 8
+RHO_THRESHOLD = 0.6
+_SEVERITY = {"high": 0, "medium": 1, "low": 2}
+_TYPE = {"anomaly": 0, "trend": 1, "benchmark": 2, "recommendation": 3}
+TREND_METRICS = ("deployment_frequency", "lead_time", "change_failure_rate", "mttr", "change_size")
+
+
+def _id(*parts: str) -> str:
+    return "ins_" + hashlib.sha1(":".join(parts).encode()).hexdigest()[:10]
+
+
+def step(prev: float, cur: float, higher_is_better: bool) -> str:
+    """'improving', 'worsening' or 'stable' for one step (more than 5% relative; from 0 any change)."""
+    if prev == 0:
+        if cur == 0:
+            return "stable"
+        up = cur > 0
+    else:
+        change = (cur - prev) / abs(prev) * 100
+        if abs(change) <= STEP_PERCENT:
+            return "stable"
+        up = change > 0
+    return "improving" if up == higher_is_better else "worsening"
+
+
+def robust_z(history: Sequence[float], x: float) -> float | None:
+    """Robust z-score of ``x`` against ``history`` (MAD, else mean absolute deviation); None if both are 0."""
+    h = np.asarray(history, dtype=float)
+    med = float(np.median(h))
+    mad = float(np.median(np.abs(h - med)))
+    if mad > 0:
+        return 0.6745 * (x - med) / mad
+    meanad = float(np.mean(np.abs(h - med)))
+    if meanad > 0:
+        return (x - med) / (1.2533 * meanad)
+    return None
+
+
+def spearman(a: Sequence[float], b: Sequence[float]) -> float | None:
+    """Spearman's rank correlation (average ranks for ties); None when either side is constant."""
+
+    def ranks(v: Sequence[float]) -> np.ndarray:
+        arr = np.asarray(v, dtype=float)
+        order = arr.argsort(kind="mergesort")
+        r = np.empty(len(arr))
+        r[order] = np.arange(1, len(arr) + 1)
+        for value in np.unique(arr):
+            mask = arr == value
+            r[mask] = r[mask].mean()
+        return r
+
+    ra, rb = ranks(a), ranks(b)
+    if ra.std() == 0 or rb.std() == 0:
+        return None
+    return float(np.corrcoef(ra, rb)[0, 1])
+
+
+def trend_insights(labels: Sequence[str], series: Mapping[str, Sequence[float | None]], scope: str, now: str) -> list[Insight]:
+    """Sustained-trend insights (module rules)."""
+    out = []
+    for metric in TREND_METRICS:
+        values = list(series.get(metric, ()))
+        tail = values[-(TREND_STEPS + 1):]
+        if len(tail) < TREND_STEPS + 1 or any(v is None for v in tail):
+            continue
+        higher = HIGHER_IS_BETTER.get(metric, False)
+        steps = {step(a, b, higher) for a, b in zip(tail, tail[1:], strict=False)}  # type: ignore[arg-type]
+        if len(steps) != 1 or steps == {"stable"}:
+            continue
+        direction = steps.pop()
+        unit, name = UNITS[metric], NAMES[metric]
+        first, last = tail[0], tail[-1]
+        total = None if first == 0 else abs(last - first) / abs(first) * 100  # type: ignore[operator]
+        verb = "increased" if last > first else "decreased"  # type: ignore[operator]
+        weeks = labels[-(TREND_STEPS + 1):]
+        sequence = " → ".join(fmt(v, unit) for v in tail)
+        body = (
+            f"{name.capitalize()} for {scope} {verb} {TREND_STEPS} weeks running, from {fmt(first, unit)} in {weeks[0]} "
+            f"to {fmt(last, unit)} in {weeks[-1]} ({sequence})."
+        )
+        if direction == "worsening":
+            severity = "high" if total is None or total >= 50 else "medium"
+            body += " Look at what changed in those weeks before it becomes the norm."
+            title = f"{name.capitalize()} worsening {TREND_STEPS} weeks running"
+        else:
+            severity = "low"
+            body += " Worth noting what the team did differently."
+            title = f"{name.capitalize()} improving {TREND_STEPS} weeks running"
+        out.append(Insight(id=_id("trend", metric, weeks[-1], scope), type="trend", severity=severity, title=title,
+                           body=body, metrics_referenced=[metric], generated_at=now))
+    return out
+
+
+def anomaly_insights(labels: Sequence[str], series: Mapping[str, Sequence[float | None]], scope: str, now: str) -> list[Insight]:
+    """Robust z-score anomalies of the latest week against the scope's own history (module rules)."""
+    out = []
+    for metric in TREND_METRICS:
+        values = list(series.get(metric, ()))
+        if not values or values[-1] is None:
+            continue
+        x = float(values[-1])
+        history = [float(v) for v in values[:-1] if v is not None]
+        if len(history) < MIN_HISTORY:
+            continue
+        med = float(np.median(history))
+        z = robust_z(history, x)
+        if z is None:
+            if med == x or (med != 0 and abs(x - med) / abs(med) < 0.5):
+                continue
+            how = f"every one of the previous {len(history)} weeks was {fmt(med, UNITS[metric])}"
+            bad = step(med, x, HIGHER_IS_BETTER.get(metric, False)) == "worsening"
+            severity = "medium" if bad else "low"
+        else:
+            if abs(z) < Z_THRESHOLD:
+                continue
+            how = f"robust z-score {num(z)} against a median of {fmt(med, UNITS[metric])} over the previous {len(history)} weeks"
+            higher = HIGHER_IS_BETTER.get(metric, False)
+            bad = (z > 0) != higher
+            severity = ("high" if abs(z) >= Z_HIGH else "medium") if bad else "low"
+        name, unit = NAMES[metric], UNITS[metric]
+        direction = "high" if x > med else "low"
+        out.append(Insight(
+            id=_id("anomaly", metric, labels[-1], scope), type="anomaly", severity=severity,
+            title=f"Unusually {direction} {name} in {labels[-1]}",
+            body=f"{name.capitalize()} for {scope} was {fmt(x, unit)} in {labels[-1]}; {how}.",
+            metrics_referenced=[metric], generated_at=now,
+        ))
+    return out
+
+
+_PAIRS = (
+    ("deployment_frequency", "change_failure_rate",
+     "Weeks with more deployments had higher change failure rates",
+     "Review whether deployment pace has outrun testing and review."),
+    ("change_size", "lead_time",
+     "Larger changes took longer to reach production",
+     "Smaller changes ship faster: consider splitting large pull requests."),
+)
+
+
+def correlation_insights(labels: Sequence[str], series: Mapping[str, Sequence[float | None]], scope: str, now: str) -> list[Insight]:
+    """Spearman correlations between metric pairs over the weekly series (module rules)."""
+    out = []
+    for a, b, title, advice in _PAIRS:
+        pairs = [(x, y) for x, y in zip(series.get(a, ()), series.get(b, ()), strict=False) if x is not None and y is not None]
+        if len(pairs) < MIN_PAIRS:
+            continue
+        rho = spearman([p[0] for p in pairs], [p[1] for p in pairs])
+        if rho is None or rho < RHO_THRESHOLD:
+            continue
+        out.append(Insight(
+            id=_id("correlation", a, b, labels[-1] if labels else "", scope), type="recommendation", severity="medium",
+            title=title,
+            body=f"For {scope}, {NAMES[a]} and {NAMES[b]} moved together over {len(pairs)} weeks (Spearman ρ {num(rho)}). {advice}",
+            metrics_referenced=[a, b], generated_at=now,
+        ))
+    return out
+
+
+def benchmark_insights(report: DoraReport, scope: str, now: str) -> list[Insight]:
+    """DORA metrics of the window rated low (medium severity) or medium (low severity), with the next tier."""
+    out = []
+    year = report.benchmark_year
+    figures = {
+        "deployment_frequency": report.deployment_frequency, "lead_time": report.lead_time,
+        "change_failure_rate": report.change_failure_rate, "mttr": report.mttr,
+    }
+    for metric, fig in figures.items():
+        if fig.rating not in ("low", "medium") or fig.value is None:
+            continue
+        nxt = ratings.next_tier(metric, fig.value, year)
+        unit = UNITS[metric]
+        extra = ""
+        if nxt is not None and nxt.threshold is not None:
+            extra = f" Reaching {nxt.rating} needs {fmt(nxt.threshold, unit)} ({fmt(ratings.distance_to_next_tier(metric, fig.value, year), unit)} away)."
+        out.append(Insight(
+            id=_id("benchmark", metric, report.period.to[:10], scope), type="benchmark",
+            severity="medium" if fig.rating == "low" else "low",
+            title=f"{NAMES[metric].capitalize()} rates {fig.rating} against DORA {year}",
+            body=f"{NAMES[metric].capitalize()} for {scope} was {fmt(fig.value, unit)} over {report.period.label}, "
+                 f"the {fig.rating} tier of the DORA {year} report.{extra}",
+            metrics_referenced=[metric], generated_at=now,
+        ))
+    return out
+
+
+def compute_insights(
+    labels: Sequence[str], series: Mapping[str, Sequence[float | None]], scope: str, now: str,
+    report: DoraReport | None = None,
+) -> list[Insight]:
+    """Every insight the rules give, most severe first."""
+    found = (
+        anomaly_insights(labels, series, scope, now)
+        + trend_insights(labels, series, scope, now)
+        + correlation_insights(labels, series, scope, now)
+        + (benchmark_insights(report, scope, now) if report is not None else [])
+    )
+    return sorted(found, key=lambda i: (_SEVERITY[i.severity], _TYPE[i.type], i.title))

@@ -1,0 +1,57 @@
+"""How figures are written in prose, and the check that prose cites only figures from the facts.
+
+Every number in generated text comes from `fmt` (at most 1 decimal, trailing zeros dropped), so the same
+figure is always spelt the same way. `numbers_in` extracts numbers from any text (thousands separators
+and trailing zeros normalised), and `unsupported_numbers` lists those of a text not found in the facts.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+_NUMBER = re.compile(r"(?<![\w.])[-+]?\d[\d,]*(?:\.\d+)?")
+_UNIT_WORDS = {
+    "deploys_per_week": "deploys/week",
+    "hours": "h",
+    "percent": "%",
+    "lines": "lines",
+}
+
+
+def num(value: float | int) -> str:
+    """``value`` with at most one decimal and no trailing zeros: 4.25 → '4.3', 12.0 → '12'."""
+    text = f"{float(value):.1f}"
+    return text[:-2] if text.endswith(".0") else text
+
+
+def fmt(value: float | int | None, unit: str) -> str:
+    """A figure in words: '4.2 deploys/week', '18.5 h', '12.5%', 'n/a' for None. Hours ≥ 48 are also given in days."""
+    if value is None:
+        return "n/a"
+    if unit == "percent":
+        return f"{num(value)}%"
+    if unit == "hours" and value >= 48:
+        return f"{num(value)} h ({num(value / 24)} days)"
+    return f"{num(value)} {_UNIT_WORDS.get(unit, unit)}"
+
+
+def normalise(token: str) -> str:
+    """A number token in canonical form: no sign, no separators, no trailing decimal zeros."""
+    t = token.lstrip("+-").replace(",", "")
+    if "." in t:
+        t = t.rstrip("0").rstrip(".")
+    return t or "0"
+
+
+def numbers_in(text: str) -> set[str]:
+    """Every number written in ``text``, normalised (dates and ISO weeks contribute their parts)."""
+    return {normalise(m.group(0)) for m in _NUMBER.finditer(text)}
+
+
+def unsupported_numbers(text: str, facts: Iterable[str]) -> list[str]:
+    """Numbers in ``text`` that appear nowhere in ``facts`` (texts whose numbers are allowed), sorted."""
+    allowed: set[str] = set()
+    for fact in facts:
+        allowed |= numbers_in(fact)
+    return sorted(numbers_in(text) - allowed)
