@@ -241,6 +241,7 @@ class SyncedRepo(Model):
     deployments: int = Field(description="Effective deployments after the sync")
     walked_history: bool = Field(description="False when nothing changed and no history walk was needed")
     skipped: list[str] = Field(default_factory=list, description="What could not be read (missing objects, …)")
+    pull_requests: int | None = Field(default=None, description="Pull requests new or updated (GitHub or git-only)")
     seconds: float
 
 

@@ -53,4 +53,11 @@ def dora_report(
     """The DORA report for ``window`` over ``repo_ids`` (None: all), trended against the previous window."""
     previous = window.previous()
     records = load_deployments(store, previous.start_ts, window.end_ts, repo_ids)
-    return summarize(records, window, previous, benchmark_year, repo=repo, team=team, tag_pattern=tag_pattern)
+    from engmetrics.engine.features.flow import apply_pr_lead_times
+
+    definition = apply_pr_lead_times(store, records)  # PR data: first commit → deployment (DevLake)
+    report = summarize(records, window, previous, benchmark_year, repo=repo, team=team, tag_pattern=tag_pattern)
+    if definition is not None:
+        report.lead_time.definition = definition
+        report.notes.append("Lead time follows PRs: first commit of each PR a deployment shipped → that deployment.")
+    return report

@@ -157,6 +157,9 @@ class LocalEngine(LocalRisk, LocalForecast, LocalNarrative, LocalFlow, Engine):
                     pass
 
         result = sync_git(self.store, row.id, row.path, on_batch)
+        from engmetrics.engine.features.flow import sync_pull_request_sources
+
+        prs, pr_notes = sync_pull_request_sources(self, row, progress)
         deployments = derive_repository(self.store, row.id, self.settings.tag_pattern)
         with self.store.tx() as conn:
             conn.execute(
@@ -169,7 +172,8 @@ class LocalEngine(LocalRisk, LocalForecast, LocalNarrative, LocalFlow, Engine):
             new_tags=result.new_tags,
             deployments=deployments,
             walked_history=result.walked_history,
-            skipped=list(result.skipped),
+            skipped=list(result.skipped) + pr_notes,
+            pull_requests=prs,
             seconds=round(time.perf_counter() - started, 3),
         )
 
@@ -445,7 +449,9 @@ class LocalEngine(LocalRisk, LocalForecast, LocalNarrative, LocalFlow, Engine):
 
     def _contributor_pr_counts(self, conn: sqlite3.Connection, emails: list[str], window: Window) -> tuple[int | None, int | None]:
         """(prs_merged, prs_reviewed) when PR data exists; (None, None) otherwise. Extended by the PR source."""
-        return None, None
+        from engmetrics.engine.features.flow import contributor_pr_counts
+
+        return contributor_pr_counts(self, conn, emails, window)
 
     async def aclose(self) -> None:
         self.store.close()

@@ -1,0 +1,610 @@
+"""The GitHub source: pull requests (with reviews and commits), deployments, releases and incident issues.
+
+- **Calls.** Pull requests come from GraphQL, 100 per request with their commits, reviews (with comment
+  counts), ready-for-review time and linked issues (one request instead of four per PR). Deployments
+  (and their statuses), releases and issues come from REST, paginated by ``Link`` headers.
+- **Incremental.** Each endpoint's first page is a conditional request (``If-None-Match`` with the ETag
+  stored in ``github_etags``): a 304 means nothing changed and nothing else is fetched, so a re-sync with
+  nothing new costs one conditional request per endpoint. Otherwise items are read newest-updated first
+  and reading stops at the stored ``updated_at`` cursor (``sync_cursors``). Each page is written in one
+  transaction; cursors and ETags are written last, so a crash leaves a consistent store and the next sync
+  completes it. Re-running changes nothing.
+- **Limits.** When ``X-RateLimit-Remaining`` is 0 the client waits until ``X-RateLimit-Reset`` (reporting
+  the wait through ``on_wait``) instead of failing, up to ``max_wait`` seconds. Secondary rate limits
+  (403/429 with ``Retry-After`` or "secondary rate limit") and 5xx/network errors are retried with
+  exponential backoff.
+- **Secrets.** The token (``ENGMETRICS_GITHUB_TOKEN``, else ``GITHUB_TOKEN``) is sent only in the
+  ``Authorization`` header; it is never logged, stored or put in an error message.
+- ``GITHUB_API_URL`` (or ``github_api_url``) points at GitHub Enterprise (``https://host/api/v3``; its
+  GraphQL endpoint is ``https://host/api/graphql``).
+
+Mapping: a PR's state is ``merged``/``closed``/``open``; reviewers and authors are lowercase logins.
+GitHub deployments become deployment events (id ``github:<owner/name>:<id>``; status ``success`` for a
+latest status of success or inactive, ``failure`` for failure or error; pending ones wait for a later
+sync) at the time of that status. Issues labelled ``incident_label`` become incidents (started at
+creation, resolved at closing; the sha from a ``root cause: <sha>`` line, or the merge commit of a PR it
+names as ``root cause: #123``; severity from a ``sev…``/``severity…`` label).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import anyio
+import httpx2
+
+from engmetrics.errors import RemoteError
+from engmetrics.store.db import Store
+
+log = logging.getLogger(__name__)
+
+DEFAULT_API_URL = "https://api.github.com"
+PR_PAGE_SIZE = 100
+WaitFn = Callable[[str, float], Awaitable[None]]
+"""Called while waiting on a rate limit: (message, seconds left)."""
+
+PR_QUERY = """
+query($owner: String!, $name: String!, $cursor: String, $n: Int!) {
+  repository(owner: $owner, name: $name) {
+    pullRequests(first: $n, after: $cursor, orderBy: {field: UPDATED_AT, direction: DESC}) {
+      pageInfo { hasNextPage endCursor }
+      nodes {
+        number title state isDraft createdAt updatedAt mergedAt closedAt
+        author { login }
+        baseRefName headRefName headRefOid additions deletions changedFiles
+        mergeCommit { oid }
+        labels(first: 20) { nodes { name } }
+        commits(first: 100) { totalCount nodes { commit { oid authoredDate committedDate author { email } } } }
+        reviews(first: 100) { nodes { databaseId author { login } state submittedAt comments { totalCount } } }
+        timelineItems(itemTypes: [READY_FOR_REVIEW_EVENT], last: 1) { nodes { ... on ReadyForReviewEvent { createdAt } } }
+        closingIssuesReferences(first: 5) { nodes { number createdAt } }
+      }
+    }
+  }
+}
+"""
+
+
+def resolve_token(settings: Any = None) -> str | None:
+    """The GitHub token: settings.github_token (ENGMETRICS_GITHUB_TOKEN), else GITHUB_TOKEN; None if unset."""
+    secret = getattr(settings, "github_token", None) if settings is not None else None
+    if secret is not None and secret.get_secret_value().strip():
+        return secret.get_secret_value().strip()
+    env = os.environ.get("ENGMETRICS_GITHUB_TOKEN") or os.environ.get("GITHUB_TOKEN")
+    return env.strip() if env and env.strip() else None
+
+
+def resolve_api_url(settings: Any = None) -> str:
+    """The REST base URL: settings.github_api_url, else GITHUB_API_URL, else https://api.github.com."""
+    url = (getattr(settings, "github_api_url", None) if settings is not None else None) or os.environ.get("GITHUB_API_URL")
+    return (url or DEFAULT_API_URL).rstrip("/")
+
+
+def graphql_url(api_url: str) -> str:
+    """GraphQL endpoint for a REST base URL (GitHub Enterprise: …/api/v3 → …/api/graphql)."""
+    if api_url.endswith("/api/v3"):
+        return api_url[: -len("/v3")] + "/graphql"
+    return api_url + "/graphql"
+
+
+def parse_slug(value: str) -> tuple[str, str | None]:
+    """``owner/name`` or ``owner/name=<local repo name>`` → (owner/name, local name or None)."""
+    slug, _, local = value.strip().partition("=")
+    slug = slug.strip().removeprefix("https://github.com/").removesuffix(".git").strip("/")
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", slug):
+        from engmetrics.errors import InvalidInput
+
+        raise InvalidInput(f"GitHub repository {value!r} must look like 'owner/name' (optionally 'owner/name=local-repo').")
+    return slug, (local.strip() or None)
+
+
+def _ts(value: str | None) -> int | None:
+    if not value:
+        return None
+    return int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp())
+
+
+def _next_link(resp: httpx2.Response) -> str | None:
+    link = resp.headers.get("link") or ""
+    for part in link.split(","):
+        m = re.search(r"<([^>]+)>\s*;\s*rel=\"?next\"?", part)
+        if m:
+            return m.group(1)
+    return None
+
+
+@dataclass
+class ClientStats:
+    """Requests made (conditional ones apart), 304s, retries and seconds spent waiting on limits."""
+
+    requests: int = 0
+    conditional: int = 0
+    not_modified: int = 0
+    retries: int = 0
+    waited_seconds: float = 0.0
+    bytes: int = 0
+
+
+class GitHubClient:
+    """An async GitHub API client (httpx2) with pagination, ETags, rate-limit waits and retries."""
+
+    def __init__(
+        self,
+        token: str | None,
+        api_url: str | None = None,
+        *,
+        on_wait: WaitFn | None = None,
+        max_wait: float = 3600.0,
+        max_retries: int = 5,
+        backoff: float = 1.0,
+        timeout: float = 30.0,
+    ) -> None:
+        self.api_url = (api_url or DEFAULT_API_URL).rstrip("/")
+        self.graphql_url = graphql_url(self.api_url)
+        self.on_wait = on_wait
+        self.max_wait = max_wait
+        self.max_retries = max_retries
+        self.backoff = backoff
+        self.stats = ClientStats()
+        headers = {
+            "Accept": "application/vnd.github+json",
+            "X-GitHub-Api-Version": "2022-11-28",
+            "User-Agent": "engmetrics",
+        }
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        self._has_token = bool(token)
+        self._http = httpx2.AsyncClient(headers=headers, timeout=timeout, follow_redirects=True)
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._http.aclose()
+
+    async def __aenter__(self) -> GitHubClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    def _url(self, path: str) -> str:
+        return path if path.startswith(("http://", "https://")) else f"{self.api_url}/{path.lstrip('/')}"
+
+    async def _wait(self, seconds: float, message: str) -> None:
+        if seconds > self.max_wait:
+            raise RemoteError(
+                f"{message}, which is longer than the allowed wait ({self.max_wait:.0f} s). Run the sync again later "
+                "or raise github_max_wait_seconds.",
+                retry_after_seconds=seconds,
+                status=429,
+            )
+        log.warning("%s", message)
+        self.stats.waited_seconds += seconds
+        left = seconds
+        while left > 0:
+            if self.on_wait is not None:
+                await self.on_wait(message, left)
+            step = min(left, 5.0)
+            await anyio.sleep(step)
+            left -= step
+
+    async def request(
+        self, method: str, path: str, *, params: dict[str, Any] | None = None, body: Any = None, etag: str | None = None
+    ) -> httpx2.Response:
+        """One API call with retries; returns the response (status 200–299 or 304)."""
+        url = self._url(path)
+        headers = {"If-None-Match": etag} if etag else {}
+        attempt = 0
+        while True:
+            self.stats.requests += 1
+            if etag:
+                self.stats.conditional += 1
+            try:
+                resp = await self._http.request(method, url, params=params, json=body, headers=headers)
+            except httpx2.TransportError as exc:
+                if attempt >= self.max_retries:
+                    raise RemoteError(
+                        f"Cannot reach the GitHub API at {self.api_url} ({type(exc).__name__}). Check the network or "
+                        "GITHUB_API_URL."
+                    ) from None
+                attempt += 1
+                self.stats.retries += 1
+                await anyio.sleep(self.backoff * 2 ** (attempt - 1))
+                continue
+            self.stats.bytes += len(resp.content)
+            if resp.status_code == 304:
+                self.stats.not_modified += 1
+                return resp
+            if resp.status_code < 300:
+                return resp
+            delay = self._retry_delay(resp, attempt)
+            if delay is None:
+                raise self._error(resp)
+            if isinstance(delay, tuple):  # primary rate limit: wait for the reset, not counted as a retry
+                await self._wait(delay[0], delay[1])
+                continue
+            attempt += 1
+            self.stats.retries += 1
+            log.info("GitHub %s %s: HTTP %s, retrying in %.1f s", method, resp.url.path, resp.status_code, delay)
+            await anyio.sleep(delay)
+
+    def _retry_delay(self, resp: httpx2.Response, attempt: int) -> float | tuple[float, str] | None:
+        """Seconds to wait before retrying, (seconds, message) for a primary rate limit, or None to fail."""
+        status = resp.status_code
+        if status in (403, 429):
+            text = resp.text.lower()
+            if resp.headers.get("x-ratelimit-remaining") == "0" and "secondary" not in text:
+                reset = float(resp.headers.get("x-ratelimit-reset") or time.time() + 60)
+                seconds = max(1.0, reset - time.time() + 1)
+                at = datetime.fromtimestamp(reset, UTC).strftime("%H:%M:%S UTC")
+                return seconds, f"GitHub rate limit reached: waiting {seconds:.0f} s until it resets at {at}"
+            if "retry-after" in resp.headers or "secondary rate limit" in text or status == 429:
+                if attempt >= self.max_retries:
+                    return None
+                retry_after = resp.headers.get("retry-after")
+                return float(retry_after) if retry_after and retry_after.isdigit() else self.backoff * 60 * 2**attempt
+            return None
+        if status >= 500 and attempt < self.max_retries:
+            return self.backoff * 2**attempt
+        return None
+
+    def _error(self, resp: httpx2.Response) -> RemoteError:
+        try:
+            detail = str(resp.json().get("message", ""))[:200]
+        except (ValueError, AttributeError):
+            detail = ""
+        status = resp.status_code
+        if status == 401:
+            how = "The token was rejected" if self._has_token else "No token was sent"
+            return RemoteError(
+                f"GitHub answered 401 ({detail or 'Bad credentials'}). {how}: set GITHUB_TOKEN or ENGMETRICS_GITHUB_TOKEN "
+                "to a valid token with read access to the repository.",
+                status=401,
+            )
+        if status == 404:
+            return RemoteError(
+                f"GitHub has no {resp.url.path} (404), or the token cannot see it. Check the 'owner/name' in "
+                "github_repos and the token's repository access.",
+                status=404,
+            )
+        if status == 403 or status == 429:
+            return RemoteError(
+                f"GitHub refused the request ({status}: {detail or 'forbidden'}) after retries. Wait a few minutes "
+                "and sync again, or check the token's permissions.",
+                status=status,
+            )
+        return RemoteError(f"GitHub answered HTTP {status} for {resp.url.path} ({detail or 'no message'}).", status=status)
+
+    async def pages(self, path: str, params: dict[str, Any], etag: str | None = None) -> AsyncIterator[tuple[list[Any], httpx2.Response]]:
+        """REST pages (following ``Link: rel=next``); the first is conditional on ``etag`` (a 304 yields nothing)."""
+        resp = await self.request("GET", path, params=params, etag=etag)
+        while True:
+            if resp.status_code == 304:
+                return
+            data = resp.json()
+            if not isinstance(data, list):
+                raise RemoteError(f"GitHub answered {resp.url.path} with {type(data).__name__}, not a list.")
+            yield data, resp
+            nxt = _next_link(resp)
+            if nxt is None:
+                return
+            resp = await self.request("GET", nxt)
+
+    async def graphql(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        """A GraphQL query's ``data``; GraphQL rate limits wait for the reset like REST ones."""
+        while True:
+            resp = await self.request("POST", self.graphql_url, body={"query": query, "variables": variables})
+            try:
+                payload = resp.json()
+            except ValueError:
+                raise RemoteError("GitHub's GraphQL API answered with something that is not JSON.") from None
+            errors = payload.get("errors") or []
+            if errors:
+                if any(e.get("type") == "RATE_LIMITED" for e in errors):
+                    reset = float(resp.headers.get("x-ratelimit-reset") or time.time() + 60)
+                    await self._wait(max(1.0, reset - time.time() + 1), "GitHub GraphQL rate limit reached: waiting for reset")
+                    continue
+                first = errors[0]
+                kind = first.get("type")
+                raise RemoteError(
+                    f"GitHub GraphQL error{f' ({kind})' if kind else ''}: {str(first.get('message'))[:200]}",
+                    status=404 if kind == "NOT_FOUND" else None,
+                )
+            data = payload.get("data")
+            if not isinstance(data, dict):
+                raise RemoteError("GitHub's GraphQL API answered without data.")
+            return data
+
+
+# ---------------------------------------------------------------------------------------------------
+# Sync
+
+
+@dataclass
+class GitHubSyncResult:
+    """What one repository's GitHub sync changed, and what it cost."""
+
+    slug: str
+    pull_requests: int = 0
+    deployments: int = 0
+    releases: int = 0
+    incidents: int = 0
+    unchanged_endpoints: list[str] = field(default_factory=list)
+
+
+def _etag(conn: Any, repo_id: int, endpoint: str) -> str | None:
+    row = conn.execute("SELECT etag FROM github_etags WHERE repo_id = ? AND endpoint = ?", (repo_id, endpoint)).fetchone()
+    return row[0] if row else None
+
+
+def _save_etag(conn: Any, repo_id: int, endpoint: str, etag: str | None) -> None:
+    if etag:
+        conn.execute(
+            "INSERT INTO github_etags(repo_id, endpoint, etag, stored_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT(repo_id, endpoint) DO UPDATE SET etag = excluded.etag, stored_at = excluded.stored_at",
+            (repo_id, endpoint, etag, int(time.time())),
+        )
+
+
+def _cursor(conn: Any, repo_id: int, source: str) -> int | None:
+    row = conn.execute("SELECT cursor FROM sync_cursors WHERE repo_id = ? AND source = ?", (repo_id, source)).fetchone()
+    return int(row[0]) if row else None
+
+
+def _save_cursor(conn: Any, repo_id: int, source: str, value: int | None) -> None:
+    if value is None:
+        return
+    conn.execute(
+        "INSERT INTO sync_cursors(repo_id, source, cursor, updated_at) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT(repo_id, source) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at",
+        (repo_id, source, str(value), int(time.time())),
+    )
+
+
+def pr_rows(repo_id: int, node: dict[str, Any]) -> tuple[tuple[Any, ...], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """A GraphQL pull request node as (pull_requests row, pr_reviews rows, pr_commits rows)."""
+    number = int(node["number"])
+    state = {"MERGED": "merged", "CLOSED": "closed"}.get(str(node.get("state")), "open")
+    commits = [c["commit"] for c in ((node.get("commits") or {}).get("nodes") or []) if c and c.get("commit")]
+    commit_rows = [
+        (repo_id, number, c["oid"], ((c.get("author") or {}).get("email") or "").lower() or None,
+         _ts(c.get("authoredDate")) or 0, _ts(c.get("committedDate")) or 0)
+        for c in commits
+    ]
+    reviews = [r for r in ((node.get("reviews") or {}).get("nodes") or []) if r and r.get("submittedAt")]
+    review_rows = [
+        (repo_id, number, str(r.get("databaseId") or f"{number}-{k}"),
+         ((r.get("author") or {}).get("login") or "").lower() or None, str(r.get("state") or "").lower(),
+         _ts(r["submittedAt"]), int((r.get("comments") or {}).get("totalCount") or 0))
+        for k, r in enumerate(reviews)
+    ]
+    ready = [n for n in ((node.get("timelineItems") or {}).get("nodes") or []) if n and n.get("createdAt")]
+    issues = [n for n in ((node.get("closingIssuesReferences") or {}).get("nodes") or []) if n and n.get("createdAt")]
+    authored = [r[4] for r in commit_rows if r[4]]
+    committed = [r[5] for r in commit_rows if r[5]]
+    first_email = min(commit_rows, key=lambda r: r[4])[3] if commit_rows else None
+    labels = [x["name"] for x in ((node.get("labels") or {}).get("nodes") or []) if x and x.get("name")]
+    row = (
+        repo_id, number, "github", str(node.get("title") or ""), ((node.get("author") or {}).get("login") or "").lower() or None,
+        first_email, state, int(bool(node.get("isDraft"))), _ts(node.get("createdAt")),
+        _ts(ready[-1]["createdAt"]) if ready else None, min(authored) if authored else None,
+        max(committed) if committed else None, _ts(node.get("mergedAt")), _ts(node.get("closedAt")),
+        _ts(node.get("updatedAt")), node.get("baseRefName"), node.get("headRefName"), node.get("additions"),
+        node.get("deletions"), node.get("changedFiles"), int((node.get("commits") or {}).get("totalCount") or len(commit_rows)),
+        json.dumps(labels), (node.get("mergeCommit") or {}).get("oid"), node.get("headRefOid"),
+        min(_ts(i["createdAt"]) or 0 for i in issues) if issues else None,
+    )
+    return row, review_rows, commit_rows
+
+
+PR_COLUMNS = (
+    "repo_id, number, source, title, author, author_email, state, draft, created_at, ready_at, first_commit_at, "
+    "last_commit_at, merged_at, closed_at, updated_at, base, head, additions, deletions, changed_files, commit_count, "
+    "labels, merge_sha, head_sha, issue_created_at"
+)
+
+
+def write_pr_page(conn: Any, repo_id: int, nodes: list[dict[str, Any]]) -> int:
+    """Upsert one page of GraphQL PR nodes (reviews and commits replaced); returns the PRs written."""
+    rows, reviews, commits = [], [], []
+    for node in nodes:
+        r, rv, cm = pr_rows(repo_id, node)
+        rows.append(r)
+        reviews += rv
+        commits += cm
+    numbers = [(repo_id, r[1]) for r in rows]
+    conn.executemany("DELETE FROM pr_reviews WHERE repo_id = ? AND number = ?", numbers)
+    conn.executemany("DELETE FROM pr_commits WHERE repo_id = ? AND number = ?", numbers)
+    conn.executemany(f"INSERT OR REPLACE INTO pull_requests({PR_COLUMNS}) VALUES ({','.join('?' * 25)})", rows)
+    conn.executemany("INSERT OR REPLACE INTO pr_reviews VALUES (?, ?, ?, ?, ?, ?, ?)", reviews)
+    conn.executemany("INSERT OR REPLACE INTO pr_commits VALUES (?, ?, ?, ?, ?, ?)", commits)
+    return len(rows)
+
+
+ProgressFn = Callable[[str], Awaitable[None]]
+
+
+async def _sync_pulls(store: Store, client: GitHubClient, repo_id: int, slug: str, result: GitHubSyncResult,
+                      progress: ProgressFn | None) -> None:
+    conn = store.read()
+    probe = await client.request(
+        "GET", f"/repos/{slug}/pulls", params={"state": "all", "sort": "updated", "direction": "desc", "per_page": 1},
+        etag=_etag(conn, repo_id, "pulls"),
+    )
+    if probe.status_code == 304:
+        result.unchanged_endpoints.append("pulls")
+        return
+    since = _cursor(conn, repo_id, "github:pulls")
+    owner, name = slug.split("/", 1)
+    cursor: str | None = None
+    newest = since
+    while True:
+        data = await client.graphql(PR_QUERY, {"owner": owner, "name": name, "cursor": cursor, "n": PR_PAGE_SIZE})
+        repo = data.get("repository")
+        if repo is None:
+            raise RemoteError(f"GitHub has no repository {slug}, or the token cannot see it.", status=404)
+        conn_nodes = repo["pullRequests"]
+        nodes = [n for n in conn_nodes.get("nodes") or [] if n]
+        fresh = [n for n in nodes if since is None or (_ts(n.get("updatedAt")) or 0) >= since]
+        if fresh:
+            with store.tx() as c:
+                result.pull_requests += write_pr_page(c, repo_id, fresh)
+            newest = max([newest or 0, *(_ts(n.get("updatedAt")) or 0 for n in fresh)])
+            if progress is not None:
+                await progress(f"{slug}: {result.pull_requests} pull requests")
+        page = conn_nodes.get("pageInfo") or {}
+        if len(fresh) < len(nodes) or not page.get("hasNextPage"):
+            break
+        cursor = page.get("endCursor")
+    with store.tx() as c:
+        _save_cursor(c, repo_id, "github:pulls", newest)
+        _save_etag(c, repo_id, "pulls", probe.headers.get("etag"))
+
+
+_ROOT_SHA = re.compile(r"root[ -]cause\s*:?\s*([0-9a-f]{7,40})\b", re.I)
+_ROOT_PR = re.compile(r"root[ -]cause\s*:?\s*(?:[\w.-]+/[\w.-]+)?#(\d+)", re.I)
+
+
+def incident_record(slug: str, repo_name: str, issue: dict[str, Any], conn: Any, repo_id: int) -> dict[str, Any]:
+    """An incident import record from a GitHub issue (see the module docstring for the mapping)."""
+    body = str(issue.get("body") or "")
+    sha = None
+    if m := _ROOT_SHA.search(body):
+        sha = m.group(1).lower()
+    elif m := _ROOT_PR.search(body):
+        row = conn.execute(
+            "SELECT merge_sha FROM pull_requests WHERE repo_id = ? AND number = ?", (repo_id, int(m.group(1)))
+        ).fetchone()
+        sha = row[0] if row else None
+    labels = [str(x.get("name", "")) if isinstance(x, dict) else str(x) for x in issue.get("labels") or []]
+    severity = next((lb for lb in labels if re.match(r"(sev|severity|p)[-: ]?\d", lb, re.I)), None)
+    return {
+        "id": f"github:{slug}#{issue['number']}",
+        "title": str(issue.get("title") or f"Issue #{issue['number']}"),
+        "severity": severity,
+        "started_at": issue.get("created_at"),
+        "resolved_at": issue.get("closed_at") if issue.get("state") == "closed" else None,
+        "repo": repo_name,
+        "sha": sha,
+    }
+
+
+async def _sync_issues(store: Store, client: GitHubClient, repo_id: int, repo_name: str, slug: str, label: str,
+                       result: GitHubSyncResult) -> None:
+    from engmetrics.sources.events import upsert_incident
+
+    conn = store.read()
+    since = _cursor(conn, repo_id, "github:issues")
+    newest, etag = since, None
+    params = {"labels": label, "state": "all", "sort": "updated", "direction": "desc", "per_page": 100}
+    seen_any = False
+    async for items, resp in client.pages(f"/repos/{slug}/issues", params, _etag(conn, repo_id, "issues")):
+        seen_any = True
+        etag = etag or resp.headers.get("etag")
+        fresh = [i for i in items if since is None or (_ts(i.get("updated_at")) or 0) >= since]
+        with store.tx() as c:
+            for issue in fresh:
+                if "pull_request" in issue:
+                    continue
+                if upsert_incident(c, incident_record(slug, repo_name, issue, c, repo_id), source="github"):
+                    result.incidents += 1
+        newest = max([newest or 0, *(_ts(i.get("updated_at")) or 0 for i in fresh)])
+        if len(fresh) < len(items):
+            break
+    if not seen_any:
+        result.unchanged_endpoints.append("issues")
+        return
+    with store.tx() as c:
+        _save_cursor(c, repo_id, "github:issues", newest)
+        _save_etag(c, repo_id, "issues", etag)
+
+
+_FINAL = {"success": "success", "inactive": "success", "failure": "failure", "error": "failure"}
+
+
+async def _sync_deployments(store: Store, client: GitHubClient, repo_id: int, repo_name: str, slug: str,
+                            result: GitHubSyncResult) -> None:
+    from engmetrics.sources.events import upsert_deployment
+    from engmetrics.store.repos import find_repository
+
+    conn = store.read()
+    known = {
+        r[0] for r in conn.execute("SELECT id FROM deployment_events WHERE repo_id = ? AND source = 'github'", (repo_id,))
+    }
+    etag = None
+    seen_any = False
+    async for items, resp in client.pages(f"/repos/{slug}/deployments", {"per_page": 100}, _etag(conn, repo_id, "deployments")):
+        seen_any = True
+        etag = etag or resp.headers.get("etag")
+        for dep in items:
+            eid = f"github:{slug}:{dep['id']}"
+            if eid in known:
+                continue
+            statuses = await client.request("GET", f"/repos/{slug}/deployments/{dep['id']}/statuses", params={"per_page": 1})
+            latest = (statuses.json() or [None])[0]
+            state = _FINAL.get(str((latest or {}).get("state", "")).lower())
+            if state is None:
+                continue  # pending / in progress: a later sync reads it
+            with store.tx() as c:
+                _, changed = upsert_deployment(
+                    c, find_repository(c, repo_name), sha=str(dep.get("sha") or ""),
+                    deployed_at=_ts(latest.get("created_at")) or _ts(dep.get("created_at")) or 0,
+                    environment=str(dep.get("environment") or "production"), status=state,
+                    event_id=eid, source="github",
+                )
+            result.deployments += int(changed)
+    if not seen_any:
+        result.unchanged_endpoints.append("deployments")
+        return
+    with store.tx() as c:
+        _save_etag(c, repo_id, "deployments", etag)
+
+
+async def _sync_releases(store: Store, client: GitHubClient, repo_id: int, slug: str, result: GitHubSyncResult) -> None:
+    conn = store.read()
+    etag = None
+    seen_any = False
+    async for items, resp in client.pages(f"/repos/{slug}/releases", {"per_page": 100}, _etag(conn, repo_id, "releases")):
+        seen_any = True
+        etag = etag or resp.headers.get("etag")
+        with store.tx() as c:
+            c.executemany(
+                "INSERT OR REPLACE INTO github_releases VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (repo_id, int(r["id"]), str(r.get("tag_name") or ""), r.get("name"), _ts(r.get("created_at")),
+                     _ts(r.get("published_at")), int(bool(r.get("prerelease"))), int(bool(r.get("draft"))))
+                    for r in items
+                ],
+            )
+        result.releases += len(items)
+    if not seen_any:
+        result.unchanged_endpoints.append("releases")
+        return
+    with store.tx() as c:
+        _save_etag(c, repo_id, "releases", etag)
+
+
+async def sync_github_repo(
+    store: Store,
+    client: GitHubClient,
+    repo_id: int,
+    repo_name: str,
+    slug: str,
+    *,
+    incident_label: str = "incident",
+    progress: ProgressFn | None = None,
+) -> GitHubSyncResult:
+    """Sync one GitHub repository's PRs, deployments, releases and incident issues into ``repo_id``."""
+    result = GitHubSyncResult(slug)
+    await _sync_pulls(store, client, repo_id, slug, result, progress)
+    await _sync_deployments(store, client, repo_id, repo_name, slug, result)
+    await _sync_releases(store, client, repo_id, slug, result)
+    await _sync_issues(store, client, repo_id, repo_name, slug, incident_label, result)
+    return result
