@@ -29,6 +29,7 @@ class ChangelogQuery(Scope):
     cursor: str | None = None
     since: str | None = Field(default=None, description="Only changes at or after this ISO date/time, '30d' or 'now'")
     group_by: Literal["week", "release"] = Field(default="week", description="One entry per ISO week or per release")
+    items_per_entry: int = Field(default=0, ge=0, le=30, description="Listed changes kept per entry (0: counts only)")
 
 
 class ChangelogEntryQuery(Scope):
@@ -270,6 +271,7 @@ class ReportStatus(Model):
     status: Literal["generating", "ready", "failed"]
     estimated_seconds: int = 0
     report: Report | None = Field(default=None, description="The report itself when it is already ready")
+    notes: list[str] = Field(default_factory=list, description="How the text was produced (template, polished)")
 
 
 class Report(Model):

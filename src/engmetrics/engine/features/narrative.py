@@ -124,6 +124,8 @@ class LocalNarrative:
                 page_weeks = weeks[offset:offset + q.limit]
                 entries = [cl.week_entry(conn, repo_ids, w) for w in page_weeks]
                 total = len(weeks)
+            for e in entries:
+                e.items = e.items[: q.items_per_entry]
             nxt = offset + len(entries)
             return Changelog(entries=entries, cursor=encode_cursor(nxt) if nxt < total else None)
 
