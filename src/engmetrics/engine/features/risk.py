@@ -6,10 +6,160 @@ them for `LocalEngine` (it may use `self.store`, `self.settings`, `self.resolve_
 
 from __future__ import annotations
 
+from typing import Any
+
+from engmetrics.engine.operations import operation
+from engmetrics.risk.models import (
+    RiskEvaluation,
+    RiskScore,
+    RiskScoreQuery,
+    RiskyChange,
+    RiskyChangeList,
+    RiskyChangesQuery,
+)
+
 
 class RiskApi:
     """Declarations of the risk operations; each raises `Unsupported` unless an engine implements it."""
 
+    @operation("POST", "/pr-risk/score")
+    async def score_pr_risk(self, q: RiskScoreQuery) -> RiskScore:
+        """Risk 0–100 of a change (branch, range, commit or PR), explained signal by signal."""
+        raise self.unsupported("change risk scores")  # type: ignore[attr-defined]
+
+    @operation("GET", "/risk/changes")
+    async def list_risky_changes(self, q: RiskyChangesQuery) -> RiskyChangeList:
+        """The riskiest changes of a window, riskiest first."""
+        raise self.unsupported("risky change lists")  # type: ignore[attr-defined]
+
 
 class LocalRisk:
     """The local engine's implementation of the risk operations."""
+
+    store: Any
+
+    def _risk_repo(self, repo: str | None, owner: str | None = None) -> Any:
+        """The repository a risk question is about: the named one, else the working tree's, else the only one."""
+        from pathlib import Path
+
+        from engmetrics.errors import EngmetricsError, NotFound
+        from engmetrics.risk.score import split_owner
+        from engmetrics.sources.git import check_repository
+        from engmetrics.store.repos import list_repositories
+
+        names = split_owner(repo, owner)
+        for i, name in enumerate(names):
+            try:
+                return self.resolve_repo(name)  # type: ignore[attr-defined]
+            except NotFound:
+                if i == len(names) - 1:
+                    raise
+        rows = list_repositories(self.store.read())
+        try:
+            top = check_repository(str(Path.cwd()))
+            for r in rows:
+                if r.path == top:
+                    return r
+        except EngmetricsError:
+            pass
+        if len(rows) == 1:
+            return rows[0]
+        if not rows:
+            raise NotFound("No repository is synced yet: run `engmetrics sync --repo PATH` first.", param="repo")
+        raise NotFound(
+            f"Several repositories are synced ({', '.join(r.name for r in rows)}): pass repo to say which.", param="repo"
+        )
+
+    async def score_pr_risk(self, q: RiskScoreQuery) -> RiskScore:
+        row = self._risk_repo(q.repo, q.owner)
+        return await self.store.run(self._score_pr_risk, row, q)
+
+    def _score_pr_risk(self, row: Any, q: RiskScoreQuery) -> RiskScore:
+        from engmetrics.risk.score import resolve_target, score
+        from engmetrics.risk.training import ensure_model
+        from engmetrics.sources.git import check_repository
+        from engmetrics.sources.git import default_branch as git_default_branch
+        from engmetrics.sources.git_prs import merged_prs
+
+        path = check_repository(row.path)
+        merged = None
+        if q.pr_number:
+            for pr in merged_prs(self.store.read(), [row.id]):
+                if pr.number == q.pr_number:
+                    merged = (pr.kind, pr.sha, pr.head_sha)
+                    break
+        target = resolve_target(
+            path, row.default_branch or git_default_branch(path), base=q.base, head=q.head, commit=q.commit,
+            pr_number=q.pr_number, merged_pr=merged,
+        )
+        trained = ensure_model(self.store, row.id, path)
+        return score(self.store, row.id, row.name, trained, path, target)
+
+    async def list_risky_changes(self, q: RiskyChangesQuery) -> RiskyChangeList:
+        from engmetrics.periods import resolve_window
+        from engmetrics.queries import decode_cursor
+
+        window = resolve_window(q.period, q.from_, q.to)
+        offset = decode_cursor(q.cursor)
+        rows = [self._risk_repo(q.repo)] if q.repo else None
+        return await self.store.run(self._list_risky_changes, rows, window, q.limit, offset)
+
+    def _list_risky_changes(self, rows: list[Any] | None, window: Any, limit: int, offset: int) -> RiskyChangeList:
+        import numpy as np
+
+        from engmetrics.periods import iso
+        from engmetrics.queries import encode_cursor
+        from engmetrics.risk.model import tier
+        from engmetrics.risk.score import top_signals
+        from engmetrics.risk.training import ensure_model
+        from engmetrics.store.repos import list_repositories
+
+        rows = rows if rows is not None else list_repositories(self.store.read())
+        found: list[tuple[float, float, Any, Any, int]] = []  # (score, probability, row, trained, index)
+        for row in rows:
+            trained = ensure_model(self.store, row.id, row.path)
+            inside = np.nonzero((trained.times >= window.start_ts) & (trained.times < window.end_ts))[0]
+            if not len(inside):
+                continue
+            p = trained.model.proba(trained.X[inside])
+            scores = trained.model.percentile(p)
+            found += [(float(s), float(pi), row, trained, int(i)) for s, pi, i in zip(scores, p, inside, strict=True)]
+        found.sort(key=lambda t: (-t[1], t[2].name, t[3].shas[t[4]]))
+        page = found[offset : offset + limit]
+        conn = self.store.read()
+        items = []
+        for s, p, row, trained, i in page:
+            sha = trained.shas[i]
+            c = conn.execute(
+                "SELECT subject, author_email, committer_time FROM commits WHERE repo_id = ? AND sha = ?", (row.id, sha)
+            ).fetchone()
+            fixed = conn.execute(
+                "SELECT 1 FROM risk_szz_links WHERE repo_id = ? AND inducing_sha = ? LIMIT 1", (row.id, sha)
+            ).fetchone()
+            items.append(RiskyChange(
+                repo=row.name, sha=sha, subject=c[0][:200] if c else "", author=c[1] if c else "",
+                committed_at=iso(c[2]) if c else "", risk_score=int(round(s)), tier=tier(s), probability=round(p, 4),
+                top_signals=top_signals(trained.model, trained.X[i]), later_fixed=fixed is not None,
+            ))
+        nxt = offset + len(page)
+        return RiskyChangeList(items=items, total=len(found), cursor=encode_cursor(nxt) if nxt < len(found) else None)
+
+    async def evaluate_risk(self, repo: str, *, bootstrap: int | None = None) -> RiskEvaluation:
+        """Rolling evaluation of the risk models on one repository's history (CLI `engmetrics risk evaluate`)."""
+        row = self._risk_repo(repo)
+        return await self.store.run(self._evaluate_risk, row, bootstrap)
+
+    def _evaluate_risk(self, row: Any, bootstrap: int | None) -> RiskEvaluation:
+        from engmetrics.risk.evaluate import BOOTSTRAP, evaluate
+        from engmetrics.risk.models import EvaluatedModel
+        from engmetrics.risk.szz import ensure_labels, fix_pattern
+        from engmetrics.risk.training import labelled_dataset
+
+        pattern = fix_pattern()
+        ensure_labels(self.store, row.id, row.path, pattern)
+        _, times, X, fixed_at, _ = labelled_dataset(self.store, row.id, pattern)
+        ev = evaluate(X, times, fixed_at, bootstrap=BOOTSTRAP if bootstrap is None else bootstrap)
+        return RiskEvaluation(
+            repo=row.name, changes=ev.changes, labelled_inducing=ev.labelled_inducing, splits=ev.splits,
+            models=[EvaluatedModel(**m.__dict__) for m in ev.models],
+        )

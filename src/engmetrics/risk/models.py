@@ -1,0 +1,130 @@
+"""Request and result models of the risk operations (score_pr_risk, list_risky_changes, evaluate)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from engmetrics.models import Model
+from engmetrics.queries import Page, WindowArgs
+
+Tier = Literal["low", "medium", "high", "critical"]
+
+
+class RiskScoreQuery(Model):
+    """Arguments of score_pr_risk: what to score (nothing = the current branch vs the default branch)."""
+
+    repo: str | None = Field(default=None, description="Repository name or path; 'owner/name' also matches 'name'")
+    owner: str | None = Field(default=None, description="GitHub organisation or user (with repo, as in the Koalr API)")
+    base: str | None = Field(default=None, description="Base revision (branch, tag, sha); default: the default branch")
+    head: str | None = Field(default=None, description="Head revision; default: HEAD")
+    commit: str | None = Field(default=None, description="One commit to score (sha, tag, branch)")
+    pr_number: int | None = Field(default=None, ge=1, description="Pull request number")
+
+    @field_validator("repo", "owner", "base", "head", "commit")
+    @classmethod
+    def _not_blank(cls, v: str | None) -> str | None:
+        if v is not None and not v.strip():
+            raise ValueError("must not be blank; omit it instead")
+        return v.strip() if v is not None else None
+
+
+class RiskyChangesQuery(WindowArgs, Page):
+    """Arguments of list_risky_changes."""
+
+    repo: str | None = Field(default=None, description="Repository name or path; all repositories when null")
+
+
+class RiskSignal(Model):
+    """One signal of a change: its value, the points it adds to the score, and the repository's typical value."""
+
+    value: float = Field(description="The change's value (unit per the signal's definition)")
+    contribution: float = Field(description="Points of the 0–100 score this signal accounts for (negative lowers it)")
+    typical: float = Field(description="The median value over the repository's past changes")
+
+
+class RiskModelInfo(Model):
+    """Which model scored the change and how well it does on this repository."""
+
+    kind: Literal["trained", "prior"] = Field(description="'trained' on this repository's history, or the documented 'prior'")
+    trained_on: int = Field(description="Changes with known labels the model was trained on (or that were available)")
+    inducing: int = Field(description="Bug-inducing changes among them (SZZ)")
+    auc: float | None = Field(description="AUC of this model on the repository's own history (rolling time-ordered test)")
+    note: str | None = None
+
+
+class ScoredCommit(Model):
+    """A commit in the scored change."""
+
+    sha: str
+    subject: str
+    author: str
+    committed_at: str
+
+
+class RiskScore(Model):
+    """The risk of a change (commit, range, branch or PR), explained signal by signal."""
+
+    repo: str
+    target: str = Field(description="What was scored, e.g. 'feature-x vs main', 'commit 1a2b3c4', 'PR #12'")
+    pr_number: int | None = None
+    risk_score: int = Field(description="0–100: riskier than this percent of the repository's past changes")
+    tier: Tier = Field(description="low < 50 ≤ medium < 80 ≤ high < 95 ≤ critical")
+    probability: float = Field(description="Calibrated probability (0–1) that the change induces a bug later fixed")
+    baseline_score: float = Field(description="Score of a typical change; baseline + contributions = risk_score")
+    signals: dict[str, RiskSignal]
+    recommendation: str
+    model: RiskModelInfo
+    commits: list[ScoredCommit] = Field(description="The commits scored (at most 20)")
+    commits_total: int
+    coupled_files_missing: list[str] = Field(default_factory=list, description="Files that usually change with these")
+    sensitive_paths: list[str] = Field(default_factory=list, description="Touched paths on sensitive ground (≤ 10)")
+    notes: list[str] = Field(default_factory=list)
+
+
+class RiskyChange(Model):
+    """A past change and its risk score."""
+
+    repo: str
+    sha: str
+    subject: str
+    author: str
+    committed_at: str
+    risk_score: int
+    tier: Tier
+    probability: float
+    top_signals: list[str] = Field(description="The signals adding the most points")
+    later_fixed: bool = Field(description="Whether SZZ found a later fix blaming it (so far)")
+
+
+class RiskyChangeList(Model):
+    """The riskiest changes of a window, riskiest first."""
+
+    items: list[RiskyChange]
+    total: int = Field(description="Changes in the window")
+    cursor: str | None = None
+
+
+class EvaluatedModel(Model):
+    """One model's pooled test figures on the repository's history, with bootstrap 95% intervals."""
+
+    name: Literal["engmetrics", "lapredict", "kamei", "size"]
+    auc: float | None
+    auc_ci: list[float] | None
+    brier: float | None
+    brier_ci: list[float] | None = None
+    recall_at_20_effort: float | None
+    recall_at_20_effort_ci: list[float] | None = None
+    popt: float | None
+    popt_ci: list[float] | None = None
+
+
+class RiskEvaluation(Model):
+    """How well each model separates bug-inducing from clean changes on a repository's own past."""
+
+    repo: str
+    changes: int = Field(description="Changes with known labels (older than the label horizon)")
+    labelled_inducing: int = Field(description="Bug-inducing changes among them (SZZ)")
+    splits: int = Field(description="Time-ordered train/test splits run")
+    models: list[EvaluatedModel]

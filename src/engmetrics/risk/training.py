@@ -1,0 +1,101 @@
+"""Training a repository's risk model on its SZZ-labelled history, cached in the store.
+
+The model is rebuilt when the repository's history or labels change (a fingerprint of commit count, last
+commit time, labelled fixes, links, the fix pattern and the feature definitions' version). Training leaves
+out the changes within the label horizon at the end of the history (90 days, at most 20% of its span),
+whose labels are not known yet. The model's AUC is measured by the rolling evaluation (`evaluate`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from engmetrics.risk.evaluate import evaluate, label_horizon_seconds
+from engmetrics.risk.features import FEATURE_VERSION, FEATURES, History, replay, stored_changes
+from engmetrics.risk.model import MIN_CHANGES, MIN_INDUCING, RiskModel, prior, train
+from engmetrics.risk.szz import ensure_labels, fix_pattern, inducing_times
+from engmetrics.store.db import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Trained:
+    """A repository's model with the features of its stored changes (``X`` rows match ``shas``/``times``)."""
+
+    model: RiskModel
+    shas: list[str]
+    times: np.ndarray
+    X: np.ndarray
+    state: bytes
+
+    def history(self) -> History:
+        """The feature state after every stored change."""
+        return History.loads(self.state)
+
+
+def fingerprint(store: Store, repo_id: int, pattern: str) -> str:
+    """What the cached model depends on, hashed."""
+    conn = store.read()
+    c = conn.execute("SELECT count(*), max(committer_time) FROM commits WHERE repo_id = ?", (repo_id,)).fetchone()
+    f = conn.execute("SELECT count(*) FROM risk_szz_fixes WHERE repo_id = ?", (repo_id,)).fetchone()
+    n = conn.execute("SELECT count(*) FROM risk_szz_links WHERE repo_id = ?", (repo_id,)).fetchone()
+    raw = f"{c[0]}|{c[1]}|{f[0]}|{n[0]}|{pattern}|{FEATURE_VERSION}|{','.join(FEATURES)}"
+    return hashlib.sha256(raw.encode()).hexdigest()[:24]
+
+
+def labelled_dataset(store: Store, repo_id: int, pattern: str) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, History]:
+    """(shas, times, features, first-fix time or inf, history after all) of the stored changes, oldest first."""
+    changes = stored_changes(store.read(), repo_id)
+    history, shas, X = replay(changes, fix_pattern=pattern)
+    times = np.array([c.time for c in changes], dtype=np.float64)
+    fixes = inducing_times(store.read(), repo_id)
+    fixed_at = np.array([fixes.get(s, np.inf) for s in shas], dtype=np.float64)
+    return shas, times, X, fixed_at, history
+
+
+def fit_repository(shas: list[str], times: np.ndarray, X: np.ndarray, fixed_at: np.ndarray) -> RiskModel:
+    """The trained model (or the prior one when the labelled history is too small), with its measured AUC."""
+    horizon = label_horizon_seconds(times)
+    known = times <= (times.max() - horizon) if len(times) else np.zeros(0, dtype=bool)
+    y = np.isfinite(fixed_at[known]).astype(np.float64)
+    if known.sum() >= MIN_CHANGES and y.sum() >= MIN_INDUCING and (len(y) - y.sum()) >= MIN_INDUCING:
+        model = train(X[known], y)
+        ev = evaluate(X, times, fixed_at, bootstrap=0, models=("engmetrics",))
+        model.auc = ev.models[0].auc if ev.models else None
+    else:
+        model = prior(X)
+        model.trained_on, model.inducing = int(known.sum()), int(y.sum())
+    model.set_reference(X)
+    return model
+
+
+def ensure_model(store: Store, repo_id: int, path: str, *, pattern: str | None = None) -> Trained:
+    """The repository's model, labelling new fixes and retraining first when its history changed."""
+    pattern = pattern or fix_pattern()
+    ensure_labels(store, repo_id, path, pattern)
+    fp = fingerprint(store, repo_id, pattern)
+    row = store.read().execute("SELECT fingerprint, model, matrix, state FROM risk_models WHERE repo_id = ?", (repo_id,)).fetchone()
+    if row is not None and row[0] == fp:
+        data = np.load(io.BytesIO(row[2]), allow_pickle=False)
+        return Trained(RiskModel.from_json(row[1]), data["shas"].tolist(), data["times"], data["X"], row[3])
+    started = time.perf_counter()
+    shas, times, X, fixed_at, history = labelled_dataset(store, repo_id, pattern)
+    model = fit_repository(shas, times, X, fixed_at)
+    model.fingerprint = fp
+    buf = io.BytesIO()
+    np.savez(buf, shas=np.array(shas, dtype="U40"), times=times, X=X)
+    state = history.dumps()
+    with store.tx() as conn:
+        conn.execute(
+            "INSERT OR REPLACE INTO risk_models(repo_id, fingerprint, created_at, model, matrix, state) VALUES (?,?,?,?,?,?)",
+            (repo_id, fp, int(time.time()), model.to_json(), buf.getvalue(), state),
+        )
+    log.info("risk model for repository %d trained on %d changes in %.1fs", repo_id, len(shas), time.perf_counter() - started)
+    return Trained(model, shas, times, X, state)
