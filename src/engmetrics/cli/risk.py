@@ -1,0 +1,94 @@
+"""`engmetrics risk score` and `engmetrics risk evaluate`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from engmetrics.cli.common import DbOpt, JsonOpt, RepoOpt, err, local_engine, out, print_json, run
+
+risk_app = typer.Typer(help="Change risk learned from the repository's own history.", no_args_is_help=True)
+
+
+@risk_app.command("score")
+def score_command(
+    repo: RepoOpt = None,
+    base: Annotated[str | None, typer.Option("--base", help="Base revision (default: the default branch)")] = None,
+    head: Annotated[str | None, typer.Option("--head", help="Head revision (default: HEAD)")] = None,
+    commit: Annotated[str | None, typer.Option("--commit", help="Score one commit")] = None,
+    pr: Annotated[int | None, typer.Option("--pr", help="Score a pull request by number")] = None,
+    db: DbOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Score the current branch (or --base/--head, --commit, --pr) 0–100 with every signal explained."""
+    from engmetrics.queries import validate
+    from engmetrics.risk.models import RiskScoreQuery
+
+    q = validate(RiskScoreQuery, repo=repo, base=base, head=head, commit=commit, pr_number=pr)
+    engine = local_engine(db)
+    if repo and "/" in repo or (repo and repo.startswith(".")):
+        try:
+            engine.register_repository(repo)
+        except Exception:  # a name, not a path: resolved by the engine
+            pass
+    if engine.store.read().execute("SELECT count(*) FROM commits").fetchone()[0] == 0:
+        run(lambda: engine.sync(None))
+    result = run(lambda: engine.score_pr_risk(q))
+    if json_:
+        print_json(result)
+        return
+    out.print(f"[bold]{result.repo}[/] {result.target}: risk [bold]{result.risk_score}[/]/100 ({result.tier}), "
+              f"p={result.probability:.2f}")
+    table = Table(title=f"signals (typical change scores {result.baseline_score:.0f})")
+    for col in ("signal", "value", "typical", "points"):
+        table.add_column(col)
+    for name, s in sorted(result.signals.items(), key=lambda kv: -abs(kv[1].contribution)):
+        table.add_row(name, f"{s.value:g}", f"{s.typical:g}", f"{s.contribution:+.1f}")
+    out.print(table)
+    out.print(result.recommendation)
+    auc = "n/a" if result.model.auc is None else f"{result.model.auc:.3f}"
+    out.print(f"model: {result.model.kind}, trained on {result.model.trained_on} changes, AUC {auc}")
+    for note in result.notes:
+        err.print(f"note: {note}")
+
+
+@risk_app.command("evaluate")
+def evaluate_command(
+    repo: Annotated[str, typer.Option("--repo", help="Repository path (registered and synced) or name")],
+    db: DbOpt = None,
+    json_: JsonOpt = False,
+    bootstrap: Annotated[int, typer.Option("--bootstrap", min=0, help="Bootstrap resamples for the 95% intervals")] = 300,
+) -> None:
+    """How well the model separates bug-inducing from clean changes on the repository's past, vs baselines."""
+    from pathlib import Path
+
+    engine = local_engine(db)
+    name = repo
+    if Path(repo).expanduser().is_dir():
+        name = engine.register_repository(repo).name
+        run(lambda: engine.sync(name))
+    result = run(lambda: engine.evaluate_risk(name, bootstrap=bootstrap))
+    if json_:
+        data = result.model_dump()
+        print_json(data)
+        return
+    out.print(f"[bold]{result.repo}[/]: {result.changes} changes with known labels, {result.labelled_inducing} "
+              f"bug-inducing (SZZ), {result.splits} time-ordered splits")
+    table = Table()
+    for col in ("model", "AUC", "AUC 95% CI", "Brier", "Recall@20%Effort", "Popt"):
+        table.add_column(col)
+
+    def f(v: float | None) -> str:
+        return "n/a" if v is None else f"{v:.3f}"
+
+    for m in result.models:
+        ci = "n/a" if m.auc_ci is None else f"{m.auc_ci[0]:.3f}–{m.auc_ci[1]:.3f}"
+        table.add_row(m.name, f(m.auc), ci, f(m.brier), f(m.recall_at_20_effort), f(m.popt))
+    out.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `risk` command group."""
+    app.add_typer(risk_app, name="risk")

@@ -1,0 +1,93 @@
+"""score_pr_risk and list_risky_changes: change risk learned from the repository's own history."""
+
+
+from typing import Annotated, Any
+
+from mcp.server.mcpserver import MCPServer
+from mcp_types import ToolAnnotations
+from pydantic import Field
+
+from engmetrics.queries import validate
+from engmetrics.risk.models import RiskScore, RiskScoreQuery, RiskyChangeList, RiskyChangesQuery
+from engmetrics.server.errors import user_errors
+from engmetrics.server.params import CursorArg, FromArg, LimitArg, PeriodArg, ToArg, accepts_from
+from engmetrics.server.runtime import Runtime
+
+SCORE_DESCRIPTION = """\
+How risky is a change? Scores a branch, a commit range, one commit or a pull request 0–100 (riskier than \
+that percent of this repository's past changes), with a tier (low/medium/high/critical), the calibrated \
+probability that it introduces a bug that is later fixed, and every signal's value, the points it adds to the \
+score and the repository's typical value (Kamei's 14 just-in-time features — size, spread, history, author \
+experience — plus tests touched, hotspots, files usually changed together but left out, sensitive paths and \
+AI-assisted lines). The model is trained on the repository's own history (bugs traced by SZZ) and `model.auc` \
+says how well it separates risky from safe changes there.
+
+Use it for "how risky is my branch?" (call with no arguments: the current branch vs the default branch), \
+"how risky is PR 1847?" (pr_number; the PR must be in the local clone as refs/pull/N/head or a merged \
+commit), or "is commit abc123 risky?" (commit).
+Arguments: repo (name or path; 'owner/name' or owner+repo as in the Koalr API), base/head (revisions; \
+default branch and HEAD), commit (one sha/branch/tag), pr_number. Give one of commit, base/head, pr_number.
+Example: score_pr_risk(repo="api", pr_number=1847) → {"risk_score": 71, "tier": "medium", "signals": {"la": \
+{"value": 412, "contribution": 14.2, "typical": 18}, ...}, "recommendation": "Medium risk: Large change (412 \
+lines added); no test changes. Review with care.", "model": {"kind": "trained", "auc": 0.74, ...}, ...}
+"""
+
+LIST_DESCRIPTION = """\
+The riskiest changes (commits) of a time window, riskiest first, each with its 0–100 risk score, tier, the \
+signals adding the most points, and whether a later fix has already been traced to it (SZZ).
+
+Use it for "which recent changes should we double-check?" or "what were our riskiest commits last month?".
+Arguments: period (default last_30_days) or from/to; repo to narrow (all repositories otherwise); limit \
+(1–100, default 20) and cursor for the next page.
+Example: list_risky_changes(period="last_30_days", repo="api", limit=5) → {"items": [{"sha": "1a2b…", \
+"risk_score": 97, "tier": "critical", "top_signals": ["la", "nf"], "later_fixed": false, ...}], "total": 84, \
+"cursor": "eyJvIjogNX0"}
+"""
+
+
+def register(mcp: MCPServer[Any], rt: Runtime) -> None:
+    """Add score_pr_risk and list_risky_changes."""
+
+    @user_errors
+    async def score_pr_risk(
+        repo: Annotated[
+            str | None, Field(description="Repository name or path ('owner/name' works); the working repository when omitted")
+        ] = None,
+        base: Annotated[str | None, Field(description="Base revision (branch, tag or sha); default: the default branch")] = None,
+        head: Annotated[str | None, Field(description="Head revision; default: HEAD (the current branch)")] = None,
+        commit: Annotated[str | None, Field(description="Score this one commit (sha, branch or tag) instead of a range")] = None,
+        pr_number: Annotated[int | None, Field(description="Pull request number, e.g. 1847")] = None,
+        owner: Annotated[str | None, Field(description="GitHub organisation or user that owns repo, e.g. 'acme'")] = None,
+    ) -> RiskScore:
+        q = validate(RiskScoreQuery, repo=repo, base=base, head=head, commit=commit, pr_number=pr_number, owner=owner)
+        await rt.ready()
+        return await rt.engine.score_pr_risk(q)
+
+    mcp.add_tool(
+        score_pr_risk,
+        name="score_pr_risk",
+        title="Change risk score",
+        description=SCORE_DESCRIPTION,
+        annotations=ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False),
+    )
+
+    @user_errors
+    async def list_risky_changes(
+        period: PeriodArg = None,
+        from_: FromArg = None,
+        to: ToArg = None,
+        repo: Annotated[str | None, Field(description="Repository name or path; all repositories when omitted")] = None,
+        limit: LimitArg = 20,
+        cursor: CursorArg = None,
+    ) -> RiskyChangeList:
+        q = validate(RiskyChangesQuery, period=period, from_=from_, to=to, repo=repo, limit=limit, cursor=cursor)
+        await rt.ready()
+        return await rt.engine.list_risky_changes(q)
+
+    mcp.add_tool(
+        accepts_from(list_risky_changes),
+        name="list_risky_changes",
+        title="Riskiest recent changes",
+        description=LIST_DESCRIPTION,
+        annotations=ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False),
+    )
