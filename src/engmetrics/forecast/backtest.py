@@ -7,8 +7,9 @@ method hits at rate ≈ ``p``.
 
 Methods compared on the same origins:
 
-- ``calibrated``: stationary bootstrap + conformal correction computed, at each origin, only from
-  earlier origins whose outcome was already known (``t' + h ≤ t``) — what engmetrics would have said then.
+- ``calibrated``: stationary bootstrap + adaptive conformal correction computed, at each origin, only
+  from earlier origins whose outcome was already known (``t' + h ≤ t``) — what engmetrics would have
+  said then.
 - ``bootstrap``: the stationary bootstrap alone.
 - ``iid``: classic throughput Monte Carlo (past weeks drawn independently).
 
@@ -27,7 +28,7 @@ from engmetrics.forecast.calibration import (
     MIN_ORIGIN_HISTORY_WEEKS,
     MIN_SCORES,
     OriginForecasts,
-    corrections,
+    adaptive_corrections,
     forecast_origins,
     scale_of,
     scores,
@@ -108,25 +109,16 @@ def walk_forward(
     sc = scores(boot)
     rows: list[BacktestRow] = []
     for h in horizons:
-        picked: list[int] = []
-        fixes: list[np.ndarray] = []
-        for i, t in enumerate(boot.origins):
-            if t + h > n:
-                break
-            c = corrections(boot, sc, known_by=int(t), horizons=np.array([h]), min_scores=min_scores,
-                            max_age_weeks=max_age_weeks)[:, 0]
-            if np.isnan(c).any():
-                continue
-            picked.append(i)
-            fixes.append(c)
-        if not picked:
+        used, _ = adaptive_corrections(boot, sc, h, min_scores=min_scores, max_age_weeks=max_age_weeks)
+        ok = ~np.isnan(used[0]) & ~np.isnan(boot.actual[:, h - 1])
+        if not ok.any():
             continue
-        idx = np.array(picked)
+        idx = np.nonzero(ok)[0]
         actual = boot.actual[idx, h - 1]
         raw = boot.curves[:, idx, h - 1]
         for method in methods:
             if method == "calibrated":
-                fc = np.maximum(raw - np.stack(fixes, axis=1) * scale_of(boot.median[idx, h - 1])[None], 0.0)
+                fc = np.maximum(raw - used[:, idx] * scale_of(boot.median[idx, h - 1])[None], 0.0)
             elif method == "bootstrap":
                 fc = raw
             else:

@@ -129,3 +129,90 @@ def apply_corrections(curves: np.ndarray, median: np.ndarray, correction: np.nda
     """Calibrated curves ``X_p − c · scale`` (broadcast over the last axis); NaN corrections leave ``X_p`` as is."""
     c = np.nan_to_num(correction, nan=0.0)
     return curves - c * scale_of(median)
+
+
+ADAPT_RATE = 0.05
+
+
+def _ranked(sorted_scores: np.ndarray, levels: np.ndarray) -> np.ndarray:
+    """The conformal quantile of each row of ``sorted_scores`` (L, n) at ``levels`` (L,): rank ⌈(n+1)·p⌉, clipped."""
+    n = sorted_scores.shape[1]
+    ranks = np.clip(np.ceil((n + 1) * levels).astype(np.int64), 1, n) - 1
+    return sorted_scores[np.arange(sorted_scores.shape[0]), ranks]
+
+
+def adaptive_corrections(
+    of: OriginForecasts, score: np.ndarray, horizon: int, *, rate: float = ADAPT_RATE, min_scores: int = MIN_SCORES,
+    max_age_weeks: int | None = None,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Walk-forward corrections at one horizon with adaptive levels (adaptive conformal inference).
+
+    Walks the origins in time order. At origin ``t`` the scores known are those of origins ``t' ≤ t − h``;
+    the correction is their conformal quantile at level ``p_t``. Each time an outcome becomes known, the
+    level moves by ``rate · (miss − (1 − p))`` (Gibbs & Candès 2021): a miss widens the next forecasts,
+    a hit narrows them a little, so the long-run hit rate tracks ``p`` even when throughput drifts.
+
+    Returns (per-origin corrections (L, m), NaN before ``min_scores`` outcomes are known; the correction
+    for a forecast made now, after the last origin, or None without enough outcomes).
+    """
+    L, m, _ = score.shape
+    h = horizon
+    target = of.confidences
+    levels = target.copy()
+    used = np.full((L, m), np.nan)
+    if m == 0:
+        return used, None
+    first = int(of.origins[0])
+    col = score[:, :, h - 1]
+    actual = of.actual[:, h - 1]
+    curves = of.curves[:, :, h - 1]
+    scale = scale_of(of.median[:, h - 1])
+
+    def known_prefix(now: int) -> int:
+        return max(0, min(m, now - h - first + 1))
+
+    done = 0
+    for i in range(m + 1):
+        now = int(of.origins[i]) if i < m else int(of.origins[-1]) + 1
+        k = known_prefix(now)
+        for j in range(done, k):  # outcomes that became known: update the levels
+            if not np.isnan(used[0, j]):
+                forecast = np.maximum(curves[:, j] - used[:, j] * scale[j], 0.0)
+                miss = (actual[j] < forecast - 1e-9).astype(np.float64)
+                levels = levels + rate * (miss - (1.0 - target))
+        done = max(done, k)
+        lo = max(0, k - max_age_weeks) if max_age_weeks else 0
+        if k - lo < min_scores:
+            continue
+        fix = _ranked(np.sort(col[:, lo:k], axis=1), levels)
+        if i < m:
+            used[:, i] = fix
+        else:
+            return used, fix
+    return used, None
+
+
+CALIBRATION_GRID = (1, 2, 3, 4, 6, 8, 12, 16, 20, 26)
+
+
+def current_corrections(of: OriginForecasts, horizon: int, **kwargs: object) -> np.ndarray | None:
+    """Corrections (L, horizon) for a forecast made now, after the last origin; None without enough history.
+
+    Computed at the horizons of ``CALIBRATION_GRID`` up to ``horizon`` (and at most the origins' horizon),
+    interpolated linearly between them; beyond the longest one with enough outcomes, that one's correction
+    holds (it is relative to the forecast's median, so it grows with it).
+    """
+    sc = scores(of)
+    top = min(horizon, of.curves.shape[2])
+    grid = [h for h in CALIBRATION_GRID if h <= top] or [top]
+    found_h, found_c = [], []
+    for h in grid:
+        _, fix = adaptive_corrections(of, sc, h, **kwargs)  # type: ignore[arg-type]
+        if fix is not None:
+            found_h.append(h)
+            found_c.append(fix)
+    if not found_h:
+        return None
+    cs = np.stack(found_c, axis=1)  # (L, g)
+    hs = np.arange(1, horizon + 1)
+    return np.stack([np.interp(hs, found_h, cs[i]) for i in range(cs.shape[0])])

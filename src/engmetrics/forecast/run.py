@@ -19,9 +19,8 @@ from engmetrics.forecast.calibration import (
     CALIBRATION_RUNS,
     MIN_ORIGIN_HISTORY_WEEKS,
     apply_corrections,
-    corrections,
+    current_corrections,
     forecast_origins,
-    scores,
 )
 from engmetrics.errors import InvalidInput
 from engmetrics.forecast.models import (
@@ -53,7 +52,7 @@ from engmetrics.forecast.throughput import WEEK_SECONDS, WorkCalendar
 from engmetrics.models import Period
 from engmetrics.periods import iso
 
-METHOD = "stationary block bootstrap (mean block 4 weeks) + walk-forward conformal calibration"
+METHOD = "stationary block bootstrap (mean block 4 weeks) + adaptive conformal calibration on this history"
 METHOD_UNCALIBRATED = "stationary block bootstrap (mean block 4 weeks), uncalibrated"
 CALIBRATION_HORIZON_WEEKS = 26
 CALIBRATION_LOOKBACK_WEEKS = 156
@@ -117,16 +116,13 @@ def forecast_curves(
         boot = forecast_origins(weekly, conf, window=window, horizon=max(hc, *RELIABILITY_HORIZONS),
                                 runs=CALIBRATION_RUNS, rng=cal_rng)
         if calibrate:
-            c = corrections(boot, scores(boot), known_by=int(np.asarray(weekly).size), horizons=np.arange(1, hc + 1))
-            if np.isnan(c).all():
+            full = current_corrections(boot, horizon)
+            if full is None:
                 warnings.append(
                     "Not enough history to calibrate (needs about "
-                    f"{MIN_ORIGIN_HISTORY_WEEKS + 15} weeks): the ranges are the raw bootstrap's and may be too narrow."
+                    f"{MIN_ORIGIN_HISTORY_WEEKS + 20} weeks): the ranges are the raw bootstrap's and may be too narrow."
                 )
             else:
-                last = c[:, ~np.isnan(c).all(axis=0)][:, -1:]
-                c = np.where(np.isnan(c), last, c)
-                full = np.concatenate([c, np.repeat(last, max(horizon - hc, 0), axis=1)], axis=1)
                 curves = monotone(apply_corrections(raw, median, full))
                 calibrated = True
         if reliability:
