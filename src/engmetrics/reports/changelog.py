@@ -228,3 +228,34 @@ def release_entry(conn: sqlite3.Connection, row: sqlite3.Row) -> ChangelogEntry:
         release_id(row["repo"], row["tag"], row["sha"]), title, start, row["deployed_at"] + 1, commits,
         hidden_by_pr_merges(conn, commits), published_ts=row["deployed_at"],
     )
+
+
+_HEADINGS = {"features": "Features", "improvements": "Improvements", "fixes": "Fixes", "security": "Security",
+             "docs": "Documentation", "other": "Other"}
+
+
+def entry_markdown(entry: ChangelogEntry) -> str:
+    """The entry as Markdown: title, date, counts, items under category headings, grouped noise."""
+    c = entry.categories
+    counts = ", ".join(f"{getattr(c, k)} {k}" for k in ("features", "improvements", "fixes", "breaking", "security", "docs", "other")
+                       if getattr(c, k))
+    lines = [f"# {entry.title}", "", f"Published {entry.published_at[:10]} · {', '.join(entry.repos) or 'no repositories'}"
+             f" · {counts or 'no listed changes'}", ""]
+    breaking = [i for i in entry.items if i.breaking]
+    if breaking:
+        lines += ["## Breaking changes", ""] + [f"- {i.title}" for i in breaking] + [""]
+    for cat in CATEGORY_ORDER:
+        items = [i for i in entry.items if i.category == cat]
+        if not items:
+            continue
+        lines += [f"## {_HEADINGS[cat]}", ""]
+        for i in items:
+            pr = f" (#{i.pr_number})" if i.pr_number else ""
+            scope = f"**{i.scope}**: " if i.scope else ""
+            lines.append(f"- {scope}{i.title}{pr} — {i.author or 'unknown'}, `{i.sha[:7]}`")
+        lines.append("")
+    if entry.items_total > len(entry.items):
+        lines += [f"…and {entry.items_total - len(entry.items)} more changes.", ""]
+    if entry.grouped:
+        lines.append("Not listed: " + ", ".join(f"{g.count} {g.kind.replace('_', ' ')}" for g in entry.grouped) + ".")
+    return "\n".join(lines).rstrip() + "\n"

@@ -190,3 +190,25 @@ def build_scorecard(name: str, report: DoraReport, extras: Sequence[Signal], com
         benchmark_year=report.benchmark_year, overall_score=overall_score(signals), signals=signals,
         notes=list(report.notes),
     )
+
+
+_ICONS = {"green": "🟢", "amber": "🟠", "red": "🔴", None: "⚪"}
+
+
+def scorecard_markdown(card: Scorecard) -> str:
+    """The scorecard as Markdown: overall score and a table of signals with status, trend and reason."""
+    score = "n/a" if card.overall_score is None else f"{card.overall_score}/100"
+    lines = [
+        f"# Scorecard: {card.name}", "",
+        f"Overall score **{score}** · {card.period.from_[:10]} to {card.period.to[:10]} · DORA {card.benchmark_year}"
+        f" · computed {card.computed_at}", "",
+        "| Signal | Value | Status | Trend | Why |", "|---|---|---|---|---|",
+    ]
+    for s in card.signals:
+        lines.append(
+            f"| {_NAMES.get(s.metric, s.metric)} | {fmt(s.value, s.unit)} | {_ICONS[s.status]} {s.status or 'no data'} |"
+            f" {s.trend or '—'} | {s.reason} |"
+        )
+    if card.notes:
+        lines += ["", *[f"- {n}" for n in card.notes]]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,91 @@
+"""CLI commands of the narrative layer: report, changelog, scorecard."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from engmetrics.cli.common import DbOpt, FromOpt, JsonOpt, PeriodOpt, RepoOpt, ToOpt, local_engine, out, print_json, run
+
+TeamOpt = Annotated[str | None, typer.Option("--team", help="Team name from engmetrics.toml")]
+
+
+def report_command(
+    audience: Annotated[str, typer.Option("--audience", help="team, leaders or customers")] = "team",
+    period: PeriodOpt = None,
+    from_: FromOpt = None,
+    to: ToOpt = None,
+    format_: Annotated[str, typer.Option("--format", help="markdown, slack, email or html")] = "markdown",
+    repo: RepoOpt = None,
+    team: TeamOpt = None,
+    db: DbOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Write an engineering report (template text, every number computed); prints its content."""
+    from engmetrics.queries import validate
+    from engmetrics.reports.models import ReportRequest
+
+    q = validate(ReportRequest, audience=audience, period=period, from_=from_, to=to, format=format_, repo=repo, team=team)
+    engine = local_engine(db)
+    status = run(lambda: engine.generate_report(q))
+    if json_:
+        print_json(status)
+    elif status.report is not None:
+        print(status.report.content, end="")
+
+
+def changelog_command(
+    limit: Annotated[int, typer.Option("--limit", min=1, max=100, help="Entries, newest first")] = 4,
+    since: Annotated[str | None, typer.Option("--since", help="ISO date/time or '30d'")] = None,
+    by_release: Annotated[bool, typer.Option("--by-release", help="One entry per release instead of per week")] = False,
+    repo: RepoOpt = None,
+    team: TeamOpt = None,
+    db: DbOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """What shipped, per week (or per release), as Markdown."""
+    from engmetrics.queries import validate
+    from engmetrics.reports.changelog import entry_markdown
+    from engmetrics.reports.models import ChangelogQuery
+
+    q = validate(ChangelogQuery, limit=limit, since=since, group_by="release" if by_release else "week", repo=repo,
+                 team=team, items_per_entry=30)
+    engine = local_engine(db)
+    log = run(lambda: engine.get_changelog(q))
+    if json_:
+        print_json(log)
+        return
+    if not log.entries:
+        out.print("No changes in the store yet: run `engmetrics sync`.")
+    print("\n".join(entry_markdown(e) for e in log.entries), end="")
+
+
+def scorecard_command(
+    repo: RepoOpt = None,
+    team: TeamOpt = None,
+    period: PeriodOpt = None,
+    from_: FromOpt = None,
+    to: ToOpt = None,
+    db: DbOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Health scorecard: green/amber/red signals with trends and an overall score, as Markdown."""
+    from engmetrics.queries import validate
+    from engmetrics.reports.models import ScorecardQuery
+    from engmetrics.reports.scorecard import scorecard_markdown
+
+    q = validate(ScorecardQuery, repo=repo, team=team, period=period, from_=from_, to=to)
+    engine = local_engine(db)
+    card = run(lambda: engine.get_scorecard(q))
+    if json_:
+        print_json(card)
+    else:
+        print(scorecard_markdown(card), end="")
+
+
+def register(app: typer.Typer) -> None:
+    """Add report, changelog and scorecard."""
+    app.command("report")(report_command)
+    app.command("changelog")(changelog_command)
+    app.command("scorecard")(scorecard_command)

@@ -1,0 +1,148 @@
+"""MCP resources: changelog://latest, changelog://{entry_id}, scorecard://{name} (Markdown),
+scorecard://{name}/json, report://{report_id}; with completion of template arguments (and of prompt
+arguments such as repo, period, audience and format)."""
+
+import logging
+from typing import Any
+
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ResourceError
+from mcp_types import Completion, PromptReference, ResourceTemplateReference
+
+from engmetrics.errors import EngmetricsError
+from engmetrics.periods import NAMED_PERIODS
+from engmetrics.server.runtime import Runtime
+
+log = logging.getLogger("engmetrics.server")
+MAX_COMPLETIONS = 100
+
+
+async def _guard(coro: Any) -> Any:
+    """Run ``coro``; user errors become a `ResourceError` with their message, bugs a short one (logged)."""
+    try:
+        return await coro
+    except EngmetricsError as exc:
+        raise ResourceError(exc.message) from None
+    except ResourceError:
+        raise
+    except Exception:
+        log.exception("resource read failed")
+        raise ResourceError("engmetrics hit an internal error reading this resource; see the server log (stderr).") from None
+
+
+def _filter(values: list[str], prefix: str) -> Completion:
+    p = (prefix or "").lower()
+    hits = [v for v in dict.fromkeys(values) if v.lower().startswith(p)]
+    return Completion(values=hits[:MAX_COMPLETIONS], total=len(hits), has_more=len(hits) > MAX_COMPLETIONS)
+
+
+def register(mcp: MCPServer[Any], rt: Runtime) -> None:
+    """Add the resources and the completion handler."""
+    from engmetrics.reports.changelog import entry_markdown
+    from engmetrics.reports.models import ChangelogEntryQuery, ChangelogQuery, ReportId, ScorecardQuery
+    from engmetrics.reports.scorecard import scorecard_markdown
+
+    async def _entry(entry_id: str) -> str:
+        await rt.ready()
+        entry = await rt.engine.get_changelog_entry(ChangelogEntryQuery(entry_id=entry_id))
+        return entry_markdown(entry)
+
+    @mcp.resource("changelog://latest", name="changelog-latest", title="Latest changelog entry",
+                  description="What shipped in the newest week with changes, as Markdown (features, improvements, fixes…)",
+                  mime_type="text/markdown")
+    async def changelog_latest() -> str:
+        return await _guard(_entry("latest"))
+
+    @mcp.resource("changelog://{entry_id}", name="changelog-entry", title="Changelog entry",
+                  description="One changelog entry as Markdown; ids like 'week-of-2025-02-10' or 'release-<repo>-<tag>' "
+                  "(see get_changelog)", mime_type="text/markdown")
+    async def changelog_entry(entry_id: str) -> str:
+        return await _guard(_entry(entry_id))
+
+    def _scorecard_query(name: str) -> ScorecardQuery:
+        from engmetrics.teams import directory
+
+        if name in ("all", "*"):
+            return ScorecardQuery()
+        try:
+            teams = directory(rt.engine).teams
+        except Exception:
+            teams = {}
+        return ScorecardQuery(team=name) if name in teams else ScorecardQuery(repo=name)
+
+    async def _scorecard(name: str) -> Any:
+        await rt.ready()
+        return await rt.engine.get_scorecard(_scorecard_query(name))
+
+    @mcp.resource("scorecard://{name}", name="scorecard", title="Scorecard (Markdown)",
+                  description="Health scorecard of a repository, a team, or 'all' (last 30 days): signals green/amber/red "
+                  "with trends", mime_type="text/markdown")
+    async def scorecard_md(name: str) -> str:
+        return scorecard_markdown(await _guard(_scorecard(name)))
+
+    @mcp.resource("scorecard://{name}/json", name="scorecard-json", title="Scorecard (JSON)",
+                  description="The same scorecard as JSON (the get_scorecard result)", mime_type="application/json")
+    async def scorecard_json(name: str) -> str:
+        card = await _guard(_scorecard(name))
+        return card.model_dump_json(by_alias=True, indent=1)
+
+    @mcp.resource("report://{report_id}", name="report", title="Generated report",
+                  description="A report made by generate_report, in the format it was asked for", mime_type="text/plain")
+    async def report(report_id: str) -> str:
+        async def get() -> Any:
+            await rt.ready()
+            return await rt.engine.get_report(ReportId(report_id=report_id))
+
+        return (await _guard(get())).content
+
+    # ---- completion ----------------------------------------------------------------------------------
+
+    async def _repo_names() -> list[str]:
+        try:
+            return [r.name for r in (await rt.engine.list_repositories()).repositories]
+        except Exception:
+            return []
+
+    def _team_names() -> list[str]:
+        try:
+            from engmetrics.teams import directory
+
+            return sorted(directory(rt.engine).teams)
+        except Exception:
+            return []
+
+    async def _entry_ids() -> list[str]:
+        ids = ["latest"]
+        for group in ("week", "release"):
+            try:
+                page = await rt.engine.get_changelog(ChangelogQuery(limit=20, group_by=group))
+                ids += [e.id for e in page.entries]
+            except Exception:
+                pass
+        return ids
+
+    @mcp.completion()
+    async def complete(ref: Any, argument: Any, context: Any) -> Completion | None:
+        name, value = argument.name, argument.value or ""
+        if isinstance(ref, ResourceTemplateReference):
+            if ref.uri.startswith("changelog://"):
+                return _filter(await _entry_ids(), value)
+            if ref.uri.startswith("scorecard://"):
+                return _filter(["all", *await _repo_names(), *_team_names()], value)
+            if ref.uri.startswith("report://"):
+                ids = getattr(rt.engine, "report_ids", None)
+                return _filter(await rt.engine.store.run(ids) if ids else [], value)
+            return None
+        if isinstance(ref, PromptReference):
+            options = {
+                "repo": await _repo_names(),
+                "team": _team_names(),
+                "period": list(NAMED_PERIODS),
+                "audience": ["team", "leaders", "customers"],
+                "format": ["markdown", "slack", "email", "html"],
+            }
+            if name in options:
+                return _filter(options[name], value)
+        return None
+
+    _ = (changelog_latest, changelog_entry, scorecard_md, scorecard_json, report, complete)
