@@ -17,3 +17,14 @@ TOOL_EXAMPLES: dict[str, dict[str, Any]] = {
     "list_repositories": {},
     "sync": {"repo": "sample"},
 }
+TOOL_EXAMPLES.update(
+    {
+        "get_changelog": {"limit": 2, "repo": "sample", "items_per_entry": 3},
+        "get_scorecard": {"repo": "sample", "period": "last_90_days"},
+        "get_metric_series": {"metric": "lead_time", "period": "last_90_days", "repo": "sample"},
+        "get_insights": {"repo": "sample", "limit": 5},
+        "get_benchmarks": {"year": 2024, "repo": "sample"},
+        "generate_report": {"audience": "team", "period": "last_30_days", "format": "slack", "repo": "sample"},
+        "get_report": {"report_id": "latest"},
+    }
+)

@@ -261,7 +261,7 @@ class ReportRequest(WindowArgs, Scope):
 class ReportId(Model):
     """Arguments of get_report."""
 
-    report_id: str = Field(min_length=1)
+    report_id: str = Field(min_length=1, description="An id from generate_report, or 'latest' for the newest report")
 
 
 class ReportStatus(Model):

@@ -321,7 +321,14 @@ class LocalNarrative:
         )
 
     async def get_report(self, q: ReportId) -> Report:
-        return await self.store.run(self._read_report, q.report_id.strip())
+        def work() -> Report:
+            rid = q.report_id.strip()
+            if rid == "latest":
+                newest = self.report_ids(1)
+                rid = newest[0] if newest else rid
+            return self._read_report(rid)
+
+        return await self.store.run(work)
 
     def report_ids(self, limit: int = 50) -> list[str]:
         """The newest stored report ids (for completion)."""
