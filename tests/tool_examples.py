@@ -16,7 +16,21 @@ TOOL_EXAMPLES: dict[str, dict[str, Any]] = {
     "get_contributor_summary": {"contributor": "ada@example.com", "period": "last_90_days"},
     "list_repositories": {},
     "sync": {"repo": "sample"},
+    "forecast_delivery": {"items": 10, "repo": "sample"},
+    "forecast_backlog": {"backlog_size": 20, "repo": "sample"},
+    "score_pr_risk": {"repo": "sample", "commit": "HEAD"},
+    "list_risky_changes": {"period": "last_90_days", "repo": "sample", "limit": 5},
 }
+TOOL_EXAMPLES.update(
+    {
+        "get_flow_metrics": {"period": "last_90_days", "repo": "sample"},
+        "get_review_metrics": {"period": "last_30_days"},
+        "get_value_stream": {"from": "90d", "to": "now"},
+        "list_pull_requests": {"state": "all", "period": "last_30_days", "limit": 5},
+        "list_stuck_pull_requests": {"min_hours": 12},
+        "list_teams": {},
+    }
+)
 TOOL_EXAMPLES.update(
     {
         "get_changelog": {"limit": 2, "repo": "sample", "items_per_entry": 3},

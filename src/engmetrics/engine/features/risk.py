@@ -52,8 +52,15 @@ class LocalRisk:
             try:
                 return self.resolve_repo(name)  # type: ignore[attr-defined]
             except NotFound:
-                if i == len(names) - 1:
-                    raise
+                if i < len(names) - 1:
+                    continue
+                if repo and Path(repo).expanduser().exists():
+                    top = check_repository(repo)  # DataError when it is not a git repository
+                    raise NotFound(
+                        f"{top} is not synced yet: run `engmetrics sync --repo {top}` (or the sync tool) first.",
+                        param="repo",
+                    ) from None
+                raise
         rows = list_repositories(self.store.read())
         try:
             top = check_repository(str(Path.cwd()))

@@ -1,0 +1,205 @@
+"""Change risk: features against hand-computed values, no look-ahead, SZZ, the rolling evaluation on a
+planted pattern, and the MCP tools in both protocol modes (with bad input)."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import anyio
+import pytest
+from mcp import Client
+
+from engmetrics.config import Settings
+from engmetrics.engine.local import LocalEngine
+from engmetrics.risk.features import FEATURES, replay, stored_changes
+from engmetrics.risk.models import RiskScoreQuery
+from engmetrics.risk.szz import ensure_labels
+from engmetrics.server.app import build_server
+from engmetrics.server.runtime import Runtime
+from gitrepo import GitRepo
+
+ADA = ("Ada", "ada@example.com")
+GRACE = ("Grace", "grace@example.com")
+T0 = datetime(2024, 1, 1, tzinfo=UTC)
+
+
+def _engine(tmp: Path, repo: GitRepo) -> LocalEngine:
+    engine = LocalEngine(Settings(db=tmp / "risk.db", sync_max_age_seconds=3600))
+    engine.register_repository(repo.path)
+    anyio.run(engine.sync)
+    return engine
+
+
+def _features(engine: LocalEngine) -> dict[str, dict[str, float]]:
+    row = engine.resolve_repo(engine._list_repositories().repositories[0].name)
+    _, shas, X = replay(stored_changes(engine.store.read(), row.id))
+    return {sha: dict(zip(FEATURES, x.tolist(), strict=True)) for sha, x in zip(shas, X, strict=True)}
+
+
+@pytest.fixture
+def small(tmp_path: Path):  # type: ignore[no-untyped-def]
+    repo = GitRepo(tmp_path / "small")
+    c1 = repo.commit({"a/x.py": "1\n2\n3\n", "b/y.py": "1\n"}, "feat: start", author=ADA, when=T0)
+    c2 = repo.commit({"a/x.py": "1\n2\nX\nY\n", "tests/test_x.py": "a\nb\nc\nd\n"}, "feat: more", author=GRACE,
+                     when=T0 + timedelta(days=1))
+    c3 = repo.commit({"a/x.py": "1\n2\nX\nY\nZ\n", "b/y.py": "1\n2\n"}, "fix: crash in x", author=ADA,
+                     when=T0 + timedelta(days=2))
+    engine = _engine(tmp_path, repo)
+    yield repo, engine, (c1, c2, c3)
+    engine.store.close()
+
+
+def test_features_match_hand_computed_values(small) -> None:
+    repo, engine, (c1, c2, c3) = small
+    f = _features(engine)
+    first = f[c1]
+    assert (first["nf"], first["ns"], first["nd"], first["la"], first["ld"], first["exp"], first["nuc"]) == (2, 2, 2, 4, 0, 0, 0)
+    assert first["entropy"] == pytest.approx(-(0.75 * math.log2(0.75) + 0.25 * math.log2(0.25)))
+    second = f[c2]
+    assert (second["la"], second["ld"], second["lt"], second["ndev"], second["nuc"]) == (6, 1, 3, 1, 1)
+    assert second["tests_touched"] == 1 and second["test_share"] == pytest.approx(4 / 7)
+    assert second["author_file_exp"] == 0 and second["age"] == pytest.approx(1.0)
+    x = f[c3]
+    expected = {
+        "ns": 2, "nd": 2, "nf": 2, "entropy": 1.0, "la": 2, "ld": 0, "lt": 4 + 1, "fix": 1, "ndev": 2, "nuc": 2,
+        "age": 1.5, "exp": 1, "sexp": 1, "author_file_exp": 1.0, "tests_touched": 0, "hotspot": 2,
+    }
+    for name, value in expected.items():
+        assert x[name] == pytest.approx(value), name
+    assert x["rexp"] == pytest.approx(1 / (1 + 2 / 365.25))
+
+
+def test_no_look_ahead_old_features_do_not_change(small) -> None:
+    repo, engine, (c1, c2, c3) = small
+    before = _features(engine)
+    repo.commit({"a/x.py": "changed\n", "b/y.py": None, "c/z.py": "z\n"}, "feat: later", author=GRACE,
+                when=T0 + timedelta(days=30))
+    anyio.run(engine.sync)
+    after = _features(engine)
+    assert len(after) == 4
+    for sha in (c1, c2, c3):
+        assert after[sha] == before[sha]
+
+
+def test_szz_finds_the_inducing_commit_and_reverts(tmp_path: Path) -> None:
+    repo = GitRepo(tmp_path / "szz")
+    repo.commit({"app.py": "def f():\n    return 1\n\n# note\n"}, "feat: start", when=T0)
+    bug = repo.commit({"app.py": "def f():\n    return 2  # wrong\n\n# note\n", "other.py": "x = 1\n"}, "feat: change f",
+                      when=T0 + timedelta(days=1))
+    repo.commit({"other.py": "x = 1\ny = 2\n"}, "feat: unrelated", when=T0 + timedelta(days=2))
+    fix = repo.commit({"app.py": "def f():\n    return 1\n\n# a different note\n"}, "fix: f returns 1 again",
+                      when=T0 + timedelta(days=3))
+    bad = repo.commit({"b.py": "boom\n"}, "feat: boom", when=T0 + timedelta(days=4))
+    revert = repo.revert(bad, when=T0 + timedelta(days=5))
+    engine = _engine(tmp_path, repo)
+    row = engine.resolve_repo("szz")
+    assert ensure_labels(engine.store, row.id, row.path) == 2
+    links = set(engine.store.read().execute("SELECT fix_sha, inducing_sha FROM risk_szz_links").fetchall())
+    assert {tuple(r) for r in links} == {(fix, bug), (revert, bad)}  # the comment-only line blames nobody
+    assert ensure_labels(engine.store, row.id, row.path) == 0  # incremental: nothing new
+    engine.store.close()
+
+
+def _planted(root: Path, cycles: int = 48) -> GitRepo:
+    """Single-file changes are later fixed; bigger multi-file changes never are."""
+    repo = GitRepo(root / "planted")
+    day = 0
+    for i in range(cycles):
+        when = T0 + timedelta(days=day)
+        repo.commit({f"s/s{i}.py": "".join(f"v{k} = {i}\n" for k in range(5))}, f"feat: small {i}", author=ADA, when=when)
+        repo.commit({f"m{j}/m{i}.py": "".join(f"w{k} = {i}\n" for k in range(12)) for j in range(3)},
+                    f"feat: big {i}", author=GRACE, when=when + timedelta(hours=5))
+        repo.commit({f"s/s{i}.py": "".join(f"v{k} = {i + (k == 2)}\n" for k in range(5))}, f"fix: small {i} was wrong",
+                    author=GRACE, when=when + timedelta(days=1))
+        day += 2
+    return repo
+
+
+def test_evaluation_beats_size_on_a_planted_pattern(tmp_path: Path) -> None:
+    repo = _planted(tmp_path)
+    engine = _engine(tmp_path, repo)
+    ev = anyio.run(lambda: engine.evaluate_risk("planted", bootstrap=20))
+    models = {m.name: m for m in ev.models}
+    assert set(models) == {"engmetrics", "lapredict", "kamei", "size"}
+    assert ev.splits >= 3 and ev.labelled_inducing > 20
+    assert models["engmetrics"].auc > models["size"].auc + 0.2
+    assert models["size"].brier is None and models["engmetrics"].brier is not None
+    engine.store.close()
+
+
+def test_branch_with_no_arguments_scores_unsynced_commits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = _planted(tmp_path, cycles=12)
+    engine = _engine(tmp_path, repo)
+    repo.checkout("feature", create=True)
+    a = repo.commit({"s/new.py": "a = 1\n", "tests/test_new.py": "def test(): pass\n"}, "feat: new", when=T0 + timedelta(days=60))
+    b = repo.commit({"s/new.py": "a = 2\n"}, "feat: tweak", when=T0 + timedelta(days=61))
+    monkeypatch.chdir(repo.path)
+    result = anyio.run(engine.score_pr_risk, RiskScoreQuery())
+    assert result.target == "feature vs main"
+    assert {c.sha for c in result.commits} == {a, b} and result.commits_total == 2
+    assert 0 <= result.risk_score <= 100 and result.tier in ("low", "medium", "high", "critical")
+    total = result.baseline_score + sum(s.contribution for s in result.signals.values())
+    assert abs(total - result.risk_score) <= 1.5  # rounding of each signal to 0.1 point
+    assert result.signals["nf"].value == 2 and result.signals["tests_touched"].value == 1
+    assert result.recommendation
+    engine.store.close()
+
+
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+async def test_tools_over_mcp(workspace_copy, mode: str) -> None:
+    engine = LocalEngine(Settings(db=workspace_copy.db, sync_max_age_seconds=3600))
+    server = build_server(Runtime(engine, sync_on_start=False))
+    async with Client(server, mode=mode) as client:
+        result = await client.call_tool("score_pr_risk", {"repo": "sample", "commit": "HEAD~3"})
+        assert not result.is_error, result.content
+        data = result.structured_content
+        assert data["target"].startswith("commit ") and data["commits_total"] == 1
+        assert set(data["signals"]) == set(FEATURES)
+        assert data["model"]["kind"] in ("trained", "prior")
+        listed = await client.call_tool("list_risky_changes", {"period": "last_90_days", "limit": 3})
+        assert not listed.is_error, listed.content
+        page = listed.structured_content
+        assert len(page["items"]) == 3 and page["cursor"]
+        scores = [i["risk_score"] for i in page["items"]]
+        assert scores == sorted(scores, reverse=True)
+    engine.store.close()
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        ({"repo": "sample", "commit": "deadbeef123"}, "Unknown commit"),
+        ({"repo": "sample", "base": "HEAD", "head": "HEAD"}, "No commits to score"),
+        ({"repo": "sample", "pr_number": 4242}, "PR #4242 is not in the local repository"),
+        ({"repo": "sample", "commit": "HEAD", "base": "HEAD~1"}, "not several"),
+        ({"repo": "sample", "commit": "--output=/tmp/x"}, "not a revision"),
+        ({"repo": "sample", "pr_number": 0}, "pr_number"),
+        ({"repo": "/"}, "not a git repository"),
+        ({"repo": "nope"}, "Unknown repository"),
+    ],
+)
+async def test_bad_input_is_a_clear_tool_error(workspace_copy, args: dict, needle: str) -> None:
+    engine = LocalEngine(Settings(db=workspace_copy.db, sync_max_age_seconds=3600))
+    server = build_server(Runtime(engine, sync_on_start=False))
+    async with Client(server) as client:
+        result = await client.call_tool("score_pr_risk", args)
+    assert result.is_error
+    text = result.content[0].text
+    assert needle in text and "Traceback" not in text
+    engine.store.close()
+
+
+def test_cli_evaluate_json_shape(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from engmetrics.cli.main import main
+
+    repo = _planted(tmp_path, cycles=30)
+    code = main(["risk", "evaluate", "--repo", str(repo.path), "--db", str(tmp_path / "cli.db"), "--json", "--bootstrap", "20"])
+    assert code == 0
+    data = json.loads(capsys.readouterr().out)
+    assert {"repo", "changes", "labelled_inducing", "splits", "models"} <= set(data)
+    assert [m["name"] for m in data["models"]] == ["engmetrics", "lapredict", "kamei", "size"]
+    assert {"name", "auc", "auc_ci", "brier", "recall_at_20_effort", "popt"} <= set(data["models"][0])
