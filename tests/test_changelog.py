@@ -1,0 +1,139 @@
+"""Changelog: commit classification on real-looking subjects, and grouping on a built repository."""
+
+from __future__ import annotations
+
+import anyio
+import pytest
+
+from engmetrics.config import Settings
+from engmetrics.engine.local import LocalEngine
+from engmetrics.reports.changelog import entry_markdown
+from engmetrics.reports.classify import classify
+from engmetrics.reports.models import ChangelogEntryQuery, ChangelogQuery
+from gitrepo import GitRepo
+
+
+@pytest.mark.parametrize(
+    ("subject", "category", "breaking", "noise"),
+    [
+        ("feat(api): add pagination to /users", "features", False, None),
+        ("feat!: drop Python 3.8 support", "features", True, None),
+        ("fix: handle empty cart on checkout", "fixes", False, None),
+        ("fix(auth)!: reject expired tokens", "fixes", True, None),
+        ("perf: cache compiled templates", "improvements", False, None),
+        ("refactor(db): split the session module", "improvements", False, None),
+        ("docs: explain the deploy hook", "docs", False, None),
+        ("security: escape user names in emails", "security", False, None),
+        ("ci: run tests on 3.13", "other", False, None),
+        ("✨ Add dark mode", "features", False, None),
+        (":sparkles: Support SSO login", "features", False, None),
+        ("🐛 Fix crash when the config is empty", "fixes", False, None),
+        ("⚡️ Speed up search indexing", "improvements", False, None),
+        ("♻️ Simplify the router", "improvements", False, None),
+        ("📝 Update contributing guide", "docs", False, None),
+        ("🔒 Upgrade TLS settings", "security", False, None),
+        ("💥 Remove the v1 API", "features", True, None),
+        ("Add CSV export to reports", "features", False, None),
+        ("Fix typo-induced crash in parser", "fixes", False, None),
+        ("Patch XSS in the comment form", "security", False, None),
+        ("Improve error messages for bad config", "improvements", False, None),
+        ("README: mention the Docker image", "docs", False, None),
+        ("Tidy things", "other", False, None),
+        ("Merge branch 'main' into feature/x", "other", False, "merges"),
+        ("Bump lodash from 4.17.20 to 4.17.21", "other", False, "dependencies"),
+        ("chore(deps): update dependency react to v19", "other", False, "dependencies"),
+        ("⬆️ Upgrade numpy", "other", False, "dependencies"),
+        ("Update release notes", "other", False, "release_chores"),
+        ("chore(release): 2.4.0", "other", False, "release_chores"),
+        ("Translated using Weblate (German)", "other", False, "translations"),
+        ("New Crowdin updates", "other", False, "translations"),
+    ],
+)
+def test_classify_subjects(subject: str, category: str, breaking: bool, noise: str | None) -> None:
+    got = classify(subject)
+    assert (got.category, got.breaking, got.noise) == (category, breaking, noise)
+
+
+def test_breaking_footer_and_bot_author() -> None:
+    assert classify("feat: new config format", "BREAKING CHANGE: old keys are gone").breaking
+    assert classify("Refresh lockfile", author="dependabot[bot] <49699333+dependabot[bot]@users.noreply.github.com>").noise == "bots"
+    assert classify("feat(ui): ✨ shiny button").title == "Shiny button"
+
+
+def _build(tmp_path):  # type: ignore[no-untyped-def]
+    repo = GitRepo(tmp_path / "shop")
+    # Week of 2024-03-04 (Monday)
+    repo.commit({"a.py": "1\n"}, "feat: add basket", when="2024-03-04T10:00:00Z")
+    repo.commit({"b.py": "1\n"}, "fix: rounding of totals", when="2024-03-05T10:00:00Z")
+    repo.commit({"req.txt": "x==2\n"}, "Bump x from 1.0 to 2.0", author=("dependabot[bot]", "bot@github.com"),
+                when="2024-03-05T11:00:00Z")
+    repo.commit({"CHANGES": "..\n"}, "Update release notes", when="2024-03-05T12:00:00Z")
+    repo.commit({"i18n/de.po": "..\n"}, "Translated using Weblate (German)", when="2024-03-05T13:00:00Z")
+    repo.branch("feature/search")
+    repo.checkout("feature/search")
+    repo.commit({"s.py": "1\n"}, "wip search", when="2024-03-06T10:00:00Z")
+    repo.commit({"s.py": "2\n"}, "more search", when="2024-03-06T11:00:00Z")
+    repo.checkout("main")
+    repo.merge("feature/search", message="Merge pull request #7 from acme/feature/search\n\nAdd full-text search",
+               when="2024-03-06T12:00:00Z")
+    repo.commit({"c.py": "1\n"}, "feat!: new checkout flow (#9)", when="2024-03-07T10:00:00Z")
+    repo.tag("v1.0.0", annotated=True, when="2024-03-07T12:00:00Z")
+    # Week of 2024-03-11
+    repo.commit({"d.py": "1\n"}, "🐛 Fix login redirect", when="2024-03-12T10:00:00Z")
+    repo.commit({"e.md": "1\n"}, "docs: document the API", when="2024-03-12T11:00:00Z")
+    repo.tag("v1.1.0", annotated=True, when="2024-03-13T12:00:00Z")
+    return repo
+
+
+def test_changelog_grouping_on_built_repository(tmp_path) -> None:
+    repo = _build(tmp_path)
+    engine = LocalEngine(Settings(db=tmp_path / "db.sqlite"))
+    engine.register_repository(repo.path)
+
+    async def go():  # type: ignore[no-untyped-def]
+        await engine.sync()
+        weeks = await engine.get_changelog(ChangelogQuery(items_per_entry=30))
+        releases = await engine.get_changelog(ChangelogQuery(group_by="release", items_per_entry=30))
+        one = await engine.get_changelog_entry(ChangelogEntryQuery(entry_id="week-of-2024-03-04"))
+        page = await engine.get_changelog(ChangelogQuery(limit=1))
+        nxt = await engine.get_changelog(ChangelogQuery(limit=1, cursor=page.cursor))
+        return weeks, releases, one, page, nxt
+
+    weeks, releases, one, page, nxt = anyio.run(go)
+    assert [e.id for e in weeks.entries] == ["week-of-2024-03-11", "week-of-2024-03-04"]
+    assert weeks.entries[1].title == "Week of Mar 4, 2024" and weeks.entries[1].url == "/changelog/week-of-2024-03-04"
+    first = weeks.entries[1]
+    c = first.categories
+    assert (c.features, c.fixes, c.breaking, c.other) == (3, 1, 1, 0)
+    titles = [i.title for i in first.items]
+    assert "Add full-text search" in titles and "Wip search" not in titles and "More search" not in titles
+    pr = next(i for i in first.items if i.pr_number == 7)
+    assert pr.category == "features"
+    squash = next(i for i in first.items if i.pr_number == 9)
+    assert squash.breaking and squash.title == "New checkout flow"
+    assert first.items[0].breaking  # breaking changes first
+    assert {g.kind: g.count for g in first.grouped} == {"dependencies": 1, "release_chores": 1, "translations": 1}
+    assert one.model_dump() == first.model_dump()
+    newest = weeks.entries[0].categories
+    assert (newest.fixes, newest.docs) == (1, 1)
+
+    assert [e.title for e in releases.entries] == ["v1.1.0", "v1.0.0"]
+    assert releases.entries[0].id == "release-shop-v1.1.0"
+    assert releases.entries[0].categories.fixes == 1 and releases.entries[0].categories.docs == 1
+
+    assert page.cursor and [e.id for e in nxt.entries] == ["week-of-2024-03-04"] and nxt.cursor is None
+    md = entry_markdown(first)
+    assert md.startswith("# Week of Mar 4, 2024") and "## Breaking changes" in md and "Not listed:" in md
+    engine.store.close()
+
+
+def test_changelog_errors(local_engine) -> None:
+    from engmetrics.errors import InvalidInput, NotFound
+
+    async def go(q):  # type: ignore[no-untyped-def]
+        return await local_engine.get_changelog_entry(q)
+
+    with pytest.raises(NotFound, match="week-of-"):
+        anyio.run(go, ChangelogEntryQuery(entry_id="release-nope-v9"))
+    with pytest.raises(InvalidInput):
+        anyio.run(go, ChangelogEntryQuery(entry_id="week-of-2024-02-31"))
