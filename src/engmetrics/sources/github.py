@@ -28,6 +28,7 @@ names as ``root cause: #123``; severity from a ``sev…``/``severity…`` label)
 
 from __future__ import annotations
 
+import calendar
 import json
 import logging
 import os
@@ -107,8 +108,12 @@ def parse_slug(value: str) -> tuple[str, str | None]:
 
 
 def _ts(value: str | None) -> int | None:
+    """GitHub's ISO 8601 time as Unix seconds (None for null)."""
     if not value:
         return None
+    if len(value) == 20 and value[10] == "T" and value[19] == "Z":  # the usual 2025-01-02T03:04:05Z, fast path
+        return calendar.timegm((int(value[:4]), int(value[5:7]), int(value[8:10]), int(value[11:13]),
+                                int(value[14:16]), int(value[17:19]), 0, 0, 0))
     return int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp())
 
 
@@ -419,9 +424,16 @@ def write_pr_page(conn: Any, repo_id: int, nodes: list[dict[str, Any]]) -> int:
         rows.append(r)
         reviews += rv
         commits += cm
-    numbers = [(repo_id, r[1]) for r in rows]
-    conn.executemany("DELETE FROM pr_reviews WHERE repo_id = ? AND number = ?", numbers)
-    conn.executemany("DELETE FROM pr_commits WHERE repo_id = ? AND number = ?", numbers)
+    numbers = [r[1] for r in rows]
+    stored = [
+        (repo_id, n)
+        for (n,) in conn.execute(
+            f"SELECT number FROM pull_requests WHERE repo_id = ? AND number IN ({','.join('?' * len(numbers))})",
+            [repo_id, *numbers],
+        )
+    ]
+    conn.executemany("DELETE FROM pr_reviews WHERE repo_id = ? AND number = ?", stored)
+    conn.executemany("DELETE FROM pr_commits WHERE repo_id = ? AND number = ?", stored)
     conn.executemany(f"INSERT OR REPLACE INTO pull_requests({PR_COLUMNS}) VALUES ({','.join('?' * 25)})", rows)
     conn.executemany("INSERT OR REPLACE INTO pr_reviews VALUES (?, ?, ?, ?, ?, ?, ?)", reviews)
     conn.executemany("INSERT OR REPLACE INTO pr_commits VALUES (?, ?, ?, ?, ?, ?)", commits)
@@ -443,26 +455,42 @@ async def _sync_pulls(store: Store, client: GitHubClient, repo_id: int, slug: st
         return
     since = _cursor(conn, repo_id, "github:pulls")
     owner, name = slug.split("/", 1)
-    cursor: str | None = None
     newest = since
-    while True:
-        data = await client.graphql(PR_QUERY, {"owner": owner, "name": name, "cursor": cursor, "n": PR_PAGE_SIZE})
-        repo = data.get("repository")
-        if repo is None:
-            raise RemoteError(f"GitHub has no repository {slug}, or the token cannot see it.", status=404)
-        conn_nodes = repo["pullRequests"]
-        nodes = [n for n in conn_nodes.get("nodes") or [] if n]
-        fresh = [n for n in nodes if since is None or (_ts(n.get("updatedAt")) or 0) >= since]
-        if fresh:
-            with store.tx() as c:
-                result.pull_requests += write_pr_page(c, repo_id, fresh)
-            newest = max([newest or 0, *(_ts(n.get("updatedAt")) or 0 for n in fresh)])
-            if progress is not None:
-                await progress(f"{slug}: {result.pull_requests} pull requests")
-        page = conn_nodes.get("pageInfo") or {}
-        if len(fresh) < len(nodes) or not page.get("hasNextPage"):
-            break
-        cursor = page.get("endCursor")
+    # Pages are fetched by one task and written by another (in a worker thread), so the store's work
+    # overlaps the next page's transfer.
+    send, recv = anyio.create_memory_object_stream[list[dict[str, Any]]](2)
+
+    async def fetch() -> None:
+        cursor: str | None = None
+        async with send:
+            while True:
+                data = await client.graphql(PR_QUERY, {"owner": owner, "name": name, "cursor": cursor, "n": PR_PAGE_SIZE})
+                repo = data.get("repository")
+                if repo is None:
+                    raise RemoteError(f"GitHub has no repository {slug}, or the token cannot see it.", status=404)
+                conn_nodes = repo["pullRequests"]
+                nodes = [n for n in conn_nodes.get("nodes") or [] if n]
+                fresh = [n for n in nodes if since is None or (_ts(n.get("updatedAt")) or 0) >= since]
+                await send.send(fresh)
+                page = conn_nodes.get("pageInfo") or {}
+                if len(fresh) < len(nodes) or not page.get("hasNextPage"):
+                    return
+                cursor = page.get("endCursor")
+
+    def write(fresh: list[dict[str, Any]]) -> int:
+        with store.tx() as c:
+            return write_pr_page(c, repo_id, fresh)
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(fetch)
+        async with recv:
+            async for fresh in recv:
+                if not fresh:
+                    continue
+                result.pull_requests += await anyio.to_thread.run_sync(write, fresh)
+                newest = max([newest or 0, *(_ts(n.get("updatedAt")) or 0 for n in fresh)])
+                if progress is not None:
+                    await progress(f"{slug}: {result.pull_requests} pull requests")
     with store.tx() as c:
         _save_cursor(c, repo_id, "github:pulls", newest)
         _save_etag(c, repo_id, "pulls", probe.headers.get("etag"))
