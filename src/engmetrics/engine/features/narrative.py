@@ -138,7 +138,7 @@ class LocalNarrative:
         repo_ids = self.scope_repo_ids(q.repo, q.team)  # type: ignore[attr-defined]
         entry_id = q.entry_id.strip()
         if entry_id in ("latest", "latest-week"):
-            page = await self.get_changelog(ChangelogQuery(repo=q.repo, team=q.team, limit=1))
+            page = await self.get_changelog(ChangelogQuery(repo=q.repo, team=q.team, limit=1, items_per_entry=30))
             if not page.entries:
                 raise NotFound("The changelog is empty: no commits are synced yet. Run `engmetrics sync` first.")
             return page.entries[0]
