@@ -17,7 +17,7 @@ Metrics:
 - ``popt``: 1 − (area(optimal) − area(model)) ÷ (area(optimal) − area(worst)) under the effort–recall
   curve; the optimal order reviews bug-inducing changes first, smallest first; the worst the reverse.
 
-Models compared: ``engmetrics`` (every feature), ``kamei`` (Kamei et al.'s 14 features, same fitting),
+Models compared: ``engmetrics`` (every feature; see `model.train_engmetrics`), ``kamei`` (Kamei et al.'s 14 features, same fitting),
 ``lapredict`` (logistic regression on lines added alone, Zeng et al. 2021) and ``size`` (lines added +
 deleted as the ranking, no probability).
 """
@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from engmetrics.risk.features import FEATURES, KAMEI
-from engmetrics.risk.model import train
+from engmetrics.risk.model import train, train_engmetrics
 
 DAY = 86400
 DEFAULT_SPLITS = 5
@@ -132,9 +132,9 @@ Predictor = Callable[[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.
 
 
 def _predictors() -> dict[str, Predictor]:
-    def fitted(features: tuple[str, ...]) -> Predictor:
+    def fitted(features: tuple[str, ...] | None) -> Predictor:
         def run(Xtr: np.ndarray, ytr: np.ndarray, Xte: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-            m = train(Xtr, ytr, features)
+            m = train_engmetrics(Xtr, ytr) if features is None else train(Xtr, ytr, features)
             p = m.proba(Xte)
             return p, p
 
@@ -143,7 +143,7 @@ def _predictors() -> dict[str, Predictor]:
     def size(Xtr: np.ndarray, ytr: np.ndarray, Xte: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         return Xte[:, _LA] + Xte[:, _LD], None
 
-    return {"engmetrics": fitted(FEATURES), "lapredict": fitted(("la",)), "kamei": fitted(KAMEI), "size": size}
+    return {"engmetrics": fitted(None), "lapredict": fitted(("la",)), "kamei": fitted(KAMEI), "size": size}
 
 
 def evaluate(X: np.ndarray, times: np.ndarray, fixed_at: np.ndarray, *, splits: int = DEFAULT_SPLITS,

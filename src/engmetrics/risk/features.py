@@ -305,7 +305,7 @@ class History:
             need = COUPLING_SHARE * len(self.f_idx[p])
             partners = self.f_partners[p]
             for q in strong:
-                if partners[q] >= need and q not in touched:
+                if partners.get(q, 0) >= need and q not in touched:
                     missed.add(q)
         sensitive = sum(1 for p in paths if sensitive_kinds(p))
         own = sum(1 for p in hist_paths if author in self.f_authors.get(p, ()))

@@ -2,8 +2,10 @@
 
 - Transform: each feature x ≥ 0 becomes log(1 + x), then is standardised with the training mean and
   standard deviation (a constant feature gets standard deviation 1).
-- Fit: L2-penalised (λ = 1 on the coefficients, not the intercept) logistic regression by Newton's method,
-  each class weighted so both carry half the total weight (class-balanced).
+- Fit: L2-penalised logistic regression by Newton's method, each class weighted so both carry half the
+  total weight (class-balanced). engmetrics' model leaves the coefficient of lines added (``la``) free and
+  shrinks every other one with λ = 1000 (in units of the total sample weight, = the number of changes);
+  the Kamei and LApredict baselines use λ = 1 on every coefficient. The intercept is never penalised.
 - Calibration: balancing trains the model as if half the changes were risky, so the intercept is shifted by
   log(π / (1 − π)), π = the share of bug-inducing changes in the training data (prior correction, King & Zeng
   2001). The probability is then the calibrated chance that the change induces a bug later fixed.
@@ -50,10 +52,11 @@ def transform(X: np.ndarray) -> np.ndarray:
     return np.log1p(np.maximum(X, 0.0))
 
 
-def fit_logistic(Z: np.ndarray, y: np.ndarray, *, l2: float = 1.0, balanced: bool = True,
+def fit_logistic(Z: np.ndarray, y: np.ndarray, *, l2: float | np.ndarray = 1.0, balanced: bool = True,
                  iterations: int = 50) -> tuple[np.ndarray, float]:
     """(coefficients, intercept) of an L2-penalised logistic regression by Newton's method.
 
+    ``l2``: one penalty for every coefficient, or one per column of ``Z`` (the intercept is never penalised).
     ``balanced`` weights each class to half the total weight. ``Z`` should already be standardised.
     """
     n, d = Z.shape
@@ -64,8 +67,8 @@ def fit_logistic(Z: np.ndarray, y: np.ndarray, *, l2: float = 1.0, balanced: boo
         w = np.where(y > 0, n / (2 * pos), n / (2 * (n - pos)))
     A = np.hstack([np.ones((n, 1)), Z])
     beta = np.zeros(d + 1)
-    penalty = np.full(d + 1, l2)
-    penalty[0] = 0.0
+    penalty = np.zeros(d + 1)
+    penalty[1:] = l2
     for _ in range(iterations):
         p = 1.0 / (1.0 + np.exp(-np.clip(A @ beta, -35, 35)))
         grad = A.T @ (w * (y - p)) - penalty * beta
@@ -143,17 +146,37 @@ def _scaler(X: np.ndarray, cols: list[int]) -> tuple[np.ndarray, np.ndarray]:
     return mean, std
 
 
-def train(X: np.ndarray, y: np.ndarray, features: tuple[str, ...] | list[str] = FEATURES, *, l2: float = 1.0) -> RiskModel:
-    """A class-balanced, prior-corrected logistic regression on ``features`` of ``X`` (rows of `FEATURES`)."""
+def train(X: np.ndarray, y: np.ndarray, features: tuple[str, ...] | list[str] = FEATURES, *, l2: float = 1.0,
+          free: tuple[str, ...] = ()) -> RiskModel:
+    """A class-balanced, prior-corrected logistic regression on ``features`` of ``X`` (rows of `FEATURES`).
+
+    Every coefficient has the L2 penalty ``l2`` except those of the ``free`` features (unpenalised).
+    """
     cols = [FEATURES.index(f) for f in features]
     mean, std = _scaler(X, cols)
     Z = (transform(X[:, cols]) - mean) / std
-    coef, intercept = fit_logistic(Z, y, l2=l2)
+    penalty = np.array([0.0 if f in free else l2 for f in features])
+    coef, intercept = fit_logistic(Z, y, l2=penalty)
     pi = float(np.clip(y.mean(), 1e-4, 1 - 1e-4)) if len(y) else PRIOR_BASE_RATE
     return RiskModel(
         kind="trained", features=list(features), mean=mean.tolist(), std=std.tolist(), coef=coef.tolist(),
         intercept=intercept + math.log(pi / (1 - pi)), base_rate=pi, trained_on=len(y), inducing=int(y.sum()),
     )
+
+
+ENGMETRICS_L2 = 2.0  # per training change
+ENGMETRICS_L2_MAX = 1000.0
+ENGMETRICS_FREE = ("la",)
+
+
+def train_engmetrics(X: np.ndarray, y: np.ndarray) -> RiskModel:
+    """engmetrics' model: every feature, lines added unpenalised, every other coefficient shrunk (λ = 1000).
+
+    Lines added is the strongest and most stable single signal (Zeng et al. 2021); the other signals enter as
+    corrections that must earn their weight against a strong penalty, which keeps the model stable when a
+    repository's early history differs from its present.
+    """
+    return train(X, y, FEATURES, l2=min(ENGMETRICS_L2_MAX, ENGMETRICS_L2 * len(y)), free=ENGMETRICS_FREE)
 
 
 def prior(X: np.ndarray) -> RiskModel:

@@ -18,7 +18,7 @@ import numpy as np
 
 from engmetrics.risk.evaluate import evaluate, label_horizon_seconds
 from engmetrics.risk.features import FEATURE_VERSION, FEATURES, History, replay, stored_changes
-from engmetrics.risk.model import MIN_CHANGES, MIN_INDUCING, RiskModel, prior, train
+from engmetrics.risk.model import MIN_CHANGES, MIN_INDUCING, RiskModel, prior, train_engmetrics
 from engmetrics.risk.szz import ensure_labels, fix_pattern, inducing_times
 from engmetrics.store.db import Store
 
@@ -66,7 +66,7 @@ def fit_repository(shas: list[str], times: np.ndarray, X: np.ndarray, fixed_at: 
     known = times <= (times.max() - horizon) if len(times) else np.zeros(0, dtype=bool)
     y = np.isfinite(fixed_at[known]).astype(np.float64)
     if known.sum() >= MIN_CHANGES and y.sum() >= MIN_INDUCING and (len(y) - y.sum()) >= MIN_INDUCING:
-        model = train(X[known], y)
+        model = train_engmetrics(X[known], y)
         ev = evaluate(X, times, fixed_at, bootstrap=0, models=("engmetrics",))
         model.auc = ev.models[0].auc if ev.models else None
     else:
