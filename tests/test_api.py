@@ -367,3 +367,20 @@ def test_api_key_cli_shows_the_secret_once_and_stores_a_hash(tmp_path) -> None:
     bad = _cli("api-key", "revoke", "key_nope", db=db)
     assert bad.returncode == 2 and "api-key list" in bad.stderr
     assert _cli("api-key", "create", "--name", "x", "--scopes", "everything!", db=db).returncode == 2
+
+
+def test_lists_without_item_ids_page_with_next_cursor(api_env) -> None:
+    url, keys, _ = api_env
+    path, params = "/v1/risk/changes", {"period": "last_90_days", "repo": "sample", "limit": 2}
+    with client(url, keys["full"]) as c:
+        first = c.get(path, params=params)
+        assert first.status_code == 200, first.text
+        body = first.json()
+        assert body["object"] == "list" and "next_cursor" in body
+        seen = list(body["data"])
+        while body["has_more"]:
+            body = c.get(path, params={**params, "cursor": body["next_cursor"]}).json()
+            seen += body["data"]
+        assert len(seen) == body["total"]
+        assert_envelope(c.get(path, params={**params, "starting_after": "x"}), 400, "invalid_request_error",
+                        param="starting_after")

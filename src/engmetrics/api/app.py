@@ -195,7 +195,7 @@ class EngmetricsApi:
     async def _get(self, request: Request, op: Operation, shape: ListShape | None, method: Any) -> Response:
         reserved = {"limit", "starting_after", "ending_before"} if shape else set()
         values = _query_values(request, op.query_model, reserved | set(path_params(op)))
-        if shape is not None and "cursor" in values:
+        if shape is not None and "cursor" in values and shape.item_has_id:
             raise invalid("Lists page with starting_after / ending_before (item ids), not cursor.", param="cursor",
                           code="parameter_unknown")
         values.update(request.path_params)
@@ -213,10 +213,18 @@ class EngmetricsApi:
             raise invalid("starting_after and ending_before are mutually exclusive: send one of them.",
                           param="ending_before")
         if (after or before) and not shape.item_has_id:
-            raise invalid(f"{op.path} items have no id to page from; page with limit only.",
+            raise invalid(f"{op.path} items have no id to page from: pass the list's next_cursor as cursor.",
                           param="starting_after" if after else "ending_before")
         model = op.query_model
         assert model is not None
+        if not shape.item_has_id:
+            # Items without ids page forwards with the engine's opaque cursor, returned as next_cursor.
+            q = _build_query(model, {**values, "limit": limit})
+            dumped = (await method(q)).model_dump(mode="json", by_alias=True)
+            nxt = dumped.get("cursor")
+            body = {"object": "list", "data": dumped[shape.items_field], "has_more": bool(nxt), "next_cursor": nxt,
+                    "url": request.url.path, **{k: dumped.get(k) for k in shape.extra_fields}}
+            return Response(json.dumps(body), media_type="application/json")
         _build_query(model, {**values, "limit": API_MAX_LIMIT})  # validate once, before any paging
 
         extras: dict[str, Any] = {}
@@ -274,8 +282,7 @@ class EngmetricsApi:
                 raise self._missing_cursor("ending_before", before, scanned)
             has_more = len(window) > limit
             data = list(window)[-limit:] if window else []
-        body = {"object": "list", "data": data, "has_more": has_more, "url": "/v1" + request.url.path.removeprefix("/v1"),
-                **extras}
+        body = {"object": "list", "data": data, "has_more": has_more, "url": request.url.path, **extras}
         return Response(json.dumps(body), media_type="application/json")
 
     @staticmethod

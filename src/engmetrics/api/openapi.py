@@ -90,14 +90,18 @@ def openapi_document(ops: list[Operation], api_version: str) -> dict[str, Any]:
                                "schema": {"type": "string", "maxLength": 255}})
         result_ref = refs[(op.result_model, "serialization")]
         if shape is not None:
-            params += [
-                {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": API_MAX_LIMIT,
-                                                            "default": API_DEFAULT_LIMIT}},
-                {"name": "starting_after", "in": "query", "schema": {"type": "string"},
-                 "description": "Id of the last item of the previous page (exclusive of ending_before)"},
-                {"name": "ending_before", "in": "query", "schema": {"type": "string"},
-                 "description": "Id of the first item of the next page, to page backwards"},
-            ]
+            params.append({"name": "limit", "in": "query", "schema": {
+                "type": "integer", "minimum": 1, "maximum": API_MAX_LIMIT, "default": API_DEFAULT_LIMIT}})
+            if shape.item_has_id:
+                params += [
+                    {"name": "starting_after", "in": "query", "schema": {"type": "string"},
+                     "description": "Id of the last item of the previous page (exclusive of ending_before)"},
+                    {"name": "ending_before", "in": "query", "schema": {"type": "string"},
+                     "description": "Id of the first item of the next page, to page backwards"},
+                ]
+            else:
+                params.append({"name": "cursor", "in": "query", "schema": {"type": "string"},
+                               "description": "The next_cursor of the previous page (these items have no id)"})
             rschema = op.result_model.model_json_schema(mode="serialization", ref_template=_REF)
             props = {k: v for k, v in rschema.get("properties", {}).items() if k in shape.extra_fields}
             response_schema: dict[str, Any] = {
@@ -108,6 +112,7 @@ def openapi_document(ops: list[Operation], api_version: str) -> dict[str, Any]:
                     "data": {"type": "array", "items": refs[(shape.item_model, "serialization")]},
                     "has_more": {"type": "boolean"},
                     "url": {"type": "string"},
+                    **({} if shape.item_has_id else {"next_cursor": {"type": ["string", "null"]}}),
                     **props,
                 },
             }

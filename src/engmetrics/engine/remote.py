@@ -330,13 +330,16 @@ class EngmetricsProvider(Provider):
         limit = int(values.pop("limit", 20))
         state = decode_remote_cursor(values.pop("cursor", None))
         after = state.get("a")
+        upstream = state.get("c")  # lists whose items have no id page with the server's cursor (next_cursor)
         items: list[Any] = []
         extras: dict[str, Any] = {}
-        has_more = False
+        has_more = by_cursor = False
         while len(items) < limit:
             params = {**values, "limit": min(API_MAX_LIMIT, limit - len(items))}
             if after:
                 params["starting_after"] = after
+            if upstream:
+                params["cursor"] = upstream
             _, body = await self.http.request("GET", path, params=params)
             if not (isinstance(body, dict) and body.get("object") == "list" and isinstance(body.get("data"), list)):
                 raise RemoteError(f"{self.label} answered {where} with something other than a list object. Check that "
@@ -346,12 +349,21 @@ class EngmetricsProvider(Provider):
             page = body["data"]
             items += page
             has_more = bool(body.get("has_more"))
-            if not has_more or not page or not isinstance(page[-1], dict) or "id" not in page[-1]:
+            by_cursor = "next_cursor" in body
+            if not has_more or not page:
                 break
-            after = page[-1]["id"]
+            if by_cursor:
+                upstream = body["next_cursor"]
+            elif isinstance(page[-1], dict) and "id" in page[-1]:
+                after = page[-1]["id"]
+            else:
+                break
         cursor = None
-        if has_more and items and isinstance(items[-1], dict) and items[-1].get("id"):
-            cursor = encode_remote_cursor({"a": items[-1]["id"]})
+        if has_more and items:
+            if upstream and by_cursor:
+                cursor = encode_remote_cursor({"c": upstream})
+            elif isinstance(items[-1], dict) and items[-1].get("id"):
+                cursor = encode_remote_cursor({"a": items[-1]["id"]})
         return self.parse(op.result_model, {**extras, shape.items_field: items, "cursor": cursor}, where)
 
 
