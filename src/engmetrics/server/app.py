@@ -22,14 +22,21 @@ log = logging.getLogger(__name__)
 
 INSTRUCTIONS = """\
 engmetrics answers questions about how a software team delivers, with numbers computed from its real \
-history (git commits, release tags, deployments, incidents, pull requests).
+history (git commits, release tags, deployments, incidents, pull requests and reviews).
 
 Which tool answers what:
 - "How are our DORA metrics?" → get_dora (deployment frequency, lead time, change failure rate, \
 recovery time, rework rate; ratings against the DORA report and trend vs the previous window).
-- "What shipped / what happened?" → list_deployments, list_incidents, get_activity (newest first, paginated).
-- "What has <person> been doing?" → get_contributor_summary.
-- "Which repositories are there?" → list_repositories; refresh data with sync.
+- "How do we compare?" → get_benchmarks; "how healthy is X?" → get_scorecard; "anything unusual?" → \
+get_insights; "how has X moved week by week?" → get_metric_series.
+- "What shipped / what happened?" → get_changelog, list_deployments, list_incidents, get_activity.
+- "Write the update / report" → generate_report (then get_report); the prompts give ready-made recipes.
+- "How risky is my branch / PR 1847?" → score_pr_risk (no arguments: current branch vs default branch); \
+"riskiest recent changes?" → list_risky_changes.
+- "When will these N items be done?" / "how many by <date>?" → forecast_delivery; backlog → forecast_backlog.
+- Review turnaround, cycle time, stuck PRs → get_review_metrics, get_flow_metrics, get_value_stream, \
+list_pull_requests, list_stuck_pull_requests; teams → list_teams.
+- "What has <person> been doing?" → get_contributor_summary. Repositories → list_repositories; refresh → sync.
 Windows: pass period (e.g. last_30_days, last_month, ytd) or from/to (ISO dates in UTC, '7d', 'now'). \
 Scope with repo (name from list_repositories) or team. Figures are null with a note when a window has no data; \
 say so rather than guessing. Units are in field names or `unit`.
