@@ -69,6 +69,7 @@ class ApiConfig:
     idempotency_ttl_seconds: float = 86_400.0
     api_version: str = API_VERSION
     sync_every_seconds: float | None = None  # background sync of the engine's sources; None: never
+    cache_seconds: float = 2.0  # identical GETs within this many seconds share one computation; 0: off
 
 
 # ---- request parsing ---------------------------------------------------------------------------------
@@ -137,6 +138,8 @@ class EngmetricsApi:
         self.ops = operations(type(engine))
         self._inflight: set[tuple[str, str]] = set()
         self._openapi: bytes | None = None
+        self._cache: dict[tuple[Any, ...], tuple[float, bytes]] = {}
+        self._flights: dict[tuple[Any, ...], anyio.Event] = {}
 
     # ---- routes -------------------------------------------------------------------------------------
 
@@ -199,13 +202,49 @@ class EngmetricsApi:
             raise invalid("Lists page with starting_after / ending_before (item ids), not cursor.", param="cursor",
                           code="parameter_unknown")
         values.update(request.path_params)
-        if shape is None:
-            q = _build_query(op.query_model, values)
-            result = await (method(q) if q is not None else method())
-            return Response(result.model_dump_json(by_alias=True), media_type="application/json")
-        return await self._list(request, op, shape, method, values)
+        key = (op.name, request.url.path, tuple(sorted(request.query_params.multi_items())))
 
-    async def _list(self, request: Request, op: Operation, shape: ListShape, method: Any, values: dict[str, Any]) -> Response:
+        async def produce() -> bytes:
+            if shape is None:
+                q = _build_query(op.query_model, values)
+                result = await (method(q) if q is not None else method())
+                return result.model_dump_json(by_alias=True).encode()
+            return await self._list(request, op, shape, method, values)
+
+        return Response(await self._cached(key, produce), media_type="application/json")
+
+    async def _cached(self, key: tuple[Any, ...], produce: Any) -> bytes:
+        """``produce()`` shared by identical GETs: at most one computation per key in flight, kept ``cache_seconds``."""
+        ttl = self.config.cache_seconds
+        if ttl <= 0:
+            return await produce()
+        hit = self._cache.get(key)
+        if hit is not None and hit[0] > time.monotonic():
+            return hit[1]
+        flight = self._flights.get(key)
+        if flight is not None:
+            await flight.wait()
+            hit = self._cache.get(key)
+            if hit is not None:
+                return hit[1]
+            return await produce()  # the first computation failed: answer (or fail) on our own
+        flight = self._flights[key] = anyio.Event()
+        try:
+            body = await produce()
+            if len(self._cache) >= 4096:
+                now = time.monotonic()
+                self._cache = {k: v for k, v in self._cache.items() if v[0] > now}
+            self._cache[key] = (time.monotonic() + ttl, body)
+            return body
+        finally:
+            del self._flights[key]
+            flight.set()
+
+    def forget_cached(self) -> None:
+        """Drop cached answers (after the data changed)."""
+        self._cache.clear()
+
+    async def _list(self, request: Request, op: Operation, shape: ListShape, method: Any, values: dict[str, Any]) -> bytes:
         limit = _parse_limit(request.query_params.get("limit"))
         after = request.query_params.get("starting_after")
         before = request.query_params.get("ending_before")
@@ -224,7 +263,7 @@ class EngmetricsApi:
             nxt = dumped.get("cursor")
             body = {"object": "list", "data": dumped[shape.items_field], "has_more": bool(nxt), "next_cursor": nxt,
                     "url": request.url.path, **{k: dumped.get(k) for k in shape.extra_fields}}
-            return Response(json.dumps(body), media_type="application/json")
+            return json.dumps(body).encode()
         _build_query(model, {**values, "limit": API_MAX_LIMIT})  # validate once, before any paging
 
         extras: dict[str, Any] = {}
@@ -283,7 +322,7 @@ class EngmetricsApi:
             has_more = len(window) > limit
             data = list(window)[-limit:] if window else []
         body = {"object": "list", "data": data, "has_more": has_more, "url": request.url.path, **extras}
-        return Response(json.dumps(body), media_type="application/json")
+        return json.dumps(body).encode()
 
     @staticmethod
     def _missing_cursor(param: str, value: str, scanned: int) -> ApiError:
@@ -342,6 +381,7 @@ class EngmetricsApi:
     async def _run_post(self, op: Operation, method: Any, body: dict[str, Any], path_values: dict[str, Any]) -> Response:
         q = _build_query(op.query_model, {**body, **path_values})
         result = await (method(q) if q is not None else method())
+        self.forget_cached()  # a POST may have changed what GETs answer
         return Response(result.model_dump_json(by_alias=True), media_type="application/json")
 
     def _idem_lookup(self, key_id: str, idem: str) -> tuple[str, int, bytes] | None:
@@ -471,11 +511,12 @@ async def _not_found(request: Request, exc: Exception) -> Response:
     return err.response()
 
 
-async def _sync_loop(engine: Any, every: float) -> None:
+async def _sync_loop(engine: Any, every: float, changed: Any) -> None:
     """Sync the engine's sources now and then every ``every`` seconds; failures are logged, never raised."""
     while True:
         try:
             report = await engine.sync()
+            changed()
             for problem in report.errors:
                 log.warning("background sync: %s", problem)
         except Exception as exc:  # background work must not stop the API
@@ -494,7 +535,7 @@ def build_api(engine: Any, config: ApiConfig | None = None, store: Store | None 
             yield
             return
         async with anyio.create_task_group() as tg:
-            tg.start_soon(_sync_loop, engine, every)
+            tg.start_soon(_sync_loop, engine, every, api.forget_cached)
             yield
             tg.cancel_scope.cancel()
 

@@ -29,7 +29,12 @@ _TOUCH_EVERY_SECONDS = 60
 
 def random_id(prefix: str, length: int = 16) -> str:
     """A prefixed random id such as ``key_NffrFeUfNV2Hib`` (base62)."""
-    return prefix + "".join(secrets.choice(_ALPHABET) for _ in range(length))
+    n = int.from_bytes(secrets.token_bytes(length))  # 8 bits per character > log2(62): uniform enough for ids
+    out = []
+    for _ in range(length):
+        n, r = divmod(n, 62)
+        out.append(_ALPHABET[r])
+    return prefix + "".join(out)
 
 
 def hash_secret(secret: str) -> str:
@@ -123,16 +128,38 @@ def revoke_key(store: Store, key_id: str) -> ApiKey:
     with store.tx() as conn:
         conn.execute("UPDATE api_keys SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?", (int(time.time()), key_id))
         row = conn.execute("SELECT * FROM api_keys WHERE id = ?", (key_id,)).fetchone()
+    _cache.clear()  # in this process, at once
     if row is None:
         raise NotFound(f"No API key {key_id!r}: `engmetrics api-key list` shows the ids.", param="id")
     return _row(row)
 
 
-def authenticate(store: Store, secret: str) -> ApiKey | None:
-    """The active key whose secret this is, or None (unknown or revoked)."""
+_CACHE_SECONDS = 5.0
+_cache: dict[tuple[str, str], tuple[float, ApiKey | None]] = {}
+
+
+def authenticate(store: Store, secret: str, *, cache_seconds: float = _CACHE_SECONDS) -> ApiKey | None:
+    """The active key whose secret this is, or None (unknown or revoked).
+
+    Answers are remembered for ``cache_seconds`` per store (keyed by the secret's hash, never the secret),
+    so a revocation made by another process takes effect within that many seconds.
+    """
     if not secret.startswith(SECRET_PREFIX) or len(secret) > 200:
         return None
     digest = hash_secret(secret)
+    slot = (store.path, digest)
+    now_m = time.monotonic()
+    hit = _cache.get(slot)
+    if hit is not None and hit[0] > now_m:
+        return hit[1]
+    key = _authenticate(store, digest)
+    if len(_cache) > 10_000:
+        _cache.clear()
+    _cache[slot] = (now_m + cache_seconds, key)
+    return key
+
+
+def _authenticate(store: Store, digest: str) -> ApiKey | None:
     row = store.read().execute("SELECT * FROM api_keys WHERE secret_hash = ?", (digest,)).fetchone()
     if row is None or not hmac.compare_digest(row["secret_hash"], digest) or row["revoked_at"] is not None:
         return None

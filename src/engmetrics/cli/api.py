@@ -35,6 +35,7 @@ def api_command(
     repo: Annotated[list[str] | None, typer.Option("--repo", help="Repository path to register (repeatable)")] = None,
     sync_every: Annotated[float, typer.Option("--sync-every", help="Seconds between background syncs; 0: never")] = 300.0,
     limits: Annotated[list[str] | None, typer.Option("--limits", help="Plan limits PLAN=PER_MINUTE/PER_DAY (repeatable)")] = None,
+    cache_seconds: Annotated[float, typer.Option("--cache-seconds", help="Identical GETs within this many seconds share one answer; 0: off")] = 2.0,
     log_level: Annotated[str, typer.Option("--log-level", help="DEBUG, INFO, WARNING, ERROR (stderr)")] = "INFO",
 ) -> None:
     """Serve the REST API (/v1, the Upshot contract) over the local store. Keys: `engmetrics api-key create`."""
@@ -47,7 +48,8 @@ def api_command(
     engine = local_engine(db)
     for path in repo or []:
         engine.register_repository(path)
-    config = ApiConfig(plans=_parse_limits(limits or []), sync_every_seconds=sync_every or None)  # type: ignore[arg-type]
+    config = ApiConfig(plans=_parse_limits(limits or []), sync_every_seconds=sync_every or None,  # type: ignore[arg-type]
+                       cache_seconds=cache_seconds)
     app = build_api(engine, config)
     uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level=log_level.lower(), access_log=False,
                                   lifespan="on", server_header=False)).run()
