@@ -46,22 +46,9 @@ def _env(db: Path) -> dict[str, str]:
 def build_store(root: Path) -> Path:
     """The tests' sample workspace (120 days, 3 authors, weekly releases), synced into a store."""
     sys.path.insert(0, str(ROOT / "tests"))
-    import anyio
+    from conftest import build_sample, sync_sample  # type: ignore[import-not-found]
 
-    from conftest import build_sample  # type: ignore[import-not-found]
-    from engmetrics.config import Settings
-    from engmetrics.engine.local import LocalEngine
-
-    ws = build_sample(root)
-    engine = LocalEngine(Settings(db=ws.db))
-    engine.register_repository(ws.repo.path)
-
-    async def go() -> None:
-        await engine.sync()
-        await engine.import_events(ws.incidents_file, "incidents")
-
-    anyio.run(go)
-    engine.store.close()
+    ws = sync_sample(build_sample(root))
     return ws.db
 
 

@@ -91,12 +91,16 @@ def build_sample(root: Path, now: datetime | None = None) -> Workspace:
 @pytest.fixture(scope="session")
 def sample_workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     """The sample repository, synced into its store, incidents imported (treat as read-only)."""
+    return sync_sample(build_sample(tmp_path_factory.mktemp("workspace")))
+
+
+def sync_sample(ws: Workspace) -> Workspace:
+    """Register, sync and import the incidents of a built sample into its store; returns ``ws``."""
     import anyio
 
     from engmetrics.config import Settings
     from engmetrics.engine.local import LocalEngine
 
-    ws = build_sample(tmp_path_factory.mktemp("workspace"))
     engine = LocalEngine(Settings(db=ws.db))
     engine.register_repository(ws.repo.path)
 
