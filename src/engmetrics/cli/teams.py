@@ -7,7 +7,7 @@ from rich.table import Table
 
 from engmetrics.cli.common import DbOpt, JsonOpt, err, local_engine, out, print_json, run
 
-teams_app = typer.Typer(help="Teams from engmetrics.toml ([teams.<name>] repos/people, [people.<id>] emails/logins).",
+teams_app = typer.Typer(help="Teams from engmetrics.toml (\\[teams.<name>] repos/people, \\[people.<id>] emails/logins).",
                         no_args_is_help=True)
 
 
