@@ -4,8 +4,12 @@ Changes whose labels are known (older than the label horizon) are sorted by time
 ``splits + 1`` consecutive chunks of equal size. Split i trains on the changes before chunk i — leaving
 out those within the label horizon of the cut, and counting as bug-inducing only the changes whose fix
 was committed before the cut — and tests on chunk i with every label known today. Nothing is fitted on
-test data. Test predictions of all splits are pooled; each metric has a bootstrap 95% interval
-(percentiles of 300 resamples of the pooled test changes, seeded).
+test data. Each metric is computed on each split's test changes and averaged over the splits (as Zeng et
+al. 2021 do: scores of models fitted on different training sets are not comparable across splits, so
+pooling them would penalise a model for its scale, not its ranking). Each mean has a bootstrap 95%
+interval: replicate b resamples every split's test changes (seeded, the same resample for every model),
+computes the metric per split and averages over splits; the interval is the 2.5–97.5 percentiles of 300
+replicates. Splits whose test changes are all of one class are left out.
 
 Metrics:
 
@@ -115,6 +119,7 @@ class ModelScores:
     recall_at_20_effort_ci: list[float] | None
     popt: float | None
     popt_ci: list[float] | None
+    auc_per_split: list[float | None] = field(default_factory=list)
 
 
 @dataclass
@@ -164,10 +169,12 @@ def evaluate(X: np.ndarray, times: np.ndarray, fixed_at: np.ndarray, *, splits: 
         return result
     bounds = np.linspace(0, n, splits + 2).astype(int)
     predictors = {k: v for k, v in _predictors().items() if k in models}
-    pooled_names = list(predictors)
-    pooled: dict[str, list[np.ndarray]] = {m: [] for m in MODELS}
-    pooled_p: dict[str, list[np.ndarray] | None] = {m: [] for m in MODELS}
-    test_idx: list[np.ndarray] = []
+    names = list(predictors)
+    rng = np.random.default_rng(seed)
+    # name -> metric -> one value per split; and the same per bootstrap replicate (replicate b resamples
+    # every split's test changes, with the same indices for every model, and averages over the splits).
+    per_split: dict[str, dict[str, list]] = {m: {k: [] for k in ("auc", "brier", "r20", "popt")} for m in names}
+    per_boot: dict[str, dict[str, list[list]]] = {m: {k: [] for k in ("auc", "brier", "r20", "popt")} for m in names}
     for i in range(1, splits + 1):
         lo, hi = bounds[i], bounds[i + 1]
         if hi <= lo:
@@ -176,46 +183,52 @@ def evaluate(X: np.ndarray, times: np.ndarray, fixed_at: np.ndarray, *, splits: 
         train_mask = times[:lo] < cut - horizon
         Xtr = X[:lo][train_mask]
         ytr = (fixed_at[:lo][train_mask] < cut).astype(np.float64)
-        if ytr.sum() < 3 or (len(ytr) - ytr.sum()) < 3:
+        yte = y_all[lo:hi]
+        if ytr.sum() < 3 or (len(ytr) - ytr.sum()) < 3 or yte.sum() == 0 or yte.sum() == len(yte):
             continue
         Xte = X[lo:hi]
+        effort = np.maximum(Xte[:, _LA] + Xte[:, _LD], 1.0)
+        samples = [rng.integers(0, len(yte), len(yte)) for _ in range(bootstrap)]
         for name, predict in predictors.items():
             score, p = predict(Xtr, ytr, Xte)
-            pooled[name].append(score)
-            if p is None:
-                pooled_p[name] = None
-            elif pooled_p[name] is not None:
-                pooled_p[name].append(p)  # type: ignore[union-attr]
-        test_idx.append(np.arange(lo, hi))
+            r20, popt = effort_metrics(score, effort, yte)
+            got = per_split[name]
+            got["auc"].append(auc(score, yte))
+            got["brier"].append(brier(p, yte))
+            got["r20"].append(r20)
+            got["popt"].append(popt)
+            boot: dict[str, list] = {"auc": [], "brier": [], "r20": [], "popt": []}
+            for s in samples:
+                boot["auc"].append(auc(score[s], yte[s]))
+                boot["brier"].append(brier(p[s] if p is not None else None, yte[s]))
+                br, bp = effort_metrics(score[s], effort[s], yte[s])
+                boot["r20"].append(br)
+                boot["popt"].append(bp)
+            for k, v in boot.items():
+                per_boot[name][k].append(v)
+        result.test_changes += hi - lo
         result.splits += 1
-    if not test_idx:
-        result.models = [ModelScores(m, None, None, None, None, None, None, None, None) for m in pooled_names]
+    if not result.splits:
+        result.models = [ModelScores(m, None, None, None, None, None, None, None, None) for m in names]
         return result
-    idx = np.concatenate(test_idx)
-    y = y_all[idx]
-    effort = np.maximum(X[idx, _LA] + X[idx, _LD], 1.0)
-    result.test_changes = len(idx)
-    rng = np.random.default_rng(seed)
-    samples = [rng.integers(0, len(idx), len(idx)) for _ in range(bootstrap)]
-    for name in pooled_names:
-        score = np.concatenate(pooled[name])
-        plist = pooled_p[name]
-        p = np.concatenate(plist) if plist else None
-        r20, popt = effort_metrics(score, effort, y)
-        boot: dict[str, list] = {"auc": [], "brier": [], "r20": [], "popt": []}
-        for s in samples:
-            boot["auc"].append(auc(score[s], y[s]))
-            boot["brier"].append(brier(p[s] if p is not None else None, y[s]))
-            br, bp = effort_metrics(score[s], effort[s], y[s])
-            boot["r20"].append(br)
-            boot["popt"].append(bp)
-        a = auc(score, y)
-        b = brier(p, y)
+
+    def mean(values: list) -> float | None:
+        vals = [v for v in values if v is not None]
+        return round(float(np.mean(vals)), 4) if vals else None
+
+    def interval(rows: list[list]) -> list[float] | None:
+        if not rows or not rows[0]:
+            return None
+        return _ci([mean([row[b] for row in rows]) for b in range(len(rows[0]))])
+
+    for name in names:
+        got, boot = per_split[name], per_boot[name]
         result.models.append(ModelScores(
             name=name,
-            auc=None if a is None else round(a, 4), auc_ci=_ci(boot["auc"]),
-            brier=None if b is None else round(b, 4), brier_ci=_ci(boot["brier"]) if p is not None else None,
-            recall_at_20_effort=None if r20 is None else round(r20, 4), recall_at_20_effort_ci=_ci(boot["r20"]),
-            popt=None if popt is None else round(popt, 4), popt_ci=_ci(boot["popt"]),
+            auc=mean(got["auc"]), auc_ci=interval(boot["auc"]),
+            brier=mean(got["brier"]), brier_ci=interval(boot["brier"]),
+            recall_at_20_effort=mean(got["r20"]), recall_at_20_effort_ci=interval(boot["r20"]),
+            popt=mean(got["popt"]), popt_ci=interval(boot["popt"]),
+            auc_per_split=[None if a is None else round(a, 4) for a in got["auc"]],
         ))
     return result

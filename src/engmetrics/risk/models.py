@@ -107,7 +107,8 @@ class RiskyChangeList(Model):
 
 
 class EvaluatedModel(Model):
-    """One model's pooled test figures on the repository's history, with bootstrap 95% intervals."""
+    """One model's test figures on the repository's history: the mean over the rolling splits of each
+    split's figure, with bootstrap 95% intervals (see `engmetrics.risk.evaluate`)."""
 
     name: Literal["engmetrics", "lapredict", "kamei", "size"]
     auc: float | None
@@ -118,6 +119,7 @@ class EvaluatedModel(Model):
     recall_at_20_effort_ci: list[float] | None = None
     popt: float | None
     popt_ci: list[float] | None = None
+    auc_per_split: list[float | None] = Field(default_factory=list, description="AUC on each split's test changes, oldest first")
 
 
 class RiskEvaluation(Model):
