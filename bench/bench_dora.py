@@ -9,7 +9,9 @@
    each beside a reference measured in the same run: a bare ``SELECT count(*)`` over the same
    window's deployments (the floor any answer pays). Target: median < 50 ms.
 2. Times the MCP handshake (initialize → response) of ``engmetrics serve`` over stdio against a
-   repository that is not yet synced (sync runs in the background). Target: < 1.5 s.
+   30,000-commit repository that is not yet synced (sync runs in the background), beside the
+   handshake of a one-tool MCPServer on the same SDK (the floor: Python start + importing the SDK).
+   Target: < 1.5 s.
 Writes ``bench/results/dora.json``.
 """
 
@@ -128,6 +130,28 @@ async def handshake_seconds(repo: Path, db: Path) -> float:
     return elapsed
 
 
+MINIMAL_SERVER = """
+from mcp.server.mcpserver import MCPServer
+srv = MCPServer("minimal")
+@srv.tool()
+def ping() -> str:
+    \"\"\"Answer pong.\"\"\"
+    return "pong"
+srv.run()
+"""
+
+
+async def reference_handshake_seconds() -> float:
+    """The handshake of a one-tool MCPServer (same SDK, same Python): the floor any server pays."""
+    from mcp import Client
+    from mcp.client.stdio import StdioServerParameters
+
+    params = StdioServerParameters(command=sys.executable, args=["-c", MINIMAL_SERVER])
+    t0 = time.perf_counter()
+    async with Client(params, mode="legacy"):
+        return time.perf_counter() - t0
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--commits", type=int, default=100_000)
@@ -148,7 +172,10 @@ def main() -> None:
 
             repo = Path(tmp) / "synthetic"
             build_synthetic(repo, 30_000)
-        hs = [anyio.run(handshake_seconds, repo, Path(tmp) / f"hs{i}.db") for i in range(3)]
+        hs, ref = [], []
+        for i in range(3):
+            ref.append(anyio.run(reference_handshake_seconds))
+            hs.append(anyio.run(handshake_seconds, repo, Path(tmp) / f"hs{i}.db"))
     result = {
         "commits": args.commits,
         "deployments": args.deployments,
@@ -156,6 +183,8 @@ def main() -> None:
         "get_dora": dora,
         "get_dora_target_median_ms": 50,
         "handshake_seconds": [round(h, 3) for h in hs],
+        "reference_minimal_server_handshake_seconds": [round(r, 3) for r in ref],
+        "handshake_ratio_to_reference": round(statistics.median(hs) / statistics.median(ref), 2),
         "handshake_target_seconds": 1.5,
     }
     out = ROOT / "bench" / "results" / "dora.json"
