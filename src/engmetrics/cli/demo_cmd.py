@@ -47,12 +47,24 @@ def demo_command(
         out.print(f"  • {r.name}: {r.commits} commits, {r.deployments} deployments ({r.deployment_source}), "
                   f"{r.incidents} incidents")
     render_dora(dora)
-    snippet = {"mcpServers": {"engmetrics-demo": {"command": "engmetrics", "args": ["serve", "--demo"]}}}
+    snippet = {"mcpServers": {"engmetrics-demo": {"command": engmetrics_command(), "args": ["serve", "--demo"]}}}
     if root != demo_root().expanduser().resolve():
         snippet["mcpServers"]["engmetrics-demo"]["env"] = {"ENGMETRICS_DEMO_DIR": str(root)}
     out.print("\nAdd this to Claude Desktop's claude_desktop_config.json (or your client's MCP config):")
     out.print_json(json.dumps(snippet))
     out.print("Then ask: [italic]\"How are our DORA metrics this quarter?\"[/]")
+
+
+def engmetrics_command() -> str:
+    """The absolute path of the `engmetrics` executable running now (a client may not share this PATH)."""
+    import shutil
+    import sys
+
+    here = Path(sys.argv[0])
+    if here.name == "engmetrics" and here.exists():
+        return str(here.resolve())
+    found = shutil.which("engmetrics") or shutil.which("engmetrics", path=str(Path(sys.executable).parent))
+    return str(Path(found).resolve()) if found else "engmetrics"
 
 
 def register(app: typer.Typer) -> None:
