@@ -15,7 +15,7 @@ from engmetrics.config import Settings
 from engmetrics.engine.local import LocalEngine
 from engmetrics.risk.features import FEATURES, replay, stored_changes
 from engmetrics.risk.models import RiskScoreQuery
-from engmetrics.risk.szz import ensure_labels
+from engmetrics.risk.szz import ensure_labels, fix_pattern, label_fix, pending_fixes, replay_labels
 from engmetrics.server.app import build_server
 from engmetrics.server.runtime import Runtime
 from gitrepo import GitRepo
@@ -100,6 +100,39 @@ def test_szz_finds_the_inducing_commit_and_reverts(tmp_path: Path) -> None:
     assert {tuple(r) for r in links} == {(fix, bug), (revert, bad)}  # the comment-only line blames nobody
     assert ensure_labels(engine.store, row.id, row.path) == 0  # incremental: nothing new
     engine.store.close()
+
+
+def test_replay_labels_agree_with_blame_across_merges_and_renames(tmp_path: Path) -> None:
+    repo = GitRepo(tmp_path / "replay")
+    lines = [f"line{k} = {k}\n" for k in range(12)]
+    repo.commit({"lib/a.py": "".join(lines), "b.py": "b = 1\n"}, "feat: start", when=T0)
+    repo.checkout("side", create=True)
+    side = [*lines]
+    side[3] = "line3 = 'side'\n"
+    on_side = repo.commit({"lib/a.py": "".join(side)}, "feat: side edit", when=T0 + timedelta(days=1))
+    repo.checkout("main")
+    main = [*lines]
+    main[9] = "line9 = 'main'\n"
+    on_main = repo.commit({"lib/a.py": "".join(main), "b.py": "b = 2\n"}, "feat: main edit", when=T0 + timedelta(days=2))
+    repo.merge("side", when=T0 + timedelta(days=3))
+    repo.git("mv", "lib/a.py", "lib/renamed.py")
+    repo.commit(message="chore: rename", when=T0 + timedelta(days=4))
+    merged = [*lines]
+    merged[3], merged[9] = "line3 = 'fixed'\n", "line9 = 'fixed'\n"
+    fix = repo.commit({"lib/renamed.py": "".join(merged), "b.py": "b = 3\n"}, "fix: both edits were wrong",
+                      when=T0 + timedelta(days=5))
+    engine = _engine(tmp_path, repo)
+    row = engine.resolve_repo("replay")
+    fixes = [f for f in pending_fixes(engine.store.read(), row.id, fix_pattern()) if f.sha == fix]
+    replayed = replay_labels(row.path, fixes)
+    assert replayed[fix] == label_fix(row.path, fixes[0]) == {on_side: 1, on_main: 2}
+    engine.store.close()
+
+
+def test_fix_pattern_comes_from_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ENGMETRICS_RISK_FIX_PATTERN", r"\bOOPS\b")
+    assert fix_pattern() == r"\bOOPS\b"
+    assert Settings().risk_fix_pattern == r"\bOOPS\b"
 
 
 def _planted(root: Path, cycles: int = 48) -> GitRepo:

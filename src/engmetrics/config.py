@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     )
     incident_label: str = Field(default="incident", description="GitHub issue label that marks an incident")
     github_max_wait_seconds: float = Field(default=3600.0, ge=0, description="Longest rate-limit wait before failing")
+    risk_fix_pattern: str | None = Field(
+        default=None, description="Regex of fix-commit messages for SZZ risk labels (ENGMETRICS_RISK_FIX_PATTERN)"
+    )
     teams: dict[str, Any] = Field(default_factory=dict, description="[teams.<name>] repos=[…] people=[…]")
     people: dict[str, Any] = Field(default_factory=dict, description="[people.<id>] emails=[…] logins=[…]")
 

@@ -8,7 +8,14 @@
   fix's parent names the commit that last touched that line: a **bug-inducing commit**.
 - A revert (``This reverts commit <sha>``) marks the reverted commit as inducing.
 - Labelling is incremental: every fix done is stored (``risk_szz_fixes``) with its links
-  (``risk_szz_links``); a later run labels only new fixes. Blame runs in parallel (one git per CPU).
+  (``risk_szz_links``); a later run labels only new fixes.
+- **Annotate by replay** (many fixes to label): instead of one ``git blame`` per fix, a single
+  ``git log -m -p -U0 -w -M`` pass over the fixes' ancestry (parents before children) keeps, for each
+  file, the commit that last touched each of its lines: a commit's hunks replace the origins of the lines
+  they delete and add lines owned by the commit; a merge takes each line from the first parent in which it
+  is unchanged (else the merge owns it), as blame does; renames carry the origins along. The origin of a
+  line a fix deletes is then read from its parent's state. This is O(total diff size) instead of one
+  history walk per file and fix. A few new fixes (fewer than `REPLAY_MIN`) are labelled with blame.
 """
 
 from __future__ import annotations
@@ -16,24 +23,29 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
+import subprocess
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from engmetrics.risk.features import DEFAULT_FIX_PATTERN
-from engmetrics.sources.git import _git, _text
+from engmetrics.sources.git import _cmd, _env, _git, _text
 from engmetrics.store.db import Store
 
 MAX_FIX_FILES = 100
 BATCH = 200
 _REVERTS = re.compile(r"This reverts commit ([0-9a-f]{7,40})")
 _HUNK = re.compile(rb"^@@ -(\d+)(?:,(\d+))? \+\d+(?:,\d+)? @@")
+_HUNK_FULL = re.compile(rb"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 _COMMENT = re.compile(rb"^\s*(#|//|/\*|\*|--|;|%|<!--|\"\"\"|''')")
 
 
 def fix_pattern() -> str:
-    """The fix-message pattern in force: ``ENGMETRICS_RISK_FIX_PATTERN`` or the default."""
-    return os.environ.get("ENGMETRICS_RISK_FIX_PATTERN") or DEFAULT_FIX_PATTERN
+    """The fix-message pattern in force: setting ``risk_fix_pattern`` (``ENGMETRICS_RISK_FIX_PATTERN``,
+    ``engmetrics.toml``) or the default."""
+    from engmetrics.config import Settings
+
+    return Settings().risk_fix_pattern or DEFAULT_FIX_PATTERN
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +127,225 @@ def label_fix(path: str, fix: Fix) -> dict[str, int]:
     return {s: n for s, n in found.items() if not s.startswith("^")}
 
 
+REPLAY_MIN = 20
+
+
+def _quoted(name: bytes) -> str:
+    if name.startswith(b'"') and name.endswith(b'"'):
+        name = name[1:-1].decode("unicode_escape").encode("latin-1")
+    return _text(name)
+
+
+def _side(name: bytes) -> str | None:
+    """The path of a ``--- a/x`` / ``+++ b/x`` line's name (None for /dev/null)."""
+    if name == b"/dev/null":
+        return None
+    text = _quoted(name)
+    return text[2:] if text[:2] in ("a/", "b/") else text
+
+
+class _Section:
+    """One file of one commit's diff against one parent."""
+
+    __slots__ = ("old", "new", "binary", "hunks", "created", "deleted", "countable")
+
+    def __init__(self) -> None:
+        self.old: str | None = None
+        self.new: str | None = None
+        self.binary = False
+        self.created = False
+        self.deleted = False
+        self.hunks: list[tuple[int, int, int, int]] = []
+        self.countable: list[int] = []  # old line numbers deleted that are not blank or comment-only
+
+
+def _apply(old: list[int] | None, hunks: list[tuple[int, int, int, int]], origin: int) -> list[int] | None:
+    """The line origins after applying ``hunks`` (-U0) to ``old``; None when unknown or inconsistent."""
+    if old is None:
+        return None
+    new: list[int] = []
+    pos = 0
+    for a, k, b, n in hunks:
+        start = a if k == 0 else a - 1
+        if start < pos or start > len(old):
+            return None
+        new.extend(old[pos:start])
+        if n:
+            if len(new) != b - 1:
+                return None
+            new.extend([origin] * n)
+        pos = start + k
+    if pos > len(old):
+        return None
+    new.extend(old[pos:])
+    return new
+
+
+def replay_labels(path: str, fixes: list[Fix]) -> dict[str, dict[str, int]]:
+    """Fix sha → inducing commit → lines, for non-revert ``fixes``, by one annotate-by-replay pass."""
+    wanted = {f.sha for f in fixes}
+    if not wanted:
+        return {}
+    stdin = ("\n".join(sorted(wanted)) + "\n").encode()
+    order = _git(path, "rev-list", "--topo-order", "--reverse", "--parents", "--stdin", input=stdin)
+    if order.returncode != 0:
+        raise RuntimeError(_text(order.stderr).strip())
+    index: dict[str, int] = {}
+    shas: list[str] = []
+    parents: dict[int, list[str]] = {}
+    children: dict[str, int] = {}
+    for row in _text(order.stdout).splitlines():
+        parts = row.split()
+        if not parts:
+            continue
+        index[parts[0]] = len(shas)
+        shas.append(parts[0])
+        parents[index[parts[0]]] = parts[1:]
+        for p in parts[1:]:
+            children[p] = children.get(p, 0) + 1
+    states: dict[str, dict[str, list[int] | None]] = {}
+    found: dict[str, dict[str, int]] = {}
+
+    def parent_state(p: str) -> dict[str, list[int] | None]:
+        return states.get(p, {})
+
+    def release(p: str) -> None:
+        left = children.get(p, 0) - 1
+        children[p] = left
+        if left <= 0:
+            states.pop(p, None)
+
+    def finish(sha: str | None, sections: list[list[_Section]]) -> None:
+        if sha is None:
+            return
+        me = index.get(sha)
+        if me is None:
+            return
+        ps = parents[me]
+        base = parent_state(ps[0]) if ps else {}
+        state = dict(base)
+        first = sections[0] if sections else []
+        if sha in wanted and len(ps) == 1:
+            counts: dict[str, int] = {}
+            for sec in first:
+                lines = base.get(sec.old) if sec.old is not None else None
+                if lines is None:
+                    continue
+                for n in sec.countable:
+                    if 0 < n <= len(lines):
+                        c = shas[lines[n - 1]]
+                        counts[c] = counts.get(c, 0) + 1
+            counts.pop(sha, None)
+            found[sha] = counts
+        others = [(parent_state(p), sections[i + 1] if i + 1 < len(sections) else []) for i, p in enumerate(ps[1:])]
+        for sec in first:
+            if sec.deleted:
+                sec.new = None
+            if sec.created:
+                sec.old = None
+            if sec.old is not None and sec.old != sec.new:
+                state.pop(sec.old, None)
+            if sec.new is None:
+                continue
+            if sec.binary:
+                state[sec.new] = None
+                continue
+            old = [] if sec.created or sec.old is None else base.get(sec.old)
+            if not others:
+                state[sec.new] = _apply(old, sec.hunks, me)
+                continue
+            merged = _apply(old, sec.hunks, -1)
+            if merged is None:
+                state[sec.new] = None
+                continue
+            for pstate, psections in others:
+                alt = next((x for x in psections if x.new == sec.new), None)
+                if alt is None:
+                    theirs = pstate.get(sec.new)
+                else:
+                    theirs = _apply([] if alt.created or alt.old is None else pstate.get(alt.old), alt.hunks, -1)
+                if theirs is None or len(theirs) != len(merged):
+                    continue
+                merged = [t if m == -1 else m for m, t in zip(merged, theirs)]
+            state[sec.new] = [me if m == -1 else m for m in merged]
+        states[sha] = state
+        for p in ps:
+            release(p)
+
+    cmd = _cmd(path, "log", "--topo-order", "--reverse", "-m", "-p", "-U0", "-w", "-M", "--no-color", "--no-ext-diff",
+               "--no-textconv", "--format=%x1e%H", "--stdin")
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=_env(),
+                            bufsize=1 << 20)
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write(stdin)
+    proc.stdin.close()
+    current: str | None = None
+    sections: list[list[_Section]] = []
+    sec: _Section | None = None
+    counting = False
+    old_line = 0
+    for raw in proc.stdout:
+        raw = raw.rstrip(b"\n")
+        if raw.startswith(b"\x1e"):
+            sha = _text(raw[1:]).strip()
+            if sha == current:  # -m: the same merge against its next parent
+                sections.append([])
+            else:
+                finish(current, sections)
+                current, sections = sha, [[]]
+            sec = None
+            continue
+        if raw.startswith(b"diff --git "):
+            sec = _Section()
+            sections[-1].append(sec)
+            counting = current in wanted
+            rest = raw[11:]
+            if rest.startswith(b"a/") and b" b/" in rest:
+                a, _, b = rest[2:].partition(b" b/")
+                sec.old, sec.new = _text(a), _text(b)
+            continue
+        if sec is None:
+            continue
+        c = raw[:1]
+        if c == b"-" and not raw.startswith(b"--- "):
+            if counting:
+                content = raw[1:]
+                if content.strip() and not _COMMENT.match(content):
+                    sec.countable.append(old_line)
+                old_line += 1
+        elif c == b"+" and not raw.startswith(b"+++ "):
+            pass
+        elif raw.startswith(b"@@"):
+            m = _HUNK_FULL.match(raw)
+            if m:
+                a, k, b, n = int(m[1]), int(m[2] or 1), int(m[3]), int(m[4] or 1)
+                sec.hunks.append((a, k, b, n))
+                old_line = a
+        elif raw.startswith(b"--- "):
+            sec.old = _side(raw[4:])
+            if sec.old is None:
+                sec.created = True
+        elif raw.startswith(b"+++ "):
+            sec.new = _side(raw[4:])
+            if sec.new is None:
+                sec.deleted = True
+        elif raw.startswith(b"rename from "):
+            sec.old = _quoted(raw[12:])
+        elif raw.startswith(b"rename to "):
+            sec.new = _quoted(raw[10:])
+        elif raw.startswith(b"new file mode"):
+            sec.created = True
+        elif raw.startswith(b"deleted file mode"):
+            sec.deleted = True
+        elif raw.startswith(b"Binary files "):
+            sec.binary = True
+    finish(current, sections)
+    proc.wait()
+    for s in wanted - found.keys():
+        found[s] = {}
+    return found
+
+
 def pending_fixes(conn: sqlite3.Connection, repo_id: int, pattern: str) -> list[Fix]:
     """Fix and revert commits in the store not labelled yet (merges and >100-file commits left out)."""
     rx = re.compile(pattern)
@@ -156,12 +387,16 @@ def ensure_labels(store: Store, repo_id: int, path: str, pattern: str | None = N
     fixes = pending_fixes(store.read(), repo_id, pattern)
     if not fixes:
         return 0
+    replayed: dict[str, dict[str, int]] = {}
+    plain = [f for f in fixes if f.kind == "fix"]
+    if len(plain) >= REPLAY_MIN:
+        replayed = replay_labels(path, plain)
     workers = max(1, min(8, os.cpu_count() or 1))
     done = 0
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for start in range(0, len(fixes), BATCH):
             batch = fixes[start : start + BATCH]
-            results = list(pool.map(lambda f: label_fix(path, f), batch))
+            results = list(pool.map(lambda f: replayed[f.sha] if f.sha in replayed else label_fix(path, f), batch))
             with store.tx() as conn:
                 conn.executemany(
                     "INSERT OR REPLACE INTO risk_szz_fixes(repo_id, sha, kind, fixed_at, inducing) VALUES (?,?,?,?,?)",
