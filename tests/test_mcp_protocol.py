@@ -230,3 +230,41 @@ def test_http_refuses_non_loopback_without_token(workspace_copy) -> None:
     assert proc.returncode == 2
     assert b"ENGMETRICS_HTTP_TOKEN" in proc.stderr
     assert proc.stdout == b""
+
+
+def test_http_off_loopback_requires_the_bearer_token(workspace_copy) -> None:
+    import httpx2
+    from mcp.client.streamable_http import streamable_http_client
+
+    port = _free_port()
+    env = {**_env(workspace_copy.db), "ENGMETRICS_HTTP_TOKEN": "s3cret-token-value"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "engmetrics.cli.main", "serve", "--transport", "http", "--host", "0.0.0.0",
+         "--port", str(port), "--repo", str(workspace_copy.repo.path), "--no-sync", "--log-level", "INFO"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.1)
+        url = f"http://127.0.0.1:{port}/mcp"
+        denied = httpx2.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "ping"})
+        assert denied.status_code == 401 and denied.json()["error"]["type"] == "authentication_error"
+        wrong = httpx2.post(url, json={}, headers={"Authorization": "Bearer nope"})
+        assert wrong.status_code == 401
+
+        async def call() -> dict:
+            headers = {"Authorization": "Bearer s3cret-token-value"}
+            async with httpx2.AsyncClient(headers=headers, timeout=30) as http:
+                async with Client(streamable_http_client(url, http_client=http)) as client:
+                    return (await client.call_tool("list_repositories", {})).structured_content
+
+        assert anyio.run(call)["repositories"][0]["name"] == "sample"
+    finally:
+        proc.terminate()
+        out, err = proc.communicate(timeout=10)
+    assert out == b""
+    assert b"s3cret-token-value" not in err
