@@ -82,3 +82,12 @@ def test_sync_import_and_deploy_record_end_to_end(sample_workspace, tmp_path: Pa
     bad.write_text("repo,sha,deployed_at\nsample,zzz,2025-01-01\n")
     rejected = cli("import", "deployments", str(bad), db=db)
     assert rejected.returncode == 2 and "line 2:" in rejected.stderr
+
+
+def test_a_repository_can_be_named_at_registration(sample_workspace, tmp_path: Path) -> None:
+    db = tmp_path / "named.db"
+    proc = cli("sync", "--repo", f"{sample_workspace.repo.path}=storefront", "--json", db=db)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["repos"][0]["repo"] == "storefront"
+    repos = json.loads(cli("repos", "--json", db=db).stdout)["repositories"]
+    assert [(r["name"], r["path"]) for r in repos] == [("storefront", str(sample_workspace.repo.path.resolve()))]

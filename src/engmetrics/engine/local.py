@@ -71,10 +71,17 @@ class LocalEngine(LocalRisk, LocalForecast, LocalNarrative, LocalFlow, Engine):
     # ---- repositories and sync -------------------------------------------------------------
 
     def register_repository(self, path: str | Path, name: str | None = None) -> RepoRow:
-        """Register a git repository (checked to be one) so that `sync` reads it."""
+        """Register a git repository (checked to be one) so that `sync` reads it.
+
+        ``path`` may be ``PATH=NAME`` to name it (default: the folder's name, e.g. ``~/src/api=payments``).
+        """
         from engmetrics.sources.git import check_repository
 
-        top = check_repository(str(path))
+        text = str(path)
+        if name is None and "=" in text and not Path(text).exists():
+            text, _, given = text.rpartition("=")
+            name = given.strip() or None
+        top = check_repository(text)
         with self.store.tx() as conn:
             return add_repository(conn, top, name)
 
