@@ -236,3 +236,39 @@ def test_cli_evaluate_json_shape(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert {"repo", "changes", "labelled_inducing", "splits", "models"} <= set(data)
     assert [m["name"] for m in data["models"]] == ["engmetrics", "lapredict", "kamei", "size"]
     assert {"name", "auc", "auc_ci", "brier", "recall_at_20_effort", "popt"} <= set(data["models"][0])
+
+
+def test_codeowners_coverage_and_owner_involvement(tmp_path: Path) -> None:
+    from engmetrics.risk.codeowners import People, Rules, participants, signals
+
+    rules = Rules.parse("# owners\n*.md @docs-team\n/src/ @ada grace@example.com\nsrc/vendored/\n/ci/ @org/infra\n")
+    assert rules.owners("src/app.py") == ("@ada", "grace@example.com")
+    assert rules.owners("src/vendored/x.py") == ()  # a later rule with no owners un-owns
+    assert rules.owners("docs/guide.md") == ("@docs-team",)
+    assert rules.owners("lib/x.py") == ()
+    me = participants("123+ada@users.noreply.github.com", "Ada", "fix: x\n\nCo-authored-by: Bob <bob@example.com>\n")
+    assert signals(rules, ["src/app.py", "lib/x.py"], me) == (0.5, 1.0)
+    bob = participants("bob@example.com", "Bob", "feat: y")
+    assert signals(rules, ["src/app.py", "lib/x.py"], bob) == (0.5, 0.0)
+    grace_coauthor = participants("bob@example.com", "Bob", "feat\n\nCo-authored-by: Grace <grace@example.com>")
+    assert signals(rules, ["src/app.py"], grace_coauthor) == (1.0, 1.0)
+    people = People.from_config({"infra": {"people": ["carol"]}}, {"carol": {"emails": ["c@corp.example"]}})
+    assert signals(rules, ["ci/deploy.yml"], participants("c@corp.example", "Carol", "ci"), people) == (1.0, 1.0)
+
+    # Over history: the CODEOWNERS in force before each change, no look-ahead.
+    repo = GitRepo(tmp_path / "owners")
+    repo.commit({"src/a.py": "a = 1\n"}, "feat: start", author=ADA, when=T0)
+    repo.commit({".github/CODEOWNERS": "/src/ @ada\n"}, "chore: owners", author=ADA, when=T0 + timedelta(days=1))
+    by_ada = repo.commit({"src/a.py": "a = 2\n"}, "feat: ada edits", author=ADA, when=T0 + timedelta(days=2))
+    by_grace = repo.commit({"src/a.py": "a = 3\n", "b.py": "b\n"}, "feat: grace edits", author=GRACE,
+                           when=T0 + timedelta(days=3))
+    engine = _engine(tmp_path, repo)
+    from engmetrics.risk.training import labelled_dataset
+
+    row = engine.resolve_repo("owners")
+    shas, _, X, _, _ = labelled_dataset(engine.store, row.id, fix_pattern(), row.path)
+    f = {s: dict(zip(FEATURES, x.tolist(), strict=True)) for s, x in zip(shas, X, strict=True)}
+    assert (f[shas[0]]["owner_coverage"], f[shas[0]]["owner_involved"]) == (0.0, 0.0)
+    assert (f[by_ada]["owner_coverage"], f[by_ada]["owner_involved"]) == (1.0, 1.0)  # "ada" = local part of the email
+    assert (f[by_grace]["owner_coverage"], f[by_grace]["owner_involved"]) == (0.5, 0.0)
+    engine.store.close()

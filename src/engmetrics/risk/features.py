@@ -35,6 +35,9 @@ Signals beyond Kamei:
 - ``ai_share``: share of the changed lines that come from AI-assisted commits (trailers or lines
   such as ``Co-authored-by: Claude``, ``Made-with: Cursor``, Copilot, Codex, Aider, Devin) (0–1).
 - ``author_file_exp``: share of the touched files the author changed before (0–1).
+- ``owner_coverage``: share of the touched paths with an owner in the CODEOWNERS in force before the
+  change (0–1; 0 when the repository has none); ``owner_involved``: 1 when an owner of a touched path
+  authored or co-authored (``Co-authored-by:``) the change (see `engmetrics.risk.codeowners`).
 """
 
 from __future__ import annotations
@@ -51,10 +54,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from engmetrics.risk.codeowners import People, Timeline, participants
+from engmetrics.risk.codeowners import signals as owner_signals
+
 KAMEI = ("ns", "nd", "nf", "entropy", "la", "ld", "lt", "fix", "ndev", "age", "nuc", "exp", "rexp", "sexp")
-EXTRA = ("test_share", "tests_touched", "hotspot", "coupling_missed", "sensitive", "ai_share", "author_file_exp")
+EXTRA = ("test_share", "tests_touched", "hotspot", "coupling_missed", "sensitive", "ai_share", "author_file_exp",
+         "owner_coverage", "owner_involved")
 FEATURES: tuple[str, ...] = KAMEI + EXTRA
-FEATURE_VERSION = 1  # bump when a definition changes: cached models are then rebuilt
+FEATURE_VERSION = 2  # bump when a definition changes: cached models are then rebuilt
 
 DAY = 86400
 YEAR = 365.25 * DAY
@@ -225,6 +232,8 @@ class History:
         self.a_sub: dict[str, dict[str, list[int]]] = {}
         self._strong: dict[str, set[str]] = {}  # path -> partners co-changed at least COUPLING_MIN times
         self._arrays: dict[str, tuple[np.ndarray, int]] = {}  # author -> (times buffer, used)
+        self.codeowners = Timeline()  # CODEOWNERS versions (set before replaying; saved with the state)
+        self.people: People | None = None  # identities from the teams configuration, if any
 
     def _author_array(self, author: str) -> np.ndarray:
         times = self.a_times[author]
@@ -309,13 +318,17 @@ class History:
                     missed.add(q)
         sensitive = sum(1 for p in paths if sensitive_kinds(p))
         own = sum(1 for p in hist_paths if author in self.f_authors.get(p, ()))
+        rules = self.codeowners.at(t) if self.codeowners.versions else None
+        coverage, involved = (
+            owner_signals(rules, paths, participants(author, ch.author_name, ch.message), self.people) if rules else (0.0, 0.0)
+        )
         return np.array(
             [
                 len(subs), len(dirs), len(files), entropy, la, ld, lt, 1.0 if self.is_fix(ch.message) else 0.0,
                 ndev, age, nuc, exp, rexp, sexp,
                 (test_lines / total) if total else 0.0, 1.0 if tests_touched else 0.0, hotspot, len(missed),
                 sensitive, min(ch.ai_lines / total, 1.0) if total else (1.0 if ch.ai_lines else 0.0),
-                own / len(files) if files else 0.0,
+                own / len(files) if files else 0.0, coverage, involved,
             ],
             dtype=np.float64,
         )
@@ -376,6 +389,7 @@ class History:
             "fix_pattern", "n", "last_time", "last_sha", "f_idx", "f_times", "f_authors", "f_loc", "f_partners",
             "a_times", "a_sub",
         )}
+        data["codeowners"] = self.codeowners.versions
         return zlib.compress(json.dumps(data, separators=(",", ":")).encode(), 1)
 
     @classmethod
@@ -383,6 +397,7 @@ class History:
         """A state saved by `dumps`."""
         data = json.loads(zlib.decompress(blob))
         h = cls(data.pop("fix_pattern"))
+        h.codeowners = Timeline([(int(t), str(x)) for t, x in data.pop("codeowners", [])])
         for k, v in data.items():
             setattr(h, k, v)
         h._strong = {p: {q for q, c in d.items() if c >= COUPLING_MIN} for p, d in h.f_partners.items()}
@@ -428,12 +443,17 @@ def stored_changes(conn: sqlite3.Connection, repo_id: int, after: tuple[int, str
 
 
 def replay(changes: Iterable[Change], history: History | None = None, fix_pattern: str = DEFAULT_FIX_PATTERN,
-           *, until: tuple[int, str] | None = None, skip: frozenset[str] = frozenset()) -> tuple[History, list[str], np.ndarray]:
+           *, until: tuple[int, str] | None = None, skip: frozenset[str] = frozenset(), codeowners: Timeline | None = None,
+           people: People | None = None) -> tuple[History, list[str], np.ndarray]:
     """Feed ``changes`` (in time order) through a `History`: (the history after them, their shas, their features).
 
     ``until`` = (time, sha): stop before the first change ordered at or after it; ``skip``: shas not recorded.
     """
     h = history or History(fix_pattern)
+    if codeowners is not None:
+        h.codeowners = codeowners
+    if people is not None:
+        h.people = people
     shas: list[str] = []
     rows: list[np.ndarray] = []
     for ch in changes:

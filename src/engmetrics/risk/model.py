@@ -39,6 +39,7 @@ PRIOR_COEFFICIENTS: dict[str, float] = {
     "ndev": 0.15, "age": -0.1, "nuc": 0.15, "exp": -0.2, "rexp": -0.1, "sexp": -0.1,
     "test_share": -0.1, "tests_touched": 0.0, "hotspot": 0.15, "coupling_missed": 0.1, "sensitive": 0.1,
     "ai_share": 0.0, "author_file_exp": -0.15,
+    "owner_coverage": -0.05, "owner_involved": -0.1,
 }
 
 

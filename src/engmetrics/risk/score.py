@@ -175,6 +175,8 @@ _PHRASES = {
     "coupling_missed": "{coupling_missed:.0f} files that usually change with these were left out",
     "sensitive": "touches sensitive paths", "ai_share": "{ai_pct:.0f}% of lines from AI-assisted commits",
     "author_file_exp": "the author has not changed most of these files before",
+    "owner_coverage": "few of the touched paths have a CODEOWNERS owner",
+    "owner_involved": "no code owner of these paths authored or co-authored it",
 }
 _ACTIONS = {
     "low": "A normal review is enough.",
@@ -222,7 +224,8 @@ def history_before(store: Store, repo_id: int, trained: Trained, first: tuple[in
     if (h.last_time, h.last_sha) < first:
         return h
     changes = stored_changes(store.read(), repo_id)
-    return replay(changes, fix_pattern=h.fix_pattern, until=first, skip=frozenset(own))[0]
+    return replay(changes, fix_pattern=h.fix_pattern, until=first, skip=frozenset(own), codeowners=h.codeowners,
+                  people=h.people)[0]
 
 
 def score(store: Store, repo_id: int, repo_name: str, trained: Trained, path: str, target: Target) -> RiskScore:

@@ -50,10 +50,24 @@ def fingerprint(store: Store, repo_id: int, pattern: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()[:24]
 
 
-def labelled_dataset(store: Store, repo_id: int, pattern: str) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, History]:
-    """(shas, times, features, first-fix time or inf, history after all) of the stored changes, oldest first."""
+def labelled_dataset(store: Store, repo_id: int, pattern: str, path: str | None = None,
+                     ) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, History]:
+    """(shas, times, features, first-fix time or inf, history after all) of the stored changes, oldest first.
+
+    ``path``: the repository's working copy, to read its CODEOWNERS history (without it the CODEOWNERS
+    features are 0); owners map to people through the teams configuration of `Settings`.
+    """
     changes = stored_changes(store.read(), repo_id)
-    history, shas, X = replay(changes, fix_pattern=pattern)
+    timeline, people = None, None
+    if path is not None:
+        from engmetrics.config import Settings
+        from engmetrics.risk.codeowners import People, load_timeline
+
+        timeline = load_timeline(path)
+        settings = Settings()
+        if settings.teams or settings.people:
+            people = People.from_config(settings.teams, settings.people)
+    history, shas, X = replay(changes, fix_pattern=pattern, codeowners=timeline, people=people)
     times = np.array([c.time for c in changes], dtype=np.float64)
     fixes = inducing_times(store.read(), repo_id)
     fixed_at = np.array([fixes.get(s, np.inf) for s in shas], dtype=np.float64)
@@ -86,7 +100,7 @@ def ensure_model(store: Store, repo_id: int, path: str, *, pattern: str | None =
         data = np.load(io.BytesIO(row[2]), allow_pickle=False)
         return Trained(RiskModel.from_json(row[1]), data["shas"].tolist(), data["times"], data["X"], row[3])
     started = time.perf_counter()
-    shas, times, X, fixed_at, history = labelled_dataset(store, repo_id, pattern)
+    shas, times, X, fixed_at, history = labelled_dataset(store, repo_id, pattern, path)
     model = fit_repository(shas, times, X, fixed_at)
     model.fingerprint = fp
     buf = io.BytesIO()

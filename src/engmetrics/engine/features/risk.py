@@ -164,7 +164,7 @@ class LocalRisk:
 
         pattern = fix_pattern()
         ensure_labels(self.store, row.id, row.path, pattern)
-        _, times, X, fixed_at, _ = labelled_dataset(self.store, row.id, pattern)
+        _, times, X, fixed_at, _ = labelled_dataset(self.store, row.id, pattern, row.path)
         ev = evaluate(X, times, fixed_at, bootstrap=BOOTSTRAP if bootstrap is None else bootstrap)
         return RiskEvaluation(
             repo=row.name, changes=ev.changes, labelled_inducing=ev.labelled_inducing, splits=ev.splits,
