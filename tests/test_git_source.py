@@ -418,3 +418,61 @@ def test_git_processes_are_cleaned_up(store: Store, history) -> None:
         sync_git(store, rid, str(repo.path), progress=stop, batch_size=1)
     ps = subprocess.run(["ps", "-o", "pid=,ppid=,stat=", "--ppid", str(os.getpid())], capture_output=True, text=True)
     assert all("Z" not in line.split()[2] for line in ps.stdout.splitlines() if line.strip())
+
+
+def _history_indexes(store: Store) -> dict[str, str]:
+    rows = store.read().execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('commits', 'file_changes')"
+        " AND sql IS NOT NULL"
+    ).fetchall()
+    return {r[0]: r[1] for r in rows}
+
+
+def test_first_bulk_load_defers_indexes_and_rebuilds_them(store: Store, history, tmp_path: Path) -> None:
+    repo, shas = history
+    before = _history_indexes(store)
+    assert {"commits_by_author", "file_changes_by_path"} <= set(before)
+    rid = register(store, repo)
+    result = sync_git(store, rid, str(repo.path), batch_size=2, defer_indexes_min=1)
+    assert result.new_commits == len(shas)
+    assert _history_indexes(store) == before
+    assert store.read().execute("SELECT count(*) FROM kv WHERE key = 'git:deferred_indexes'").fetchone()[0] == 0
+    plan = " ".join(r[-1] for r in store.read().execute(
+        "EXPLAIN QUERY PLAN SELECT sha FROM file_changes WHERE repo_id = ? AND path = ?", (rid, "src/app.py")))
+    assert "file_changes_by_path" in plan
+
+    # Stopped after its first batch: the store is consistent, the indexes are back, and a rerun completes it.
+    other = open_store(tmp_path / "other.sqlite")
+    try:
+        rid2 = register(other, repo)
+
+        def explode(done: int, total: int | None) -> None:
+            raise KeyboardInterrupt("simulated crash after the first batch")
+
+        with pytest.raises(KeyboardInterrupt):
+            sync_git(other, rid2, str(repo.path), progress=explode, batch_size=2, defer_indexes_min=1)
+        assert _history_indexes(other) == before
+        assert len(commits(other, rid2)) == 2
+        assert sync_git(other, rid2, str(repo.path), batch_size=2, defer_indexes_min=1).new_commits == len(shas) - 2
+        rows = file_changes(other, rid2)
+        assert len(rows) == len(set(rows)) == sum(c["files_changed"] for c in commits(other, rid2).values())
+    finally:
+        other.close()
+
+
+def test_indexes_left_out_by_a_killed_sync_are_rebuilt_by_the_next(store: Store, history) -> None:
+    """A process killed mid-load leaves the dropped indexes' SQL in kv; the next sync rebuilds them first."""
+    repo, shas = history
+    before = _history_indexes(store)
+    conn = store.read()
+    with store.tx() as c:
+        c.execute("INSERT INTO kv(key, value) VALUES ('git:deferred_indexes', ?)",
+                  (json.dumps([before["file_changes_by_path"], before["commits_by_author"]]),))
+        c.execute("DROP INDEX file_changes_by_path")
+        c.execute("DROP INDEX commits_by_author")
+    assert "file_changes_by_path" not in _history_indexes(store)
+    rid = register(store, repo)
+    sync_git(store, rid, str(repo.path))
+    assert _history_indexes(store) == before
+    assert conn.execute("SELECT count(*) FROM kv WHERE key = 'git:deferred_indexes'").fetchone()[0] == 0
+    assert len(commits(store, rid)) == len(shas)

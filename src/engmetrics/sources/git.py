@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sqlite3
 import subprocess
 import tempfile
 import time
@@ -37,7 +38,8 @@ log = logging.getLogger(__name__)
 
 SOURCE = "git"
 BATCH_SIZE = 5000
-_READ_CHUNK = 1 << 20
+_READ_CHUNK = 1 << 20  # pipe size asked for
+_PARSE_CHUNK = 1 << 18  # bytes gathered before parsing: a few wake-ups per MB instead of one per git write
 _HEADER_FIELDS = 9  # sha, parents, author name, email, time, committer name, email, time, message
 _LOG_FORMAT = "%x1e%H%x00%P%x00%an%x00%ae%x00%at%x00%cn%x00%ce%x00%ct%x00%B%x00"
 _REF_FORMAT = (
@@ -463,6 +465,14 @@ def parse_trailers(message: str) -> list[tuple[str, str]]:
 
 def _split_message(message: str) -> tuple[str, str]:
     """(subject, body) as git's %s and %b: the first paragraph joined with spaces, and the rest."""
+    nl = message.find("\n")
+    if nl > 0 and not message[0].isspace() and not message[nl - 1].isspace():
+        # Fast path for the usual shapes: "title\n" and "title\n\nbody…" (a one-line first paragraph).
+        rest = message[nl + 1 :]
+        if not rest.strip():
+            return message[:nl], ""
+        if rest[0] == "\n" and len(rest) > 1 and not rest[1].isspace():
+            return message[:nl], rest[1:].rstrip()
     lines = message.split("\n")
     i = 0
     while i < len(lines) and not lines[i].strip():
@@ -590,12 +600,106 @@ class _LogParser:
         self.files.append((new, old, int(add) if add != b"-" else None, int(dele) if dele != b"-" else None))
 
 
+class _RecordParser:
+    """A faster parser for ``--numstat`` and no-diff streams (the sync's hot path); same output as `_LogParser`.
+
+    The stream is cut into commit records at ``NUL RS`` (each record starts with ``%x1e`` after the
+    previous record's NUL) and each record is decoded once and split on NUL. A cut that does not start
+    with a full commit id followed by NUL (a message or name that itself begins with RS) is glued back
+    onto the record before it. A record is complete only when the next one starts or the stream ends
+    cleanly (`finish`), so a stream cut off mid-commit never yields a truncated commit.
+    """
+
+    def __init__(self, mode: str, emit: Callable[[list, list[_FileRow]], None]) -> None:
+        assert mode in (_NUMSTAT, _NO_DIFF)
+        self.emit = emit
+        self.parts: list[bytes] = []  # pieces of the trailing, possibly incomplete record
+        self.cur: bytes | None = None  # the last record seen whole; emitted when the next one starts
+        self.started = False
+
+    def feed(self, chunk: bytes) -> None:
+        if not chunk:
+            return
+        if self.parts and 0x1E not in chunk:  # no record boundary in (or at the start of) this chunk
+            self.parts.append(chunk)
+        else:
+            buf = b"".join(self.parts) + chunk if self.parts else chunk
+            pieces = buf.split(b"\0\x1e")
+            self.parts = [pieces.pop()]
+            self._records(pieces)
+        if self.cur is not None and self.started:
+            # The record held back is complete as soon as the next one has visibly started.
+            head = self.parts[0] if len(self.parts[0]) >= 66 else b"".join(self.parts)[:66]
+            if head.find(b"\0", 0, 66) in (40, 64):
+                cur, self.cur = self.cur, None
+                self._record(cur)
+
+    def finish(self) -> None:
+        """The stream ended cleanly: the last commit is complete."""
+        if self.parts:
+            last = b"".join(self.parts)
+            self.parts = []
+            self._records([last])
+        if self.cur is not None:
+            cur, self.cur = self.cur, None
+            self._record(cur)
+
+    def _records(self, pieces: list[bytes]) -> None:
+        if not self.started and pieces:
+            if pieces[0][:1] == b"\x1e":
+                pieces[0] = pieces[0][1:]
+            self.started = True
+        cur = self.cur
+        for rec in pieces:
+            if rec.find(b"\0", 0, 66) in (40, 64):  # starts with a commit id: a new record
+                if cur is not None:
+                    self._record(cur)
+                cur = rec
+            elif cur is not None:  # a field that began with RS: not a record boundary
+                cur += b"\0\x1e" + rec
+        self.cur = cur
+
+    def _record(self, rec: bytes) -> None:
+        toks = rec.decode("utf-8", errors="replace").split("\0")
+        n = len(toks)
+        if n < _HEADER_FIELDS:
+            return
+        files: list[_FileRow] = []
+        i = _HEADER_FIELDS
+        while i < n:
+            tok = toks[i]
+            i += 1
+            if not tok:
+                continue
+            if tok[0] == "\n":
+                tok = tok.lstrip("\n")
+                if not tok:
+                    continue
+            parts = tok.split("\t", 2)
+            if len(parts) != 3:
+                continue
+            add, dele, name = parts
+            if name:
+                files.append((name, None, None if add == "-" else int(add), None if dele == "-" else int(dele)))
+            elif i + 1 < n:  # a rename or copy: old and new path follow as two tokens
+                files.append((toks[i + 1], toks[i], None if add == "-" else int(add), None if dele == "-" else int(dele)))
+                i += 2
+            else:
+                break
+        del toks[_HEADER_FIELDS:]
+        self.emit(toks, files)
+
+
 def _commit_row(h: list[str], files: list[_FileRow]) -> _CommitRow:
     sha, parents, an, ae, at, cn, ce, ct, message = h
     subject, body = _split_message(message)
     trailers = parse_trailers(message)
-    adds = sum(f[2] for f in files if f[2] is not None)
-    dels = sum(f[3] for f in files if f[3] is not None)
+    adds = dels = 0
+    for f in files:
+        if f[2] is not None:
+            adds += f[2]
+        if f[3] is not None:
+            dels += f[3]
     return (
         sha, an, ae, int(at or 0), cn, ce, int(ct or 0), parents.strip(), subject, body,
         json.dumps([list(t) for t in trailers], ensure_ascii=False) if trailers else "[]",
@@ -607,11 +711,62 @@ def _commit_row(h: list[str], files: list[_FileRow]) -> _CommitRow:
 # Writing
 
 
+_COMMIT_INSERT = (
+    "INSERT INTO commits(repo_id, sha, author_name, author_email, author_time, committer_name, committer_email, "
+    "committer_time, parents, subject, body, trailers, additions, deletions, files_changed) "
+    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+)
+_FILE_INSERT = "INSERT INTO file_changes(repo_id, sha, path, old_path, additions, deletions) VALUES (?,?,?,?,?,?)"
+# Secondary indexes of the history tables that a first bulk load into empty tables builds once at the end
+# instead of row by row. Their SQL is read from the schema and kept in `kv` under _DEFERRED_KEY while they
+# are absent, so a sync that dies in between (even killed) has them rebuilt by the next sync.
+_DEFERRABLE_INDEXES = ("commits_by_time", "commits_by_author", "file_changes_by_commit", "file_changes_by_path")
+_DEFERRED_KEY = "git:deferred_indexes"
+DEFER_INDEXES_MIN = 2000  # commits in the first batch of a first load for the index build to be deferred
+
+
+def restore_deferred_indexes(conn) -> bool:
+    """Recreate the history indexes a bulk load dropped (no-op when none are pending); True if any were."""
+    row = conn.execute("SELECT value FROM kv WHERE key = ?", (_DEFERRED_KEY,)).fetchone()
+    if row is None:
+        return False
+    for sql in json.loads(row[0]):
+        conn.execute(sql.replace("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1))
+    conn.execute("DELETE FROM kv WHERE key = ?", (_DEFERRED_KEY,))
+    return True
+
+
+def _defer_indexes(conn) -> None:
+    """Drop the deferrable indexes (remembering their SQL in `kv`, in the same transaction)."""
+    marks = ",".join("?" * len(_DEFERRABLE_INDEXES))
+    found = conn.execute(
+        f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND name IN ({marks}) AND sql IS NOT NULL",
+        _DEFERRABLE_INDEXES,
+    ).fetchall()
+    if not found:
+        return
+    pending = conn.execute("SELECT value FROM kv WHERE key = ?", (_DEFERRED_KEY,)).fetchone()
+    sqls = (json.loads(pending[0]) if pending else []) + [r[1] for r in found]
+    conn.execute(
+        "INSERT INTO kv(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        (_DEFERRED_KEY, json.dumps(sqls)),
+    )
+    for name, _ in found:
+        conn.execute(f'DROP INDEX IF EXISTS "{name}"')
+
+
 class _Writer:
-    """Collects commits and writes them in batches, skipping those already stored."""
+    """Collects commits and writes them in batches, skipping those already stored.
+
+    Each batch is tried as plain inserts inside a savepoint (the usual case: every commit is new, so
+    no lookup is needed); when one is already stored (a rerun after a crash) the savepoint is rolled
+    back and the batch is written without the stored ones. A first load into empty history tables drops
+    the secondary indexes in its first batch and rebuilds them in the final transaction.
+    """
 
     def __init__(self, store: Store, repo_id: int, batch_size: int,
-                 progress: Callable[[int, int | None], None] | None, total: Callable[[], int | None]) -> None:
+                 progress: Callable[[int, int | None], None] | None, total: Callable[[], int | None],
+                 defer_min: int = DEFER_INDEXES_MIN) -> None:
         self.store, self.repo_id, self.batch_size = store, repo_id, batch_size
         self.progress, self.total = progress, total
         self.commits: list[_CommitRow] = []
@@ -619,6 +774,9 @@ class _Writer:
         self.new = 0
         self.shallow: frozenset[str] = frozenset()
         self.seen: set[str] = set()
+        self.defer_min = defer_min
+        self.batches = 0
+        self.deferred = False
 
     @property
     def done(self) -> int:
@@ -638,6 +796,28 @@ class _Writer:
         if len(self.commits) >= self.batch_size:
             self.flush()
 
+    def _insert(self, conn, commits: list[_CommitRow], files: dict[str, list[_FileRow]]) -> int:
+        rid = self.repo_id
+        commits.sort()  # key order: the commits b-tree is filled left to right
+        conn.execute("SAVEPOINT batch")
+        try:
+            conn.executemany(_COMMIT_INSERT, [(rid, *c) for c in commits])
+            rows = [(rid, sha, *f) for sha, fs in files.items() for f in fs]
+        except sqlite3.IntegrityError:  # some are stored already (a rerun): write only the others
+            conn.execute("ROLLBACK TO batch")
+            present = {
+                r[0] for r in conn.execute(
+                    "SELECT sha FROM commits WHERE repo_id = ? AND sha IN (SELECT value FROM json_each(?))",
+                    (rid, json.dumps([c[0] for c in commits])),
+                )
+            }
+            commits = [c for c in commits if c[0] not in present]
+            conn.executemany(_COMMIT_INSERT, [(rid, *c) for c in commits])
+            rows = [(rid, c[0], *f) for c in commits for f in files.get(c[0], ())]
+        conn.execute("RELEASE batch")
+        conn.executemany(_FILE_INSERT, rows)
+        return len(commits)
+
     def flush(self, final: Callable[[object], None] | None = None) -> None:
         """Write the pending batch; ``final(conn)`` runs in the same transaction (cursor, tags)."""
         commits, files = self.commits, self.files
@@ -645,29 +825,20 @@ class _Writer:
         if commits or final is not None:
             with self.store.tx() as conn:
                 if commits:
-                    rid = self.repo_id
-                    shas = json.dumps([c[0] for c in commits])
-                    present = {
-                        r[0] for r in conn.execute(
-                            "SELECT sha FROM commits WHERE repo_id = ? AND sha IN (SELECT value FROM json_each(?))",
-                            (rid, shas),
-                        )
-                    }
-                    if present:
-                        commits = [c for c in commits if c[0] not in present]
-                    conn.executemany(
-                        "INSERT OR IGNORE INTO commits(repo_id, sha, author_name, author_email, author_time, "
-                        "committer_name, committer_email, committer_time, parents, subject, body, trailers, "
-                        "additions, deletions, files_changed) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                        [(rid, *c) for c in commits],
-                    )
-                    conn.executemany(
-                        "INSERT INTO file_changes(repo_id, sha, path, old_path, additions, deletions) VALUES (?,?,?,?,?,?)",
-                        [(rid, c[0], *f) for c in commits for f in files.get(c[0], ())],
-                    )
-                    self.new += len(commits)
+                    if (
+                        self.batches == 0 and len(commits) >= self.defer_min
+                        and conn.execute("SELECT 1 FROM commits LIMIT 1").fetchone() is None
+                        and conn.execute("SELECT 1 FROM file_changes LIMIT 1").fetchone() is None
+                    ):
+                        _defer_indexes(conn)
+                        self.deferred = True
+                    self.batches += 1
+                    self.new += self._insert(conn, commits, files)
                 if final is not None:
                     final(conn)
+                    if self.deferred:
+                        restore_deferred_indexes(conn)
+                        self.deferred = False
         if self.progress is not None and (commits or final is not None):
             self.progress(self.done, self.total())
 
@@ -691,7 +862,7 @@ def _stream_log(path: str, mode: str, revs: bytes, writer: _Writer) -> tuple[boo
         path, "log", "--stdin", "--ignore-missing", "-z", f"--format={_LOG_FORMAT}", "--encoding=UTF-8",
         "--diff-merges=off", "--no-color", "--no-use-mailmap", *_DIFF_ARGS[mode],
     )
-    parser = _LogParser(mode, writer.add)
+    parser = _LogParser(mode, writer.add) if mode == _RAW else _RecordParser(mode, writer.add)
     with tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, env=_env())
         assert proc.stdin is not None and proc.stdout is not None
@@ -703,7 +874,8 @@ def _stream_log(path: str, mode: str, revs: bytes, writer: _Writer) -> tuple[boo
                 proc.stdin.close()
             except BrokenPipeError:
                 pass
-            while chunk := os.read(fd, _READ_CHUNK):
+            read = proc.stdout.read  # buffered: blocks until _PARSE_CHUNK bytes (or the end) arrived
+            while chunk := read(_PARSE_CHUNK):
                 parser.feed(chunk)
             code = proc.wait()
         finally:
@@ -828,6 +1000,7 @@ def sync_git(
     progress: Callable[[int, int | None], None] | None = None,
     *,
     batch_size: int = BATCH_SIZE,
+    defer_indexes_min: int = DEFER_INDEXES_MIN,
 ) -> GitSyncResult:
     """Bring the store's commits, file changes and tags of ``repo_id`` up to date with the repository.
 
@@ -839,9 +1012,16 @@ def sync_git(
     (the total comes from a ``git rev-list --count`` run alongside, None until it answers). An
     exception from it aborts the sync, keeping the batches already written; the next sync completes
     them. Never raises for unreadable objects: what could not be read is listed in ``skipped``.
+
+    A first load into empty history tables whose first batch holds at least ``defer_indexes_min``
+    commits builds the secondary indexes once at the end (in the final transaction) rather than row
+    by row; if the sync dies in between, the next sync (or the failing one, on its way out) rebuilds them.
     Raises `DataError` for a bad path or a non-repository.
     """
     top = check_repository(path)
+    if store.read().execute("SELECT 1 FROM kv WHERE key = ?", (_DEFERRED_KEY,)).fetchone() is not None:
+        with store.tx() as conn:  # a bulk load died before rebuilding its indexes: rebuild them now
+            restore_deferred_indexes(conn)
     skipped: list[str] = []
     refs = _read_refs(top, skipped)
     head = _head_commit(top)
@@ -893,8 +1073,13 @@ def sync_git(
         )
 
     counter = _Counter(top, revs)
-    writer = _Writer(store, repo_id, batch_size, progress, counter)
+    writer = _Writer(store, repo_id, batch_size, progress, counter, defer_indexes_min)
     writer.shallow = shallow
+    conn = store.read()
+    # No checkpoints (each one an fsync and a second copy of the pages) until the sync is done; the
+    # first commit after the setting is restored checkpoints the whole WAL once.
+    checkpoint_pages = conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+    conn.execute("PRAGMA wal_autocheckpoint = 0")
     try:
         ok, error = _stream_log(top, mode, revs, writer)
         while not ok:
@@ -915,11 +1100,27 @@ def sync_git(
         writer.flush(final)
     finally:
         counter.close()
+        conn.execute(f"PRAGMA wal_autocheckpoint = {int(checkpoint_pages)}")
+        if writer.deferred:  # stopped by an exception after dropping the indexes: put them back
+            try:
+                with store.tx() as c:
+                    restore_deferred_indexes(c)
+            except sqlite3.Error:  # the next sync rebuilds them (their SQL is kept in kv)
+                log.warning("could not rebuild the history indexes of %s now; the next sync will", store.path)
     return GitSyncResult(writer.new, new_tags, True, skipped, branch)
 
 
+# Public names for the helpers other packages use (the underscored names stay as aliases).
+run_git = _git
+LogParser = _LogParser
+LOG_FORMAT = _LOG_FORMAT
+
 __all__ = [
+    "LOG_FORMAT",
     "GitSyncResult",
+    "LogParser",
+    "restore_deferred_indexes",
+    "run_git",
     "check_repository",
     "current_branch",
     "default_branch",
