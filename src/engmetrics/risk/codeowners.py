@@ -175,7 +175,8 @@ def _parsed(text: str) -> Rules | None:
 
 def load_timeline(path: str) -> Timeline:
     """Every version of the repository's CODEOWNERS (all three locations; GitHub's precedence per commit)."""
-    from engmetrics.sources.git import _git, _text
+    from engmetrics.sources.git import _text
+    from engmetrics.sources.git import run_git as _git
 
     proc = _git(path, "log", "--first-parent", "--reverse", "--format=%H %ct", "--", *LOCATIONS)
     if proc.returncode != 0:

@@ -25,7 +25,10 @@ from engmetrics.risk.features import FEATURES, Change, FileDelta, History, combi
 from engmetrics.risk.model import RiskModel, tier
 from engmetrics.risk.models import RiskModelInfo, RiskScore, RiskSignal, ScoredCommit
 from engmetrics.risk.training import Trained
-from engmetrics.sources.git import _LOG_FORMAT, _git, _LogParser, _text, parse_trailers
+from engmetrics.sources.git import LOG_FORMAT as _LOG_FORMAT
+from engmetrics.sources.git import LogParser as _LogParser
+from engmetrics.sources.git import _text, parse_trailers
+from engmetrics.sources.git import run_git as _git
 from engmetrics.store.db import Store
 
 MAX_COMMITS = 1000

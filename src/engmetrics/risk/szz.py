@@ -29,7 +29,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from engmetrics.risk.features import DEFAULT_FIX_PATTERN
-from engmetrics.sources.git import _cmd, _env, _git, _text
+from engmetrics.sources.git import _cmd, _env, _text
+from engmetrics.sources.git import run_git as _git
 from engmetrics.store.db import Store
 
 MAX_FIX_FILES = 100
