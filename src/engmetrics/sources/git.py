@@ -725,34 +725,39 @@ _DEFERRED_KEY = "git:deferred_indexes"
 DEFER_INDEXES_MIN = 2000  # commits in the first batch of a first load for the index build to be deferred
 
 
-def restore_deferred_indexes(conn) -> bool:
-    """Recreate the history indexes a bulk load dropped (no-op when none are pending); True if any were."""
-    row = conn.execute("SELECT value FROM kv WHERE key = ?", (_DEFERRED_KEY,)).fetchone()
+def restore_deferred_indexes(conn, key: str = _DEFERRED_KEY) -> bool:
+    """Recreate the indexes a bulk load dropped under ``key`` (no-op when none are pending); True if any were."""
+    row = conn.execute("SELECT value FROM kv WHERE key = ?", (key,)).fetchone()
     if row is None:
         return False
     for sql in json.loads(row[0]):
         conn.execute(sql.replace("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1))
-    conn.execute("DELETE FROM kv WHERE key = ?", (_DEFERRED_KEY,))
+    conn.execute("DELETE FROM kv WHERE key = ?", (key,))
     return True
 
 
-def _defer_indexes(conn) -> None:
-    """Drop the deferrable indexes (remembering their SQL in `kv`, in the same transaction)."""
-    marks = ",".join("?" * len(_DEFERRABLE_INDEXES))
+def defer_indexes(conn, names: Iterable[str] = _DEFERRABLE_INDEXES, key: str = _DEFERRED_KEY) -> bool:
+    """Drop the named indexes for a bulk load, keeping their SQL in `kv` under ``key`` (same transaction).
+
+    `restore_deferred_indexes(conn, key)` rebuilds them; whoever defers must also call it at the start of
+    its next run, so that indexes dropped by a killed process come back. True if any were dropped.
+    """
+    names = tuple(names)
+    marks = ",".join("?" * len(names))
     found = conn.execute(
-        f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND name IN ({marks}) AND sql IS NOT NULL",
-        _DEFERRABLE_INDEXES,
+        f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND name IN ({marks}) AND sql IS NOT NULL", names,
     ).fetchall()
     if not found:
-        return
-    pending = conn.execute("SELECT value FROM kv WHERE key = ?", (_DEFERRED_KEY,)).fetchone()
+        return False
+    pending = conn.execute("SELECT value FROM kv WHERE key = ?", (key,)).fetchone()
     sqls = (json.loads(pending[0]) if pending else []) + [r[1] for r in found]
     conn.execute(
         "INSERT INTO kv(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-        (_DEFERRED_KEY, json.dumps(sqls)),
+        (key, json.dumps(sqls)),
     )
     for name, _ in found:
         conn.execute(f'DROP INDEX IF EXISTS "{name}"')
+    return True
 
 
 class _Writer:
@@ -830,8 +835,7 @@ class _Writer:
                         and conn.execute("SELECT 1 FROM commits LIMIT 1").fetchone() is None
                         and conn.execute("SELECT 1 FROM file_changes LIMIT 1").fetchone() is None
                     ):
-                        _defer_indexes(conn)
-                        self.deferred = True
+                        self.deferred = defer_indexes(conn)
                     self.batches += 1
                     self.new += self._insert(conn, commits, files)
                 if final is not None:
@@ -1119,6 +1123,7 @@ __all__ = [
     "LOG_FORMAT",
     "GitSyncResult",
     "LogParser",
+    "defer_indexes",
     "restore_deferred_indexes",
     "run_git",
     "check_repository",
