@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 import tempfile
 import time
@@ -117,12 +118,14 @@ def main() -> None:
         "full_sync_seconds": round(full_s, 3), "full_sync": full,
         "ratio_vs_raw": round(full_s / raw_s, 2),
         "resync_seconds": round(again_s, 3), "resync": again,
+        "load_average": round(os.getloadavg()[0], 2), "cpus": os.cpu_count(),
     }
     print(f"raw HTTP transfers : {raw_s:7.2f} s  ({raw_n} requests)")
     print(f"full sync          : {full_s:7.2f} s  ({full['requests']} requests, {full['bytes'] / 1e6:.1f} MB, "
           f"{written} PRs)  ratio {result['ratio_vs_raw']}x (target <= 2x)")
     print(f"re-sync, no change : {again_s:7.2f} s  ({again['requests']} requests, {again['conditional']} conditional, "
           f"{again['not_modified']} answered 304)")
+    print(f"load average at the end: {result['load_average']:.2f} on {result['cpus']} CPUs (the stand-in shares them)")
     (HERE / "results").mkdir(exist_ok=True)
     (HERE / "results" / "github.json").write_text(json.dumps(result, indent=1) + "\n")
 
