@@ -175,20 +175,19 @@ def _parsed(text: str) -> Rules | None:
 
 def load_timeline(path: str) -> Timeline:
     """Every version of the repository's CODEOWNERS (all three locations; GitHub's precedence per commit)."""
-    from engmetrics.sources.git import _text
-    from engmetrics.sources.git import run_git as _git
+    from engmetrics.sources.git import decode_text, run_git
 
-    proc = _git(path, "log", "--first-parent", "--reverse", "--format=%H %ct", "--", *LOCATIONS)
+    proc = run_git(path, "log", "--first-parent", "--reverse", "--format=%H %ct", "--", *LOCATIONS)
     if proc.returncode != 0:
         return Timeline()
     versions: list[tuple[int, str]] = []
-    for row in _text(proc.stdout).splitlines():
+    for row in decode_text(proc.stdout).splitlines():
         sha, _, when = row.partition(" ")
         text = ""
         for loc in LOCATIONS:
-            shown = _git(path, "show", f"{sha}:{loc}")
+            shown = run_git(path, "show", f"{sha}:{loc}")
             if shown.returncode == 0:
-                text = _text(shown.stdout)
+                text = decode_text(shown.stdout)
                 break
         versions.append((int(when), text))
     return Timeline(versions)

@@ -25,10 +25,7 @@ from engmetrics.risk.features import FEATURES, Change, FileDelta, History, combi
 from engmetrics.risk.model import RiskModel, tier
 from engmetrics.risk.models import RiskModelInfo, RiskScore, RiskSignal, ScoredCommit
 from engmetrics.risk.training import Trained
-from engmetrics.sources.git import LOG_FORMAT as _LOG_FORMAT
-from engmetrics.sources.git import LogParser as _LogParser
-from engmetrics.sources.git import _text, parse_trailers
-from engmetrics.sources.git import run_git as _git
+from engmetrics.sources.git import LOG_FORMAT, LogParser, decode_text, parse_trailers, run_git
 from engmetrics.store.db import Store
 
 MAX_COMMITS = 1000
@@ -46,8 +43,8 @@ class GitCommit:
 def _verify(path: str, rev: str, what: str) -> str:
     if rev.startswith("-"):
         raise InvalidInput(f"{what} {rev!r} is not a revision: pass a sha, branch or tag name.", param=what)
-    proc = _git(path, "rev-parse", "-q", "--verify", "--end-of-options", f"{rev}^{{commit}}")
-    sha = _text(proc.stdout).strip()
+    proc = run_git(path, "rev-parse", "-q", "--verify", "--end-of-options", f"{rev}^{{commit}}")
+    sha = decode_text(proc.stdout).strip()
     if proc.returncode != 0 or not sha:
         raise NotFound(
             f"Unknown {what} {rev!r} in {path}: pass a commit sha, branch or tag that exists there "
@@ -60,17 +57,17 @@ def _verify(path: str, rev: str, what: str) -> str:
 def branch_ref(path: str, branch: str) -> str:
     """A revision for a branch name: the local branch, else origin's, else the name as given."""
     for ref in (f"refs/heads/{branch}", f"refs/remotes/origin/{branch}"):
-        if _git(path, "rev-parse", "-q", "--verify", ref).returncode == 0:
+        if run_git(path, "rev-parse", "-q", "--verify", ref).returncode == 0:
             return ref
     return branch
 
 
 def read_commits(path: str, revs: list[str]) -> list[GitCommit]:
     """Commits of ``revs`` (git log arguments, e.g. ['base..head'] or ['--no-walk', sha]) with their line counts."""
-    proc = _git(path, "log", "-z", f"--format={_LOG_FORMAT}", "--encoding=UTF-8", "--diff-merges=off", "--no-color",
+    proc = run_git(path, "log", "-z", f"--format={LOG_FORMAT}", "--encoding=UTF-8", "--diff-merges=off", "--no-color",
                 "--no-use-mailmap", "--numstat", "-M", "--no-textconv", "--no-ext-diff", *revs, "--")
     if proc.returncode != 0:
-        raise DataError(f"git log {' '.join(revs)} failed in {path}: {_text(proc.stderr).strip()[:200]}")
+        raise DataError(f"git log {' '.join(revs)} failed in {path}: {decode_text(proc.stderr).strip()[:200]}")
     out: list[GitCommit] = []
 
     def emit(h: list[str], files: list[tuple]) -> None:
@@ -80,7 +77,7 @@ def read_commits(path: str, revs: list[str]) -> list[GitCommit]:
         change = make_change(sha, ae, an, int(ct or 0), message.strip(), trailers, deltas)
         out.append(GitCommit(change, message.strip().split("\n", 1)[0], len(parents.split())))
 
-    parser = _LogParser("numstat", emit)
+    parser = LogParser("numstat", emit)
     parser.feed(proc.stdout)
     parser.finish()
     return out
@@ -107,9 +104,9 @@ def resolve_target(path: str, default_branch: str | None, *, base: str | None, h
         return Target(f"commit {sha[:12]}", ["--no-walk", sha])
     if pr_number:
         ref = f"refs/pull/{pr_number}/head"
-        if _git(path, "rev-parse", "-q", "--verify", ref).returncode == 0:
+        if run_git(path, "rev-parse", "-q", "--verify", ref).returncode == 0:
             base_rev = branch_ref(path, default_branch or "main")
-            mb = _text(_git(path, "merge-base", base_rev, ref).stdout).strip()
+            mb = decode_text(run_git(path, "merge-base", base_rev, ref).stdout).strip()
             return Target(f"PR #{pr_number}", [f"{mb}..{ref}" if mb else ref], pr_number)
         if merged_pr is not None:
             kind, sha, _head_sha = merged_pr
@@ -138,7 +135,7 @@ def resolve_target(path: str, default_branch: str | None, *, base: str | None, h
         head_name = current_branch(path) or "HEAD"
     else:
         head_name = head
-    if base_sha == head_sha or _git(path, "merge-base", "--is-ancestor", head_sha, base_sha).returncode == 0:
+    if base_sha == head_sha or run_git(path, "merge-base", "--is-ancestor", head_sha, base_sha).returncode == 0:
         raise InvalidInput(
             f"No commits to score: {head_name} has nothing that {base_name} does not have. Check out a feature "
             "branch, or pass commit=<sha> (e.g. 'HEAD') or base/head of a non-empty range.",

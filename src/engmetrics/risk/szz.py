@@ -29,8 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from engmetrics.risk.features import DEFAULT_FIX_PATTERN
-from engmetrics.sources.git import _cmd, _env, _text
-from engmetrics.sources.git import run_git as _git
+from engmetrics.sources.git import decode_text, git_command, git_env, run_git
 from engmetrics.store.db import Store
 
 MAX_FIX_FILES = 100
@@ -62,14 +61,14 @@ class Fix:
 
 def deleted_lines(path: str, fix: str, parent: str) -> dict[str, list[int]]:
     """Old path → line numbers (in ``parent``) that ``fix`` deletes or modifies, blank and comment-only lines left out."""
-    proc = _git(path, "diff", "-U0", "-w", "--no-color", "--no-ext-diff", "--no-textconv", "-M", parent, fix)
+    proc = run_git(path, "diff", "-U0", "-w", "--no-color", "--no-ext-diff", "--no-textconv", "-M", parent, fix)
     out: dict[str, list[int]] = {}
     current: str | None = None
     line_no = 0
     for raw in proc.stdout.split(b"\n"):
         if raw.startswith(b"--- "):
             name = raw[4:]
-            current = None if name == b"/dev/null" else _text(name[2:] if name.startswith(b"a/") else name)
+            current = None if name == b"/dev/null" else decode_text(name[2:] if name.startswith(b"a/") else name)
             continue
         if raw.startswith(b"+++ ") or raw.startswith(b"diff --git"):
             continue
@@ -100,7 +99,7 @@ def blame_lines(path: str, parent: str, file: str, lines: list[int]) -> dict[str
     args = ["blame", "--porcelain", "-w"]
     for a, b in _ranges(lines):
         args += ["-L", f"{a},{b}"]
-    proc = _git(path, *args, parent, "--", file)
+    proc = run_git(path, *args, parent, "--", file)
     if proc.returncode != 0:
         return {}
     counts: dict[str, int] = {}
@@ -110,15 +109,15 @@ def blame_lines(path: str, parent: str, file: str, lines: list[int]) -> dict[str
             if re.fullmatch(rb"[0-9a-f]{40}", head):
                 parts = raw.split(b" ")
                 if len(parts) >= 4:  # the first line of a group: sha orig final count
-                    counts[_text(head)] = counts.get(_text(head), 0) + int(parts[3])
+                    counts[decode_text(head)] = counts.get(decode_text(head), 0) + int(parts[3])
     return counts
 
 
 def label_fix(path: str, fix: Fix) -> dict[str, int]:
     """Inducing commit → blamed lines for one fix (the reverted commit, with 0 lines, for a revert)."""
     if fix.kind == "revert" and fix.reverted:
-        proc = _git(path, "rev-parse", "-q", "--verify", f"{fix.reverted}^{{commit}}")
-        sha = _text(proc.stdout).strip()
+        proc = run_git(path, "rev-parse", "-q", "--verify", f"{fix.reverted}^{{commit}}")
+        sha = decode_text(proc.stdout).strip()
         return {sha: 0} if proc.returncode == 0 and sha else {}
     found: dict[str, int] = {}
     for file, lines in deleted_lines(path, fix.sha, fix.parent).items():
@@ -134,7 +133,7 @@ REPLAY_MIN = 20
 def _quoted(name: bytes) -> str:
     if name.startswith(b'"') and name.endswith(b'"'):
         name = name[1:-1].decode("unicode_escape").encode("latin-1")
-    return _text(name)
+    return decode_text(name)
 
 
 def _side(name: bytes) -> str | None:
@@ -188,14 +187,14 @@ def replay_labels(path: str, fixes: list[Fix]) -> dict[str, dict[str, int]]:
     if not wanted:
         return {}
     stdin = ("\n".join(sorted(wanted)) + "\n").encode()
-    order = _git(path, "rev-list", "--topo-order", "--reverse", "--parents", "--stdin", input=stdin)
+    order = run_git(path, "rev-list", "--topo-order", "--reverse", "--parents", "--stdin", input=stdin)
     if order.returncode != 0:
-        raise RuntimeError(_text(order.stderr).strip())
+        raise RuntimeError(decode_text(order.stderr).strip())
     index: dict[str, int] = {}
     shas: list[str] = []
     parents: dict[int, list[str]] = {}
     children: dict[str, int] = {}
-    for row in _text(order.stdout).splitlines():
+    for row in decode_text(order.stdout).splitlines():
         parts = row.split()
         if not parts:
             continue
@@ -273,9 +272,9 @@ def replay_labels(path: str, fixes: list[Fix]) -> dict[str, dict[str, int]]:
         for p in ps:
             release(p)
 
-    cmd = _cmd(path, "log", "--topo-order", "--reverse", "-m", "-p", "-U0", "-w", "-M", "--no-color", "--no-ext-diff",
+    cmd = git_command(path, "log", "--topo-order", "--reverse", "-m", "-p", "-U0", "-w", "-M", "--no-color", "--no-ext-diff",
                "--no-textconv", "--format=%x1e%H", "--stdin")
-    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=_env(),
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=git_env(),
                             bufsize=1 << 20)
     assert proc.stdin is not None and proc.stdout is not None
     proc.stdin.write(stdin)
@@ -288,7 +287,7 @@ def replay_labels(path: str, fixes: list[Fix]) -> dict[str, dict[str, int]]:
     for raw in proc.stdout:
         raw = raw.rstrip(b"\n")
         if raw.startswith(b"\x1e"):
-            sha = _text(raw[1:]).strip()
+            sha = decode_text(raw[1:]).strip()
             if sha == current:  # -m: the same merge against its next parent
                 sections.append([])
             else:
@@ -303,7 +302,7 @@ def replay_labels(path: str, fixes: list[Fix]) -> dict[str, dict[str, int]]:
             rest = raw[11:]
             if rest.startswith(b"a/") and b" b/" in rest:
                 a, _, b = rest[2:].partition(b" b/")
-                sec.old, sec.new = _text(a), _text(b)
+                sec.old, sec.new = decode_text(a), decode_text(b)
             continue
         if sec is None:
             continue

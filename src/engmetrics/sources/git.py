@@ -41,7 +41,7 @@ BATCH_SIZE = 5000
 _READ_CHUNK = 1 << 20  # pipe size asked for
 _PARSE_CHUNK = 1 << 18  # bytes gathered before parsing: a few wake-ups per MB instead of one per git write
 _HEADER_FIELDS = 9  # sha, parents, author name, email, time, committer name, email, time, message
-_LOG_FORMAT = "%x1e%H%x00%P%x00%an%x00%ae%x00%at%x00%cn%x00%ce%x00%ct%x00%B%x00"
+LOG_FORMAT = "%x1e%H%x00%P%x00%an%x00%ae%x00%at%x00%cn%x00%ce%x00%ct%x00%B%x00"
 _REF_FORMAT = (
     "%(refname)%1f%(objectname)%1f%(objecttype)%1f%(*objectname)%1f%(*objecttype)"
     "%1f%(taggerdate:unix)%1f%(*committerdate:unix)%1f%(committerdate:unix)%1f%(symref)"
@@ -76,7 +76,9 @@ class GitSyncResult:
 # Running git
 
 
-def _env() -> dict[str, str]:
+def git_env() -> dict[str, str]:
+    """The environment git runs in: C locale, no prompts, pager or network, no variable redirecting it to
+    another repository."""
     env = {k: v for k, v in os.environ.items() if k not in _REPO_ENV}
     env.update(
         LC_ALL="C",
@@ -94,27 +96,29 @@ def _env() -> dict[str, str]:
     return env
 
 
-def _cmd(path: str, *args: str) -> list[str]:
+def git_command(path: str, *args: str) -> list[str]:
+    """The argv for ``git -C path <args>`` with engmetrics' fixed config (no pager, colour or quoted paths)."""
     cmd = ["git", "--no-pager", "-C", path]
     for c in _CONFIG:
         cmd += ["-c", c]
     return [*cmd, *args]
 
 
-def _git(path: str, *args: str, input: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+def run_git(path: str, *args: str, input: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
     """Run git to completion; stdout and stderr are captured (never inherited)."""
     return subprocess.run(
-        _cmd(path, *args), input=input, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        stdin=None if input is not None else subprocess.DEVNULL, env=_env(), check=False,
+        git_command(path, *args), input=input, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        stdin=None if input is not None else subprocess.DEVNULL, env=git_env(), check=False,
     )
 
 
-def _text(b: bytes) -> str:
+def decode_text(b: bytes) -> str:
+    """git output as text (UTF-8; undecodable bytes become U+FFFD)."""
     return b.decode("utf-8", errors="replace")
 
 
 def _git_error(stderr: bytes) -> str:
-    lines = [ln.strip() for ln in _text(stderr).splitlines() if ln.strip() and not ln.startswith("hint:")]
+    lines = [ln.strip() for ln in decode_text(stderr).splitlines() if ln.strip() and not ln.startswith("hint:")]
     return lines[-1] if lines else "no message"
 
 
@@ -134,12 +138,12 @@ def check_repository(path: str) -> str:
     if not p.is_dir():
         raise DataError(f"The path {str(p)!r} is a file, not a folder. Give the folder of a git repository.", param="repo")
     try:
-        proc = _git(str(p), "rev-parse", "--is-bare-repository", "--absolute-git-dir")
+        proc = run_git(str(p), "rev-parse", "--is-bare-repository", "--absolute-git-dir")
     except FileNotFoundError:
         raise DataError("The `git` command was not found. Install git and make sure it is on PATH.") from None
     if proc.returncode != 0:
         reason = _git_error(proc.stderr)
-        if "dubious ownership" in reason or "safe.directory" in _text(proc.stderr):
+        if "dubious ownership" in reason or "safe.directory" in decode_text(proc.stderr):
             raise DataError(
                 f"git refuses to read {str(p.resolve())!r} because another user owns it. Run "
                 f"`git config --global --add safe.directory {p.resolve()}` and retry.",
@@ -150,20 +154,20 @@ def check_repository(path: str) -> str:
             "(where `git status` works), or clone the repository first.",
             param="repo",
         )
-    bare, git_dir = _text(proc.stdout).splitlines()[:2]
+    bare, git_dir = decode_text(proc.stdout).splitlines()[:2]
     if bare.strip() == "true":
         return str(Path(git_dir.strip()).resolve())
-    top = _git(str(p), "rev-parse", "--show-toplevel")
+    top = run_git(str(p), "rev-parse", "--show-toplevel")
     if top.returncode != 0 or not top.stdout.strip():
         # Inside the .git folder of a non-bare repository: its work tree is the parent.
         return str(Path(git_dir.strip()).resolve().parent)
-    return str(Path(_text(top.stdout).strip()).resolve())
+    return str(Path(decode_text(top.stdout).strip()).resolve())
 
 
 def current_branch(path: str) -> str | None:
     """The checked-out branch's short name (also for an unborn branch); None when HEAD is detached."""
-    proc = _git(path, "symbolic-ref", "-q", "--short", "HEAD")
-    name = _text(proc.stdout).strip()
+    proc = run_git(path, "symbolic-ref", "-q", "--short", "HEAD")
+    name = decode_text(proc.stdout).strip()
     return name if proc.returncode == 0 and name else None
 
 
@@ -215,13 +219,13 @@ def _read_refs(path: str, skipped: list[str] | None = None) -> list[_Ref]:
     When that fails (a ref's object is missing or corrupt) the refs are read again object by object
     with `git cat-file --batch`, leaving out the unreadable ones (noted in ``skipped``).
     """
-    proc = _git(path, "for-each-ref", f"--format={_REF_FORMAT}", "refs/heads", "refs/tags", "refs/remotes")
+    proc = run_git(path, "for-each-ref", f"--format={_REF_FORMAT}", "refs/heads", "refs/tags", "refs/remotes")
     if proc.returncode == 0:
         refs = []
         for line in proc.stdout.split(b"\n"):
             parts = line.split(b"\x1f")
             if len(parts) == 9:
-                refs.append(_Ref(*(_text(x) for x in parts)))
+                refs.append(_Ref(*(decode_text(x) for x in parts)))
         return refs
     log.warning("git for-each-ref failed in %s: %s", path, _git_error(proc.stderr))
     return _read_refs_slowly(path, skipped if skipped is not None else [])
@@ -232,7 +236,7 @@ def _cat_file(path: str, oids: Iterable[str]) -> dict[str, tuple[str, bytes]]:
     wanted = list(dict.fromkeys(oids))
     if not wanted:
         return {}
-    proc = _git(path, "cat-file", "--batch", input="".join(f"{o}\n" for o in wanted).encode())
+    proc = run_git(path, "cat-file", "--batch", input="".join(f"{o}\n" for o in wanted).encode())
     out: dict[str, tuple[str, bytes]] = {}
     data, pos = proc.stdout, 0
     while pos < len(data):
@@ -244,7 +248,7 @@ def _cat_file(path: str, oids: Iterable[str]) -> dict[str, tuple[str, bytes]]:
         if len(head) != 3:  # "<oid> missing" / "ambiguous"
             continue
         size = int(head[2])
-        out[_text(head[0])] = (_text(head[1]), data[pos : pos + size])
+        out[decode_text(head[0])] = (decode_text(head[1]), data[pos : pos + size])
         pos += size + 1
     return out
 
@@ -254,7 +258,7 @@ def _header_time(content: bytes, key: bytes) -> str:
     for line in content.split(b"\n\n", 1)[0].split(b"\n"):
         if line.startswith(key + b" "):
             parts = line.rsplit(b" ", 2)
-            return _text(parts[1]) if len(parts) == 3 and parts[1].isdigit() else ""
+            return decode_text(parts[1]) if len(parts) == 3 and parts[1].isdigit() else ""
     return ""
 
 
@@ -262,17 +266,17 @@ def _tag_target(content: bytes) -> tuple[str, str]:
     oid = kind = ""
     for line in content.split(b"\n\n", 1)[0].split(b"\n"):
         if line.startswith(b"object "):
-            oid = _text(line[7:]).strip()
+            oid = decode_text(line[7:]).strip()
         elif line.startswith(b"type "):
-            kind = _text(line[5:]).strip()
+            kind = decode_text(line[5:]).strip()
     return oid, kind
 
 
 def _read_refs_slowly(path: str, skipped: list[str]) -> list[_Ref]:
-    proc = _git(path, "for-each-ref", "--format=%(refname)%1f%(objectname)%1f%(symref)", "refs/heads", "refs/tags", "refs/remotes")
+    proc = run_git(path, "for-each-ref", "--format=%(refname)%1f%(objectname)%1f%(symref)", "refs/heads", "refs/tags", "refs/remotes")
     if proc.returncode != 0:
         raise DataError(f"Cannot list the refs of {path!r} ({_git_error(proc.stderr)}). Run `git fsck` there.")
-    rows = [[_text(x) for x in line.split(b"\x1f")] for line in proc.stdout.split(b"\n") if line.count(b"\x1f") == 2]
+    rows = [[decode_text(x) for x in line.split(b"\x1f")] for line in proc.stdout.split(b"\n") if line.count(b"\x1f") == 2]
     objects = _cat_file(path, (oid for _, oid, _ in rows))
     targets = _cat_file(path, (_tag_target(o[1])[0] for o in objects.values() if o[0] == "tag"))
     refs, unreadable = [], []
@@ -296,8 +300,8 @@ def _read_refs_slowly(path: str, skipped: list[str]) -> list[_Ref]:
 
 
 def _head_commit(path: str) -> str | None:
-    proc = _git(path, "rev-parse", "-q", "--verify", "HEAD^{commit}")
-    sha = _text(proc.stdout).strip()
+    proc = run_git(path, "rev-parse", "-q", "--verify", "HEAD^{commit}")
+    sha = decode_text(proc.stdout).strip()
     return sha if proc.returncode == 0 and sha else None
 
 
@@ -306,9 +310,9 @@ def _peel(path: str, oids: Iterable[str]) -> dict[str, tuple[str, str]]:
     oids = list(oids)
     if not oids:
         return {}
-    proc = _git(path, "cat-file", "--batch-check", input="".join(f"{o}^{{}}\n" for o in oids).encode())
+    proc = run_git(path, "cat-file", "--batch-check", input="".join(f"{o}^{{}}\n" for o in oids).encode())
     out: dict[str, tuple[str, str]] = {}
-    for oid, line in zip(oids, _text(proc.stdout).splitlines(), strict=False):
+    for oid, line in zip(oids, decode_text(proc.stdout).splitlines(), strict=False):
         parts = line.split()
         if len(parts) >= 2 and parts[1] != "missing":
             out[oid] = (parts[0], parts[1])
@@ -500,7 +504,7 @@ _CommitRow = tuple  # (sha, an, ae, at, cn, ce, ct, parents, subject, body, trai
 _FileRow = tuple  # (path, old_path, additions, deletions)
 
 
-class _LogParser:
+class LogParser:
     """Turns the NUL-separated tokens of ``git log -z --format=… --numstat|--raw`` into commits.
 
     A commit is complete only when the next one starts or the stream ends cleanly (`finish`).
@@ -594,14 +598,14 @@ class _LogParser:
             return
         add, dele = entry[0], entry[1]
         if len(entry) == 4:
-            old, new = _text(entry[2]), _text(entry[3])
+            old, new = decode_text(entry[2]), decode_text(entry[3])
         else:
-            old, new = None, _text(entry[2])
+            old, new = None, decode_text(entry[2])
         self.files.append((new, old, int(add) if add != b"-" else None, int(dele) if dele != b"-" else None))
 
 
 class _RecordParser:
-    """A faster parser for ``--numstat`` and no-diff streams (the sync's hot path); same output as `_LogParser`.
+    """A faster parser for ``--numstat`` and no-diff streams (the sync's hot path); same output as `LogParser`.
 
     The stream is cut into commit records at ``NUL RS`` (each record starts with ``%x1e`` after the
     previous record's NUL) and each record is decoded once and split on NUL. A cut that does not start
@@ -862,13 +866,13 @@ def _grow_pipe(fd: int) -> None:
 
 def _stream_log(path: str, mode: str, revs: bytes, writer: _Writer) -> tuple[bool, str]:
     """Run one ``git log`` over ``revs`` (stdin lines), feeding the writer; returns (ok, git's error)."""
-    args = _cmd(
-        path, "log", "--stdin", "--ignore-missing", "-z", f"--format={_LOG_FORMAT}", "--encoding=UTF-8",
+    args = git_command(
+        path, "log", "--stdin", "--ignore-missing", "-z", f"--format={LOG_FORMAT}", "--encoding=UTF-8",
         "--diff-merges=off", "--no-color", "--no-use-mailmap", *_DIFF_ARGS[mode],
     )
-    parser = _LogParser(mode, writer.add) if mode == _RAW else _RecordParser(mode, writer.add)
+    parser = LogParser(mode, writer.add) if mode == _RAW else _RecordParser(mode, writer.add)
     with tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, env=_env())
+        proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, env=git_env())
         assert proc.stdin is not None and proc.stdout is not None
         try:
             fd = proc.stdout.fileno()
@@ -899,8 +903,8 @@ def _stream_log(path: str, mode: str, revs: bytes, writer: _Writer) -> tuple[boo
 
 
 def _is_partial_clone(path: str) -> bool:
-    proc = _git(path, "config", "--get-regexp", r"^(extensions\.partialclone|remote\..*\.promisor|remote\..*\.partialclonefilter)$")
-    for line in _text(proc.stdout).splitlines():
+    proc = run_git(path, "config", "--get-regexp", r"^(extensions\.partialclone|remote\..*\.promisor|remote\..*\.partialclonefilter)$")
+    for line in decode_text(proc.stdout).splitlines():
         key, _, value = line.partition(" ")
         if key.endswith(".promisor") and value.strip().lower() not in ("true", "yes", "on", "1"):
             continue
@@ -909,8 +913,8 @@ def _is_partial_clone(path: str) -> bool:
 
 
 def _shallow_boundary(path: str) -> frozenset[str]:
-    proc = _git(path, "rev-parse", "--git-path", "shallow")
-    name = _text(proc.stdout).strip()
+    proc = run_git(path, "rev-parse", "--git-path", "shallow")
+    name = decode_text(proc.stdout).strip()
     if proc.returncode != 0 or not name:
         return frozenset()
     p = Path(name) if os.path.isabs(name) else Path(path) / name
@@ -927,8 +931,8 @@ class _Counter:
         self.value: int | None = None
         try:
             self.proc: subprocess.Popen[bytes] | None = subprocess.Popen(
-                _cmd(path, "rev-list", "--count", "--stdin", "--ignore-missing"),
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=_env(),
+                git_command(path, "rev-list", "--count", "--stdin", "--ignore-missing"),
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=git_env(),
             )
             assert self.proc.stdin is not None
             self.proc.stdin.write(revs)
@@ -1114,16 +1118,14 @@ def sync_git(
     return GitSyncResult(writer.new, new_tags, True, skipped, branch)
 
 
-# Public names for the helpers other packages use (the underscored names stay as aliases).
-run_git = _git
-LogParser = _LogParser
-LOG_FORMAT = _LOG_FORMAT
-
 __all__ = [
     "LOG_FORMAT",
     "GitSyncResult",
     "LogParser",
+    "decode_text",
     "defer_indexes",
+    "git_command",
+    "git_env",
     "restore_deferred_indexes",
     "run_git",
     "check_repository",
