@@ -949,7 +949,6 @@ def _webapp_history(fi: _FastImport, rng: random.Random, start: int, end: int) -
     # the initial commit
     h.commit_main(start + HOUR, _ident(PRIYA, start + HOUR), _ident(PRIYA, start + HOUR),
                   "Initial commit\n", h.initial_tree())
-    pending_reverts: list[tuple[int, dict[str, bytes | None], int, _Person]] = []
     tags: list[dict] = []
     special: dict[str, object] = {"reverts": [], "bug": None}
     logo_updated = False

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
 
-from engmetrics.cli.common import DbOpt, fail, setup_logging
+from engmetrics.cli.common import DbOpt, setup_logging
 
 
 def serve_command(

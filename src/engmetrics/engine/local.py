@@ -22,7 +22,6 @@ from engmetrics.engine.features.risk import LocalRisk
 from engmetrics.errors import InvalidInput, NotFound
 from engmetrics.models import (
     ActivityFeed,
-    ActivityItem,
     ContributorSummary,
     Deployment,
     DeploymentList,

@@ -96,7 +96,6 @@ def walk_forward(
     already computed (with at least ``max(horizons)`` weeks of horizon) to save the work.
     """
     weekly = np.asarray(weekly, dtype=np.float64)
-    n = weekly.size
     conf = np.asarray(confidences, dtype=np.float64)
     H = max(horizons)
     if boot is None or boot.curves.shape[2] < H:
