@@ -7,7 +7,7 @@ import numpy as np
 from engmetrics.metrics.dora import PRODUCTION_ENVIRONMENTS, DeploymentRecord, summarize
 from engmetrics.models import DoraReport
 from engmetrics.periods import Window
-from engmetrics.store.db import Store
+from engmetrics.store.db import Store, repo_filter
 
 
 _EMPTY = np.empty(0, dtype="<f8")
@@ -16,11 +16,9 @@ _EMPTY = np.empty(0, dtype="<f8")
 def load_deployments(store: Store, start_ts: int, end_ts: int, repo_ids: list[int] | None) -> list[DeploymentRecord]:
     """Successful production deployments with ``deployed_at`` in ``[start_ts, end_ts)``, lead times in hours."""
     conn = store.read()
-    where = "d.deployed_at >= ? AND d.deployed_at < ?"
-    args: list[object] = [start_ts, end_ts]
-    if repo_ids is not None:
-        where += f" AND d.repo_id IN ({','.join('?' * len(repo_ids))})"
-        args += repo_ids
+    scope, args = repo_filter(repo_ids, "d.repo_id")
+    where = "d.deployed_at >= ? AND d.deployed_at < ?" + scope
+    args = [start_ts, end_ts, *args]
     where += f" AND d.status = 'success' AND d.environment IN ({','.join('?' * len(PRODUCTION_ENVIRONMENTS))})"
     args += sorted(PRODUCTION_ENVIRONMENTS)
     rows = conn.execute(

@@ -7,7 +7,6 @@ import logging
 import sqlite3
 import time
 from pathlib import Path
-from typing import Any
 
 import anyio
 import anyio.from_thread
@@ -45,7 +44,7 @@ from engmetrics.queries import (
     decode_cursor,
     encode_cursor,
 )
-from engmetrics.store.db import Store, open_store
+from engmetrics.store.db import Store, open_store, repo_filter
 from engmetrics.store.repos import RepoRow, add_repository, find_repository, list_repositories
 
 log = logging.getLogger(__name__)
@@ -251,12 +250,6 @@ class LocalEngine(LocalRisk, LocalForecast, LocalNarrative, LocalFlow, Engine):
 
     # ---- lists ---------------------------------------------------------------------------------
 
-    @staticmethod
-    def _repo_filter(repo_ids: list[int] | None, column: str = "repo_id") -> tuple[str, list[Any]]:
-        if repo_ids is None:
-            return "", []
-        return f" AND {column} IN ({','.join('?' * len(repo_ids))})", list(repo_ids)
-
     def _deployment_rows(self, rows: list[sqlite3.Row]) -> list[Deployment]:
         conn = self.store.read()
         out = []
@@ -305,7 +298,7 @@ class LocalEngine(LocalRisk, LocalForecast, LocalNarrative, LocalFlow, Engine):
         offset = decode_cursor(q.cursor)
 
         def work() -> DeploymentList:
-            where, args = self._repo_filter(repo_ids, "d.repo_id")
+            where, args = repo_filter(repo_ids, "d.repo_id")
             where += " AND d.deployed_at >= ? AND d.deployed_at < ?"
             args += [window.start_ts, window.end_ts]
             if q.environment:
@@ -330,7 +323,7 @@ class LocalEngine(LocalRisk, LocalForecast, LocalNarrative, LocalFlow, Engine):
         offset = decode_cursor(q.cursor)
 
         def work() -> IncidentList:
-            where, args = self._repo_filter(repo_ids, "i.repo_id")
+            where, args = repo_filter(repo_ids, "i.repo_id")
             # An incident belongs to a window when it was open during it.
             where += " AND i.started_at < ? AND (i.resolved_at IS NULL OR i.resolved_at >= ?)"
             args += [window.end_ts, window.start_ts]

@@ -28,6 +28,7 @@ from engmetrics.periods import iso
 from engmetrics.reports.classify import classify
 from engmetrics.reports.models import CategoryCounts, ChangelogEntry, ChangelogItem, NoiseGroup
 from engmetrics.sources.git_prs import pr_number
+from engmetrics.store.db import repo_filter
 
 MAX_ITEMS = 30
 CATEGORY_ORDER = ("features", "improvements", "fixes", "security", "docs", "other")
@@ -137,15 +138,9 @@ def build_entry(
 # ---- loading from the store ------------------------------------------------------------------------
 
 
-def _repo_clause(repo_ids: list[int] | None, column: str = "c.repo_id") -> tuple[str, list[object]]:
-    if repo_ids is None:
-        return "", []
-    return f" AND {column} IN ({','.join('?' * len(repo_ids))})", list(repo_ids)
-
-
 def week_starts(conn: sqlite3.Connection, repo_ids: list[int] | None, since_ts: int | None) -> list[datetime]:
     """Starts of the ISO weeks that have commits (newest first)."""
-    where, args = _repo_clause(repo_ids)
+    where, args = repo_filter(repo_ids, "c.repo_id")
     if since_ts is not None:
         where += " AND c.committer_time >= ?"
         args.append(since_ts)
@@ -157,7 +152,7 @@ def load_commits(
     conn: sqlite3.Connection, repo_ids: list[int] | None, start_ts: int, end_ts: int
 ) -> list[CommitRow]:
     """Commits with committer time in ``[start_ts, end_ts)``, newest first."""
-    where, args = _repo_clause(repo_ids)
+    where, args = repo_filter(repo_ids, "c.repo_id")
     rows = conn.execute(
         "SELECT r.name, c.sha, c.subject, c.body, c.author_name, c.author_email, c.committer_time, c.parents"
         f" FROM commits c JOIN repositories r ON r.id = c.repo_id WHERE c.committer_time >= ? AND c.committer_time < ?{where}"
@@ -199,7 +194,7 @@ def week_entry(conn: sqlite3.Connection, repo_ids: list[int] | None, start: date
 
 def release_rows(conn: sqlite3.Connection, repo_ids: list[int] | None, since_ts: int | None) -> list[sqlite3.Row]:
     """Successful production deployments (newest first) with repository name, tag and previous deployment time."""
-    where, args = _repo_clause(repo_ids, "d.repo_id")
+    where, args = repo_filter(repo_ids, "d.repo_id")
     if since_ts is not None:
         where += " AND d.deployed_at >= ?"
         args.append(since_ts)

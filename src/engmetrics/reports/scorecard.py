@@ -31,6 +31,7 @@ from engmetrics.models import DoraReport, Rating, TrendDirection
 from engmetrics.periods import Window
 from engmetrics.reports.models import Scorecard, Signal, Status
 from engmetrics.reports.numbers import fmt
+from engmetrics.store.db import repo_filter
 
 POINTS = {"green": 100, "amber": 60, "red": 20}
 PR_REVIEW_GREEN_HOURS = 24.0
@@ -118,12 +119,6 @@ def threshold_signal(
 # ---- data for the non-DORA signals ------------------------------------------------------------------
 
 
-def _repo_clause(repo_ids: list[int] | None, column: str) -> tuple[str, list[object]]:
-    if repo_ids is None:
-        return "", []
-    return f" AND {column} IN ({','.join('?' * len(repo_ids))})", list(repo_ids)
-
-
 def has_table(conn: sqlite3.Connection, name: str) -> bool:
     """Whether the store has table ``name`` (feature tables may be absent)."""
     return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() is not None
@@ -133,7 +128,7 @@ def pr_review_hours(conn: sqlite3.Connection, window: Window, repo_ids: list[int
     """Median hours from opening (or ready-for-review) to merge of PRs merged in ``window``; None without data."""
     if not has_table(conn, "pull_requests"):
         return None
-    where, args = _repo_clause(repo_ids, "repo_id")
+    where, args = repo_filter(repo_ids, "repo_id")
     try:
         rows = conn.execute(
             "SELECT (merged_at - coalesce(ready_at, created_at)) / 3600.0 FROM pull_requests WHERE merged_at >= ?"
@@ -152,7 +147,7 @@ def pr_review_hours(conn: sqlite3.Connection, window: Window, repo_ids: list[int
 
 def test_touch_percent(conn: sqlite3.Connection, window: Window, repo_ids: list[int] | None) -> float | None:
     """Percent of non-merge commits authored in ``window`` changing a test file; None under 5 commits."""
-    where, args = _repo_clause(repo_ids, "c.repo_id")
+    where, args = repo_filter(repo_ids, "c.repo_id")
     rows = conn.execute(
         "SELECT c.repo_id, c.sha, f.path FROM commits c LEFT JOIN file_changes f ON f.repo_id = c.repo_id AND f.sha = c.sha"
         f" WHERE c.author_time >= ? AND c.author_time < ? AND instr(c.parents, ' ') = 0{where}",

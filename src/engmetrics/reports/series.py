@@ -29,7 +29,7 @@ from engmetrics.engine.dora_query import load_deployments
 from engmetrics.metrics.dora import DeploymentRecord, r2, trend, trend_direction, window_figures
 from engmetrics.models import TrendDirection
 from engmetrics.periods import Window
-from engmetrics.store.db import Store
+from engmetrics.store.db import Store, repo_filter
 
 UNITS = {
     "deployment_frequency": "deploys_per_week",
@@ -120,10 +120,7 @@ def load_series(store: Store, window: Window, repo_ids: list[int] | None, metric
         return [], {m: [] for m in metrics}
     lo, hi = bks[0].start_ts, bks[-1].end_ts
     conn = store.read()
-    where, args = "", []
-    if repo_ids is not None:
-        where = f" AND repo_id IN ({','.join('?' * len(repo_ids))})"
-        args = list(repo_ids)
+    where, args = repo_filter(repo_ids)
     first = conn.execute(f"SELECT min(committer_time) FROM commits WHERE 1=1{where}", args).fetchone()[0]
     out: dict[str, list[float | None]] = {}
     dora_metrics = [m for m in metrics if m != "change_size"]

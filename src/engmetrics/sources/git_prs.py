@@ -14,6 +14,8 @@ import re
 import sqlite3
 from dataclasses import dataclass
 
+from engmetrics.store.db import repo_filter
+
 _MERGE_PR = re.compile(r"^Merge pull request #(\d+) from (\S+)")
 _BITBUCKET = re.compile(r"\(pull request #(\d+)\)")
 _GITLAB = re.compile(r"See merge request \S+!(\d+)")
@@ -52,10 +54,8 @@ def merged_prs(conn: sqlite3.Connection, repo_ids: list[int] | None = None, sinc
 
     The merge time is the committer time of the merge/squash commit.
     """
-    where, args = "1=1", []
-    if repo_ids is not None:
-        where += f" AND repo_id IN ({','.join('?' * len(repo_ids))})"
-        args += list(repo_ids)
+    scope, args = repo_filter(repo_ids)
+    where = "1=1" + scope
     if since is not None:
         where += " AND committer_time >= ?"
         args.append(since)

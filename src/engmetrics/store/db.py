@@ -131,6 +131,14 @@ class Store:
         self._local = threading.local()
 
 
+def repo_filter(repo_ids: list[int] | None, column: str = "repo_id") -> tuple[str, list[Any]]:
+    """SQL ``" AND <column> IN (?, …)"`` and its arguments restricting rows to ``repo_ids``; ``("", [])`` for
+    None (every repository)."""
+    if repo_ids is None:
+        return "", []
+    return f" AND {column} IN ({','.join('?' * len(repo_ids))})", list(repo_ids)
+
+
 def feature_migrations() -> dict[str, list[list[str]]]:
     """Migrations of each feature area: every module ``engmetrics.store.schema_<feature>`` with ``MIGRATIONS``."""
     import importlib
