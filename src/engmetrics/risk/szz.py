@@ -27,10 +27,14 @@ import subprocess
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from engmetrics.risk.features import DEFAULT_FIX_PATTERN
 from engmetrics.sources.git import decode_text, git_command, git_env, run_git
 from engmetrics.store.db import Store
+
+if TYPE_CHECKING:
+    from engmetrics.config import Settings
 
 MAX_FIX_FILES = 100
 BATCH = 200
@@ -40,12 +44,14 @@ _HUNK_FULL = re.compile(rb"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 _COMMENT = re.compile(rb"^\s*(#|//|/\*|\*|--|;|%|<!--|\"\"\"|''')")
 
 
-def fix_pattern() -> str:
-    """The fix-message pattern in force: setting ``risk_fix_pattern`` (``ENGMETRICS_RISK_FIX_PATTERN``,
-    ``engmetrics.toml``) or the default."""
-    from engmetrics.config import Settings
+def fix_pattern(settings: Settings | None = None) -> str:
+    """The fix-message pattern in force: setting ``risk_fix_pattern`` of ``settings`` (default: the
+    environment's, ``ENGMETRICS_RISK_FIX_PATTERN`` / ``engmetrics.toml``) or the default."""
+    if settings is None:
+        from engmetrics.config import Settings
 
-    return Settings().risk_fix_pattern or DEFAULT_FIX_PATTERN
+        settings = Settings()
+    return settings.risk_fix_pattern or DEFAULT_FIX_PATTERN
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ import io
 import logging
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -21,6 +22,9 @@ from engmetrics.risk.features import FEATURE_VERSION, FEATURES, History, replay,
 from engmetrics.risk.model import MIN_CHANGES, MIN_INDUCING, RiskModel, prior, train_engmetrics
 from engmetrics.risk.szz import ensure_labels, fix_pattern, inducing_times
 from engmetrics.store.db import Store
+
+if TYPE_CHECKING:
+    from engmetrics.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -51,11 +55,12 @@ def fingerprint(store: Store, repo_id: int, pattern: str) -> str:
 
 
 def labelled_dataset(store: Store, repo_id: int, pattern: str, path: str | None = None,
-                     ) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, History]:
+                     settings: Settings | None = None) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, History]:
     """(shas, times, features, first-fix time or inf, history after all) of the stored changes, oldest first.
 
     ``path``: the repository's working copy, to read its CODEOWNERS history (without it the CODEOWNERS
-    features are 0); owners map to people through the teams configuration of `Settings`.
+    features are 0); owners map to people through the teams configuration of ``settings`` (default: the
+    environment's `Settings`).
     """
     changes = stored_changes(store.read(), repo_id)
     timeline, people = None, None
@@ -64,7 +69,7 @@ def labelled_dataset(store: Store, repo_id: int, pattern: str, path: str | None 
         from engmetrics.risk.codeowners import People, load_timeline
 
         timeline = load_timeline(path)
-        settings = Settings()
+        settings = settings or Settings()
         if settings.teams or settings.people:
             people = People.from_config(settings.teams, settings.people)
     history, shas, X = replay(changes, fix_pattern=pattern, codeowners=timeline, people=people)
@@ -90,9 +95,13 @@ def fit_repository(shas: list[str], times: np.ndarray, X: np.ndarray, fixed_at: 
     return model
 
 
-def ensure_model(store: Store, repo_id: int, path: str, *, pattern: str | None = None) -> Trained:
-    """The repository's model, labelling new fixes and retraining first when its history changed."""
-    pattern = pattern or fix_pattern()
+def ensure_model(store: Store, repo_id: int, path: str, *, pattern: str | None = None,
+                 settings: Settings | None = None) -> Trained:
+    """The repository's model, labelling new fixes and retraining first when its history changed.
+
+    ``settings`` (default: the environment's) give the fix pattern when ``pattern`` is None, and the teams.
+    """
+    pattern = pattern or fix_pattern(settings)
     ensure_labels(store, repo_id, path, pattern)
     fp = fingerprint(store, repo_id, pattern)
     row = store.read().execute("SELECT fingerprint, model, matrix, state FROM risk_models WHERE repo_id = ?", (repo_id,)).fetchone()
@@ -100,7 +109,7 @@ def ensure_model(store: Store, repo_id: int, path: str, *, pattern: str | None =
         data = np.load(io.BytesIO(row[2]), allow_pickle=False)
         return Trained(RiskModel.from_json(row[1]), data["shas"].tolist(), data["times"], data["X"], row[3])
     started = time.perf_counter()
-    shas, times, X, fixed_at, history = labelled_dataset(store, repo_id, pattern, path)
+    shas, times, X, fixed_at, history = labelled_dataset(store, repo_id, pattern, path, settings)
     model = fit_repository(shas, times, X, fixed_at)
     model.fingerprint = fp
     buf = io.BytesIO()

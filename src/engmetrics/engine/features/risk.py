@@ -99,7 +99,7 @@ class LocalRisk:
             path, row.default_branch or git_default_branch(path), base=q.base, head=q.head, commit=q.commit,
             pr_number=q.pr_number, merged_pr=merged,
         )
-        trained = ensure_model(self.store, row.id, path)
+        trained = ensure_model(self.store, row.id, path, settings=self.settings)
         return score(self.store, row.id, row.name, trained, path, target)
 
     async def list_risky_changes(self, q: RiskyChangesQuery) -> RiskyChangeList:
@@ -124,7 +124,7 @@ class LocalRisk:
         rows = rows if rows is not None else list_repositories(self.store.read())
         found: list[tuple[float, float, Any, Any, int]] = []  # (score, probability, row, trained, index)
         for row in rows:
-            trained = ensure_model(self.store, row.id, row.path)
+            trained = ensure_model(self.store, row.id, row.path, settings=self.settings)
             inside = np.nonzero((trained.times >= window.start_ts) & (trained.times < window.end_ts))[0]
             if not len(inside):
                 continue
@@ -162,9 +162,9 @@ class LocalRisk:
         from engmetrics.risk.szz import ensure_labels, fix_pattern
         from engmetrics.risk.training import labelled_dataset
 
-        pattern = fix_pattern()
+        pattern = fix_pattern(self.settings)
         ensure_labels(self.store, row.id, row.path, pattern)
-        _, times, X, fixed_at, _ = labelled_dataset(self.store, row.id, pattern, row.path)
+        _, times, X, fixed_at, _ = labelled_dataset(self.store, row.id, pattern, row.path, self.settings)
         ev = evaluate(X, times, fixed_at, bootstrap=BOOTSTRAP if bootstrap is None else bootstrap)
         return RiskEvaluation(
             repo=row.name, changes=ev.changes, labelled_inducing=ev.labelled_inducing, splits=ev.splits,
