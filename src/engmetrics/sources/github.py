@@ -36,14 +36,17 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
-import httpx2
+import anyio.abc
 
 from engmetrics.errors import RemoteError
 from engmetrics.sources.git import defer_indexes, restore_deferred_indexes
 from engmetrics.store.db import Store
+
+if TYPE_CHECKING:  # imported where used: the PR writer process (`_pr_writer_main`) does not need it
+    import httpx2
 
 log = logging.getLogger(__name__)
 
@@ -171,6 +174,8 @@ class GitHubClient:
         if token:
             headers["Authorization"] = f"Bearer {token}"
         self._has_token = bool(token)
+        import httpx2
+
         self._http = httpx2.AsyncClient(headers=headers, timeout=timeout, follow_redirects=True)
 
     async def aclose(self) -> None:
@@ -208,6 +213,8 @@ class GitHubClient:
         self, method: str, path: str, *, params: dict[str, Any] | None = None, body: Any = None, etag: str | None = None
     ) -> httpx2.Response:
         """One API call with retries; returns the response (status 200–299 or 304)."""
+        import httpx2
+
         url = self._url(path)
         headers = {"If-None-Match": etag} if etag else {}
         attempt = 0
@@ -526,9 +533,13 @@ def write_pr_page(conn: Any, repo_id: int, nodes: list[dict[str, Any]], known: s
     ``known``: the PR numbers already stored for the repository, when the caller tracks them (a sync
     loads them once and this keeps the set current); without it they are looked up.
     """
+    return write_pr_rows(conn, repo_id, [pr_rows(repo_id, node) for node in nodes], known)
+
+
+def write_pr_rows(conn: Any, repo_id: int, converted: list[tuple[Any, ...]], known: set[int] | None = None) -> int:
+    """`write_pr_page` for nodes already converted by `pr_rows`."""
     rows, reviews, commits = [], [], []
-    for node in nodes:
-        r, rv, cm = pr_rows(repo_id, node)
+    for r, rv, cm in converted:
         rows.append(r)
         reviews += rv
         commits += cm
@@ -559,8 +570,160 @@ _DEFERRABLE_INDEXES = ("pull_requests_by_merge", "pull_requests_by_merged", "pul
 _DEFERRED_KEY = "github:deferred_indexes"
 
 
+_MAIN_SHARE = 3  # with a writer process, the syncing process converts every third page itself
+
+
+class _PullRequestWriter:
+    """Writes pages of PR nodes for one repository, ~`PR_WRITE_BATCH` PRs per transaction.
+
+    A first load into empty PR tables drops their secondary indexes and builds them once in `finish`
+    (see `sources.git.defer_indexes`). Used in a worker thread, or in the writer process (`_pr_writer_main`).
+    """
+
+    def __init__(self, store: Store, repo_id: int, *, many: bool = False) -> None:
+        """``many``: more than one page is coming (the indexes of a first load are deferred from the start)."""
+        self.store, self.repo_id, self.many = store, repo_id, many
+        conn = store.read()
+        if conn.execute("SELECT 1 FROM kv WHERE key = ?", (_DEFERRED_KEY,)).fetchone() is not None:
+            with store.tx() as c:  # a first load died before rebuilding the PR indexes: rebuild them now
+                restore_deferred_indexes(c, _DEFERRED_KEY)
+        self.known: set[int] = {n for (n,) in conn.execute("SELECT number FROM pull_requests WHERE repo_id = ?", (repo_id,))}
+        self.bulk = not self.known and all(
+            conn.execute(f"SELECT 1 FROM {t} LIMIT 1").fetchone() is None for t in ("pull_requests", "pr_reviews")
+        )
+        self.deferred = False
+        self.written = 0
+        self.newest = 0
+
+    def write(self, pages: list[list[Any]]) -> int:
+        """Write the pages in one transaction; returns the PRs written.
+
+        A page is a non-empty list of GraphQL PR nodes, or of their `pr_rows` (tuples)."""
+        c = self.store.read()
+        # No WAL checkpoint at these commits (each one an fsync): the cursor's transaction at the end,
+        # with the usual setting, checkpoints once.
+        checkpoint_pages = c.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+        c.execute("PRAGMA wal_autocheckpoint = 0")
+        try:
+            with self.store.tx() as c:
+                if self.bulk and not self.deferred and (self.many or sum(map(len, pages)) >= PR_WRITE_BATCH):
+                    self.deferred = defer_indexes(c, _DEFERRABLE_INDEXES, _DEFERRED_KEY)
+                converted = [page if isinstance(page[0], tuple) else [pr_rows(self.repo_id, n) for n in page] for page in pages]
+                written = sum(write_pr_rows(c, self.repo_id, page, self.known) for page in converted)
+        finally:
+            c.execute(f"PRAGMA wal_autocheckpoint = {int(checkpoint_pages)}")
+        self.newest = max(self.newest, max((r[0][14] or 0 for page in converted for r in page), default=0))
+        self.written += written
+        return written
+
+    def finish(self) -> None:
+        """Build the indexes a first load deferred."""
+        if self.deferred:
+            with self.store.tx() as c:
+                restore_deferred_indexes(c, _DEFERRED_KEY)
+            self.deferred = False
+
+
+def _pr_writer_main() -> None:
+    """The PR writer process: ``python -c '…_pr_writer_main()' <database> <repo id>``.
+
+    Reads frames from stdin (a 4-byte big-endian length, then `marshal` data: a page for
+    `_PullRequestWriter.write`; length 0 ends) and writes each page in its own transaction (commits
+    are cheap in WAL mode, and the last one is then small), then prints ``{"written": n, "newest": t}``
+    on stdout. On an error it prints a one-line description on stderr and exits with status 1. It is
+    given no token.
+    """
+    import marshal
+    import struct
+    import sys
+
+    try:
+        store = Store(sys.argv[1])
+        writer = _PullRequestWriter(store, int(sys.argv[2]), many=True)
+        stdin = sys.stdin.buffer
+        while True:
+            head = stdin.read(4)
+            n = struct.unpack("!I", head)[0] if len(head) == 4 else 0
+            if n == 0:
+                break
+            writer.write([marshal.loads(stdin.read(n))])
+        writer.finish()
+        store.close()
+    except Exception as exc:  # noqa: BLE001 — reported to the parent, which raises it as a DataError
+        sys.stderr.write(f"{type(exc).__name__}: {exc}"[:500] + "\n")
+        sys.stderr.flush()
+        os._exit(1)
+    sys.stdout.write(json.dumps({"written": writer.written, "newest": writer.newest}))
+    sys.stdout.flush()
+    os._exit(0)  # nothing left to clean up: skip the interpreter's shutdown
+
+
+async def _start_pr_writer(store: Store, repo_id: int) -> anyio.abc.Process | None:
+    """Start the PR writer process for a file store (None for an in-memory one, or if it cannot start)."""
+    import subprocess
+    import sys
+
+    import engmetrics
+
+    if store.path == ":memory:" or not os.path.exists(store.path):
+        return None
+    env = {k: v for k, v in os.environ.items() if k not in ("GITHUB_TOKEN", "ENGMETRICS_GITHUB_TOKEN")}
+    root = os.path.dirname(os.path.dirname(os.path.abspath(engmetrics.__file__)))
+    env["PYTHONPATH"] = os.pathsep.join([root, *filter(None, [env.get("PYTHONPATH")])])
+    try:
+        return await anyio.open_process(
+            [sys.executable, "-c", "from engmetrics.sources.github import _pr_writer_main; _pr_writer_main()",
+             store.path, str(repo_id)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+        )
+    except OSError as exc:
+        log.info("PR writer process not started (%s); writing in a thread", exc)
+        return None
+
+
+async def _read_all(stream: anyio.abc.ByteReceiveStream, sink: list[bytes]) -> None:
+    async for chunk in stream:
+        sink.append(chunk)
+
+
+async def _finish_pr_writer(proc: anyio.abc.Process) -> tuple[int, int]:
+    """Close the writer process's input, wait for it, and return (PRs written, newest updated_at)."""
+    import struct
+
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    try:
+        await proc.stdin.send(struct.pack("!I", 0))
+        await proc.stdin.aclose()
+    except (anyio.BrokenResourceError, OSError):
+        pass  # it stopped early: its status and message say why
+    outs: list[bytes] = []
+    errs: list[bytes] = []
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(_read_all, proc.stdout, outs)
+        tg.start_soon(_read_all, proc.stderr, errs)
+    out, err = b"".join(outs), b"".join(errs)
+    code = await proc.wait()
+    if code != 0:
+        from engmetrics.errors import DataError
+
+        detail = err.decode("utf-8", "replace").strip().splitlines()
+        raise DataError(f"Writing pull requests to the store failed ({detail[-1] if detail else f'exit status {code}'}).")
+    done = json.loads(out)
+    return int(done["written"]), int(done["newest"])
+
+
 async def _sync_pulls(store: Store, client: GitHubClient, repo_id: int, slug: str, result: GitHubSyncResult,
                       progress: ProgressFn | None) -> None:
+    """Pull requests: one task fetches and parses pages; the writing overlaps it.
+
+    A sync of one page is written in a worker thread. A longer one is written by a separate process
+    (`_pr_writer_main`, sent each page as `marshal` data): converting and inserting rows is Python work
+    that, in a thread, would share the GIL with the fetching and parsing and so run in series with them.
+    This process converts one page in `_MAIN_SHARE` itself (while waiting on the network) to balance the load.
+    """
+    import marshal
+    import struct
+
     conn = store.read()
     probe = await client.request(
         "GET", f"/repos/{slug}/pulls", params={"state": "all", "sort": "updated", "direction": "desc", "per_page": 1},
@@ -572,9 +735,7 @@ async def _sync_pulls(store: Store, client: GitHubClient, repo_id: int, slug: st
     since = _cursor(conn, repo_id, "github:pulls")
     owner, name = slug.split("/", 1)
     newest = since
-    # Pages are fetched by one task and written by another (in a worker thread), so the store's work
-    # overlaps the next page's transfer.
-    send, recv = anyio.create_memory_object_stream[list[dict[str, Any]]](PR_WRITE_BATCH // PR_PAGE_SIZE + 2)
+    send, recv = anyio.create_memory_object_stream[tuple[list[dict[str, Any]], bool]](PR_WRITE_BATCH // PR_PAGE_SIZE + 2)
 
     async def fetch() -> None:
         cursor: str | None = None
@@ -587,75 +748,81 @@ async def _sync_pulls(store: Store, client: GitHubClient, repo_id: int, slug: st
                 conn_nodes = repo["pullRequests"]
                 nodes = [n for n in conn_nodes.get("nodes") or [] if n]
                 fresh = [n for n in nodes if since is None or (_ts(n.get("updatedAt")) or 0) >= since]
-                await send.send(fresh)
                 page = conn_nodes.get("pageInfo") or {}
-                if len(fresh) < len(nodes) or not page.get("hasNextPage"):
+                last = len(fresh) < len(nodes) or not page.get("hasNextPage")
+                await send.send((fresh, not last))
+                if last:
                     return
                 cursor = page.get("endCursor")
 
-    if conn.execute("SELECT 1 FROM kv WHERE key = ?", (_DEFERRED_KEY,)).fetchone() is not None:
-        with store.tx() as c:  # a first load died before rebuilding the PR indexes: rebuild them now
-            restore_deferred_indexes(c, _DEFERRED_KEY)
-    known: set[int] = {
-        n for (n,) in conn.execute("SELECT number FROM pull_requests WHERE repo_id = ?", (repo_id,))
-    }
-    # A first load into empty PR tables builds their secondary indexes once at the end.
-    bulk = not known and all(
-        conn.execute(f"SELECT 1 FROM {t} LIMIT 1").fetchone() is None for t in ("pull_requests", "pr_reviews")
-    )
-    deferred = False
-
-    def write(pages: list[list[dict[str, Any]]]) -> tuple[int, int]:
-        """Write the pages in one transaction; returns (PRs written, newest updated_at among them)."""
-        c = store.read()
-        # No WAL checkpoint at these commits (each one an fsync): the cursor's transaction at the end,
-        # with the usual setting, checkpoints once.
-        checkpoint_pages = c.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
-        c.execute("PRAGMA wal_autocheckpoint = 0")
-        nonlocal deferred
-        try:
-            with store.tx() as c:
-                if bulk and not deferred and sum(map(len, pages)) >= PR_WRITE_BATCH:
-                    deferred = defer_indexes(c, _DEFERRABLE_INDEXES, _DEFERRED_KEY)
-                written = sum(write_pr_page(c, repo_id, page, known) for page in pages)
-        finally:
-            c.execute(f"PRAGMA wal_autocheckpoint = {int(checkpoint_pages)}")
-        top = max((_ts(n.get("updatedAt")) or 0 for page in pages for n in page), default=0)
-        return written, top
-
-    async def flush(pages: list[list[dict[str, Any]]]) -> None:
-        nonlocal newest
-        written, top = await anyio.to_thread.run_sync(write, pages)
-        result.pull_requests += written
-        newest = max(newest or 0, top)
-        if progress is not None:
-            await progress(f"{slug}: {result.pull_requests} pull requests")
-
+    writer: _PullRequestWriter | None = None
+    # A first load starts the writer process now (its start-up overlaps the first page's transfer).
+    proc: anyio.abc.Process | None = await _start_pr_writer(store, repo_id) if since is None else None
+    first = True
+    sent = pages_sent = 0
     try:
         async with anyio.create_task_group() as tg:
             tg.start_soon(fetch)
             pending: list[list[dict[str, Any]]] = []
             size = 0
             async with recv:
-                async for fresh in recv:
+                async for fresh, more in recv:
+                    if first:
+                        first = False
+                        if proc is None and more and fresh:
+                            proc = await _start_pr_writer(store, repo_id)
+                        elif proc is not None and not more:  # a single page: written in a thread
+                            proc.kill()
+                            await proc.wait()
+                            proc = None
+                    if proc is not None:
+                        assert proc.stdin is not None
+                        if fresh:
+                            pages_sent += 1
+                            body = marshal.dumps(
+                                [pr_rows(repo_id, n) for n in fresh] if pages_sent % _MAIN_SHARE == 0 else fresh
+                            )
+                            try:
+                                await proc.stdin.send(struct.pack("!I", len(body)) + body)
+                            except (anyio.BrokenResourceError, OSError):
+                                await _finish_pr_writer(proc)  # raises with the writer's message
+                                raise
+                            sent += len(fresh)
+                            if progress is not None and sent % PR_WRITE_BATCH < len(fresh):
+                                await progress(f"{slug}: {sent} pull requests")
+                        continue
+                    if writer is None:
+                        writer = await anyio.to_thread.run_sync(_PullRequestWriter, store, repo_id)
                     if fresh:
                         pending.append(fresh)
                         size += len(fresh)
                     if size >= PR_WRITE_BATCH:  # a transaction per ~1000 PRs: fewer commits, fewer thread hops
-                        await flush(pending)
+                        result.pull_requests += await anyio.to_thread.run_sync(writer.write, pending)
                         pending, size = [], 0
-            if pending:
-                await flush(pending)
+                        if progress is not None:
+                            await progress(f"{slug}: {result.pull_requests} pull requests")
+            if proc is not None:
+                written, top = await _finish_pr_writer(proc)
+                result.pull_requests += written
+                newest = max(newest or 0, top) if written else newest
+            elif writer is not None:
+                if pending:
+                    result.pull_requests += await anyio.to_thread.run_sync(writer.write, pending)
+                await anyio.to_thread.run_sync(writer.finish)
+                if writer.written:
+                    newest = max(newest or 0, writer.newest)
         with store.tx() as c:
             _save_cursor(c, repo_id, "github:pulls", newest)
             _save_etag(c, repo_id, "pulls", probe.headers.get("etag"))
-            if deferred:
-                restore_deferred_indexes(c, _DEFERRED_KEY)
-                deferred = False
     finally:
-        if deferred:  # stopped by an error after dropping the indexes: put them back now
-            with anyio.CancelScope(shield=True), store.tx() as c:
-                restore_deferred_indexes(c, _DEFERRED_KEY)
+        with anyio.CancelScope(shield=True):
+            if proc is not None and proc.returncode is None:
+                proc.kill()
+                await proc.wait()
+            # Stopped by an error after a first load dropped the PR indexes: put them back now.
+            if store.read().execute("SELECT 1 FROM kv WHERE key = ?", (_DEFERRED_KEY,)).fetchone() is not None:
+                with store.tx() as c:
+                    restore_deferred_indexes(c, _DEFERRED_KEY)
 
 
 _ROOT_SHA = re.compile(r"root[ -]cause\s*:?\s*([0-9a-f]{7,40})\b", re.I)

@@ -1,0 +1,101 @@
+"""The GitHub PR sync over several pages, which writes through a separate writer process: the rows are
+the ones `write_pr_page` writes for the same nodes, a first load's deferred indexes come back, and an
+update of some PRs rewrites them (reviews and commits replaced)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import anyio
+from test_github_standin import StandInGitHub, pr_node
+
+from engmetrics.sources.github import (
+    PR_PAGE_SIZE,
+    GitHubClient,
+    sync_github_repo,
+    write_pr_page,
+)
+from engmetrics.store.db import Store, open_store
+
+NOW = int(time.time()) // 60 * 60
+TABLES = {
+    "pull_requests": "SELECT * FROM pull_requests ORDER BY repo_id, number",
+    "pr_reviews": "SELECT * FROM pr_reviews ORDER BY repo_id, number, id",
+    "pr_commits": "SELECT * FROM pr_commits ORDER BY repo_id, number, sha",
+}
+
+
+def nodes(n: int, *, shift: int = 0) -> list[dict]:
+    out = []
+    for k in range(1, n + 1):
+        t = NOW - (n - k) * 600 + shift
+        node = pr_node(
+            k, author=f"Dev{k % 5}", created=t - 7200, merged=t if k % 4 else None, merge_sha=f"{k:040x}" if k % 4 else None,
+            commits=[(f"{k:036x}{j:04x}", t - 9000 + j * 600, t - 8000 + j * 600, f"Dev{k % 5}@Example.com") for j in range(k % 3 + 1)],
+            reviews=[(f"dev{(k + 1) % 5}", "COMMENTED", t - 3600, 2), (f"dev{(k + 2) % 5}", "APPROVED", t - 1800, 0)][: k % 3],
+            ready=t - 5000 if k % 7 == 0 else None, issue_created=t - 90000 if k % 5 == 0 else None,
+            title=f"PR {k} ✓" if k % 6 == 0 else None, draft=k % 11 == 0,
+        )
+        if k % 9 == 0:
+            node["labels"] = {"nodes": [{"name": "bug"}, {"name": "Ünïcode"}, None]}
+        if k % 13 == 0:
+            node["reviews"]["nodes"].append({"databaseId": None, "author": None, "state": "DISMISSED",
+                                             "submittedAt": node["createdAt"], "comments": None})
+        out.append(node)
+    return out
+
+
+def new_store(path: Path) -> Store:
+    store = open_store(path)
+    with store.tx() as c:
+        c.execute("INSERT INTO repositories(id, name, path, added_at) VALUES (1, 'sample', '/nonexistent', 0)")
+    return store
+
+
+def sync(store: Store, url: str, token: str) -> int:
+    async def go() -> int:
+        async with GitHubClient(token, url) as client:
+            return (await sync_github_repo(store, client, 1, "sample", "acme/sample")).pull_requests
+
+    return anyio.run(go)
+
+
+def rows(store: Store) -> dict[str, list[tuple]]:
+    conn = store.read()
+    return {t: [tuple(r) for r in conn.execute(q)] for t, q in TABLES.items()}
+
+
+def reference(path: Path, prs: list[dict]) -> dict[str, list[tuple]]:
+    store = new_store(path)
+    with store.tx() as c:
+        write_pr_page(c, 1, prs)
+    out = rows(store)
+    store.close()
+    return out
+
+
+def test_multi_page_sync_writes_the_same_rows_and_restores_indexes(tmp_path: Path) -> None:
+    gh = StandInGitHub()
+    gh.prs = nodes(3 * PR_PAGE_SIZE + 17)
+    url = gh.start()
+    try:
+        store = new_store(tmp_path / "db.sqlite")
+        assert sync(store, url, gh.token) == len(gh.prs)
+        assert rows(store) == reference(tmp_path / "ref.sqlite", gh.prs)
+        conn = store.read()
+        indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        assert {"pull_requests_by_merge", "pull_requests_by_merged", "pull_requests_by_state", "pr_reviews_by_time"} <= indexes
+        assert conn.execute("SELECT count(*) FROM kv WHERE key = 'github:deferred_indexes'").fetchone()[0] == 0
+
+        # Later: every PR updated after the stored cursor (fewer commits/reviews on some): a second multi-page sync.
+        gh.prs = nodes(3 * PR_PAGE_SIZE + 17, shift=(3 * PR_PAGE_SIZE + 17) * 600 + 7200)
+        for node in gh.prs[::2]:
+            node["commits"] = {"totalCount": 0, "nodes": []}
+            node["reviews"] = {"nodes": []}
+        gh.changed()
+        assert sync(store, url, gh.token) == len(gh.prs)
+        assert rows(store) == reference(tmp_path / "ref2.sqlite", gh.prs)
+        store.close()
+    finally:
+        gh.stop()
