@@ -1,6 +1,6 @@
 """The GitHub PR sync over several pages, which writes through a separate writer process: the rows are
 the ones `write_pr_page` writes for the same nodes, a first load's deferred indexes come back, and an
-update of some PRs rewrites them (reviews and commits replaced)."""
+update of some PRs rewrites them (reviews, review comments and commits replaced)."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ TABLES = {
     "pull_requests": "SELECT * FROM pull_requests ORDER BY repo_id, number",
     "pr_reviews": "SELECT * FROM pr_reviews ORDER BY repo_id, number, id",
     "pr_commits": "SELECT * FROM pr_commits ORDER BY repo_id, number, sha",
+    "pr_review_comments": "SELECT * FROM pr_review_comments ORDER BY repo_id, number, id",
 }
 
 
@@ -42,6 +43,9 @@ def nodes(n: int, *, shift: int = 0) -> list[dict]:
         if k % 13 == 0:
             node["reviews"]["nodes"].append({"databaseId": None, "author": None, "state": "DISMISSED",
                                              "submittedAt": node["createdAt"], "comments": None})
+        if k % 17 == 0 and node["reviews"]["nodes"]:  # a comment with no id, author or path
+            node["reviews"]["nodes"][0]["comments"]["nodes"].append(
+                {"databaseId": None, "author": None, "createdAt": node["createdAt"], "path": None})
         out.append(node)
     return out
 
@@ -82,7 +86,9 @@ def test_multi_page_sync_writes_the_same_rows_and_restores_indexes(tmp_path: Pat
     try:
         store = new_store(tmp_path / "db.sqlite")
         assert sync(store, url, gh.token) == len(gh.prs)
-        assert rows(store) == reference(tmp_path / "ref.sqlite", gh.prs)
+        first = rows(store)
+        assert first == reference(tmp_path / "ref.sqlite", gh.prs)
+        assert len(first["pr_review_comments"]) > 2 * PR_PAGE_SIZE
         conn = store.read()
         indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
         assert {"pull_requests_by_merge", "pull_requests_by_merged", "pull_requests_by_state", "pr_reviews_by_time"} <= indexes
@@ -95,7 +101,9 @@ def test_multi_page_sync_writes_the_same_rows_and_restores_indexes(tmp_path: Pat
             node["reviews"] = {"nodes": []}
         gh.changed()
         assert sync(store, url, gh.token) == len(gh.prs)
-        assert rows(store) == reference(tmp_path / "ref2.sqlite", gh.prs)
+        second = rows(store)
+        assert second == reference(tmp_path / "ref2.sqlite", gh.prs)
+        assert 0 < len(second["pr_review_comments"]) < len(first["pr_review_comments"])  # replaced, not added to
         store.close()
     finally:
         gh.stop()

@@ -37,7 +37,10 @@ def pr_node(
     ready: int | None = None, issue_created: int | None = None, additions: int = 10, deletions: int = 2,
     title: str | None = None,
 ) -> dict[str, Any]:
-    """A GraphQL PullRequest node. commits: (oid, authored, committed, email); reviews: (login, STATE, at, comments)."""
+    """A GraphQL PullRequest node. commits: (oid, authored, committed, email); reviews: (login, STATE, at, comments).
+
+    A review with n comments carries n comment nodes by its reviewer, a minute apart before it, on
+    ``src/f<j>.py`` (every third one with no path)."""
     state = "MERGED" if merged else ("CLOSED" if closed else "OPEN")
     return {
         "number": number, "title": title or f"PR {number}", "state": state, "isDraft": draft,
@@ -52,7 +55,11 @@ def pr_node(
         ]},
         "reviews": {"nodes": [
             {"databaseId": number * 100 + k, "author": {"login": login}, "state": st, "submittedAt": iso(at),
-             "comments": {"totalCount": n}}
+             "comments": {"totalCount": n, "nodes": [
+                 {"databaseId": (number * 100 + k) * 100 + j, "author": {"login": login}, "createdAt": iso(at - 60 * (n - j)),
+                  "path": None if j % 3 == 2 else f"src/f{j}.py"}
+                 for j in range(n)
+             ]}}
             for k, (login, st, at, n) in enumerate(reviews)
         ]},
         "timelineItems": {"nodes": [{"createdAt": iso(ready)}] if ready else []},

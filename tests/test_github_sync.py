@@ -106,6 +106,15 @@ def test_sync_brings_prs_reviews_deployments_releases_incidents(synced) -> None:
     conn = engine.store.read()
     assert conn.execute("SELECT count(*) FROM pull_requests WHERE source = 'github'").fetchone()[0] == 6
     assert conn.execute("SELECT count(*) FROM pr_reviews").fetchone()[0] == 5
+    comments = conn.execute(
+        "SELECT number, review_id, author, created_at, path FROM pr_review_comments ORDER BY number, created_at, id"
+    ).fetchall()
+    assert [tuple(r) for r in comments] == [
+        (1, "100", "grace", T0 + DAY + 3 * HOUR - 60, "src/f0.py"),
+        (1, "101", "ada", T0 + DAY + 5 * HOUR - 120, "src/f0.py"),
+        (1, "101", "ada", T0 + DAY + 5 * HOUR - 60, "src/f1.py"),
+        (2, "200", "linus", T0 + 3 * DAY + 6 * HOUR - 60, "src/f0.py"),
+    ]
     events = conn.execute("SELECT id, status FROM deployment_events WHERE source = 'github' ORDER BY id").fetchall()
     assert [e[0] for e in events] == ["github:acme/sample:10", "github:acme/sample:11", "github:acme/sample:12"]  # 13 pending
     assert conn.execute("SELECT count(*) FROM github_releases").fetchone()[0] == 1
@@ -186,12 +195,19 @@ def test_incremental_sync_reads_only_what_changed(synced) -> None:
     engine, gh, _, shas, _ = synced
     gh.prs[2] = pr_node(3, author="ada", created=NOW - 3 * DAY, updated=NOW - HOUR, title="PR 3 renamed",
                         commits=[("d" * 40, NOW - 4 * DAY, NOW - 4 * DAY, "ada@example.com")])
+    # #1 again, its approval now with one review comment instead of two: its comments are replaced.
+    gh.prs[0] = pr_node(1, author="grace", created=T0 + DAY + 2 * HOUR, merged=T0 + 2 * DAY, merge_sha=shas["s1"],
+                        updated=NOW - HOUR, commits=[("a" * 40, T0 + DAY, T0 + DAY, "grace@example.com")],
+                        reviews=[("grace", "COMMENTED", T0 + DAY + 3 * HOUR, 1), ("ada", "APPROVED", T0 + DAY + 5 * HOUR, 1)])
     gh.changed()
     gh.counts.clear()
     report = run(engine.sync)
-    assert report.repos[0].pull_requests == 1 and gh.counts["graphql"] == 1
-    title = engine.store.read().execute("SELECT title FROM pull_requests WHERE number = 3").fetchone()[0]
+    assert report.repos[0].pull_requests == 2 and gh.counts["graphql"] == 1
+    conn = engine.store.read()
+    title = conn.execute("SELECT title FROM pull_requests WHERE number = 3").fetchone()[0]
     assert title == "PR 3 renamed"
+    comments = conn.execute("SELECT number, id, author FROM pr_review_comments ORDER BY number, id").fetchall()
+    assert [tuple(r) for r in comments] == [(1, "10000", "grace"), (1, "10100", "ada"), (2, "20000", "linus")]
 
 
 async def test_rate_limits_secondary_limits_and_5xx_are_waited_out(tmp_path: Path) -> None:

@@ -1,7 +1,8 @@
 """The GitHub source: pull requests (with reviews and commits), deployments, releases and incident issues.
 
 - **Calls.** Pull requests come from GraphQL, 100 per request with their commits, reviews (with comment
-  counts), ready-for-review time and linked issues (one request instead of four per PR). Deployments
+  counts and the first `REVIEW_COMMENTS` comments of each: author, time, path), ready-for-review time and
+  linked issues (one request instead of four per PR). Deployments
   (and their statuses), releases and issues come from REST, paginated by ``Link`` headers.
 - **Incremental.** Each endpoint's first page is a conditional request (``If-None-Match`` with the ETag
   stored in ``github_etags``): a 304 means nothing changed and nothing else is fetched, so a re-sync with
@@ -53,6 +54,7 @@ log = logging.getLogger(__name__)
 DEFAULT_API_URL = "https://api.github.com"
 PR_PAGE_SIZE = 100
 PR_WRITE_BATCH = 1000  # pull requests per write transaction
+REVIEW_COMMENTS = 20  # comments read per review (GraphQL's node limit: 100 PRs x 100 reviews x 20 stays well under 500k)
 WaitFn = Callable[[str, float], Awaitable[None]]
 """Called while waiting on a rate limit: (message, seconds left)."""
 
@@ -68,14 +70,15 @@ query($owner: String!, $name: String!, $cursor: String, $n: Int!) {
         mergeCommit { oid }
         labels(first: 20) { nodes { name } }
         commits(first: 100) { totalCount nodes { commit { oid authoredDate committedDate author { email } } } }
-        reviews(first: 100) { nodes { databaseId author { login } state submittedAt comments { totalCount } } }
+        reviews(first: 100) { nodes { databaseId author { login } state submittedAt
+          comments(first: $comments) { totalCount nodes { databaseId author { login } createdAt path } } } }
         timelineItems(itemTypes: [READY_FOR_REVIEW_EVENT], last: 1) { nodes { ... on ReadyForReviewEvent { createdAt } } }
         closingIssuesReferences(first: 5) { nodes { number createdAt } }
       }
     }
   }
 }
-"""
+""".replace("$comments", str(REVIEW_COMMENTS))
 
 
 def resolve_token(settings: Any = None) -> str | None:
@@ -387,8 +390,12 @@ def _save_cursor(conn: Any, repo_id: int, source: str, value: int | None) -> Non
 _PR_STATES = {"MERGED": "merged", "CLOSED": "closed"}
 
 
-def pr_rows(repo_id: int, node: dict[str, Any]) -> tuple[tuple[Any, ...], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-    """A GraphQL pull request node as (pull_requests row, pr_reviews rows, pr_commits rows).
+PrRows = tuple[tuple[Any, ...], list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]
+
+
+def pr_rows(repo_id: int, node: dict[str, Any]) -> PrRows:
+    """A GraphQL pull request node as (pull_requests row, pr_reviews rows, pr_commits rows,
+    pr_review_comments rows).
 
     Plain look-ups and tuples only (this runs for every PR of a sync). A node of the usual shape (every
     field the query asks for present, connections not null) takes a direct path; any other shape the
@@ -400,7 +407,7 @@ def pr_rows(repo_id: int, node: dict[str, Any]) -> tuple[tuple[Any, ...], list[t
         return _pr_rows_tolerant(repo_id, node)
 
 
-def _pr_rows_usual(repo_id: int, node: dict[str, Any]) -> tuple[tuple[Any, ...], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+def _pr_rows_usual(repo_id: int, node: dict[str, Any]) -> PrRows:
     iso = _fromisoformat
     number = int(node["number"])
     commits_conn = node["commits"]
@@ -420,15 +427,27 @@ def _pr_rows_usual(repo_id: int, node: dict[str, Any]) -> tuple[tuple[Any, ...],
         if committed and (last_at is None or committed > last_at):
             last_at = committed
     review_rows = []
+    comment_rows = []
     for r in node["reviews"]["nodes"]:
         at = r["submittedAt"]
         if not at:
             continue
         login = r["author"]["login"] if r["author"] is not None else None
+        rid = str(r["databaseId"] or f"{number}-{len(review_rows)}")
+        comments = r["comments"]
         review_rows.append((
-            repo_id, number, str(r["databaseId"] or f"{number}-{len(review_rows)}"), (login or "").lower() or None,
-            str(r["state"] or "").lower(), int(iso(at).timestamp()), int(r["comments"]["totalCount"] or 0),
+            repo_id, number, rid, (login or "").lower() or None,
+            str(r["state"] or "").lower(), int(iso(at).timestamp()), int(comments["totalCount"] or 0),
         ))
+        for k, cm in enumerate(comments["nodes"]):
+            made = cm["createdAt"]
+            if not made:
+                continue
+            who = cm["author"]["login"] if cm["author"] is not None else None
+            comment_rows.append((
+                repo_id, number, str(cm["databaseId"] or f"{rid}-{k}"), rid, (who or "").lower() or None,
+                int(iso(made).timestamp()), cm["path"] or None,
+            ))
     ready = None
     for n in node["timelineItems"]["nodes"]:
         if n and n.get("createdAt"):
@@ -454,10 +473,10 @@ def _pr_rows_usual(repo_id: int, node: dict[str, Any]) -> tuple[tuple[Any, ...],
         int(commits_conn["totalCount"] or len(commit_rows)), json.dumps(labels) if labels else "[]",
         merge["oid"] if merge else None, node["headRefOid"], issue_at,
     )
-    return row, review_rows, commit_rows
+    return row, review_rows, commit_rows, comment_rows
 
 
-def _pr_rows_tolerant(repo_id: int, node: dict[str, Any]) -> tuple[tuple[Any, ...], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+def _pr_rows_tolerant(repo_id: int, node: dict[str, Any]) -> PrRows:
     ts = _ts
     get = node.get
     number = int(node["number"])
@@ -479,17 +498,27 @@ def _pr_rows_tolerant(repo_id: int, node: dict[str, Any]) -> tuple[tuple[Any, ..
         if committed and (last_at is None or committed > last_at):
             last_at = committed
     review_rows = []
+    comment_rows = []
     reviews = get("reviews")
-    for k, r in enumerate((reviews and reviews.get("nodes")) or ()):
+    for r in (reviews and reviews.get("nodes")) or ():
         if not r or not r.get("submittedAt"):
             continue
         author = r.get("author")
         comments = r.get("comments")
+        rid = str(r.get("databaseId") or f"{number}-{len(review_rows)}")
         review_rows.append((
-            repo_id, number, str(r.get("databaseId") or f"{number}-{len(review_rows)}"),
+            repo_id, number, rid,
             ((author and author.get("login")) or "").lower() or None, str(r.get("state") or "").lower(),
             ts(r["submittedAt"]), int((comments and comments.get("totalCount")) or 0),
         ))
+        for k, cm in enumerate((comments and comments.get("nodes")) or ()):
+            if not cm or not cm.get("createdAt"):
+                continue
+            who = cm.get("author")
+            comment_rows.append((
+                repo_id, number, str(cm.get("databaseId") or f"{rid}-{k}"), rid,
+                ((who and who.get("login")) or "").lower() or None, ts(cm["createdAt"]), cm.get("path") or None,
+            ))
     ready_at = None
     timeline = get("timelineItems")
     for n in (timeline and timeline.get("nodes")) or ():
@@ -517,7 +546,7 @@ def _pr_rows_tolerant(repo_id: int, node: dict[str, Any]) -> tuple[tuple[Any, ..
         int(commits_conn.get("totalCount") or len(commit_rows)), json.dumps(labels) if labels else "[]",
         merge.get("oid") if merge else None, get("headRefOid"), issue_at,
     )
-    return row, review_rows, commit_rows
+    return row, review_rows, commit_rows, comment_rows
 
 
 PR_COLUMNS = (
@@ -528,7 +557,7 @@ PR_COLUMNS = (
 
 
 def write_pr_page(conn: Any, repo_id: int, nodes: list[dict[str, Any]], known: set[int] | None = None) -> int:
-    """Upsert one page of GraphQL PR nodes (reviews and commits replaced); returns the PRs written.
+    """Upsert one page of GraphQL PR nodes (reviews, review comments and commits replaced); returns the PRs written.
 
     ``known``: the PR numbers already stored for the repository, when the caller tracks them (a sync
     loads them once and this keeps the set current); without it they are looked up.
@@ -538,11 +567,12 @@ def write_pr_page(conn: Any, repo_id: int, nodes: list[dict[str, Any]], known: s
 
 def write_pr_rows(conn: Any, repo_id: int, converted: list[tuple[Any, ...]], known: set[int] | None = None) -> int:
     """`write_pr_page` for nodes already converted by `pr_rows`."""
-    rows, reviews, commits = [], [], []
-    for r, rv, cm in converted:
+    rows, reviews, commits, comments = [], [], [], []
+    for r, rv, cm, co in converted:
         rows.append(r)
         reviews += rv
         commits += cm
+        comments += co
     numbers = [r[1] for r in rows]
     if known is None:
         stored = [
@@ -558,9 +588,14 @@ def write_pr_rows(conn: Any, repo_id: int, converted: list[tuple[Any, ...]], kno
     if stored:
         conn.executemany("DELETE FROM pr_reviews WHERE repo_id = ? AND number = ?", stored)
         conn.executemany("DELETE FROM pr_commits WHERE repo_id = ? AND number = ?", stored)
+        conn.executemany("DELETE FROM pr_review_comments WHERE repo_id = ? AND number = ?", stored)
     conn.executemany(f"INSERT OR REPLACE INTO pull_requests({PR_COLUMNS}) VALUES ({','.join('?' * 25)})", rows)
     conn.executemany("INSERT OR REPLACE INTO pr_reviews VALUES (?, ?, ?, ?, ?, ?, ?)", reviews)
     conn.executemany("INSERT OR REPLACE INTO pr_commits VALUES (?, ?, ?, ?, ?, ?)", commits)
+    conn.executemany(
+        "INSERT OR REPLACE INTO pr_review_comments(repo_id, number, id, review_id, author, created_at, path)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)", comments,
+    )
     return len(rows)
 
 

@@ -1,5 +1,5 @@
-"""Tables of the pull-request feature: PRs (from GitHub or rebuilt from git), reviews, PR commits,
-GitHub releases, and the ETags of conditional GitHub requests.
+"""Tables of the pull-request feature: PRs (from GitHub or rebuilt from git), reviews, review comments,
+PR commits, GitHub releases, and the ETags of conditional GitHub requests.
 
 Times are Unix seconds (UTC). ``pull_requests.source`` says where a row came from: ``github`` rows are
 authoritative and never overwritten by ``git`` (reconstructed) rows.
@@ -77,6 +77,19 @@ MIGRATIONS: list[list[str]] = [
             etag TEXT NOT NULL,
             stored_at INTEGER NOT NULL,
             PRIMARY KEY (repo_id, endpoint)
+        )""",
+    ],
+    [
+        # Review comments (who, when, where), one row each; a PR's rows are replaced whenever it is re-synced.
+        """CREATE TABLE pr_review_comments (
+            repo_id INTEGER NOT NULL,
+            number INTEGER NOT NULL,
+            id TEXT NOT NULL,                   -- GitHub's databaseId of the comment
+            review_id TEXT,                     -- pr_reviews.id of the review it belongs to, when known
+            author TEXT,                        -- GitHub login (lowercase)
+            created_at INTEGER NOT NULL,
+            path TEXT,                          -- file commented on, when given
+            PRIMARY KEY (repo_id, number, id)
         )""",
     ],
 ]
