@@ -272,3 +272,17 @@ def test_codeowners_coverage_and_owner_involvement(tmp_path: Path) -> None:
     assert (f[by_ada]["owner_coverage"], f[by_ada]["owner_involved"]) == (1.0, 1.0)  # "ada" = local part of the email
     assert (f[by_grace]["owner_coverage"], f[by_grace]["owner_involved"]) == (0.5, 0.0)
     engine.store.close()
+
+
+def test_recommendation_phrases_each_signal_by_its_actual_value() -> None:
+    """A learned model may give points to touching tests; the sentence must not then claim 'no test changes'."""
+    from engmetrics.risk.features import Change, FileDelta
+    from engmetrics.risk.score import recommendation
+
+    change = Change(sha="a" * 40, author_email="a@x.io", author_name="A", time=0, message="feat: x",
+                    files=[FileDelta("payments/api.py", None, 10, 2), FileDelta("tests/test_api.py", None, 5, 0)])
+    touched = recommendation("high", {"tests_touched": 4.0}, {"tests_touched": 1.0}, change, {"tests_touched": 0.0})
+    assert "no test changes" not in touched.lower() and "add tests" not in touched
+    assert "tests touched 1 (above the typical 0)" in touched.lower()
+    untouched = recommendation("high", {"tests_touched": 4.0}, {"tests_touched": 0.0}, change, {"tests_touched": 1.0})
+    assert "no test changes" in untouched.lower() and "add tests for payments/" in untouched

@@ -186,16 +186,46 @@ _ACTIONS = {
 }
 
 
-def recommendation(level: str, points: dict[str, float], x: dict[str, float], change: Change) -> str:
-    """A sentence built from the signals adding the most points, with an action for the tier."""
+# Which way each phrase above describes its signal: "high" phrases read right when the value is above the
+# typical change's, "low" ones when it is below. A learned model may give points the other way round (on some
+# histories, touching tests goes with later fixes); then the phrase would be false and a neutral one is used.
+_PHRASE_DIRECTION = {
+    "exp": "low", "rexp": "low", "sexp": "low", "test_share": "low", "tests_touched": "low",
+    "author_file_exp": "low", "owner_coverage": "low", "owner_involved": "low",
+}
+_LABELS = {"tests_touched": "tests touched", "test_share": "share of test lines", "la": "lines added",
+           "ld": "lines deleted", "nf": "files", "ns": "subsystems", "nd": "directories"}
+
+
+def _reason(name: str, values: dict[str, float], typical: dict[str, float]) -> str | None:
+    """The phrase for a signal that adds points, true to its value against the typical change."""
+    if name not in _PHRASES:
+        return None
+    value, usual = values.get(name, 0.0), typical.get(name, 0.0)
+    direction = _PHRASE_DIRECTION.get(name, "high")
+    if (value > usual and direction == "high") or (value < usual and direction == "low"):
+        return _PHRASES[name].format(**values)
+    label = _LABELS.get(name, name.replace("_", " "))
+    side = "above" if value > usual else "below" if value < usual else "at"
+    return (f"{label} {value:g} ({side} the typical {usual:g}), which on this repository's history goes with "
+            "more bug fixes")
+
+
+def recommendation(
+    level: str, points: dict[str, float], x: dict[str, float], change: Change, typical: dict[str, float] | None = None
+) -> str:
+    """A sentence built from the signals adding the most points (each phrased by its actual value against
+    the typical change's), with an action for the tier."""
     top = [k for k, v in sorted(points.items(), key=lambda kv: -kv[1]) if v >= 1.0][:3]
     values = {**x, "ai_pct": 100 * x.get("ai_share", 0.0)}
-    reasons = [_PHRASES[k].format(**values) for k in top if k in _PHRASES]
+    usual = typical or {}
+    reasons = [r for k in top if (r := _reason(k, values, usual)) is not None]
     subs = sorted({subsystem(f.path) for f in change.files if not is_test(f.path)} - {"."})
     where = f" for {subs[0]}/" if subs else ""
     action = _ACTIONS[level]
     if level in ("high", "critical"):
-        if "tests_touched" in top or "test_share" in top:
+        no_tests = values.get("tests_touched", 0.0) < 0.5
+        if no_tests and ("tests_touched" in top or "test_share" in top):
             action += f"; add tests{where}"
         elif "la" in top or "nf" in top or "ns" in top:
             action += "; consider splitting it"
@@ -263,7 +293,7 @@ def score(store: Store, repo_id: int, repo_name: str, trained: Trained, path: st
     return RiskScore(
         repo=repo_name, target=target.label, pr_number=target.pr_number, risk_score=int(round(s)), tier=level,
         probability=round(p, 4), baseline_score=round(base, 1), signals=signals,
-        recommendation=recommendation(level, points, values, change), model=model_info(model),
+        recommendation=recommendation(level, points, values, change, typical), model=model_info(model),
         commits=[ScoredCommit(sha=c.change.sha, subject=c.subject[:200], author=c.change.author_email,
                               committed_at=iso(c.change.time) or "") for c in listed],
         commits_total=len(real), coupled_files_missing=history.coupled_missing(change),
