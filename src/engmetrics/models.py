@@ -217,6 +217,9 @@ class ContributorSummary(Model):
 
     contributor: str = Field(description="Email of the contributor (as matched)")
     names: list[str] = Field(default_factory=list, description="Names seen for this contributor")
+    emails: list[str] = Field(
+        default_factory=list, description="Every email counted: those used under the same name (one person, several identities)"
+    )
     period: str
     period_window: Period
     commits: int

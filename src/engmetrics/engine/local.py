@@ -376,11 +376,15 @@ class LocalEngine(LocalRisk, LocalForecast, LocalNarrative, LocalFlow, Engine):
         def work() -> ContributorSummary:
             conn = self.store.read()
             who = q.contributor.strip().lower()
+            # One person, several identities: every email used under a name that the given email or name
+            # was used with (e.g. a work and a personal address under "Priya Raman").
             emails = [
                 r[0]
                 for r in conn.execute(
-                    "SELECT DISTINCT author_email FROM commits WHERE lower(author_email) = ? OR lower(author_name) = ?",
-                    (who, who),
+                    "SELECT DISTINCT author_email FROM commits WHERE lower(author_name) IN ("
+                    " SELECT DISTINCT lower(author_name) FROM commits WHERE lower(author_email) = ? OR lower(author_name) = ?)"
+                    " ORDER BY lower(author_email) = ? DESC, author_email",
+                    (who, who, who),
                 )
             ]
             if not emails:
@@ -430,6 +434,7 @@ class LocalEngine(LocalRisk, LocalForecast, LocalNarrative, LocalFlow, Engine):
             return ContributorSummary(
                 contributor=emails[0],
                 names=names,
+                emails=emails,
                 period=window.label,
                 period_window=period_model(window),
                 commits=agg[0],
