@@ -8,11 +8,13 @@ import time
 from pathlib import Path
 
 import anyio
+import pytest
 from test_github_standin import StandInGitHub, pr_node
 
 from engmetrics.sources.github import (
     PR_PAGE_SIZE,
     GitHubClient,
+    _raw_page_info,
     sync_github_repo,
     write_pr_page,
 )
@@ -107,3 +109,28 @@ def test_multi_page_sync_writes_the_same_rows_and_restores_indexes(tmp_path: Pat
         store.close()
     finally:
         gh.stop()
+
+
+def test_first_load_with_every_page_sent_raw_writes_the_same_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from engmetrics.sources import github
+
+    monkeypatch.setattr(github, "_RAW_SHARE", 1)  # every page (the first one too) goes to the writer unparsed
+    gh = StandInGitHub()
+    gh.prs = nodes(2 * PR_PAGE_SIZE + 3)
+    gh.prs[5]["title"] = 'a "pageInfo": {"hasNextPage": false} title'
+    url = gh.start()
+    try:
+        store = new_store(tmp_path / "db.sqlite")
+        assert sync(store, url, gh.token) == len(gh.prs)
+        assert rows(store) == reference(tmp_path / "ref.sqlite", gh.prs)
+        store.close()
+    finally:
+        gh.stop()
+
+
+def test_raw_page_info_reads_page_info_and_counts_nodes_or_gives_up() -> None:
+    body = (b'{"data":{"repository":{"pullRequests":{"pageInfo":{"hasNextPage":true,"endCursor":"Y3"},'
+            b'"nodes":[{"number":1,"title":"\\"pageInfo\\": \\"headRefOid\\":","headRefOid":"a"},null,'
+            b'{"number":2,"headRefOid" : "b"}]}}}}')
+    assert _raw_page_info(body) == ({"hasNextPage": True, "endCursor": "Y3"}, 2)
+    assert _raw_page_info(b'{"data":{"repository":null}}') is None

@@ -322,8 +322,18 @@ class GitHubClient:
 
     async def graphql(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
         """A GraphQL query's ``data``; GraphQL rate limits wait for the reset like REST ones."""
+        data, _ = await self.graphql_page(query, variables)
+        assert data is not None
+        return data
+
+    async def graphql_page(self, query: str, variables: dict[str, Any], *, raw: bool = False
+                           ) -> tuple[dict[str, Any] | None, bytes | None]:
+        """Like `graphql`: (``data``, None); with ``raw``, a body with no ``"errors"`` in it is returned
+        unparsed as (None, body) (the caller parses what it needs)."""
         while True:
             resp = await self.request("POST", self.graphql_url, body={"query": query, "variables": variables})
+            if raw and b'"errors"' not in resp.content:
+                return None, resp.content
             try:
                 payload = resp.json()
             except ValueError:
@@ -343,7 +353,7 @@ class GitHubClient:
             data = payload.get("data")
             if not isinstance(data, dict):
                 raise RemoteError("GitHub's GraphQL API answered without data.")
-            return data
+            return data, None
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -609,7 +619,31 @@ _DEFERRABLE_INDEXES = ("pull_requests_by_merge", "pull_requests_by_merged", "pul
 _DEFERRED_KEY = "github:deferred_indexes"
 
 
-_MAIN_SHARE = 3  # with a writer process, the syncing process converts every third page itself
+_MAIN_SHARE = 3  # with a writer process, a re-sync converts every third page itself
+_RAW_SHARE = 4  # a first load sends every fourth page raw to the writer process and converts the others itself
+_PAGE_INFO_KEY = re.compile(rb'"pageInfo"\s*:\s*')
+_PR_NODE_KEY = re.compile(rb'"headRefOid"\s*:')  # one per PR node in PR_QUERY's answer (a key: never inside a string)
+_RAW, _ROWS = b"J", b"M"  # writer frame types: a raw PR_QUERY answer, or `marshal` data
+
+
+def _raw_page_info(body: bytes) -> tuple[dict[str, Any], int] | None:
+    """A raw PR_QUERY answer's ``pageInfo`` and number of (non-null) PR nodes, without parsing the rest
+    (``pageInfo`` precedes ``nodes``); None if it is not there (no repository, say): parse it all then."""
+    m = _PAGE_INFO_KEY.search(body)
+    if m is None:
+        return None
+    try:
+        info, _ = json.JSONDecoder().raw_decode(body[m.end(): m.end() + 4096].decode("utf-8", "replace"))
+    except ValueError:
+        return None
+    if not isinstance(info, dict):
+        return None
+    return info, len(_PR_NODE_KEY.findall(body))
+
+
+def _raw_page_nodes(body: bytes) -> list[dict[str, Any]]:
+    """The non-null PR nodes of a raw PR_QUERY answer."""
+    return [n for n in json.loads(body)["data"]["repository"]["pullRequests"].get("nodes") or [] if n]
 
 
 class _PullRequestWriter:
@@ -666,8 +700,8 @@ class _PullRequestWriter:
 def _pr_writer_main() -> None:
     """The PR writer process: ``python -c '…_pr_writer_main()' <database> <repo id>``.
 
-    Reads frames from stdin (a 4-byte big-endian length, then `marshal` data: a page for
-    `_PullRequestWriter.write`; length 0 ends) and writes each page in its own transaction (commits
+    Reads frames from stdin (a 4-byte big-endian length, then a type byte and a page: ``J`` a raw
+    PR_QUERY answer, parsed here, or ``M`` `marshal` data for `_PullRequestWriter.write`; length 0 ends) and writes each page in its own transaction (commits
     are cheap in WAL mode, and the last one is then small), then prints ``{"written": n, "newest": t}``
     on stdout. On an error it prints a one-line description on stderr and exits with status 1. It is
     given no token.
@@ -685,7 +719,13 @@ def _pr_writer_main() -> None:
             n = struct.unpack("!I", head)[0] if len(head) == 4 else 0
             if n == 0:
                 break
-            writer.write([marshal.loads(stdin.read(n))])
+            frame = stdin.read(n)
+            if frame[:1] == _RAW:
+                nodes = _raw_page_nodes(frame[1:])
+                if nodes:
+                    writer.write([nodes])
+            else:
+                writer.write([marshal.loads(memoryview(frame)[1:])])
         writer.finish()
         store.close()
     except Exception as exc:  # noqa: BLE001 — reported to the parent, which raises it as a DataError
@@ -756,9 +796,11 @@ async def _sync_pulls(store: Store, client: GitHubClient, repo_id: int, slug: st
     """Pull requests: one task fetches and parses pages; the writing overlaps it.
 
     A sync of one page is written in a worker thread. A longer one is written by a separate process
-    (`_pr_writer_main`, sent each page as `marshal` data): converting and inserting rows is Python work
-    that, in a thread, would share the GIL with the fetching and parsing and so run in series with them.
-    This process converts one page in `_MAIN_SHARE` itself (while waiting on the network) to balance the load.
+    (`_pr_writer_main`): converting and inserting rows is Python work that, in a thread, would share
+    the GIL with the fetching and parsing and so run in series with them. To balance the load, a first
+    load sends one page in `_RAW_SHARE` as the raw answer (this process reads only its ``pageInfo``; one
+    with ``"errors"`` in it is parsed here as usual) and parses and converts the others itself (sending
+    rows as `marshal` data); a longer re-sync sends parsed nodes and converts one page in `_MAIN_SHARE` itself.
     """
     import marshal
     import struct
@@ -774,13 +816,31 @@ async def _sync_pulls(store: Store, client: GitHubClient, repo_id: int, slug: st
     since = _cursor(conn, repo_id, "github:pulls")
     owner, name = slug.split("/", 1)
     newest = since
-    send, recv = anyio.create_memory_object_stream[tuple[list[dict[str, Any]], bool]](PR_WRITE_BATCH // PR_PAGE_SIZE + 2)
+    # (PR nodes, or a raw page of that many, whether more pages follow)
+    send, recv = anyio.create_memory_object_stream[tuple[list[dict[str, Any]] | bytes, int, bool]](
+        PR_WRITE_BATCH // PR_PAGE_SIZE + 2
+    )
 
     async def fetch() -> None:
         cursor: str | None = None
+        pageno = 0
         async with send:
             while True:
-                data = await client.graphql(PR_QUERY, {"owner": owner, "name": name, "cursor": cursor, "n": PR_PAGE_SIZE})
+                variables = {"owner": owner, "name": name, "cursor": cursor, "n": PR_PAGE_SIZE}
+                pageno += 1
+                data, body = await client.graphql_page(PR_QUERY, variables, raw=since is None and pageno % _RAW_SHARE == 0)
+                if body is not None:
+                    lazy = _raw_page_info(body)
+                    if lazy is not None:
+                        page, count = lazy
+                        last = not page.get("hasNextPage")
+                        await send.send((body, count, not last))
+                        if last:
+                            return
+                        cursor = page.get("endCursor")
+                        continue
+                    data = json.loads(body)["data"]
+                assert data is not None
                 repo = data.get("repository")
                 if repo is None:
                     raise RemoteError(f"GitHub has no repository {slug}, or the token cannot see it.", status=404)
@@ -789,7 +849,7 @@ async def _sync_pulls(store: Store, client: GitHubClient, repo_id: int, slug: st
                 fresh = [n for n in nodes if since is None or (_ts(n.get("updatedAt")) or 0) >= since]
                 page = conn_nodes.get("pageInfo") or {}
                 last = len(fresh) < len(nodes) or not page.get("hasNextPage")
-                await send.send((fresh, not last))
+                await send.send((fresh, len(fresh), not last))
                 if last:
                     return
                 cursor = page.get("endCursor")
@@ -805,10 +865,10 @@ async def _sync_pulls(store: Store, client: GitHubClient, repo_id: int, slug: st
             pending: list[list[dict[str, Any]]] = []
             size = 0
             async with recv:
-                async for fresh, more in recv:
+                async for fresh, count, more in recv:
                     if first:
                         first = False
-                        if proc is None and more and fresh:
+                        if proc is None and more and count:
                             proc = await _start_pr_writer(store, repo_id)
                         elif proc is not None and not more:  # a single page: written in a thread
                             proc.kill()
@@ -816,22 +876,28 @@ async def _sync_pulls(store: Store, client: GitHubClient, repo_id: int, slug: st
                             proc = None
                     if proc is not None:
                         assert proc.stdin is not None
-                        if fresh:
-                            pages_sent += 1
-                            body = marshal.dumps(
-                                [pr_rows(repo_id, n) for n in fresh] if pages_sent % _MAIN_SHARE == 0 else fresh
-                            )
+                        if count:
+                            if isinstance(fresh, bytes):
+                                body = _RAW + fresh
+                            else:
+                                pages_sent += 1
+                                body = _ROWS + marshal.dumps(
+                                    [pr_rows(repo_id, n) for n in fresh]
+                                    if since is None or pages_sent % _MAIN_SHARE == 0 else fresh
+                                )
                             try:
                                 await proc.stdin.send(struct.pack("!I", len(body)) + body)
                             except (anyio.BrokenResourceError, OSError):
                                 await _finish_pr_writer(proc)  # raises with the writer's message
                                 raise
-                            sent += len(fresh)
-                            if progress is not None and sent % PR_WRITE_BATCH < len(fresh):
+                            sent += count
+                            if progress is not None and sent % PR_WRITE_BATCH < count:
                                 await progress(f"{slug}: {sent} pull requests")
                         continue
                     if writer is None:
                         writer = await anyio.to_thread.run_sync(_PullRequestWriter, store, repo_id)
+                    if isinstance(fresh, bytes):
+                        fresh = _raw_page_nodes(fresh)
                     if fresh:
                         pending.append(fresh)
                         size += len(fresh)
