@@ -292,6 +292,19 @@ class LocalEngine(LocalRisk, LocalForecast, LocalNarrative, LocalFlow, Engine):
         ).fetchall()
         return self._deployment_rows(rows)
 
+    def _page(
+        self, table: str, select: str, where: str, args: list[Any], order: str, limit: int, offset: int
+    ) -> tuple[list[sqlite3.Row], int, str | None]:
+        """One page of ``select … WHERE 1=1{where} ORDER BY {order}``: (rows, total matching, next cursor or None).
+
+        ``table`` is the ``FROM`` clause the count runs over (same alias as ``select``'s).
+        """
+        conn = self.store.read()
+        total = conn.execute(f"SELECT count(*) FROM {table} WHERE 1=1{where}", args).fetchone()[0]
+        rows = conn.execute(f"{select} WHERE 1=1{where} ORDER BY {order} LIMIT ? OFFSET ?", [*args, limit, offset]).fetchall()
+        nxt = offset + len(rows)
+        return rows, total, encode_cursor(nxt) if nxt < total else None
+
     async def list_deployments(self, q: DeploymentQuery) -> DeploymentList:
         window = resolve_window(q.period, q.from_, q.to)
         repo_ids = self.scope_repo_ids(q.repo, q.team)
@@ -304,16 +317,10 @@ class LocalEngine(LocalRisk, LocalForecast, LocalNarrative, LocalFlow, Engine):
             if q.environment:
                 where += " AND d.environment = ?"
                 args.append(q.environment.lower())
-            conn = self.store.read()
-            total = conn.execute(f"SELECT count(*) FROM deployments d WHERE 1=1{where}", args).fetchone()[0]
-            rows = conn.execute(
-                f"{self._DEPLOY_SELECT} WHERE 1=1{where} ORDER BY d.deployed_at DESC, d.id LIMIT ? OFFSET ?",
-                [*args, q.limit, offset],
-            ).fetchall()
-            nxt = offset + len(rows)
-            return DeploymentList(
-                items=self._deployment_rows(rows), total=total, cursor=encode_cursor(nxt) if nxt < total else None
+            rows, total, cursor = self._page(
+                "deployments d", self._DEPLOY_SELECT, where, args, "d.deployed_at DESC, d.id", q.limit, offset
             )
+            return DeploymentList(items=self._deployment_rows(rows), total=total, cursor=cursor)
 
         return await self.store.run(work)
 
@@ -331,15 +338,13 @@ class LocalEngine(LocalRisk, LocalForecast, LocalNarrative, LocalFlow, Engine):
                 where += " AND i.resolved_at IS NULL"
             elif q.status == "resolved":
                 where += " AND i.resolved_at IS NOT NULL"
-            conn = self.store.read()
-            total = conn.execute(f"SELECT count(*) FROM incidents i WHERE 1=1{where}", args).fetchone()[0]
-            rows = conn.execute(
+            rows, total, cursor = self._page(
+                "incidents i",
                 "SELECT i.*, r.name AS repo_name, (SELECT d.id FROM deployments d WHERE d.failure_signal = 'incident'"
                 " AND d.failure_evidence = i.id LIMIT 1) AS attributed FROM incidents i"
-                f" LEFT JOIN repositories r ON r.id = i.repo_id WHERE 1=1{where}"
-                " ORDER BY i.started_at DESC, i.id LIMIT ? OFFSET ?",
-                [*args, q.limit, offset],
-            ).fetchall()
+                " LEFT JOIN repositories r ON r.id = i.repo_id",
+                where, args, "i.started_at DESC, i.id", q.limit, offset,
+            )
             items = [
                 Incident(
                     id=r["id"],
@@ -357,8 +362,7 @@ class LocalEngine(LocalRisk, LocalForecast, LocalNarrative, LocalFlow, Engine):
                 )
                 for r in rows
             ]
-            nxt = offset + len(rows)
-            return IncidentList(items=items, total=total, cursor=encode_cursor(nxt) if nxt < total else None)
+            return IncidentList(items=items, total=total, cursor=cursor)
 
         return await self.store.run(work)
 
