@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import logging
 import sqlite3
+from typing import Any
 import time
 from pathlib import Path
 
