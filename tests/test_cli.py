@@ -56,6 +56,21 @@ def test_exit_codes(workspace_copy, tmp_path: Path) -> None:
     assert not_repo.returncode == 2 and "not a git repository" in not_repo.stderr.lower()
 
 
+
+def test_bad_configuration_is_a_data_error_naming_the_setting(workspace_copy, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ENGMETRICS_")}
+    bad_number = subprocess.run([sys.executable, "-m", "engmetrics.cli.main", "dora", "--db", str(workspace_copy.db)],
+                                capture_output=True, text=True, timeout=120,
+                                env={**env, "ENGMETRICS_SYNC_MAX_AGE_SECONDS": "later"})
+    assert bad_number.returncode == 2 and "ENGMETRICS_SYNC_MAX_AGE_SECONDS" in bad_number.stderr
+    assert "later" not in bad_number.stderr and "Traceback" not in bad_number.stderr
+    toml = tmp_path / "engmetrics.toml"
+    toml.write_text("tag_pattern = [\n")
+    bad_file = subprocess.run([sys.executable, "-m", "engmetrics.cli.main", "dora", "--db", str(workspace_copy.db)],
+                              capture_output=True, text=True, timeout=120, env={**env, "ENGMETRICS_CONFIG": str(toml)})
+    assert bad_file.returncode == 2 and "is not valid TOML" in bad_file.stderr and "Traceback" not in bad_file.stderr
+
+
 def test_sync_import_and_deploy_record_end_to_end(sample_workspace, tmp_path: Path) -> None:
     db = tmp_path / "fresh.db"
     synced = cli("sync", "--repo", str(sample_workspace.repo.path), "--json", db=db)

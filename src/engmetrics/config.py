@@ -12,7 +12,13 @@ from typing import Any, Literal
 
 import platformdirs
 from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+    TomlConfigSettingsSource,
+)
 
 
 def default_db_path() -> Path:
@@ -76,5 +82,30 @@ class Settings(BaseSettings):
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Settings with explicit overrides (None values are ignored)."""
-    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    """Settings with explicit overrides (None values are ignored).
+
+    A malformed value or configuration file raises `InvalidInput` naming the setting (never its value,
+    which may be a secret).
+    """
+    import tomllib
+
+    from pydantic import ValidationError
+
+    from engmetrics.errors import InvalidInput
+
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'settings'} ({_env_name(e['loc'])}): {e['msg']}" for e in exc.errors()[:5]
+        )
+        where = f" or {config_file()}" if config_file() else ""
+        raise InvalidInput(f"Invalid configuration: {problems}. Fix the environment variable{where}.") from None
+    except SettingsError as exc:  # e.g. a list or table variable that is not JSON; the message names the field
+        raise InvalidInput(f"Invalid configuration: {exc}. Lists and tables in ENGMETRICS_* variables are JSON.") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidInput(f"{config_file()} is not valid TOML ({exc}); fix it or set ENGMETRICS_CONFIG to another file.") from None
+
+
+def _env_name(loc: tuple[Any, ...]) -> str:
+    return f"ENGMETRICS_{str(loc[0]).upper()}" if loc else "ENGMETRICS_*"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -13,6 +12,8 @@ import anyio
 import typer
 from pydantic import BaseModel
 from rich.console import Console
+
+from engmetrics.logsetup import setup_logging  # noqa: F401  (re-exported for the command modules)
 
 EXIT_OK, EXIT_USAGE, EXIT_DATA = 0, 1, 2
 T = TypeVar("T")
@@ -28,16 +29,6 @@ RepoOpt = Annotated[str | None, typer.Option("--repo", help="Repository name or 
 PeriodOpt = Annotated[str | None, typer.Option("--period", help="last_30_days, 7d, last_month, ytd, …")]
 FromOpt = Annotated[str | None, typer.Option("--from", help="Window start: ISO date/time (UTC), '7d' or 'now'")]
 ToOpt = Annotated[str | None, typer.Option("--to", help="Window end (inclusive): ISO date/time (UTC) or 'now'")]
-
-
-def setup_logging(level: str = "WARNING") -> None:
-    """Log to stderr only (stdout may carry the MCP protocol)."""
-    logging.basicConfig(
-        level=getattr(logging, level.upper(), logging.WARNING),
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        force=True,
-    )
 
 
 def settings(db: Path | None = None, **overrides: Any) -> Any:

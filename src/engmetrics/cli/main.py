@@ -1,83 +1,24 @@
-"""`engmetrics` command: demo, serve, sync, import, deploy record, dora, repos (and feature commands).
+"""`engmetrics` entry point: `serve` starts without the rest of the CLI; every other command goes to typer.
 
-Each module in this package other than `main`/`common` may expose ``register(app)`` to add commands.
+`engmetrics serve` is what MCP clients launch and time out on, so it neither imports typer nor any other
+command (see `engmetrics.cli.serve`).
 """
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 import sys
-
-import click
-import typer
-
-from engmetrics import __version__
-from engmetrics.cli.common import EXIT_DATA, EXIT_USAGE, err
-
-app = typer.Typer(
-    name="engmetrics",
-    help="Engineering metrics (DORA, flow, risk, forecasts, reports) from your team's real history, for AI agents.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode="rich",
-)
-
-
-def _version(value: bool) -> None:
-    if value:
-        print(f"engmetrics {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def _root(
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version"),
-) -> None:
-    """engmetrics: engineering metrics for AI agents."""
-
-
-def _load_commands(only: str | None = None) -> None:
-    """Register the commands of every CLI module (or only module ``only``: `serve` starts faster)."""
-    import engmetrics.cli as pkg
-
-    names = [only] if only else sorted(m.name for m in pkgutil.iter_modules(pkg.__path__))
-    for mod in names:
-        if mod in ("main", "common") or mod.startswith("_"):
-            continue
-        module = importlib.import_module(f"engmetrics.cli.{mod}")
-        register = getattr(module, "register", None)
-        if register is not None:
-            register(app)
-
-
-# `engmetrics serve …` is what MCP clients launch: load only its module so the handshake comes sooner.
-_load_commands("serve" if sys.argv[1:2] == ["serve"] else None)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: exit 0 ok, 1 usage error, 2 data error."""
-    from engmetrics.errors import EngmetricsError
+    args = sys.argv[1:] if argv is None else list(argv)
+    if args[:1] == ["serve"]:
+        from engmetrics.cli.serve import serve_main
 
-    try:
-        rv = app(args=argv, standalone_mode=False)
-        if isinstance(rv, int):
-            return rv
-    except click.exceptions.Abort:
-        err.print("aborted")
-        return EXIT_USAGE
-    except click.exceptions.ClickException as exc:  # usage errors: bad option, missing argument
-        exc.show(file=sys.stderr)
-        return EXIT_USAGE
-    except EngmetricsError as exc:
-        err.print(f"[bold red]error:[/] {exc.message}", highlight=False)
-        return EXIT_DATA
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except KeyboardInterrupt:
-        return 130
-    return 0
+        return serve_main(args[1:])
+    from engmetrics.cli.app import run_app
+
+    return run_app(args)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,56 +1,105 @@
-"""`engmetrics serve`: the MCP server over stdio (default) or streamable HTTP."""
+"""`engmetrics serve`: the MCP server over stdio (default) or streamable HTTP.
+
+MCP clients launch this and wait for the handshake, so it starts light: its options are parsed with
+argparse (no typer, no other command), and over stdio the server answers the handshake while the engine,
+the repositories and the tools load in a worker thread (`engmetrics.server.app.build_deferred_server`).
+Exit codes: 0 stopped normally, 1 usage error, 2 data error (bad repository, bad configuration).
+"""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
 
-import typer
-
-from engmetrics.cli.common import DbOpt, setup_logging
+EXIT_USAGE, EXIT_DATA = 1, 2
 
 
-def serve_command(
-    repo: Annotated[list[str] | None, typer.Option("--repo", help="Repository path to serve (repeatable); default: the git work tree you are in")] = None,
-    demo: Annotated[bool, typer.Option("--demo", help="Serve the demo workspace (built on first use)")] = False,
-    transport: Annotated[str, typer.Option("--transport", help="stdio or http (streamable HTTP at /mcp)")] = "stdio",
-    host: Annotated[str, typer.Option("--host", help="HTTP bind address")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", help="HTTP port")] = 8765,
-    db: DbOpt = None,
-    log_level: Annotated[str, typer.Option("--log-level", help="DEBUG, INFO, WARNING, ERROR (stderr)")] = "WARNING",
-    no_sync: Annotated[bool, typer.Option("--no-sync", help="Do not sync at start-up")] = False,
-) -> None:
-    """Run the MCP server. Logs go to stderr; stdout carries only the protocol."""
-    if transport not in ("stdio", "http"):
-        raise typer.BadParameter("must be 'stdio' or 'http'", param_hint="--transport")
-    setup_logging(log_level)
-    from engmetrics.cli.common import settings as load
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        """Usage errors exit 1, like every other engmetrics command."""
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def parser() -> argparse.ArgumentParser:
+    """The options of `engmetrics serve`."""
+    p = _Parser(prog="engmetrics serve", description="Run the MCP server. Logs go to stderr; stdout carries only the protocol.")
+    p.add_argument("--repo", action="append", default=[], metavar="PATH",
+                   help="Repository path to serve (repeatable); default: the git work tree you are in")
+    p.add_argument("--demo", action="store_true", help="Serve the demo workspace (built on first use)")
+    p.add_argument("--transport", choices=("stdio", "http"), default="stdio", help="stdio (default) or http (streamable HTTP at /mcp)")
+    p.add_argument("--host", default="127.0.0.1", help="HTTP bind address (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8765, help="HTTP port (default 8765)")
+    p.add_argument("--db", type=Path, default=None, help="SQLite store (default: ENGMETRICS_DB, else the user data directory)")
+    p.add_argument("--log-level", default="WARNING", type=str.upper, choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+                   help="stderr log level (default WARNING)")
+    p.add_argument("--no-sync", action="store_true", help="Do not sync at start-up")
+    return p
+
+
+def serve_main(argv: list[str]) -> int:
+    """Run `engmetrics serve` with ``argv`` (the arguments after `serve`); the exit code."""
+    try:
+        args = parser().parse_args(argv)
+    except SystemExit as exc:  # --help (0) or a usage error (1), already printed
+        return int(exc.code or 0)
+    from engmetrics.logsetup import setup_logging
+
+    setup_logging(args.log_level)
+    if args.transport == "stdio":
+        return _stdio(args)
+    return _http(args)
+
+
+def _runtime(args: argparse.Namespace) -> Any:
+    from engmetrics.config import load_settings
     from engmetrics.server.runtime import make_runtime
 
-    s = load(db, log_level=log_level.upper())
-    runtime = make_runtime(s, repos=repo or [], demo=demo, sync_on_start=not no_sync)
-    from engmetrics.server.app import build_server
-
-    mcp = build_server(runtime)
-    _run(mcp, transport, host, port, s)  # type: ignore[arg-type]
+    settings = load_settings(db=args.db, log_level=args.log_level)
+    return make_runtime(settings, repos=args.repo, demo=args.demo, sync_on_start=not args.no_sync), settings
 
 
-def _run(mcp, transport: Literal["stdio", "http"], host: str, port: int, s) -> None:  # type: ignore[no-untyped-def]
+def _stdio(args: argparse.Namespace) -> int:
     import anyio
 
-    if transport == "stdio":
+    from engmetrics.server.app import build_deferred_server
+
+    def fail(message: str) -> None:
+        # The stdin reader cannot be interrupted while the client keeps the pipe open: leave at once.
+        print(f"error: {message}", file=sys.stderr, flush=True)
+        os._exit(EXIT_DATA)
+
+    mcp = build_deferred_server(lambda: _runtime(args)[0], on_error=fail)
+    try:
         anyio.run(mcp.run_stdio_async)
-        return
-    import uvicorn
+    except KeyboardInterrupt:
+        return 130
+    return 0
 
-    from engmetrics.server.http import http_app
 
-    token = s.http_token.get_secret_value() if s.http_token else None
-    app = http_app(mcp, host, token)
-    config = uvicorn.Config(app, host=host, port=port, log_level=s.log_level.lower(), access_log=False,
+def _http(args: argparse.Namespace) -> int:
+    from engmetrics.errors import EngmetricsError
+
+    try:
+        runtime, settings = _runtime(args)
+        import uvicorn
+
+        from engmetrics.server.app import build_server
+        from engmetrics.server.http import http_app
+
+        token = settings.http_token.get_secret_value() if settings.http_token else None
+        app = http_app(build_server(runtime), args.host, token)
+    except EngmetricsError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return EXIT_DATA
+    config = uvicorn.Config(app, host=args.host, port=args.port, log_level=settings.log_level.lower(), access_log=False,
                             lifespan="on")
-    uvicorn.Server(config).run()
+    try:
+        uvicorn.Server(config).run()
+    except KeyboardInterrupt:
+        return 130
+    return 0
 
-
-def register(app: typer.Typer) -> None:
-    """Add `serve`."""
-    app.command("serve")(serve_command)
