@@ -181,6 +181,7 @@ def main() -> None:
             h, t = anyio.run(handshake_seconds, repo, Path(tmp) / f"hs{i}.db")
             hs.append(h)
             listed.append(t)
+            time.sleep(3)  # let the server's background sync (git log) die down before the next start
     result = {
         "commits": args.commits,
         "deployments": args.deployments,
