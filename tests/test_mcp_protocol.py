@@ -160,14 +160,15 @@ def _env(db: Path) -> dict[str, str]:
     return env
 
 
-async def test_stdio_subprocess(workspace_copy) -> None:
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+async def test_stdio_subprocess(workspace_copy, mode: str) -> None:
     params = StdioServerParameters(
         command=sys.executable,
         args=["-m", "engmetrics.cli.main", "serve", "--repo", str(workspace_copy.repo.path)],
         env=_env(workspace_copy.db),
     )
     started = time.perf_counter()
-    async with Client(params, mode="legacy") as client:
+    async with Client(params, mode=mode) as client:
         handshake = time.perf_counter() - started
         tools = {t.name for t in (await client.list_tools()).tools}
         assert {"get_dora", "list_deployments", "sync"} <= tools

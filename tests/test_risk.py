@@ -71,6 +71,26 @@ def test_features_match_hand_computed_values(small) -> None:
     assert x["rexp"] == pytest.approx(1 / (1 + 2 / 365.25))
 
 
+def test_recent_fixes_counts_distinct_fixes_of_the_touched_files_in_the_past_year(tmp_path: Path) -> None:
+    repo = GitRepo(tmp_path / "fixes")
+    body = "".join(f"line {k}\n" for k in range(20))
+    repo.commit({"a.py": "a = 1\n", "b.py": body}, "feat: start", when=T0)
+    repo.commit({"a.py": "a = 2\n", "b.py": body + "x\n"}, "fix: a and b", when=T0 + timedelta(days=1))
+    repo.commit({"b.py": body + "y\n"}, "fix: b again", when=T0 + timedelta(days=2))
+    both = repo.commit({"a.py": "a = 3\n", "b.py": body + "z\n"}, "feat: both", when=T0 + timedelta(days=10))
+    repo.commit({"b.py": None, "c.py": body + "z\n"}, "chore: rename b to c", when=T0 + timedelta(days=20))
+    renamed = repo.commit({"c.py": body + "w\n"}, "feat: c", when=T0 + timedelta(days=21))
+    fresh = repo.commit({"d.py": "d\n"}, "feat: new file", when=T0 + timedelta(days=22))
+    late = repo.commit({"a.py": "a = 4\n"}, "feat: a much later", when=T0 + timedelta(days=400))
+    engine = _engine(tmp_path, repo)
+    f = _features(engine)
+    engine.store.close()
+    assert f[both]["recent_fixes"] == 2  # "fix: a and b" counts once though it touched both files
+    assert f[renamed]["recent_fixes"] == 2  # the fixes of b.py follow it to c.py
+    assert f[fresh]["recent_fixes"] == 0
+    assert f[late]["recent_fixes"] == 0  # the only fix of a.py was 399 days before
+
+
 def test_no_look_ahead_old_features_do_not_change(small) -> None:
     repo, engine, (c1, c2, c3) = small
     before = _features(engine)

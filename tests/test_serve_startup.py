@@ -12,6 +12,7 @@ import threading
 from pathlib import Path
 
 import anyio
+import pytest
 from mcp import Client
 
 from engmetrics.config import Settings
@@ -24,7 +25,8 @@ INITIALIZE = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
               "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}
 
 
-async def test_handshake_answers_before_the_tools_load(workspace_copy) -> None:
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+async def test_handshake_answers_before_the_tools_load(workspace_copy, mode: str) -> None:
     release = threading.Event()
     loads: list[int] = []
 
@@ -34,7 +36,7 @@ async def test_handshake_answers_before_the_tools_load(workspace_copy) -> None:
         return Runtime(LocalEngine(Settings(db=workspace_copy.db)), sync_on_start=False)
 
     server = build_deferred_server(load)
-    async with Client(server, mode="legacy") as client:  # the handshake completes while load() is blocked
+    async with Client(server, mode=mode) as client:  # the handshake completes while load() is blocked
         assert "get_dora" in (client.instructions or "")
         assert not server.registered.is_set() and not loads
         listed: list[str] = []

@@ -27,6 +27,9 @@ Signals beyond Kamei:
   test file is touched (``test``/``tests``/``spec``/``__tests__`` folders, ``test_*``, ``*_test.*``,
   ``*.test.*``, ``*.spec.*``).
 - ``hotspot``: the most changes any touched file had in the 90 days before (count).
+- ``recent_fixes``: distinct earlier fix commits (by message, same pattern as ``fix``) that touched any of
+  the touched files in the 365 days before (count). Files that keep being fixed keep being fixed
+  (Kim et al. 2007, FixCache), and lines added to them are the ones later fixes change.
 - ``coupling_missed``: files that changed together with a touched file in at least half of that
   file's earlier changes (and at least 3 times) but are not in this change (count; co-changes are
   counted from changes of at most 20 files).
@@ -59,13 +62,14 @@ from engmetrics.risk.codeowners import signals as owner_signals
 
 KAMEI = ("ns", "nd", "nf", "entropy", "la", "ld", "lt", "fix", "ndev", "age", "nuc", "exp", "rexp", "sexp")
 EXTRA = ("test_share", "tests_touched", "hotspot", "coupling_missed", "sensitive", "ai_share", "author_file_exp",
-         "owner_coverage", "owner_involved")
+         "owner_coverage", "owner_involved", "recent_fixes")
 FEATURES: tuple[str, ...] = KAMEI + EXTRA
-FEATURE_VERSION = 2  # bump when a definition changes: cached models are then rebuilt
+FEATURE_VERSION = 3  # bump when a definition changes: cached models are then rebuilt
 
 DAY = 86400
 YEAR = 365.25 * DAY
 HOTSPOT_DAYS = 90
+RECENT_FIX_DAYS = 365
 COUPLING_MIN = 3
 COUPLING_SHARE = 0.5
 COUPLING_MAX_FILES = 20
@@ -228,6 +232,7 @@ class History:
         self.f_authors: dict[str, dict[str, int]] = {}
         self.f_loc: dict[str, int] = {}
         self.f_partners: dict[str, dict[str, int]] = {}
+        self.f_fixes: dict[str, list[list[int]]] = {}  # path -> [time, change index] of the fixes that touched it
         self.a_times: dict[str, list[int]] = {}
         self.a_sub: dict[str, dict[str, list[int]]] = {}
         self._strong: dict[str, set[str]] = {}  # path -> partners co-changed at least COUPLING_MIN times
@@ -316,6 +321,13 @@ class History:
             for q in strong:
                 if partners.get(q, 0) >= need and q not in touched:
                     missed.add(q)
+        fix_since = t - RECENT_FIX_DAYS * DAY
+        recent_fixes: set[int] = set()
+        for p in known:
+            fixes = self.f_fixes.get(p)
+            if fixes:
+                start = bisect.bisect_left(fixes, fix_since, key=lambda row: row[0])
+                recent_fixes.update(i for _, i in fixes[start:])
         sensitive = sum(1 for p in paths if sensitive_kinds(p))
         own = sum(1 for p in hist_paths if author in self.f_authors.get(p, ()))
         rules = self.codeowners.at(t) if self.codeowners.versions else None
@@ -328,7 +340,7 @@ class History:
                 ndev, age, nuc, exp, rexp, sexp,
                 (test_lines / total) if total else 0.0, 1.0 if tests_touched else 0.0, hotspot, len(missed),
                 sensitive, min(ch.ai_lines / total, 1.0) if total else (1.0 if ch.ai_lines else 0.0),
-                own / len(files) if files else 0.0, coverage, involved,
+                own / len(files) if files else 0.0, coverage, involved, len(recent_fixes),
             ],
             dtype=np.float64,
         )
@@ -356,9 +368,11 @@ class History:
         self.last_time = max(self.last_time, ch.time)
         self.last_sha = ch.sha
         author = ch.author_email
+        is_fix = self.is_fix(ch.message)
         for f in ch.files:
             if f.old_path and f.old_path != f.path and f.old_path in self.f_idx:
-                for table in (self.f_idx, self.f_times, self.f_authors, self.f_loc, self.f_partners, self._strong):
+                for table in (self.f_idx, self.f_times, self.f_authors, self.f_loc, self.f_partners, self._strong,
+                              self.f_fixes):
                     if f.old_path in table:
                         table[f.path] = table.pop(f.old_path)  # type: ignore[index]
             p = f.path
@@ -367,6 +381,8 @@ class History:
             devs = self.f_authors.setdefault(p, {})
             devs[author] = devs.get(author, 0) + 1
             self.f_loc[p] = self.f_loc.get(p, 0) + (f.added or 0) - (f.deleted or 0)
+            if is_fix:
+                self.f_fixes.setdefault(p, []).append([ch.time, i])
         if 1 < len(ch.files) <= COUPLING_MAX_FILES:
             paths = [f.path for f in ch.files]
             for p in paths:
@@ -387,7 +403,7 @@ class History:
         """The state as zlib-compressed JSON."""
         data = {k: getattr(self, k) for k in (
             "fix_pattern", "n", "last_time", "last_sha", "f_idx", "f_times", "f_authors", "f_loc", "f_partners",
-            "a_times", "a_sub",
+            "f_fixes", "a_times", "a_sub",
         )}
         data["codeowners"] = self.codeowners.versions
         return zlib.compress(json.dumps(data, separators=(",", ":")).encode(), 1)

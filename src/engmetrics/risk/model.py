@@ -14,9 +14,10 @@
 - Prior model (``kind="prior"``), used when a repository has fewer than 100 labelled changes or fewer than
   10 bug-inducing ones: fixed coefficients on the same standardised features (standardised on the
   repository's own changes). Their signs follow Kamei et al. 2013 (size, diffusion, fixes and file history
-  raise risk; author experience lowers it) and Zeng et al. 2021 (lines added is the strongest single
-  signal); the magnitudes are set by engmetrics, not fitted, and the intercept gives a 20% base rate
-  (mid-range of the defect-inducing shares Kamei et al. report).
+  raise risk; author experience lowers it), Zeng et al. 2021 (lines added is the strongest single
+  signal) and Kim et al. 2007 (recently fixed files are fixed again); the magnitudes are set by
+  engmetrics, not fitted, and the intercept gives a 20% base rate (mid-range of the defect-inducing
+  shares Kamei et al. report).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ PRIOR_COEFFICIENTS: dict[str, float] = {
     "ndev": 0.15, "age": -0.1, "nuc": 0.15, "exp": -0.2, "rexp": -0.1, "sexp": -0.1,
     "test_share": -0.1, "tests_touched": 0.0, "hotspot": 0.15, "coupling_missed": 0.1, "sensitive": 0.1,
     "ai_share": 0.0, "author_file_exp": -0.15,
-    "owner_coverage": -0.05, "owner_involved": -0.1,
+    "owner_coverage": -0.05, "owner_involved": -0.1, "recent_fixes": 0.2,
 }
 
 

@@ -177,6 +177,7 @@ _PHRASES = {
     "author_file_exp": "the author has not changed most of these files before",
     "owner_coverage": "few of the touched paths have a CODEOWNERS owner",
     "owner_involved": "no code owner of these paths authored or co-authored it",
+    "recent_fixes": "touches files fixed {recent_fixes:.0f} times in the past year",
 }
 _ACTIONS = {
     "low": "A normal review is enough.",

@@ -18,8 +18,8 @@ How risky is a change? Scores a branch, a commit range, one commit or a pull req
 that percent of this repository's past changes), with a tier (low/medium/high/critical), the calibrated \
 probability that it introduces a bug that is later fixed, and every signal's value, the points it adds to the \
 score and the repository's typical value (Kamei's 14 just-in-time features — size, spread, history, author \
-experience — plus tests touched, hotspots, files usually changed together but left out, sensitive paths and \
-AI-assisted lines). The model is trained on the repository's own history (bugs traced by SZZ) and `model.auc` \
+experience — plus tests touched, hotspots, recent fixes to the files, files usually changed together but left \
+out, sensitive paths and AI-assisted lines). The model is trained on the repository's own history (bugs traced by SZZ) and `model.auc` \
 says how well it separates risky from safe changes there.
 
 Use it for "how risky is my branch?" (call with no arguments: the current branch vs the default branch), \
