@@ -179,6 +179,15 @@ def test_evaluation_beats_size_on_a_planted_pattern(tmp_path: Path) -> None:
     assert ev.splits >= 3 and ev.labelled_inducing > 20
     assert models["engmetrics"].auc > models["size"].auc + 0.2
     assert models["size"].brier is None and models["engmetrics"].brier is not None
+    # The paired gap to LApredict: the per-split differences averaged, with an interval around it.
+    for name in ("engmetrics", "kamei", "size"):
+        m, la = models[name], models["lapredict"]
+        splits = [a - b for a, b in zip(m.auc_per_split, la.auc_per_split, strict=True)]
+        assert m.auc_vs_lapredict == pytest.approx(sum(splits) / len(splits), abs=2e-4)
+        assert m.auc_vs_lapredict_ci is not None
+        assert m.auc_vs_lapredict_ci[0] <= m.auc_vs_lapredict <= m.auc_vs_lapredict_ci[1]
+    assert models["engmetrics"].auc_vs_lapredict > 0.2  # small files carry the planted bugs; size alone can't see it
+    assert models["lapredict"].auc_vs_lapredict is None and models["lapredict"].auc_vs_lapredict_ci is None
     engine.store.close()
 
 

@@ -77,15 +77,18 @@ def evaluate_command(
     out.print(f"[bold]{result.repo}[/]: {result.changes} changes with known labels, {result.labelled_inducing} "
               f"bug-inducing (SZZ), {result.splits} time-ordered splits")
     table = Table()
-    for col in ("model", "AUC", "AUC 95% CI", "Brier", "Recall@20%Effort", "Popt"):
+    for col in ("model", "AUC", "AUC 95% CI", "vs LApredict (paired 95% CI)", "Brier", "Recall@20%Effort", "Popt"):
         table.add_column(col)
 
     def f(v: float | None) -> str:
         return "n/a" if v is None else f"{v:.3f}"
 
+    def span(ci: list[float] | None) -> str:
+        return "n/a" if ci is None else f"{ci[0]:.3f}–{ci[1]:.3f}"
+
     for m in result.models:
-        ci = "n/a" if m.auc_ci is None else f"{m.auc_ci[0]:.3f}–{m.auc_ci[1]:.3f}"
-        table.add_row(m.name, f(m.auc), ci, f(m.brier), f(m.recall_at_20_effort), f(m.popt))
+        vs = "—" if m.auc_vs_lapredict is None else f"{m.auc_vs_lapredict:+.3f} ({span(m.auc_vs_lapredict_ci)})"
+        table.add_row(m.name, f(m.auc), span(m.auc_ci), vs, f(m.brier), f(m.recall_at_20_effort), f(m.popt))
     out.print(table)
 
 

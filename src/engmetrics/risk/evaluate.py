@@ -20,6 +20,8 @@ Metrics:
   lines added + deleted (at least 1).
 - ``popt``: 1 − (area(optimal) − area(model)) ÷ (area(optimal) − area(worst)) under the effort–recall
   curve; the optimal order reviews bug-inducing changes first, smallest first; the worst the reverse.
+- ``auc_vs_lapredict``: the model's AUC minus LApredict's, per split, averaged; its interval is paired
+  (the same resamples for both models), so it says whether a gap is more than resampling noise.
 
 Models compared: ``engmetrics`` (every feature; see `model.train_engmetrics`), ``kamei`` (Kamei et al.'s 14 features, same fitting),
 ``lapredict`` (logistic regression on lines added alone, Zeng et al. 2021) and ``size`` (lines added +
@@ -120,6 +122,8 @@ class ModelScores:
     popt: float | None
     popt_ci: list[float] | None
     auc_per_split: list[float | None] = field(default_factory=list)
+    auc_vs_lapredict: float | None = None
+    auc_vs_lapredict_ci: list[float] | None = None
 
 
 @dataclass
@@ -221,8 +225,19 @@ def evaluate(X: np.ndarray, times: np.ndarray, fixed_at: np.ndarray, *, splits: 
             return None
         return _ci([mean([row[b] for row in rows]) for b in range(len(rows[0]))])
 
+    def paired(name: str) -> tuple[float | None, list[float] | None]:
+        """Mean over splits of (AUC of ``name`` − AUC of lapredict), and its paired bootstrap interval."""
+        if "lapredict" not in per_split or name == "lapredict":
+            return None, None
+        mine, la = per_split[name]["auc"], per_split["lapredict"]["auc"]
+        diff = mean([None if a is None or b is None else a - b for a, b in zip(mine, la, strict=True)])
+        rows = [[None if a is None or b is None else a - b for a, b in zip(ra, rb, strict=True)]
+                for ra, rb in zip(per_boot[name]["auc"], per_boot["lapredict"]["auc"], strict=True)]
+        return diff, interval(rows)
+
     for name in names:
         got, boot = per_split[name], per_boot[name]
+        vs_la, vs_la_ci = paired(name)
         result.models.append(ModelScores(
             name=name,
             auc=mean(got["auc"]), auc_ci=interval(boot["auc"]),
@@ -230,5 +245,6 @@ def evaluate(X: np.ndarray, times: np.ndarray, fixed_at: np.ndarray, *, splits: 
             recall_at_20_effort=mean(got["r20"]), recall_at_20_effort_ci=interval(boot["r20"]),
             popt=mean(got["popt"]), popt_ci=interval(boot["popt"]),
             auc_per_split=[None if a is None else round(a, 4) for a in got["auc"]],
+            auc_vs_lapredict=vs_la, auc_vs_lapredict_ci=vs_la_ci,
         ))
     return result

@@ -120,6 +120,10 @@ class EvaluatedModel(Model):
     popt: float | None
     popt_ci: list[float] | None = None
     auc_per_split: list[float | None] = Field(default_factory=list, description="AUC on each split's test changes, oldest first")
+    auc_vs_lapredict: float | None = Field(
+        default=None, description="This model's AUC minus LApredict's (mean over splits); null for lapredict itself")
+    auc_vs_lapredict_ci: list[float] | None = Field(
+        default=None, description="Paired bootstrap 95% interval of auc_vs_lapredict (same resamples for both)")
 
 
 class RiskEvaluation(Model):
