@@ -15,6 +15,7 @@ from engmetrics.config import Settings
 from engmetrics.engine.local import LocalEngine
 from engmetrics.risk.features import FEATURES, replay, stored_changes
 from engmetrics.risk.models import RiskScoreQuery
+from engmetrics.risk.sloc import ensure_sloc
 from engmetrics.risk.szz import ensure_labels, fix_pattern, label_fix, pending_fixes, replay_labels
 from engmetrics.server.app import build_server
 from engmetrics.server.runtime import Runtime
@@ -89,6 +90,34 @@ def test_recent_fixes_counts_distinct_fixes_of_the_touched_files_in_the_past_yea
     assert f[renamed]["recent_fixes"] == 2  # the fixes of b.py follow it to c.py
     assert f[fresh]["recent_fixes"] == 0
     assert f[late]["recent_fixes"] == 0  # the only fix of a.py was 399 days before
+
+
+def test_source_lines_added_leave_out_blanks_comments_and_whitespace_edits(tmp_path: Path) -> None:
+    repo = GitRepo(tmp_path / "sloc")
+    code = "import os\n\n# a comment\ndef f():\n    \"\"\"Doc.\"\"\"\n\n    return os.sep\n"
+    first = repo.commit({"app.py": code}, "feat: start", when=T0)  # 3 source lines of 7 added
+    reindented = code.replace("    return os.sep", "        return os.sep") + "x = 1\n// note\n"
+    second = repo.commit({"app.py": reindented}, "feat: more", when=T0 + timedelta(days=1))  # only x = 1
+    moved = repo.commit({"app.py": None, "lib/app.py": reindented}, "chore: move", when=T0 + timedelta(days=2))
+    binary = repo.commit({"logo.png": b"\x89PNG\x00\x01\x02"}, "feat: logo", when=T0 + timedelta(days=3))
+    engine = _engine(tmp_path, repo)
+    row = engine.resolve_repo("sloc")
+    assert ensure_sloc(engine.store, row.id, row.path) == 4
+    assert ensure_sloc(engine.store, row.id, row.path) == 0  # incremental: nothing new
+    f = _features(engine)
+    assert (f[first]["sloc_added"], f[first]["la"]) == (3, 7)
+    assert (f[second]["sloc_added"], f[second]["la"]) == (1, 3)
+    assert f[moved]["sloc_added"] == 0 and f[binary]["sloc_added"] == 0
+    # A commit git could not diff is unknown (-1): lines added stands in.
+    with engine.store.tx() as conn:
+        conn.execute("UPDATE risk_sloc SET added = -1 WHERE sha = ?", (first,))
+    assert _features(engine)[first]["sloc_added"] == 7
+    # Commits scored before they are synced are counted too.
+    third = repo.commit({"lib/app.py": reindented + "\n# only a comment\ny = 2\n"}, "feat: y", when=T0 + timedelta(days=4))
+    scored = anyio.run(engine.score_pr_risk, RiskScoreQuery(repo="sloc", commit=third))
+    assert scored.signals["sloc_added"].value == 1 and scored.signals["la"].value == 3
+    assert ensure_sloc(engine.store, row.id, row.path) == 0  # scoring does not store anything
+    engine.store.close()
 
 
 def test_no_look_ahead_old_features_do_not_change(small) -> None:

@@ -38,6 +38,9 @@ Signals beyond Kamei:
 - ``ai_share``: share of the changed lines that come from AI-assisted commits (trailers or lines
   such as ``Co-authored-by: Claude``, ``Made-with: Cursor``, Copilot, Codex, Aider, Devin) (0–1).
 - ``author_file_exp``: share of the touched files the author changed before (0–1).
+- ``sloc_added``: source lines added — added lines that are not blank and not comment-only, whitespace-only
+  edits not counted (see `engmetrics.risk.sloc`): the lines a later fix can be traced back to by SZZ. Lines
+  added (``la``) stands in when git could not diff the commit.
 - ``owner_coverage``: share of the touched paths with an owner in the CODEOWNERS in force before the
   change (0–1; 0 when the repository has none); ``owner_involved``: 1 when an owner of a touched path
   authored or co-authored (``Co-authored-by:``) the change (see `engmetrics.risk.codeowners`).
@@ -62,9 +65,9 @@ from engmetrics.risk.codeowners import signals as owner_signals
 
 KAMEI = ("ns", "nd", "nf", "entropy", "la", "ld", "lt", "fix", "ndev", "age", "nuc", "exp", "rexp", "sexp")
 EXTRA = ("test_share", "tests_touched", "hotspot", "coupling_missed", "sensitive", "ai_share", "author_file_exp",
-         "owner_coverage", "owner_involved", "recent_fixes")
+         "owner_coverage", "owner_involved", "recent_fixes", "sloc_added")
 FEATURES: tuple[str, ...] = KAMEI + EXTRA
-FEATURE_VERSION = 3  # bump when a definition changes: cached models are then rebuilt
+FEATURE_VERSION = 4  # bump when a definition changes: cached models are then rebuilt
 
 DAY = 86400
 YEAR = 365.25 * DAY
@@ -137,6 +140,7 @@ class Change:
     files: list[FileDelta]
     ai_lines: int = 0  # changed lines that come from AI-assisted commits
     shas: list[str] = field(default_factory=list)  # the commits in it (one for a commit)
+    sloc_added: int | None = None  # source lines added (see `engmetrics.risk.sloc`); None: unknown
 
 
 def is_ai_assisted(message: str, trailers: Sequence[Sequence[str]] = (), author: str = "") -> bool:
@@ -152,12 +156,16 @@ def is_ai_assisted(message: str, trailers: Sequence[Sequence[str]] = (), author:
 
 def make_change(
     sha: str, author_email: str, author_name: str, time: int, message: str, trailers: Sequence[Sequence[str]],
-    files: list[FileDelta],
+    files: list[FileDelta], sloc_added: int | None = None,
 ) -> Change:
-    """A `Change` for one commit (its AI-assisted lines found from the message and trailers)."""
+    """A `Change` for one commit (its AI-assisted lines found from the message and trailers).
+
+    ``sloc_added``: its source lines added, if known (negative = unknown).
+    """
     lines = sum(f.lines for f in files)
     ai = is_ai_assisted(message, trailers, f"{author_name} {author_email}")
-    return Change(sha, author_email.lower(), author_name, time, message, files, lines if ai else 0, [sha])
+    known = sloc_added if sloc_added is not None and sloc_added >= 0 else None
+    return Change(sha, author_email.lower(), author_name, time, message, files, lines if ai else 0, [sha], known)
 
 
 def combine(changes: Sequence[Change]) -> Change:
@@ -192,6 +200,7 @@ def combine(changes: Sequence[Change]) -> Change:
         files=list(files.values()),
         ai_lines=sum(c.ai_lines for c in changes),
         shas=[s for c in changes for s in c.shas],
+        sloc_added=sum(c.sloc_added if c.sloc_added is not None else sum(f.added or 0 for f in c.files) for c in changes),
     )
 
 
@@ -341,6 +350,7 @@ class History:
                 (test_lines / total) if total else 0.0, 1.0 if tests_touched else 0.0, hotspot, len(missed),
                 sensitive, min(ch.ai_lines / total, 1.0) if total else (1.0 if ch.ai_lines else 0.0),
                 own / len(files) if files else 0.0, coverage, involved, len(recent_fixes),
+                la if ch.sloc_added is None else ch.sloc_added,
             ],
             dtype=np.float64,
         )
@@ -431,11 +441,13 @@ def stored_changes(conn: sqlite3.Connection, repo_id: int, after: tuple[int, str
     """
     where, args = "", [repo_id]
     if after is not None:
-        where = " AND (committer_time > ? OR (committer_time = ? AND sha > ?))"
+        where = " AND (c.committer_time > ? OR (c.committer_time = ? AND c.sha > ?))"
         args += [after[0], after[0], after[1]]
     rows = conn.execute(
-        "SELECT sha, author_email, author_name, committer_time, subject, body, trailers FROM commits"
-        f" WHERE repo_id = ? AND instr(parents, ' ') = 0{where} ORDER BY committer_time, sha",
+        "SELECT c.sha, c.author_email, c.author_name, c.committer_time, c.subject, c.body, c.trailers, s.added"
+        " FROM commits c LEFT JOIN risk_sloc s ON s.repo_id = c.repo_id AND s.sha = c.sha"
+        f" WHERE c.repo_id = ? AND instr(c.parents, ' ') = 0{where}"
+        " ORDER BY c.committer_time, c.sha",
         args,
     ).fetchall()
     if not rows:
@@ -452,9 +464,9 @@ def stored_changes(conn: sqlite3.Connection, repo_id: int, after: tuple[int, str
     for sha, path, old, add, dele in fc:
         files.setdefault(sha, []).append(FileDelta(path, old, add, dele))
     out = []
-    for sha, email, name, when, subject, body, trailers in rows:
+    for sha, email, name, when, subject, body, trailers, sloc in rows:
         message = f"{subject}\n\n{body}" if body else subject
-        out.append(make_change(sha, email, name, when, message, json.loads(trailers or "[]"), files.get(sha, [])))
+        out.append(make_change(sha, email, name, when, message, json.loads(trailers or "[]"), files.get(sha, []), sloc))
     return out
 
 

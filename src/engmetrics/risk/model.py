@@ -3,8 +3,8 @@
 - Transform: each feature x ≥ 0 becomes log(1 + x), then is standardised with the training mean and
   standard deviation (a constant feature gets standard deviation 1).
 - Fit: L2-penalised logistic regression by Newton's method, each class weighted so both carry half the
-  total weight (class-balanced). engmetrics' model leaves the coefficient of lines added (``la``) free and
-  shrinks every other one with λ = 1000 (in units of the total sample weight, = the number of changes);
+  total weight (class-balanced). engmetrics' model leaves the coefficient of source lines added
+  (``sloc_added``: lines added that are not blank or comments) free and shrinks every other one with λ = 1000 (in units of the total sample weight, = the number of changes);
   the Kamei and LApredict baselines use λ = 1 on every coefficient. The intercept is never penalised.
 - Calibration: balancing trains the model as if half the changes were risky, so the intercept is shifted by
   log(π / (1 − π)), π = the share of bug-inducing changes in the training data (prior correction, King & Zeng
@@ -36,11 +36,11 @@ MIN_CHANGES = 100
 MIN_INDUCING = 10
 PRIOR_BASE_RATE = 0.2
 PRIOR_COEFFICIENTS: dict[str, float] = {
-    "ns": 0.15, "nd": 0.15, "nf": 0.3, "entropy": 0.2, "la": 0.6, "ld": 0.2, "lt": 0.1, "fix": 0.3,
+    "ns": 0.15, "nd": 0.15, "nf": 0.3, "entropy": 0.2, "la": 0.3, "ld": 0.2, "lt": 0.1, "fix": 0.3,
     "ndev": 0.15, "age": -0.1, "nuc": 0.15, "exp": -0.2, "rexp": -0.1, "sexp": -0.1,
     "test_share": -0.1, "tests_touched": 0.0, "hotspot": 0.15, "coupling_missed": 0.1, "sensitive": 0.1,
     "ai_share": 0.0, "author_file_exp": -0.15,
-    "owner_coverage": -0.05, "owner_involved": -0.1, "recent_fixes": 0.2,
+    "owner_coverage": -0.05, "owner_involved": -0.1, "recent_fixes": 0.2, "sloc_added": 0.4,
 }
 
 
@@ -168,15 +168,18 @@ def train(X: np.ndarray, y: np.ndarray, features: tuple[str, ...] | list[str] = 
 
 ENGMETRICS_L2 = 2.0  # per training change
 ENGMETRICS_L2_MAX = 1000.0
-ENGMETRICS_FREE = ("la",)
+ENGMETRICS_FREE = ("sloc_added",)
 
 
 def train_engmetrics(X: np.ndarray, y: np.ndarray) -> RiskModel:
-    """engmetrics' model: every feature, lines added unpenalised, every other coefficient shrunk (λ = 1000).
+    """engmetrics' model: every feature, source lines added unpenalised, every other coefficient shrunk
+    (λ = 1000).
 
-    Lines added is the strongest and most stable single signal (Zeng et al. 2021); the other signals enter as
-    corrections that must earn their weight against a strong penalty, which keeps the model stable when a
-    repository's early history differs from its present.
+    Lines added is the strongest and most stable single signal (Zeng et al. 2021); source lines added keeps
+    only the added lines a later fix can be traced to (SZZ ignores blank and comment-only lines and
+    whitespace edits), which ranks changes better still. The other signals enter as corrections that must
+    earn their weight against a strong penalty, which keeps the model stable when a repository's early
+    history differs from its present.
     """
     return train(X, y, FEATURES, l2=min(ENGMETRICS_L2_MAX, ENGMETRICS_L2 * len(y)), free=ENGMETRICS_FREE)
 

@@ -24,6 +24,7 @@ from engmetrics.periods import iso
 from engmetrics.risk.features import FEATURES, Change, FileDelta, History, combine, is_test, make_change, replay, sensitive_kinds, stored_changes, subsystem
 from engmetrics.risk.model import RiskModel, tier
 from engmetrics.risk.models import RiskModelInfo, RiskScore, RiskSignal, ScoredCommit
+from engmetrics.risk.sloc import UNKNOWN, count_added_sloc
 from engmetrics.risk.training import Trained
 from engmetrics.sources.git import LOG_FORMAT, LogParser, decode_text, parse_trailers, run_git
 from engmetrics.store.db import Store
@@ -80,6 +81,10 @@ def read_commits(path: str, revs: list[str]) -> list[GitCommit]:
     parser = LogParser("numstat", emit)
     parser.feed(proc.stdout)
     parser.finish()
+    sloc = count_added_sloc(path, [c.change.sha for c in out if c.parents < 2])
+    for c in out:
+        n = sloc.get(c.change.sha, UNKNOWN)
+        c.change.sloc_added = n if n >= 0 else None
     return out
 
 
@@ -178,6 +183,7 @@ _PHRASES = {
     "owner_coverage": "few of the touched paths have a CODEOWNERS owner",
     "owner_involved": "no code owner of these paths authored or co-authored it",
     "recent_fixes": "touches files fixed {recent_fixes:.0f} times in the past year",
+    "sloc_added": "large change ({sloc_added:.0f} lines of code added, not counting blanks and comments)",
 }
 _ACTIONS = {
     "low": "A normal review is enough.",
@@ -195,6 +201,7 @@ _PHRASE_DIRECTION = {
     "author_file_exp": "low", "owner_coverage": "low", "owner_involved": "low",
 }
 _LABELS = {"tests_touched": "tests touched", "test_share": "share of test lines", "la": "lines added",
+           "sloc_added": "source lines added",
            "ld": "lines deleted", "nf": "files", "ns": "subsystems", "nd": "directories"}
 
 

@@ -41,7 +41,8 @@ BATCH = 200
 _REVERTS = re.compile(r"This reverts commit ([0-9a-f]{7,40})")
 _HUNK = re.compile(rb"^@@ -(\d+)(?:,(\d+))? \+\d+(?:,\d+)? @@")
 _HUNK_FULL = re.compile(rb"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
-_COMMENT = re.compile(rb"^\s*(#|//|/\*|\*|--|;|%|<!--|\"\"\"|''')")
+# A line whose text starts like a comment (#, //, /*, *, --, ;, %, <!--, docstring quotes): never a bug to blame.
+COMMENT_LINE = re.compile(rb"^\s*(#|//|/\*|\*|--|;|%|<!--|\"\"\"|''')")
 
 
 def fix_pattern(settings: Settings | None = None) -> str:
@@ -84,7 +85,7 @@ def deleted_lines(path: str, fix: str, parent: str) -> dict[str, list[int]]:
             continue
         if current is not None and raw.startswith(b"-"):
             content = raw[1:]
-            if content.strip() and not _COMMENT.match(content):
+            if content.strip() and not COMMENT_LINE.match(content):
                 out.setdefault(current, []).append(line_no)
             line_no += 1
     return out
@@ -316,7 +317,7 @@ def replay_labels(path: str, fixes: list[Fix]) -> dict[str, dict[str, int]]:
         if c == b"-" and not raw.startswith(b"--- "):
             if counting:
                 content = raw[1:]
-                if content.strip() and not _COMMENT.match(content):
+                if content.strip() and not COMMENT_LINE.match(content):
                     sec.countable.append(old_line)
                 old_line += 1
         elif c == b"+" and not raw.startswith(b"+++ "):

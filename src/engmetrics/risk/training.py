@@ -20,6 +20,7 @@ import numpy as np
 from engmetrics.risk.evaluate import evaluate, label_horizon_seconds
 from engmetrics.risk.features import FEATURE_VERSION, FEATURES, History, replay, stored_changes
 from engmetrics.risk.model import MIN_CHANGES, MIN_INDUCING, RiskModel, prior, train_engmetrics
+from engmetrics.risk.sloc import ensure_sloc
 from engmetrics.risk.szz import ensure_labels, fix_pattern, inducing_times
 from engmetrics.store.db import Store
 
@@ -97,12 +98,14 @@ def fit_repository(shas: list[str], times: np.ndarray, X: np.ndarray, fixed_at: 
 
 def ensure_model(store: Store, repo_id: int, path: str, *, pattern: str | None = None,
                  settings: Settings | None = None) -> Trained:
-    """The repository's model, labelling new fixes and retraining first when its history changed.
+    """The repository's model, labelling new fixes (and counting new commits' source lines) and retraining
+    first when its history changed.
 
     ``settings`` (default: the environment's) give the fix pattern when ``pattern`` is None, and the teams.
     """
     pattern = pattern or fix_pattern(settings)
     ensure_labels(store, repo_id, path, pattern)
+    ensure_sloc(store, repo_id, path)
     fp = fingerprint(store, repo_id, pattern)
     row = store.read().execute("SELECT fingerprint, model, matrix, state FROM risk_models WHERE repo_id = ?", (repo_id,)).fetchone()
     if row is not None and row[0] == fp:

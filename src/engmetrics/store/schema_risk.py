@@ -5,6 +5,8 @@
 - ``risk_szz_links``: fix → bug-inducing commit, with how many blamed lines link them.
 - ``risk_models``: per repository, the trained model (JSON), the history fingerprint it was trained on,
   the feature matrix of its history (``.npz`` bytes) and the feature state after the last change (zlib JSON).
+- ``risk_sloc``: source lines each non-merge commit added (not blank, not comment-only; -1 when git could
+  not diff it), see `engmetrics.risk.sloc`.
 """
 
 from __future__ import annotations
@@ -39,5 +41,13 @@ MIGRATIONS: list[list[str]] = [
             matrix BLOB NOT NULL,           -- npz: shas, times, X (features of every change)
             state BLOB NOT NULL             -- zlib JSON of engmetrics.risk.features.History
         )""",
+    ],
+    [
+        """CREATE TABLE risk_sloc (
+            repo_id INTEGER NOT NULL REFERENCES repositories(id) ON DELETE CASCADE,
+            sha TEXT NOT NULL,
+            added INTEGER NOT NULL,         -- source lines added; -1 unknown
+            PRIMARY KEY (repo_id, sha)
+        ) WITHOUT ROWID""",
     ],
 ]

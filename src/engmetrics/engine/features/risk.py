@@ -159,11 +159,13 @@ class LocalRisk:
     def _evaluate_risk(self, row: Any, bootstrap: int | None) -> RiskEvaluation:
         from engmetrics.risk.evaluate import BOOTSTRAP, evaluate
         from engmetrics.risk.models import EvaluatedModel
+        from engmetrics.risk.sloc import ensure_sloc
         from engmetrics.risk.szz import ensure_labels, fix_pattern
         from engmetrics.risk.training import labelled_dataset
 
         pattern = fix_pattern(self.settings)
         ensure_labels(self.store, row.id, row.path, pattern)
+        ensure_sloc(self.store, row.id, row.path)
         _, times, X, fixed_at, _ = labelled_dataset(self.store, row.id, pattern, row.path, self.settings)
         ev = evaluate(X, times, fixed_at, bootstrap=BOOTSTRAP if bootstrap is None else bootstrap)
         return RiskEvaluation(
