@@ -148,6 +148,11 @@ def test_szz_finds_the_inducing_commit_and_reverts(tmp_path: Path) -> None:
     links = set(engine.store.read().execute("SELECT fix_sha, inducing_sha FROM risk_szz_links").fetchall())
     assert {tuple(r) for r in links} == {(fix, bug), (revert, bad)}  # the comment-only line blames nobody
     assert ensure_labels(engine.store, row.id, row.path) == 0  # incremental: nothing new
+    repo.commit({"other.py": "x = 1\ny = 3\n"}, "fix: y is 3", when=T0 + timedelta(days=6))
+    repo.commit({"other.py": "x = 1\ny = 3\nz = 4\n"}, "feat: z", when=T0 + timedelta(days=7))
+    anyio.run(engine.sync)
+    assert ensure_labels(engine.store, row.id, row.path) == 1  # only the new fix
+    assert ensure_labels(engine.store, row.id, row.path) == 0
     engine.store.close()
 
 

@@ -71,16 +71,24 @@ def count_added_sloc(path: str, shas: list[str]) -> dict[str, int]:
 
 
 def ensure_sloc(store: Store, repo_id: int, path: str) -> int:
-    """Count the source lines added of every stored non-merge commit not counted yet; returns how many."""
-    todo = [r[0] for r in store.read().execute(
-        "SELECT c.sha FROM commits c LEFT JOIN risk_sloc s ON s.repo_id = c.repo_id AND s.sha = c.sha"
-        " WHERE c.repo_id = ? AND instr(c.parents, ' ') = 0 AND s.sha IS NULL ORDER BY c.committer_time",
-        (repo_id,),
-    )]
-    if not todo:
+    """Count the source lines added of every stored commit not counted yet; returns how many were new.
+
+    Merge commits are stored as 0 (their changes are counted in the merged commits), so a repository is fully
+    counted when it has as many rows here as commits: that check is all a run with nothing new costs.
+    """
+    conn = store.read()
+    commits = conn.execute("SELECT count(*) FROM commits WHERE repo_id = ?", (repo_id,)).fetchone()[0]
+    counted = conn.execute("SELECT count(*) FROM risk_sloc WHERE repo_id = ?", (repo_id,)).fetchone()[0]
+    if counted >= commits:
         return 0
-    counts = count_added_sloc(path, todo)
-    with store.tx() as conn:
-        conn.executemany("INSERT OR REPLACE INTO risk_sloc(repo_id, sha, added) VALUES (?,?,?)",
-                         [(repo_id, s, n) for s, n in counts.items()])
+    todo = conn.execute(
+        "SELECT c.sha, instr(c.parents, ' ') > 0 FROM commits c LEFT JOIN risk_sloc s"
+        " ON s.repo_id = c.repo_id AND s.sha = c.sha WHERE c.repo_id = ? AND s.sha IS NULL ORDER BY c.committer_time",
+        (repo_id,),
+    ).fetchall()
+    counts = count_added_sloc(path, [sha for sha, merge in todo if not merge])
+    counts.update({sha: 0 for sha, merge in todo if merge})
+    with store.tx() as c:
+        c.executemany("INSERT OR REPLACE INTO risk_sloc(repo_id, sha, added) VALUES (?,?,?)",
+                      [(repo_id, s, n) for s, n in counts.items()])
     return len(todo)

@@ -378,11 +378,15 @@ def ensure_labels(store: Store, repo_id: int, path: str, pattern: str | None = N
                   progress: Callable[[int, int], None] | None = None) -> int:
     """Label every fix in the store not labelled yet; returns how many fixes were labelled now.
 
-    A different fix pattern from the stored labels' wipes them first. One transaction per batch of fixes.
+    A different fix pattern from the stored labels' wipes them first. One transaction per batch of fixes. When
+    the store holds as many commits as when labelling last finished, nothing is scanned.
     """
     pattern = pattern or fix_pattern()
+    commits = store.read().execute("SELECT count(*) FROM commits WHERE repo_id = ?", (repo_id,)).fetchone()[0]
     with store.tx() as conn:
-        row = conn.execute("SELECT fix_pattern FROM risk_label_config WHERE repo_id = ?", (repo_id,)).fetchone()
+        row = conn.execute("SELECT fix_pattern, commits_seen FROM risk_label_config WHERE repo_id = ?", (repo_id,)).fetchone()
+        if row is not None and row[0] == pattern and row[1] == commits:
+            return 0  # no commit arrived since the last labelling finished
         if row is None or row[0] != pattern:
             conn.execute("DELETE FROM risk_szz_fixes WHERE repo_id = ?", (repo_id,))
             conn.execute("DELETE FROM risk_szz_links WHERE repo_id = ?", (repo_id,))
@@ -393,6 +397,7 @@ def ensure_labels(store: Store, repo_id: int, path: str, pattern: str | None = N
             )
     fixes = pending_fixes(store.read(), repo_id, pattern)
     if not fixes:
+        _seen(store, repo_id, commits)
         return 0
     replayed: dict[str, dict[str, int]] = {}
     plain = [f for f in fixes if f.kind == "fix"]
@@ -416,7 +421,13 @@ def ensure_labels(store: Store, repo_id: int, path: str, pattern: str | None = N
             done += len(batch)
             if progress is not None:
                 progress(done, len(fixes))
+    _seen(store, repo_id, commits)
     return done
+
+
+def _seen(store: Store, repo_id: int, commits: int) -> None:
+    with store.tx() as conn:
+        conn.execute("UPDATE risk_label_config SET commits_seen = ? WHERE repo_id = ?", (commits, repo_id))
 
 
 def inducing_times(conn: sqlite3.Connection, repo_id: int) -> dict[str, int]:

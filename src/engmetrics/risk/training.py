@@ -11,7 +11,9 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -41,8 +43,25 @@ class Trained:
     state: bytes
 
     def history(self) -> History:
-        """The feature state after every stored change."""
-        return History.loads(self.state)
+        """The feature state after every stored change (parsed once per state and process; read it, do not add)."""
+        key = hashlib.sha256(self.state).digest()
+        with _PARSED_LOCK:
+            if key in _PARSED:
+                _PARSED.move_to_end(key)
+                return _PARSED[key]
+        parsed = History.loads(self.state)
+        with _PARSED_LOCK:
+            _PARSED[key] = parsed
+            while len(_PARSED) > _PARSED_MAX:
+                _PARSED.popitem(last=False)
+        return parsed
+
+
+# Parsed feature states by the SHA-256 of their bytes: a server scoring branch after branch parses a large
+# history once, not on every call.
+_PARSED: OrderedDict[bytes, History] = OrderedDict()
+_PARSED_LOCK = threading.Lock()
+_PARSED_MAX = 8
 
 
 def fingerprint(store: Store, repo_id: int, pattern: str) -> str:

@@ -1,6 +1,7 @@
 """Tables of the risk feature: SZZ labels, the labelling cursor, and the trained model cache.
 
-- ``risk_label_config``: per repository, the fix pattern the labels were made with (a new pattern wipes them).
+- ``risk_label_config``: per repository, the fix pattern the labels were made with (a new pattern wipes them)
+  and how many commits the store held when labelling last finished (the same count: nothing to label).
 - ``risk_szz_fixes``: every fix (or revert) commit already labelled — the incremental cursor of SZZ.
 - ``risk_szz_links``: fix → bug-inducing commit, with how many blamed lines link them.
 - ``risk_models``: per repository, the trained model (JSON), the history fingerprint it was trained on,
@@ -50,4 +51,5 @@ MIGRATIONS: list[list[str]] = [
             PRIMARY KEY (repo_id, sha)
         ) WITHOUT ROWID""",
     ],
+    ["ALTER TABLE risk_label_config ADD COLUMN commits_seen INTEGER NOT NULL DEFAULT -1"],
 ]

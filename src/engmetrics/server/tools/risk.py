@@ -18,9 +18,9 @@ How risky is a change? Scores a branch, a commit range, one commit or a pull req
 that percent of this repository's past changes), with a tier (low/medium/high/critical), the calibrated \
 probability that it introduces a bug that is later fixed, and every signal's value, the points it adds to the \
 score and the repository's typical value (Kamei's 14 just-in-time features — size, spread, history, author \
-experience — plus tests touched, hotspots, recent fixes to the files, files usually changed together but left \
-out, sensitive paths and AI-assisted lines). The model is trained on the repository's own history (bugs traced by SZZ) and `model.auc` \
-says how well it separates risky from safe changes there.
+experience — plus source lines added, tests touched, hotspots, recent fixes to the files, files usually changed \
+together but left out, sensitive paths and AI-assisted lines). The model is trained on the repository's own \
+history (bugs traced by SZZ) and `model.auc` says how well it separates risky from safe changes there.
 
 Use it for "how risky is my branch?" (call with no arguments: the current branch vs the default branch), \
 "how risky is PR 1847?" (pr_number; the PR must be in the local clone as refs/pull/N/head or a merged \
