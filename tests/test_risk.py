@@ -120,6 +120,17 @@ def test_source_lines_added_leave_out_blanks_comments_and_whitespace_edits(tmp_p
     engine.store.close()
 
 
+def test_recommendation_names_size_once_and_suggests_splitting() -> None:
+    from engmetrics.risk.features import Change, FileDelta
+    from engmetrics.risk.score import recommendation
+
+    change = Change("abc", "ada@example.com", "Ada", 0, "feat: big", [FileDelta("payments/api.py", None, 400, 3)])
+    x = {name: 0.0 for name in FEATURES} | {"sloc_added": 310, "la": 400, "nf": 1, "tests_touched": 1}
+    text = recommendation("high", {"sloc_added": 30.0, "la": 8.0, "hotspot": 2.0}, x, change)
+    assert "310 lines of code added" in text and "400 lines added" not in text
+    assert text.endswith("consider splitting it.")
+
+
 def test_no_look_ahead_old_features_do_not_change(small) -> None:
     repo, engine, (c1, c2, c3) = small
     before = _features(engine)

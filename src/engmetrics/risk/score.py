@@ -224,7 +224,10 @@ def recommendation(
 ) -> str:
     """A sentence built from the signals adding the most points (each phrased by its actual value against
     the typical change's), with an action for the tier."""
-    top = [k for k, v in sorted(points.items(), key=lambda kv: -kv[1]) if v >= 1.0][:3]
+    ranked = [k for k, v in sorted(points.items(), key=lambda kv: -kv[1]) if v >= 1.0]
+    if "sloc_added" in ranked and "la" in ranked:  # lines added says the same thing less precisely
+        ranked.remove("la")
+    top = ranked[:3]
     values = {**x, "ai_pct": 100 * x.get("ai_share", 0.0)}
     usual = typical or {}
     reasons = [r for k in top if (r := _reason(k, values, usual)) is not None]
@@ -235,7 +238,7 @@ def recommendation(
         no_tests = values.get("tests_touched", 0.0) < 0.5
         if no_tests and ("tests_touched" in top or "test_share" in top):
             action += f"; add tests{where}"
-        elif "la" in top or "nf" in top or "ns" in top:
+        elif {"sloc_added", "la", "nf", "ns"} & set(top):
             action += "; consider splitting it"
         elif "coupling_missed" in top:
             action += "; check the co-changing files"
