@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import subprocess
+import time
 from collections.abc import Iterable, Iterator
 
 from engmetrics.risk.szz import COMMENT_LINE
@@ -86,8 +87,10 @@ def ensure_sloc(store: Store, repo_id: int, path: str) -> int:
         " ON s.repo_id = c.repo_id AND s.sha = c.sha WHERE c.repo_id = ? AND s.sha IS NULL ORDER BY c.committer_time",
         (repo_id,),
     ).fetchall()
+    started = time.perf_counter()
     counts = count_added_sloc(path, [sha for sha, merge in todo if not merge])
     counts.update({sha: 0 for sha, merge in todo if merge})
+    log.info("source lines added of %d commit(s) counted in %.1fs", len(todo), time.perf_counter() - started)
     with store.tx() as c:
         c.executemany("INSERT OR REPLACE INTO risk_sloc(repo_id, sha, added) VALUES (?,?,?)",
                       [(repo_id, s, n) for s, n in counts.items()])
