@@ -87,7 +87,8 @@ def evaluate_command(
         return "n/a" if ci is None else f"{ci[0]:.3f}–{ci[1]:.3f}"
 
     for m in result.models:
-        vs = "—" if m.auc_vs_lapredict is None else f"{m.auc_vs_lapredict:+.3f} ({span(m.auc_vs_lapredict_ci)})"
+        gap_ci = "n/a" if m.auc_vs_lapredict_ci is None else f"{m.auc_vs_lapredict_ci[0]:+.3f} to {m.auc_vs_lapredict_ci[1]:+.3f}"
+        vs = "—" if m.auc_vs_lapredict is None else f"{m.auc_vs_lapredict:+.3f} ({gap_ci})"
         table.add_row(m.name, f(m.auc), span(m.auc_ci), vs, f(m.brier), f(m.recall_at_20_effort), f(m.popt))
     out.print(table)
 
