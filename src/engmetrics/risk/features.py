@@ -142,6 +142,16 @@ class Change:
     shas: list[str] = field(default_factory=list)  # the commits in it (one for a commit)
     sloc_added: int | None = None  # source lines added (see `engmetrics.risk.sloc`); None: unknown
 
+    @property
+    def lines_added(self) -> int:
+        """Lines added over its files (binary files count 0)."""
+        return sum(f.added or 0 for f in self.files)
+
+    @property
+    def source_lines_added(self) -> int:
+        """Source lines added; lines added when they are not known."""
+        return self.lines_added if self.sloc_added is None else self.sloc_added
+
 
 def is_ai_assisted(message: str, trailers: Sequence[Sequence[str]] = (), author: str = "") -> bool:
     """Whether a commit says it was made with an AI assistant (trailers, message lines, or a bot author)."""
@@ -200,7 +210,7 @@ def combine(changes: Sequence[Change]) -> Change:
         files=list(files.values()),
         ai_lines=sum(c.ai_lines for c in changes),
         shas=[s for c in changes for s in c.shas],
-        sloc_added=sum(c.sloc_added if c.sloc_added is not None else sum(f.added or 0 for f in c.files) for c in changes),
+        sloc_added=sum(c.source_lines_added for c in changes),
     )
 
 
@@ -284,7 +294,7 @@ class History:
                 if f.lines:
                     p = f.lines / total
                     entropy -= p * math.log2(p)
-        la = sum(f.added or 0 for f in files)
+        la = ch.lines_added
         ld = sum(f.deleted or 0 for f in files)
         lt = sum(max(self.f_loc.get(p, 0), 0) for p in hist_paths)
         known = [p for p in hist_paths if p in self.f_idx]
@@ -350,7 +360,7 @@ class History:
                 (test_lines / total) if total else 0.0, 1.0 if tests_touched else 0.0, hotspot, len(missed),
                 sensitive, min(ch.ai_lines / total, 1.0) if total else (1.0 if ch.ai_lines else 0.0),
                 own / len(files) if files else 0.0, coverage, involved, len(recent_fixes),
-                la if ch.sloc_added is None else ch.sloc_added,
+                ch.source_lines_added,
             ],
             dtype=np.float64,
         )

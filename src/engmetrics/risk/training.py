@@ -64,6 +64,12 @@ _PARSED_LOCK = threading.Lock()
 _PARSED_MAX = 8
 
 
+def forget_parsed_states() -> None:
+    """Drop the parsed feature states kept in this process (the next scoring parses its state again)."""
+    with _PARSED_LOCK:
+        _PARSED.clear()
+
+
 def fingerprint(store: Store, repo_id: int, pattern: str) -> str:
     """What the cached model depends on, hashed."""
     conn = store.read()
