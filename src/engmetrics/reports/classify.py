@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from engmetrics.bots import is_bot
 from engmetrics.metrics.dora import is_fix
 
 _CONVENTIONAL = re.compile(r"^\s*(?P<type>[A-Za-z]+)(?:\((?P<scope>[^)]*)\))?(?P<bang>!)?\s*:\s*(?P<text>.*)$")
@@ -74,7 +75,6 @@ _TRANSLATION = re.compile(
     r"sync\s+translations|translations?\s+update|l10n:\s)",
     re.IGNORECASE,
 )
-_BOT = re.compile(r"\[bot\]|dependabot|renovate|github-actions|greenkeeper|snyk-bot|weblate", re.IGNORECASE)
 _MERGE = re.compile(r"^\s*Merge (?:branch|remote-tracking branch|pull request|tag|commit|[0-9a-f]{7,40})\b", re.I)
 _SECURITY = re.compile(r"\b(?:security|CVE-\d|vulnerab\w*|XSS|CSRF|injection|sanitiz\w*)\b", re.IGNORECASE)
 _FEATURE = re.compile(r"^\s*(?:add|adds|added|introduce[sd]?|implement(?:s|ed)?|support|allow|enable|new|create)\b", re.I)
@@ -127,7 +127,7 @@ def classify(subject: str, body: str = "", *, author: str = "", is_merge: bool =
     noisy = _gitmoji(subject, _GITMOJI_NOISE)
     if noisy is not None:
         return Classified("other", subject, noise=noisy[0])
-    if author and _BOT.search(author):
+    if is_bot(author):
         return Classified("other", subject, noise="bots")
 
     breaking_footer = bool(_BREAKING_FOOTER.search(body or ""))
