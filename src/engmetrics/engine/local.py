@@ -280,7 +280,11 @@ class LocalEngine(LocalRisk, LocalForecast, LocalNarrative, LocalFlow, Engine):
                     lead_time_hours_median=median,
                     failed=bool(r["failed"]),
                     failure_signal=r["failure_signal"],
-                    unplanned=bool(r["is_hotfix"] or r["has_revert"]),
+                    unplanned=bool(r["is_hotfix"] or r["has_revert"] or r["during_incident"]),
+                    rework_signal=(
+                        "revert" if r["has_revert"] else "hotfix" if r["is_hotfix"]
+                        else "incident" if r["during_incident"] else None
+                    ),
                 )
             )
         return out

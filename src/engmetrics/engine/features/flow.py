@@ -677,39 +677,6 @@ def contributor_pr_counts(engine: Any, conn: sqlite3.Connection, emails: list[st
     return merged, reviewed
 
 
-def apply_pr_lead_times(store: Store, records: list[Any]) -> str | None:
-    """Replace DORA lead times by PR lead times (deployment − PR first commit, hours) when PR data exists.
-
-    DevLake's definition: each PR whose merge commit a deployment shipped contributes one lead time;
-    deployments that shipped no PR contribute none. Returns 'first_commit_to_deploy' when applied, else None.
-    """
-    ids = [r.id for r in records]
-    if not ids:
-        return None
-    conn = store.read()
-    try:
-        if conn.execute("SELECT 1 FROM pull_requests WHERE merge_sha IS NOT NULL LIMIT 1").fetchone() is None:
-            return None
-    except sqlite3.OperationalError:
-        return None
-    leads: dict[str, list[float]] = defaultdict(list)
-    for k in range(0, len(ids), 500):
-        chunk = ids[k : k + 500]
-        for dep_id, deployed_at, first in conn.execute(
-            "SELECT dc.deployment_id, d.deployed_at, p.first_commit_at FROM deployment_changes dc"
-            " JOIN deployments d ON d.id = dc.deployment_id"
-            " JOIN pull_requests p ON p.repo_id = d.repo_id AND p.merge_sha = dc.sha"
-            f" WHERE dc.deployment_id IN ({','.join('?' * len(chunk))}) AND p.first_commit_at IS NOT NULL",
-            chunk,
-        ):
-            leads[dep_id].append((deployed_at - first) / 3600.0)
-    if not leads:
-        return None
-    for r in records:
-        r.lead_times_hours = tuple(leads.get(r.id, ()))
-    return "first_commit_to_deploy"
-
-
 EXTRA_PARTS.update(
     {
         "pr_opened": (
