@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -219,3 +220,45 @@ async def test_engmetrics_repos_scopes_serve_like_repo(shared_store: Store, tmp_
             assert [r["name"] for r in listed.structured_content["repositories"]] == ["beta"]
             assert _deployments(await client.call_tool("get_dora", MARCH)) == 2
     assert "every repository" not in errlog.read_text()
+
+
+def test_api_repo_answers_for_that_repository_only(shared_store: Store, tmp_path: Path) -> None:
+    """`engmetrics api --repo` shares the scope: the REST face lists and answers for the served repository only."""
+    import shutil
+    import socket
+    import time
+
+    import httpx2
+
+    db = tmp_path / "api.db"
+    shutil.copy(shared_store.db, db)
+    made = subprocess.run([sys.executable, "-m", "engmetrics.cli.main", "api-key", "create", "--name", "t", "--json",
+                           "--db", str(db)], capture_output=True, text=True, timeout=60, env=_env(db))
+    assert made.returncode == 0, made.stderr
+    key = json.loads(made.stdout)["key"]
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "engmetrics.cli.main", "api", "--repo", str(shared_store.alpha),
+                             "--port", str(port), "--db", str(db), "--sync-every", "0", "--log-level", "WARNING"],
+                            env=_env(db), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        with httpx2.Client(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {key}"}, timeout=30) as c:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if c.get("/v1/health").status_code == 200:
+                        break
+                except httpx2.TransportError:
+                    pass
+                assert proc.poll() is None and time.monotonic() < deadline, "the API did not start"
+                time.sleep(0.1)
+            listed = c.get("/v1/repositories").json()
+            assert [r["name"] for r in listed["repositories"]] == ["alpha"]
+            dora = c.get("/v1/metrics/dora", params=MARCH)
+            assert dora.status_code == 200 and dora.json()["deployment_frequency"]["deployments"] == 3
+            other = c.get("/v1/metrics/dora", params={**MARCH, "repo": "beta"})
+            assert other.status_code == 404 and "alpha" in other.text
+    finally:
+        proc.terminate()
+        proc.wait(20)
