@@ -25,6 +25,8 @@ from gitrepo import GitRepo
         ("docs: explain the deploy hook", "docs", False, None),
         ("security: escape user names in emails", "security", False, None),
         ("ci: run tests on 3.13", "other", False, None),
+        ("test: cover the empty cart", "tests", False, None),
+        ("✅ Add tests for the router", "tests", False, None),
         ("✨ Add dark mode", "features", False, None),
         (":sparkles: Support SSO login", "features", False, None),
         ("🐛 Fix crash when the config is empty", "fixes", False, None),

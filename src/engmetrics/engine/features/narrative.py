@@ -272,9 +272,8 @@ class LocalNarrative:
 
         def changes() -> Any:
             conn = self.store.read()
-            commits = cl.load_commits(conn, repo_ids, window.start_ts, window.end_ts)
-            entry = cl.build_entry("period", window.label, window.start_ts, window.end_ts, commits,
-                                   cl.hidden_by_pr_merges(conn, commits))
+            commits, hidden = cl.load_changes(conn, cl.load_commits(conn, repo_ids, window.start_ts, window.end_ts))
+            entry = cl.build_entry("period", window.label, window.start_ts, window.end_ts, commits, hidden)
             return entry, extra_signals(conn, window, repo_ids)
 
         entry, extras = await self.store.run(changes)
