@@ -47,6 +47,8 @@ from gitrepo import GitRepo
         ("⬆️ Upgrade numpy", "other", False, "dependencies"),
         ("Update release notes", "other", False, "release_chores"),
         ("chore(release): 2.4.0", "other", False, "release_chores"),
+        ("Release version 8.5.0", "other", False, "release_chores"),
+        ("Start version 8.4.2", "other", False, "release_chores"),
         ("Translated using Weblate (German)", "other", False, "translations"),
         ("New Crowdin updates", "other", False, "translations"),
     ],

@@ -5,13 +5,15 @@ The built repository (v1.0.0 the week before; the week of Monday 2024-03-04 and 
 Friday the 8th, that week's only deployment) holds, hand-classified:
 
   features  1  "Add CSV export" (src/export.py, tests/test_export.py, CHANGES.rst: a product file is there)
-  docs      2  "Add FAQ entry" (docs/faq.md), the merged PR #12 "Add an install guide" (its two branch
-               commits touched docs/install.md and README.md only; they are not listed again)
+  docs      3  "Add FAQ entry" (docs/faq.md), the merged PR #12 "Add an install guide" (its two branch
+               commits touched docs/install.md and README.md only; they are not listed again), and PR #14
+               merged by a merge commit titled "Add a tutorial (#14)" (its commit: docs/tutorial.md)
   tests     2  "Add tests for the parser" (tests/test_parser.py), squash "Add tests for X (#13)" (tests/…)
   other     2  "Add Python 3.13 to the CI matrix" (.github/workflows/ci.yml), "Add a license" (LICENSE)
-  grouped      1 bot commit (pre-commit-ci's "[pre-commit.ci] auto fixes", touching src/export.py)
+  grouped      1 bot commit (pre-commit-ci's "[pre-commit.ci] auto fixes", touching src/export.py) and
+               1 release chore ("Release version 2.0.0", CHANGES.rst)
 
-Words alone would have put every "Add …" under features (7 features).
+Words alone would have put every "Add …" under features (8 features).
 """
 
 from __future__ import annotations
@@ -56,6 +58,12 @@ def _build(root: Path) -> GitRepo:
     repo.merge("install-guide", message="Merge pull request #12 from acme/install-guide\n\nAdd an install guide",
                when="2024-03-06T12:00:00Z")
     repo.commit({"tests/test_x.py": "def test_x():\n    pass\n"}, "Add tests for X (#13)", when="2024-03-07T09:00:00Z")
+    repo.branch("tutorial")
+    repo.checkout("tutorial")
+    repo.commit({"docs/tutorial.md": "# Tutorial\n"}, "Write the tutorial", when="2024-03-07T10:00:00Z")
+    repo.checkout("main")
+    repo.merge("tutorial", message="Add a tutorial (#14)", when="2024-03-07T11:00:00Z")
+    repo.commit({"CHANGES.rst": "Version 2.0.0\n"}, "Release version 2.0.0", when="2024-03-08T10:00:00Z")
     repo.tag("v2.0.0", annotated=True, when="2024-03-08T12:00:00Z")
     return repo
 
@@ -75,11 +83,11 @@ def _categories(entry) -> dict[str, int]:  # type: ignore[no-untyped-def]
     return {k: v for k, v in entry.categories.model_dump().items() if v}
 
 
-EXPECTED = {"features": 1, "docs": 2, "tests": 2, "other": 2}
+EXPECTED = {"features": 1, "docs": 3, "tests": 2, "other": 2}
 EXPECTED_ITEMS = {
     "Add FAQ entry about config files": "docs", "Add tests for the parser": "tests",
     "Add Python 3.13 to the CI matrix": "other", "Add a license": "other", "Add CSV export": "features",
-    "Add an install guide": "docs", "Add tests for X": "tests",
+    "Add an install guide": "docs", "Add tests for X": "tests", "Add a tutorial": "docs",
 }
 
 
@@ -94,17 +102,18 @@ def test_week_and_release_entries_classify_by_files(tool_engine: LocalEngine) ->
     week = weeks[0]
     assert _categories(week) == EXPECTED
     assert {i.title: i.category for i in week.items} == EXPECTED_ITEMS
-    assert {g.kind: g.count for g in week.grouped} == {"bots": 1}
+    assert {g.kind: g.count for g in week.grouped} == {"bots": 1, "release_chores": 1}
     assert next(i for i in week.items if i.title == "Add an install guide").pr_number == 12
+    assert next(i for i in week.items if i.title == "Add a tutorial").pr_number == 14  # a merge commit "… (#14)"
     # The release v2.0.0 shipped exactly those changes.
     assert [e.title for e in releases] == ["v2.0.0", "v1.0.0"]
     assert _categories(releases[0]) == EXPECTED
     assert {i.title: i.category for i in releases[0].items} == EXPECTED_ITEMS
 
     md = entry_markdown(week)
-    assert "1 feature, 2 documentation changes, 2 test changes, 2 other changes" in md
+    assert "1 feature, 3 documentation changes, 2 test changes, 2 other changes" in md
     assert "## Documentation" in md and "## Tests" in md and "- Add FAQ entry about config files" in md
-    assert "Not listed: 1 bot commit." in md and "1 bots" not in md
+    assert "Not listed: 1 bot commit, 1 release chore." in md and "1 bots" not in md
     assert md.index("## Documentation") < md.index("## Tests") < md.index("## Other")
 
 
@@ -117,17 +126,17 @@ def test_report_sections_and_counts_in_the_right_number(tool_engine: LocalEngine
     text = team.content
     assert "made 1 production deployment" in text and "1 production deployments" not in text
     assert "shipped 1 feature and 0 fixes, and had 0 incidents" in text
-    assert ("1 feature, 2 documentation changes, 2 test changes and 2 other changes." in text)
+    assert "1 feature, 3 documentation changes, 2 test changes and 2 other changes." in text
     assert "- Docs: Add FAQ entry about config files" in text and "- Tests: Add tests for the parser" in text
     assert "- Feature: Add CSV export" in text and "Feature: Add FAQ" not in text
-    assert "Not listed: 1 bot commit." in text and "1 bots" not in text
+    assert "Not listed: 1 bot commit, 1 release chore." in text and "1 bots" not in text
     assert "Changes: 1 feature, 0 improvements, 0 fixes, 0 breaking changes, 0 security changes, " \
-           "2 documentation changes, 2 test changes, 2 other changes" in team.numbers
+           "3 documentation changes, 2 test changes, 2 other changes" in team.numbers
 
     customers = anyio.run(go, "customers")
     assert customers is not None
     assert "Add CSV export" in customers.content
-    for internal in ("FAQ", "tests for", "CI matrix", "license", "install guide"):
+    for internal in ("FAQ", "tests for", "CI matrix", "license", "install guide", "tutorial"):
         assert internal not in customers.content
 
 

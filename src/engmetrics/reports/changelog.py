@@ -7,8 +7,9 @@
   prev..this``), id ``release-<repo>-<tag>`` (or the deployment's short sha without a tag), title the tag,
   ``published_at`` = the deployment time.
 - A pull request merged with a merge commit is listed once, under its PR title (the merge commit's first
-  body line), and the commits it brought in (reachable from the second parent, not the first) are not
-  listed again. A squash merge (subject ending ``(#N)``) is listed as that commit with its PR number.
+  body line after "Merge pull request #N …", or its subject "Title (#N)"), and the commits it brought in
+  (reachable from the second parent, not the first) are not listed again. A squash merge (a one-parent
+  commit whose subject ends ``(#N)``) is listed as that commit with its PR number.
 - Categories come from the words and the files changed (`engmetrics.reports.classify`, rule 5): the
   ``file_changes`` of each commit; a merged pull request stands for the files of the commits it brought in.
   A change that touched documentation only is docs, tests only is tests, CI or metadata only is other.
@@ -108,9 +109,11 @@ def build_entry(
         number = None
         if pr is not None:
             number = pr[0]
-            if pr[1] == "merge":
+            if pr[1] == "merge":  # "Merge pull request #N from …": the PR title is the body's first line
                 first = next((line.strip() for line in c.body.splitlines() if line.strip()), "")
                 subject, is_merge = (first or c.subject), False
+            elif is_merge:  # a merge commit titled "PR title (#N)" (GitHub's merge button, edited title)
+                is_merge = False
         result = classify(subject, c.body, author=f"{c.author_name} <{c.author_email}>", is_merge=is_merge,
                           paths=c.paths)
         if result.noise:
@@ -171,7 +174,8 @@ def load_commits(
 def pr_merge_members(conn: sqlite3.Connection, commits: Iterable[CommitRow]) -> dict[tuple[str, str], list[str]]:
     """For each pull-request merge commit among ``commits``, keyed (repo, sha): the shas it brought in
     (reachable from its second parent and not from its first)."""
-    merges = [c for c in commits if len(c.parents) > 1 and (pr := pr_number(c.subject, c.body)) and pr[1] == "merge"]
+    # A commit with two parents is a merge whatever its subject: "Merge pull request #N …" or "Title (#N)".
+    merges = [c for c in commits if len(c.parents) > 1 and pr_number(c.subject, c.body) is not None]
     if not merges:
         return {}
     from engmetrics.sources.derive import load_graph

@@ -5,7 +5,7 @@ Rules, first match wins (5 then corrects what the words said by what the files s
 1. **Noise** (grouped, never listed): merge commits that are not pull-request merges ("merges");
    dependency bumps — ``Bump x from 1 to 2``, ``chore(deps)``/``build(deps)``, ``Update dependency x``,
    ``deps:``, gitmoji ⬆️/⬇️/📌/➕/➖ ("dependencies"); release housekeeping — ``Update release notes``,
-   ``Update changelog``, ``Release v1.2``, ``Bump version``, ``chore(release)``, 🔖 ("release_chores");
+   ``Update changelog``, ``Release v1.2``, ``Release version 1.2``, ``Start version 1.3``, ``Bump version``, ``chore(release)``, 🔖 ("release_chores");
    translation syncs — ``Translated using Weblate``, ``New Crowdin updates``, ``Update translations``,
    ``i18n sync``, 🌐 ("translations"); any other commit by a bot author (name or email containing
    ``[bot]``, dependabot, renovate, github-actions) ("bots").
@@ -76,8 +76,8 @@ _DEPENDENCY = re.compile(
     re.IGNORECASE,
 )
 _RELEASE_CHORE = re.compile(
-    r"^\s*(?:update\s+(?:the\s+)?(?:release\s+notes|changelog)|(?:chore\(release\)|release)\s*:?\s*v?\d+\.\d+"
-    r"|bump\s+(?:the\s+)?version|prepare\s+(?:for\s+)?(?:release|v?\d+\.\d+)|chore\(release\)|version\s+bump"
+    r"^\s*(?:update\s+(?:the\s+)?(?:release\s+notes|changelog)|(?:chore\(release\)|release)\s*:?\s*(?:version\s+)?v?\d+\.\d+"
+    r"|bump\s+(?:the\s+)?version|start\s+version\s+v?\d|prepare\s+(?:for\s+)?(?:release|v?\d+\.\d+)|chore\(release\)|version\s+bump"
     r"|v?\d+\.\d+\.\d+\s*$)",
     re.IGNORECASE,
 )
