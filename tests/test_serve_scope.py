@@ -20,6 +20,7 @@ import anyio
 import pytest
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters, stdio_client
+from mcp_types import ResourceTemplateReference
 
 from engmetrics.config import Settings
 from engmetrics.engine.local import LocalEngine
@@ -110,6 +111,10 @@ async def test_one_served_repository_is_the_only_one_listed_and_the_default(shar
         assert "alpha" in latest.contents[0].text and "beta" not in latest.contents[0].text
         card = json.loads((await client.read_resource("scorecard://all/json")).contents[0].text)
         assert card["name"] == "alpha"
+        with pytest.raises(Exception, match="not served here"):
+            await client.read_resource("scorecard://beta")
+        completed = await client.complete(ResourceTemplateReference(uri="scorecard://{name}"), {"name": "name", "value": ""})
+        assert completed.completion.values == ["all", "alpha", "everyone"]
 
         # Teams: only those with a served repository, and narrowed to it.
         teams = await client.call_tool("list_teams", {})
