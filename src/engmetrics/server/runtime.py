@@ -13,7 +13,6 @@ from anyio.abc import TaskGroup
 from engmetrics.config import Settings
 from engmetrics.engine.base import Engine
 from engmetrics.engine.factory import demo_root, make_engine, prepare_demo
-from engmetrics.errors import DataError
 from engmetrics.models import SyncReport
 from engmetrics.served import ServedRepos, choose_served
 
