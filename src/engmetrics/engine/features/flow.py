@@ -648,8 +648,10 @@ def sync_pull_request_sources(engine: Any, row: Any, progress: Any = None) -> tu
     return count, notes
 
 
-def contributor_pr_counts(engine: Any, conn: sqlite3.Connection, emails: list[str], window: Window) -> tuple[int | None, int | None]:
-    """(PRs merged, PRs reviewed) in the window by a contributor's emails and their configured aliases; None without data."""
+def contributor_pr_counts(engine: Any, conn: sqlite3.Connection, emails: list[str], window: Window,
+                          repo_ids: list[int] | None = None) -> tuple[int | None, int | None]:
+    """(PRs merged, PRs reviewed) in the window by a contributor's emails and their configured aliases, in
+    ``repo_ids`` (None: every repository); None without data."""
     if conn.execute("SELECT 1 FROM pull_requests LIMIT 1").fetchone() is None:
         return None, None
     from engmetrics.teams import directory
@@ -661,18 +663,23 @@ def contributor_pr_counts(engine: Any, conn: sqlite3.Connection, emails: list[st
         if person is not None:
             idents |= person.identities
     marks = ",".join("?" * len(idents))
+    from engmetrics.store.db import repo_filter
+
+    in_repos, repo_args = repo_filter(repo_ids, "repo_id")
+    in_reviewed, _ = repo_filter(repo_ids, "v.repo_id")
     merged = conn.execute(
         f"SELECT count(*) FROM pull_requests WHERE (author IN ({marks}) OR author_email IN ({marks}))"
-        " AND merged_at >= ? AND merged_at < ?",
-        [*idents, *idents, window.start_ts, window.end_ts],
+        f" AND merged_at >= ? AND merged_at < ?{in_repos}",
+        [*idents, *idents, window.start_ts, window.end_ts, *repo_args],
     ).fetchone()[0]
     if conn.execute("SELECT 1 FROM pr_reviews LIMIT 1").fetchone() is None:
         return merged, None
     reviewed = conn.execute(
         f"SELECT count(*) FROM (SELECT DISTINCT v.repo_id, v.number FROM pr_reviews v JOIN pull_requests p"
         f" ON p.repo_id = v.repo_id AND p.number = v.number WHERE v.reviewer IN ({marks})"
-        f" AND coalesce(p.author, '') NOT IN ({marks}) AND v.submitted_at >= ? AND v.submitted_at < ?)",
-        [*idents, *idents, window.start_ts, window.end_ts],
+        f" AND coalesce(p.author, '') NOT IN ({marks}) AND v.submitted_at >= ? AND v.submitted_at < ?"
+        f"{in_reviewed})",
+        [*idents, *idents, window.start_ts, window.end_ts, *repo_args],
     ).fetchone()[0]
     return merged, reviewed
 
