@@ -44,8 +44,9 @@ from engmetrics.api.errors import ApiError, from_engmetrics, from_validation, in
 from engmetrics.api.limits import UPSHOT_PLANS, PlanLimits, RateLimiter
 from engmetrics.api.shapes import API_DEFAULT_LIMIT, API_MAX_LIMIT, ListShape, list_shape, path_params, wire_names
 from engmetrics.engine.operations import Operation, operations
-from engmetrics.errors import EngmetricsError
+from engmetrics.errors import EngmetricsError, InvalidInput
 from engmetrics.store.db import Store
+from engmetrics.validation import MAX_BODY_BYTES, check_string, check_value, sentence, unknown_name_message
 
 log = logging.getLogger("engmetrics.api")
 
@@ -89,16 +90,34 @@ def _query_values(request: Request, model: type[BaseModel] | None, reserved: set
     out: dict[str, Any] = {}
     for key in request.query_params.keys():
         if key in reserved:
+            _check(key, request.query_params.getlist(key))
             continue
         if key not in by_wire:
-            known = sorted(set(by_wire) | reserved)
-            raise invalid(
-                f"Unknown parameter {key!r}." + (f" Accepted: {', '.join(known)}." if known else " This endpoint takes none."),
-                param=key, code="parameter_unknown",
-            )
+            _check_names([key], set(by_wire) | reserved)
         field_info = model.model_fields[by_wire[key]]  # type: ignore[union-attr]
         out[key] = request.query_params.getlist(key) if _is_list_field(field_info.annotation) else request.query_params[key]
+        _check(key, out[key])
     return out
+
+
+def _check_names(keys: Any, accepted: set[str]) -> None:
+    """A 400 naming the first unknown parameter and the closest accepted one (`engmetrics.validation`)."""
+    for key in keys:
+        if key not in accepted:
+            try:
+                check_string("a parameter name", str(key))
+            except InvalidInput as exc:
+                raise invalid(exc.message, code="parameter_invalid") from None
+            raise invalid(sentence(unknown_name_message(str(key), accepted, noun="parameter")), param=str(key),
+                          code="parameter_unknown")
+
+
+def _check(key: str, value: Any) -> None:
+    """A 400 for a value with a control character, over-long, or with too many items (`engmetrics.validation`)."""
+    try:
+        check_value(key, value)
+    except InvalidInput as exc:
+        raise invalid(exc.message, param=key) from None
 
 
 def _build_query(model: type[BaseModel] | None, values: dict[str, Any]) -> BaseModel | None:
@@ -122,6 +141,24 @@ def _parse_limit(raw: str | None) -> int:
         raise ApiError(422, "invalid_request_error", "parameter_invalid",
                        f"limit must be from 1 to {API_MAX_LIMIT} (got {value}).", param="limit")
     return value
+
+
+async def _read_body(request: Request) -> bytes:
+    """The request body, refused with a 413 past `MAX_BODY_BYTES` (read no further than that)."""
+    declared = request.headers.get("content-length")
+    too_large = ApiError(413, "invalid_request_error", "body_too_large",
+                         f"The request body is larger than {MAX_BODY_BYTES:,} bytes; send only the operation's "
+                         "parameters (see /v1/openapi.json).")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise too_large
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 # ---- the API -------------------------------------------------------------------------------------------
@@ -333,14 +370,18 @@ class EngmetricsApi:
                        "previous page, or omit it for the first page.", param=param, code="resource_missing")
 
     async def _post(self, request: Request, op: Operation, method: Any, key: keystore.ApiKey) -> Response:
-        raw = await request.body()
+        raw = await _read_body(request)
         try:
             body = json.loads(raw) if raw.strip() else {}
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             raise invalid("The request body is not valid JSON: send a JSON object (Content-Type: application/json).",
                           code="body_invalid") from None
         if not isinstance(body, dict):
             raise invalid("The request body must be a JSON object.", code="body_invalid")
+        accepted = set(wire_names(op.query_model).values()) if op.query_model else set()
+        _check_names(body, accepted - set(path_params(op)))
+        for name, value in body.items():
+            _check(name, value)
         idem = request.headers.get("idempotency-key")
         if idem is None:
             return await self._run_post(op, method, body, request.path_params)
