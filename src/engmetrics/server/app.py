@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 from mcp.server.mcpserver import MCPServer
-from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
+from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError, UnexpectedToolError
+from mcp.shared.exceptions import MCPError
 from pydantic import ValidationError
 
 from engmetrics import __version__
@@ -28,6 +29,11 @@ if TYPE_CHECKING:
     from engmetrics.server.runtime import Runtime
 
 log = logging.getLogger(__name__)
+
+MODERN_PROTOCOL = "2026-07-28"
+"""The first protocol version whose resource-not-found error is -32602 (SEP-2164)."""
+LEGACY_RESOURCE_NOT_FOUND = -32002
+"""Resource not found in protocol versions before 2026-07-28 (their resources page, "Error Handling")."""
 
 INSTRUCTIONS = """\
 engmetrics answers questions about how a software team delivers, with numbers computed from its real \
@@ -95,8 +101,20 @@ class EngmetricsMCP(MCPServer[Any]):
         return await super().list_resource_templates()
 
     async def read_resource(self, uri: Any, context: Any = None) -> Any:
+        """Read a resource; an unknown one answers the resource-not-found error of the protocol version in use.
+
+        Protocol 2026-07-28 (SEP-2164) answers JSON-RPC -32602 (invalid params) with ``data.uri``, which the
+        SDK does for `ResourceNotFoundError`; the versions before it (2025-11-25 and older, the initialize
+        handshake) defined -32002, so clients that negotiated one of those get -32002.
+        """
         await self.registered.wait()
-        return await super().read_resource(uri, context)
+        try:
+            return await super().read_resource(uri, context)
+        except ResourceNotFoundError as exc:
+            version = getattr(context, "protocol_version", None) if context is not None else None
+            if version is not None and version < MODERN_PROTOCOL:
+                raise MCPError(code=LEGACY_RESOURCE_NOT_FOUND, message=str(exc), data={"uri": str(uri)}) from None
+            raise
 
     async def list_prompts(self) -> Any:
         await self.registered.wait()

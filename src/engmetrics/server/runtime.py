@@ -14,7 +14,7 @@ from anyio.abc import TaskGroup
 from engmetrics.config import Settings
 from engmetrics.engine.base import Engine
 from engmetrics.engine.factory import demo_root, make_engine, prepare_demo
-from engmetrics.errors import DataError
+from engmetrics.errors import DataError, StoreUnavailable
 from engmetrics.models import SyncReport
 
 log = logging.getLogger(__name__)
@@ -107,16 +107,26 @@ class Runtime:
 
 
 def make_runtime(settings: Settings, *, repos: list[str], demo: bool = False, sync_on_start: bool = True) -> Runtime:
-    """A `Runtime` for `serve`: repositories registered (``repos``, settings, or the current work tree)."""
+    """A `Runtime` for `serve`: repositories registered (``repos``, settings, or the current work tree).
+
+    A store that cannot be opened does not stop `serve`: the runtime then answers every tool with the
+    store's error and how to recover (`engmetrics.engine.unavailable.UnavailableEngine`).
+    """
     if demo:
         root = demo_root()
-        engine = make_engine(settings, db=root / "engmetrics.db")
+        try:
+            engine = make_engine(settings, db=root / "engmetrics.db")
+        except StoreUnavailable as exc:
+            return _without_store(exc)
 
         async def prepare() -> None:
             await prepare_demo(engine, root)
 
         return Runtime(engine, prepare=prepare, sync_on_start=False)
-    engine = make_engine(settings)
+    try:
+        engine = make_engine(settings)
+    except StoreUnavailable as exc:
+        return _without_store(exc)
     if engine.kind != "local":
         return Runtime(engine, sync_on_start=False)
     wanted = list(repos) or list(settings.repos)
@@ -128,3 +138,11 @@ def make_runtime(settings: Settings, *, repos: list[str], demo: bool = False, sy
     for path in wanted:
         engine.register_repository(path)
     return Runtime(engine, sync_on_start=sync_on_start)
+
+
+def _without_store(exc: StoreUnavailable) -> Runtime:
+    """A runtime whose every tool answers how to recover the store (`engmetrics.engine.unavailable`)."""
+    from engmetrics.engine.unavailable import UnavailableEngine
+
+    log.error("%s Serving anyway: every tool answers with this message.", exc.message)
+    return Runtime(UnavailableEngine(exc), sync_on_start=False)  # type: ignore[arg-type]
