@@ -58,8 +58,8 @@ def sentence(text: str) -> str:
 
 
 def closest(name: str, choices: Iterable[str]) -> str | None:
-    """The valid name ``name`` most likely meant (difflib ratio ≥ 0.6), or None."""
-    matches = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
+    """The valid name ``name`` most likely meant (difflib ratio ≥ 0.7), or None."""
+    matches = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.7)
     return matches[0] if matches else None
 
 

@@ -53,6 +53,9 @@ log = logging.getLogger("engmetrics.api")
 API_VERSION = "2025-06-01"
 """The current Engmetrics-Version (date of the last breaking change of the REST contract)."""
 
+CACHE_MAX_BYTES = 16 * 1024 * 1024
+"""Most bytes of answers the API keeps for reuse (the oldest go first)."""
+
 MAX_LIST_SCAN = 20_000
 """Items a starting_after/ending_before request may walk past before asking for a narrower window."""
 
@@ -175,7 +178,8 @@ class EngmetricsApi:
         self.ops = operations(type(engine))
         self._inflight: set[tuple[str, str]] = set()
         self._openapi: bytes | None = None
-        self._cache: dict[tuple[Any, ...], tuple[float, bytes]] = {}
+        self._cache: dict[tuple[Any, ...], tuple[float, bytes]] = {}  # insertion (= expiry) order
+        self._cache_bytes = 0
         self._flights: dict[tuple[Any, ...], anyio.Event] = {}
 
     # ---- routes -------------------------------------------------------------------------------------
@@ -268,18 +272,35 @@ class EngmetricsApi:
         flight = self._flights[key] = anyio.Event()
         try:
             body = await produce()
-            if len(self._cache) >= 4096:
-                now = time.monotonic()
-                self._cache = {k: v for k, v in self._cache.items() if v[0] > now}
-            self._cache[key] = (time.monotonic() + ttl, body)
+            self._remember(key, time.monotonic() + ttl, body)
             return body
         finally:
             del self._flights[key]
             flight.set()
 
+    def _remember(self, key: tuple[Any, ...], expires: float, body: bytes) -> None:
+        """Keep an answer until ``expires``; answers that expired, and the oldest past `CACHE_MAX_BYTES`, go.
+
+        Every answer lives the same ``cache_seconds``, so insertion order is expiry order: dropping from
+        the front keeps the cache as small as the answers of the last few seconds, whatever the load.
+        """
+        old = self._cache.pop(key, None)
+        if old is not None:
+            self._cache_bytes -= len(old[1])
+        self._cache[key] = (expires, body)
+        self._cache_bytes += len(body)
+        now = time.monotonic()
+        while self._cache:
+            first_key, (first_expires, first_body) = next(iter(self._cache.items()))
+            if first_expires > now and self._cache_bytes <= CACHE_MAX_BYTES:
+                break
+            del self._cache[first_key]
+            self._cache_bytes -= len(first_body)
+
     def forget_cached(self) -> None:
         """Drop cached answers (after the data changed)."""
         self._cache.clear()
+        self._cache_bytes = 0
 
     async def _list(self, request: Request, op: Operation, shape: ListShape, method: Any, values: dict[str, Any]) -> bytes:
         limit = _parse_limit(request.query_params.get("limit"))

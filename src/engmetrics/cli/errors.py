@@ -177,7 +177,7 @@ def usage_message(exc: Any, fallback_cmd: Any = None, fallback_path: str = "engm
         else:
             text = f"{name}: {exc.message}"
         return f"{path}: {text}. {see}"
-    no_command = re.match(r"No such command '(.*)'", message)
+    no_command = re.match(r"No such command '(.*?)'\.", message)
     if no_command and ctx is not None:
         commands = [n for n in ctx.command.list_commands(ctx) if not getattr(ctx.command.get_command(ctx, n), "hidden", False)]
         guess = closest(no_command.group(1), commands)
