@@ -1,4 +1,5 @@
-"""Shared CLI plumbing: options, engine construction, rendering, exit codes (0 ok, 1 usage, 2 data)."""
+"""Shared CLI plumbing: options, engine construction, rendering, exit codes (0 ok, 1 usage, 2 data; 3 a bug, in
+`engmetrics.cli.errors`)."""
 
 from __future__ import annotations
 
