@@ -100,8 +100,10 @@ def load_settings(**overrides: object) -> Settings:
     try:
         return Settings(**{k: v for k, v in overrides.items() if v is not None})
     except ValidationError as exc:
+        from engmetrics.validation import describe_error
+
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'settings'} ({_env_name(e['loc'])}): {e['msg']}" for e in exc.errors()[:5]
+            f"{describe_error(e, echo=False)[1]} ({_env_name(e['loc'])})" for e in exc.errors()[:5]
         )
         where = f" or {config_file()}" if config_file() else ""
         raise InvalidInput(f"Invalid configuration: {problems}. Fix the environment variable{where}.") from None

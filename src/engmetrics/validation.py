@@ -195,12 +195,13 @@ def _field(loc: tuple[Any, ...], names: Mapping[str, str] | None) -> str:
 
 
 def describe_error(err: Mapping[str, Any], names: Mapping[str, str] | None = None,
-                   accepted: Collection[str] | None = None) -> tuple[str, str]:
-    """(argument name, one sentence in our words) for one pydantic error dict."""
+                   accepted: Collection[str] | None = None, *, echo: bool = True) -> tuple[str, str]:
+    """(argument name, one sentence in our words) for one pydantic error dict; ``echo=False`` never repeats
+    the value sent (settings may be secrets)."""
     kind = err.get("type", "")
     field = _field(tuple(err.get("loc") or ()), names)
     ctx = err.get("ctx") or {}
-    has_input = "input" in err
+    has_input = "input" in err and echo
     got = f" (got {shown(err['input'])})" if has_input and kind != "missing" else ""
     name = f"`{field}`"
     if kind == "missing":

@@ -360,10 +360,11 @@ class Provider:
         try:
             return model.model_validate(data)
         except ValidationError as exc:
-            first = exc.errors()[0]
-            loc = ".".join(str(p) for p in first["loc"]) or "body"
+            from engmetrics.validation import describe_error
+
+            _, problem = describe_error(exc.errors()[0])
             raise RemoteError(
-                f"{self.label} answered {where} with a body that does not match {model.__name__} ({loc}: {first['msg']}). "
+                f"{self.label} answered {where} with a body that does not match {model.__name__} ({problem}). "
                 f"Check that ENGMETRICS_PROVIDER={self.name} matches the API at {public_url(self.url)}."
             ) from None
 
