@@ -68,7 +68,7 @@ def test_previous_window_has_equal_length() -> None:
         ({"period": "0d"}, "at least one day"),
         ({"from_": "yesterday-ish"}, "not an ISO date"),
         ({"from_": "2025-02-30"}, "not a valid date"),
-        ({"from_": "2025-02-10", "to": "2025-02-01"}, "must be before"),
+        ({"from_": "2025-02-10", "to": "2025-02-01"}, "from='2025-02-10' is not before to='2025-02-01'"),
         ({"period": "7d", "from_": "2025-01-01"}, "not both"),
     ],
 )

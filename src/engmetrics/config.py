@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     api_url: str | None = Field(default=None, description="Remote engmetrics/Upshot/Koalr API base URL")
     api_key: SecretStr | None = Field(default=None, description="API key for the remote API")
     provider: Literal["engmetrics", "upshot", "koalr"] = "engmetrics"
+    remote_deadline_seconds: float = Field(
+        default=20.0, gt=0, le=3600,
+        description="Longest a remote call may take, retries included (ENGMETRICS_REMOTE_DEADLINE_SECONDS)",
+    )
     # GitHub source and teams (engmetrics.sources.github, engmetrics.teams)
     github_token: SecretStr | None = Field(default=None, description="GitHub token (ENGMETRICS_GITHUB_TOKEN, else GITHUB_TOKEN)")
     github_api_url: str | None = Field(default=None, description="GitHub API base URL (else GITHUB_API_URL, else api.github.com)")
@@ -96,8 +100,10 @@ def load_settings(**overrides: object) -> Settings:
     try:
         return Settings(**{k: v for k, v in overrides.items() if v is not None})
     except ValidationError as exc:
+        from engmetrics.validation import describe_error
+
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'settings'} ({_env_name(e['loc'])}): {e['msg']}" for e in exc.errors()[:5]
+            f"{describe_error(e, echo=False)[1]} ({_env_name(e['loc'])})" for e in exc.errors()[:5]
         )
         where = f" or {config_file()}" if config_file() else ""
         raise InvalidInput(f"Invalid configuration: {problems}. Fix the environment variable{where}.") from None

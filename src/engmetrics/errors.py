@@ -40,6 +40,13 @@ class DataError(EngmetricsError):
     http_status = 422
 
 
+class StoreUnavailable(DataError):
+    """The local store cannot be opened (corrupt file, unreadable folder); the message says how to recover."""
+
+    code = "store_unavailable"
+    http_status = 503
+
+
 class RemoteError(EngmetricsError):
     """A remote API failed (network, 4xx/5xx, garbage); the message never contains a secret."""
 

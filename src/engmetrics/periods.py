@@ -181,8 +181,14 @@ def resolve_window(
         end = parse_instant(to, now=now, end_of_day=True, param="to") if to else now
         start = parse_instant(from_, now=now, param="from") if from_ else end - timedelta(days=30)
         if start >= end:
+            # Echo what was sent (an inclusive `to` date is held internally as the next midnight).
+            sent_to = f"to={to!r}" if to else "now (no `to` given)"
+            sent_from = f"from={from_!r}" if from_ else f"from (30 days before to, {start.date().isoformat()})"
             raise InvalidInput(
-                f"from ({start.isoformat()}) must be before to ({end.isoformat()}).", param="from"
+                f"{sent_from} is not before {sent_to}: the window must start before it ends (both are UTC; a `to` "
+                f"date is inclusive, so from='2025-02-01', to='2025-02-01' covers that one day). "
+                f"Swap them, or send a later `to`.",
+                param="from",
             )
         label = f"{(from_ or start.date().isoformat())}..{(to or 'now')}"
         return Window(start, end, label)

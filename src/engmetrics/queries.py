@@ -82,13 +82,17 @@ class ContributorQuery(WindowArgs):
 
 
 def validate(model: type[M], **values: object) -> M:
-    """Build ``model`` from keyword values, turning validation errors into `InvalidInput`."""
+    """Build ``model`` from keyword values, turning validation errors into `InvalidInput` (in our words, see
+    `engmetrics.validation`)."""
+    from engmetrics.validation import check_value, describe_validation_error
+
+    for name, value in values.items():  # the same string checks as at the MCP and REST edges (the CLI's edge)
+        check_value(name.rstrip("_"), value)
     try:
         return model.model_validate({k: v for k, v in values.items() if v is not None})
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or None
-        raise InvalidInput(f"Invalid {field or 'argument'}: {first['msg']}.", param=field) from None
+        field, message = describe_validation_error(exc)
+        raise InvalidInput(message, param=field) from None
 
 
 def encode_cursor(offset: int) -> str:

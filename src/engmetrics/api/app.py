@@ -44,13 +44,17 @@ from engmetrics.api.errors import ApiError, from_engmetrics, from_validation, in
 from engmetrics.api.limits import UPSHOT_PLANS, PlanLimits, RateLimiter
 from engmetrics.api.shapes import API_DEFAULT_LIMIT, API_MAX_LIMIT, ListShape, list_shape, path_params, wire_names
 from engmetrics.engine.operations import Operation, operations
-from engmetrics.errors import EngmetricsError
+from engmetrics.errors import EngmetricsError, InvalidInput
 from engmetrics.store.db import Store
+from engmetrics.validation import MAX_BODY_BYTES, check_string, check_value, sentence, unknown_name_message
 
 log = logging.getLogger("engmetrics.api")
 
 API_VERSION = "2025-06-01"
 """The current Engmetrics-Version (date of the last breaking change of the REST contract)."""
+
+CACHE_MAX_BYTES = 16 * 1024 * 1024
+"""Most bytes of answers the API keeps for reuse (the oldest go first)."""
 
 MAX_LIST_SCAN = 20_000
 """Items a starting_after/ending_before request may walk past before asking for a narrower window."""
@@ -89,16 +93,34 @@ def _query_values(request: Request, model: type[BaseModel] | None, reserved: set
     out: dict[str, Any] = {}
     for key in request.query_params.keys():
         if key in reserved:
+            _check(key, request.query_params.getlist(key))
             continue
         if key not in by_wire:
-            known = sorted(set(by_wire) | reserved)
-            raise invalid(
-                f"Unknown parameter {key!r}." + (f" Accepted: {', '.join(known)}." if known else " This endpoint takes none."),
-                param=key, code="parameter_unknown",
-            )
+            _check_names([key], set(by_wire) | reserved)
         field_info = model.model_fields[by_wire[key]]  # type: ignore[union-attr]
         out[key] = request.query_params.getlist(key) if _is_list_field(field_info.annotation) else request.query_params[key]
+        _check(key, out[key])
     return out
+
+
+def _check_names(keys: Any, accepted: set[str]) -> None:
+    """A 400 naming the first unknown parameter and the closest accepted one (`engmetrics.validation`)."""
+    for key in keys:
+        if key not in accepted:
+            try:
+                check_string("a parameter name", str(key))
+            except InvalidInput as exc:
+                raise invalid(exc.message, code="parameter_invalid") from None
+            raise invalid(sentence(unknown_name_message(str(key), accepted, noun="parameter")), param=str(key),
+                          code="parameter_unknown")
+
+
+def _check(key: str, value: Any) -> None:
+    """A 400 for a value with a control character, over-long, or with too many items (`engmetrics.validation`)."""
+    try:
+        check_value(key, value)
+    except InvalidInput as exc:
+        raise invalid(exc.message, param=key) from None
 
 
 def _build_query(model: type[BaseModel] | None, values: dict[str, Any]) -> BaseModel | None:
@@ -124,6 +146,24 @@ def _parse_limit(raw: str | None) -> int:
     return value
 
 
+async def _read_body(request: Request) -> bytes:
+    """The request body, refused with a 413 past `MAX_BODY_BYTES` (read no further than that)."""
+    declared = request.headers.get("content-length")
+    too_large = ApiError(413, "invalid_request_error", "body_too_large",
+                         f"The request body is larger than {MAX_BODY_BYTES:,} bytes; send only the operation's "
+                         "parameters (see /v1/openapi.json).")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise too_large
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 # ---- the API -------------------------------------------------------------------------------------------
 
 
@@ -138,7 +178,8 @@ class EngmetricsApi:
         self.ops = operations(type(engine))
         self._inflight: set[tuple[str, str]] = set()
         self._openapi: bytes | None = None
-        self._cache: dict[tuple[Any, ...], tuple[float, bytes]] = {}
+        self._cache: dict[tuple[Any, ...], tuple[float, bytes]] = {}  # insertion (= expiry) order
+        self._cache_bytes = 0
         self._flights: dict[tuple[Any, ...], anyio.Event] = {}
 
     # ---- routes -------------------------------------------------------------------------------------
@@ -231,18 +272,35 @@ class EngmetricsApi:
         flight = self._flights[key] = anyio.Event()
         try:
             body = await produce()
-            if len(self._cache) >= 4096:
-                now = time.monotonic()
-                self._cache = {k: v for k, v in self._cache.items() if v[0] > now}
-            self._cache[key] = (time.monotonic() + ttl, body)
+            self._remember(key, time.monotonic() + ttl, body)
             return body
         finally:
             del self._flights[key]
             flight.set()
 
+    def _remember(self, key: tuple[Any, ...], expires: float, body: bytes) -> None:
+        """Keep an answer until ``expires``; answers that expired, and the oldest past `CACHE_MAX_BYTES`, go.
+
+        Every answer lives the same ``cache_seconds``, so insertion order is expiry order: dropping from
+        the front keeps the cache as small as the answers of the last few seconds, whatever the load.
+        """
+        old = self._cache.pop(key, None)
+        if old is not None:
+            self._cache_bytes -= len(old[1])
+        self._cache[key] = (expires, body)
+        self._cache_bytes += len(body)
+        now = time.monotonic()
+        while self._cache:
+            first_key, (first_expires, first_body) = next(iter(self._cache.items()))
+            if first_expires > now and self._cache_bytes <= CACHE_MAX_BYTES:
+                break
+            del self._cache[first_key]
+            self._cache_bytes -= len(first_body)
+
     def forget_cached(self) -> None:
         """Drop cached answers (after the data changed)."""
         self._cache.clear()
+        self._cache_bytes = 0
 
     async def _list(self, request: Request, op: Operation, shape: ListShape, method: Any, values: dict[str, Any]) -> bytes:
         limit = _parse_limit(request.query_params.get("limit"))
@@ -333,14 +391,18 @@ class EngmetricsApi:
                        "previous page, or omit it for the first page.", param=param, code="resource_missing")
 
     async def _post(self, request: Request, op: Operation, method: Any, key: keystore.ApiKey) -> Response:
-        raw = await request.body()
+        raw = await _read_body(request)
         try:
             body = json.loads(raw) if raw.strip() else {}
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             raise invalid("The request body is not valid JSON: send a JSON object (Content-Type: application/json).",
                           code="body_invalid") from None
         if not isinstance(body, dict):
             raise invalid("The request body must be a JSON object.", code="body_invalid")
+        accepted = set(wire_names(op.query_model).values()) if op.query_model else set()
+        _check_names(body, accepted - set(path_params(op)))
+        for name, value in body.items():
+            _check(name, value)
         idem = request.headers.get("idempotency-key")
         if idem is None:
             return await self._run_post(op, method, body, request.path_params)

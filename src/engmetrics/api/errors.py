@@ -56,18 +56,12 @@ def from_engmetrics(exc: EngmetricsError) -> ApiError:
 
 
 def from_validation(exc: ValidationError, aliases: dict[str, str] | None = None) -> ApiError:
-    """A pydantic validation error as a 422 naming the first offending parameter."""
-    problems = []
-    first_param = None
-    for err in exc.errors()[:5]:
-        loc = [str(p) for p in err["loc"]]
-        if loc and aliases:
-            loc[0] = aliases.get(loc[0], loc[0])
-        field = ".".join(loc) or None
-        first_param = first_param or field
-        problems.append(f"{field or 'body'}: {err['msg']}")
-    return ApiError(422, "invalid_request_error", "parameter_invalid", "Invalid parameters: " + "; ".join(problems) + ".",
-                    param=first_param)
+    """A pydantic validation error as a 422 naming the first offending parameter, in our words
+    (`engmetrics.validation.describe_validation_error`)."""
+    from engmetrics.validation import describe_validation_error
+
+    first_param, text = describe_validation_error(exc, aliases)
+    return ApiError(422, "invalid_request_error", "parameter_invalid", f"Invalid parameters: {text}", param=first_param)
 
 
 def invalid(message: str, *, param: str | None = None, code: str = "parameter_invalid", status: int = 400) -> ApiError:

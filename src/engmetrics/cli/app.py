@@ -10,11 +10,9 @@ import importlib
 import pkgutil
 import sys
 
-import click
 import typer
 
 from engmetrics import __version__
-from engmetrics.cli.common import EXIT_DATA, EXIT_USAGE, err
 
 app = typer.Typer(
     name="engmetrics",
@@ -52,7 +50,7 @@ def _load_commands() -> None:
     import engmetrics.cli as pkg
 
     for mod in sorted(m.name for m in pkgutil.iter_modules(pkg.__path__)):
-        if mod in ("main", "app", "common", "serve") or mod.startswith("_"):
+        if mod in ("main", "app", "common", "serve", "errors") or mod.startswith("_"):
             continue
         module = importlib.import_module(f"engmetrics.cli.{mod}")
         register = getattr(module, "register", None)
@@ -64,24 +62,20 @@ _load_commands()
 
 
 def run_app(argv: list[str] | None = None) -> int:
-    """Run a command: exit 0 ok, 1 usage error, 2 data error."""
-    from engmetrics.errors import EngmetricsError
+    """Run a command: exit 0 ok, 1 usage error, 2 data error, 3 internal error; never a traceback.
 
+    Every failure is one line on stderr (see `engmetrics.cli.errors`): usage mistakes name the command's
+    own options, data errors speak of CLI commands rather than MCP tools.
+    """
+    from engmetrics.cli import errors
+
+    args = sys.argv[1:] if argv is None else list(argv)
     try:
-        rv = app(args=argv, standalone_mode=False)
-        if isinstance(rv, int):
-            return rv
-    except click.exceptions.Abort:
-        err.print("aborted")
-        return EXIT_USAGE
-    except click.exceptions.ClickException as exc:  # usage errors: bad option, missing argument
-        exc.show(file=sys.stderr)
-        return EXIT_USAGE
-    except EngmetricsError as exc:
-        err.print(f"[bold red]error:[/] {exc.message}", highlight=False)
-        return EXIT_DATA
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except KeyboardInterrupt:
-        return 130
-    return 0
+        rv = app(args=args, standalone_mode=False, prog_name="engmetrics")
+    except BaseException as exc:  # noqa: BLE001 - the one place every CLI failure becomes an exit code
+        try:
+            return errors.report(exc, args, app)
+        except BaseException:  # reporting itself failed: still no traceback
+            print(f"error: {type(exc).__name__}: {exc}".splitlines()[0], file=sys.stderr)
+            return errors.EXIT_INTERNAL
+    return rv if isinstance(rv, int) else 0

@@ -1,4 +1,5 @@
-"""Shared CLI plumbing: options, engine construction, rendering, exit codes (0 ok, 1 usage, 2 data)."""
+"""Shared CLI plumbing: options, engine construction, rendering, exit codes (0 ok, 1 usage, 2 data; 3 a bug, in
+`engmetrics.cli.errors`)."""
 
 from __future__ import annotations
 
@@ -59,6 +60,8 @@ def print_json(model: BaseModel | Any) -> None:
 
 
 def fail(message: str, code: int = EXIT_DATA) -> None:
-    """Print an error to stderr and exit with ``code``."""
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    """Print an error to stderr (one line, `engmetrics.cli.errors.say`) and exit with ``code``."""
+    from engmetrics.cli.errors import say
+
+    say(message)
     raise typer.Exit(code)

@@ -118,11 +118,13 @@ def deploy_record(
     json_: JsonOpt = False,
 ) -> None:
     """Record one deployment. Explicit events replace release tags as the repository's deployments."""
+    from engmetrics.validation import path_exists
+
     engine = local_engine(db)
     try:
         engine.resolve_repo(repo)
     except Exception:
-        if Path(repo).exists():
+        if path_exists(repo):
             engine.register_repository(repo)
             run(lambda: engine.sync(repo))
         else:

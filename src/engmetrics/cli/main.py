@@ -10,7 +10,7 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: exit 0 ok, 1 usage error, 2 data error."""
+    """Entry point: exit 0 ok, 1 usage error, 2 data error, 3 internal error (see `engmetrics.cli.errors`)."""
     args = sys.argv[1:] if argv is None else list(argv)
     if args[:1] == ["serve"]:
         from engmetrics.cli.serve import serve_main

@@ -62,11 +62,11 @@ def evaluate_command(
     bootstrap: Annotated[int, typer.Option("--bootstrap", min=0, help="Bootstrap resamples for the 95% intervals")] = 300,
 ) -> None:
     """How well the model separates bug-inducing from clean changes on the repository's past, vs baselines."""
-    from pathlib import Path
+    from engmetrics.validation import path_is
 
     engine = local_engine(db)
     name = repo
-    if Path(repo).expanduser().is_dir():
+    if path_is(repo, "dir"):
         name = engine.register_repository(repo).name
         run(lambda: engine.sync(name))
     result = run(lambda: engine.evaluate_risk(name, bootstrap=bootstrap))

@@ -19,9 +19,19 @@ EXIT_USAGE, EXIT_DATA = 1, 2
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
-        """Usage errors exit 1, like every other engmetrics command."""
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+        """Usage errors exit 1 with one line, like every other engmetrics command (see `engmetrics.cli.errors`)."""
+        import difflib
+
+        options = [o for a in self._actions for o in a.option_strings if o.startswith("--")]
+        unknown = message.partition("unrecognized arguments: ")[2].split()
+        hint = ""
+        if unknown:
+            guess = difflib.get_close_matches(unknown[0].split("=")[0], options, n=1, cutoff=0.7)
+            message = f"no such option {unknown[0]}" if unknown[0].startswith("-") else f"unexpected argument {unknown[0]!r}"
+            hint = f" — did you mean {guess[0]}?" if guess else ""
+        line = " ".join((f"{message}{hint}" if hint else f"{message}.").split())
+        self.exit(EXIT_USAGE, f"error: {self.prog}: {line} Its options: {', '.join(options)}. "
+                              f"See `{self.prog} --help`.\n")
 
 
 def parser() -> argparse.ArgumentParser:

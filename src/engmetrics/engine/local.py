@@ -119,9 +119,10 @@ class LocalEngine(LocalRisk, LocalForecast, LocalNarrative, LocalFlow, Engine):
         ``path`` may be ``PATH=NAME`` to name it (default: the folder's name, e.g. ``~/src/api=payments``).
         """
         from engmetrics.sources.git import check_repository
+        from engmetrics.validation import path_exists
 
         text = str(path)
-        if name is None and "=" in text and not Path(text).exists():
+        if name is None and "=" in text and not path_exists(text):
             text, _, given = text.rpartition("=")
             name = given.strip() or None
         top = check_repository(text)

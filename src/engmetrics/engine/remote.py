@@ -6,7 +6,9 @@ operation's own route (so operations other engineers add work remotely without c
 `Unsupported` and a sentence saying so.
 
 Outbound calls (httpx2) have timeouts and retry with exponential backoff and jitter on connection errors,
-timeouts, 429 (honouring Retry-After / X-RateLimit-Reset, up to a cap) and 5xx — never on other 4xx. POSTs
+timeouts, 429 (honouring Retry-After / X-RateLimit-Reset, up to a cap) and 5xx — never on other 4xx — all
+within one deadline per engine call (ENGMETRICS_REMOTE_DEADLINE_SECONDS, default 20 s), whose error says
+what was tried and for how long. POSTs
 carry an Idempotency-Key that stays the same across retries. List operations follow the API's pages lazily
 until the caller's ``limit``. Every failure is an `EngmetricsError` naming the URL and what to do; the key
 never appears in a message or a log.
@@ -17,6 +19,7 @@ from __future__ import annotations
 import abc
 import base64
 import binascii
+import contextvars
 import email.utils
 import json
 import logging
@@ -42,14 +45,56 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class RemoteOptions:
-    """Timeouts and retry policy (seconds)."""
+    """Timeouts and retry policy (seconds).
 
-    timeout_seconds: float = 30.0
+    ``deadline_seconds`` bounds a whole engine call — every attempt, backoff, rate-limit wait and page of
+    it — so an agent gets a clear error before its MCP client gives up (ENGMETRICS_REMOTE_DEADLINE_SECONDS,
+    default 20 s); ``timeout_seconds`` bounds one attempt.
+    """
+
+    timeout_seconds: float = 10.0
     connect_timeout_seconds: float = 5.0
     max_retries: int = 3  # retries after the first attempt
     backoff_seconds: float = 0.5  # first backoff; doubles each retry, ±50 % jitter
     max_backoff_seconds: float = 8.0
     max_wait_seconds: float = 30.0  # longest Retry-After / reset wait honoured before giving up
+    deadline_seconds: float = 20.0  # the whole call, retries included
+
+
+class Deadline:
+    """The time budget of one engine call and what its HTTP attempts did (for the error that ends it)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.started = time.monotonic()
+        self.until = self.started + seconds
+        self.tried: list[tuple[str, str]] = []  # (request, what happened)
+
+    def note(self, where: str, what: str) -> None:
+        """Record what one attempt did."""
+        self.tried.append((where, what))
+
+    def remaining(self) -> float:
+        """Seconds left (≤ 0 once over)."""
+        return self.until - time.monotonic()
+
+    def elapsed(self) -> float:
+        """Seconds since the call started."""
+        return time.monotonic() - self.started
+
+    def error(self, label: str, where: str) -> RemoteError:
+        """The error for a call that ran out of time, saying what was tried and for how long."""
+        one_request = len({w for w, _ in self.tried}) <= 1
+        tried = "; ".join(f"{i}: {t if one_request else w + ': ' + t}" for i, (w, t) in enumerate(self.tried, 1))
+        n = len(self.tried)
+        return RemoteError(
+            f"{label} did not answer {where} in time: gave up after {self.elapsed():.1f} s, the deadline for one "
+            f"call (ENGMETRICS_REMOTE_DEADLINE_SECONDS={self.seconds:g}), with {n} attempt{'s' if n != 1 else ''} "
+            f"({tried or 'none finished'}). Check that the server is up and not overloaded, or raise the deadline, then try again."
+        )
+
+
+_DEADLINE: contextvars.ContextVar[Deadline | None] = contextvars.ContextVar("engmetrics_remote_deadline", default=None)
 
 
 def public_url(url: str) -> str:
@@ -146,35 +191,62 @@ class Http:
 
     async def request(self, method: str, path: str, *, params: dict[str, Any] | None = None,
                       body: dict[str, Any] | None = None) -> tuple[int, Any]:
-        """Send with retries; (status, parsed JSON) of a 2xx answer, else an `EngmetricsError`."""
+        """Send with retries within the call's deadline; (status, parsed JSON) of a 2xx answer, else an
+        `EngmetricsError` (a `RemoteError` saying what was tried and for how long when time ran out)."""
         where = f"{method} {path}"
         headers = {"Idempotency-Key": str(uuid.uuid4())} if method == "POST" else {}
         attempts = self.options.max_retries + 1
+        deadline = _DEADLINE.get() or Deadline(self.options.deadline_seconds)
+        o = self.options
         last: str = ""
+
+        async def pause(seconds: float) -> None:
+            if seconds >= deadline.remaining():
+                raise deadline.error(self.label, where)
+            await anyio.sleep(seconds)
+
         for attempt in range(attempts):
             final = attempt == attempts - 1
-            try:
-                response = await self.client().request(method, path, params=params, json=body, headers=headers)
-            except httpx2.TimeoutException:
-                last = f"did not answer {where} within {self.options.timeout_seconds:g} s"
-                if final:
-                    raise RemoteError(f"{self.label} {last} (after {attempts} attempts). Check the server is up and "
-                                      "not overloaded, then try again.") from None
-                await anyio.sleep(self._backoff(attempt))
-                continue
-            except httpx2.TransportError as exc:
-                last = f"could not be reached for {where} ({type(exc).__name__})"
-                if final:
-                    raise RemoteError(f"{self.label} {last} after {attempts} attempts. Check ENGMETRICS_API_URL and "
-                                      "that the server is running.") from None
-                await anyio.sleep(self._backoff(attempt))
-                continue
+            remaining = deadline.remaining()
+            if remaining <= 0:
+                raise deadline.error(self.label, where)
+            budget = min(o.timeout_seconds, remaining)
+            timeout = httpx2.Timeout(budget, connect=min(o.connect_timeout_seconds, budget))
+            response = None
+            with anyio.move_on_after(remaining) as scope:  # a server trickling bytes cannot outlast the deadline
+                try:
+                    response = await self.client().request(method, path, params=params, json=body, headers=headers,
+                                                           timeout=timeout)
+                except httpx2.TimeoutException:
+                    deadline.note(where, f"no answer within {budget:.3g} s")
+                    last = f"did not answer {where} within {budget:.3g} s"
+                    if deadline.remaining() <= 0:
+                        raise deadline.error(self.label, where) from None
+                    if final:
+                        raise RemoteError(f"{self.label} {last} (after {attempts} attempts over "
+                                          f"{deadline.elapsed():.1f} s). Check the server is up and not overloaded, "
+                                          "then try again.") from None
+                    await pause(self._backoff(attempt))
+                    continue
+                except httpx2.TransportError as exc:
+                    deadline.note(where, f"{type(exc).__name__}")
+                    last = f"could not be reached for {where} ({type(exc).__name__})"
+                    if final:
+                        raise RemoteError(f"{self.label} {last} after {attempts} attempts over "
+                                          f"{deadline.elapsed():.1f} s. Check ENGMETRICS_API_URL and that the "
+                                          "server is running.") from None
+                    await pause(self._backoff(attempt))
+                    continue
+            if scope.cancelled_caught or response is None:
+                deadline.note(where, f"no answer before the deadline ({remaining:.3g} s)")
+                raise deadline.error(self.label, where)
             status = response.status_code
             if status == 429:
                 wait = _retry_after(response, time.time())
                 if wait is None:
                     wait = self._backoff(attempt)
-                if final or wait > self.options.max_wait_seconds:
+                deadline.note(where, f"HTTP 429, retry after {wait:.3g} s")
+                if final or wait > o.max_wait_seconds or wait >= deadline.remaining():
                     shown = max(1, round(wait))
                     raise RemoteError(f"Rate limited by {self.label} ({where}); retry after {shown} s.",
                                       retry_after_seconds=float(shown), status=429)
@@ -183,11 +255,12 @@ class Http:
                 continue
             if status >= 500:
                 rid = response.headers.get("request-id")
+                deadline.note(where, f"HTTP {status}")
                 last = f"failed with HTTP {status} on {where}" + (f" (Request-Id {rid})" if rid else "")
                 if final:
-                    raise RemoteError(f"{self.label} {last} after {attempts} attempts. Try again later; if it "
-                                      "persists, the server's log explains it.", status=status)
-                await anyio.sleep(self._backoff(attempt))
+                    raise RemoteError(f"{self.label} {last} after {attempts} attempts over {deadline.elapsed():.1f} s. "
+                                      "Try again later; if it persists, the server's log explains it.", status=status)
+                await pause(self._backoff(attempt))
                 continue
             return status, self._parse(response, where)
         raise RemoteError(f"{self.label} {last}.")  # pragma: no cover - the loop always returns or raises
@@ -287,10 +360,11 @@ class Provider:
         try:
             return model.model_validate(data)
         except ValidationError as exc:
-            first = exc.errors()[0]
-            loc = ".".join(str(p) for p in first["loc"]) or "body"
+            from engmetrics.validation import describe_error
+
+            _, problem = describe_error(exc.errors()[0])
             raise RemoteError(
-                f"{self.label} answered {where} with a body that does not match {model.__name__} ({loc}: {first['msg']}). "
+                f"{self.label} answered {where} with a body that does not match {model.__name__} ({problem}). "
                 f"Check that ENGMETRICS_PROVIDER={self.name} matches the API at {public_url(self.url)}."
             ) from None
 
@@ -388,7 +462,17 @@ class RemoteEngine(Engine):
         if not settings.api_url:
             raise InvalidInput("Remote mode needs ENGMETRICS_API_URL (e.g. http://metrics.internal:8080).")
         self.settings = settings
-        self.provider = _provider(settings, options or RemoteOptions(), transport)
+        self.options = options or RemoteOptions(deadline_seconds=settings.remote_deadline_seconds)
+        self.provider = _provider(settings, self.options, transport)
+
+    async def call(self, op: Operation, q: BaseModel | None) -> BaseModel:
+        """Answer ``op`` through the provider within one deadline (`RemoteOptions.deadline_seconds`) that
+        covers every request, retry and page the answer takes."""
+        token = _DEADLINE.set(Deadline(self.options.deadline_seconds))
+        try:
+            return await self.provider.call(op, q)
+        finally:
+            _DEADLINE.reset(token)
 
     async def sync(self, repo: str | None = None, progress: ProgressFn | None = None) -> SyncReport:
         """Nothing to sync here: the remote server keeps its own data up to date."""
@@ -408,13 +492,13 @@ def _remote_method(op: Operation):  # type: ignore[no-untyped-def]
     if op.query_model is None:
 
         async def call_none(self: RemoteEngine) -> BaseModel:
-            return await self.provider.call(op, None)
+            return await self.call(op, None)
 
         method = call_none
     else:
 
         async def call_one(self: RemoteEngine, q: BaseModel) -> BaseModel:
-            return await self.provider.call(op, q)
+            return await self.call(op, q)
 
         method = call_one
     method.__name__ = method.__qualname__ = op.name

@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 from mcp.server.mcpserver import MCPServer
-from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError, UnexpectedToolError
+from mcp.shared.exceptions import MCPError
 from pydantic import ValidationError
 
 from engmetrics import __version__
@@ -28,6 +29,11 @@ if TYPE_CHECKING:
     from engmetrics.server.runtime import Runtime
 
 log = logging.getLogger(__name__)
+
+MODERN_PROTOCOL = "2026-07-28"
+"""The first protocol version whose resource-not-found error is -32602 (SEP-2164)."""
+LEGACY_RESOURCE_NOT_FOUND = -32002
+"""Resource not found in protocol versions before 2026-07-28 (their resources page, "Error Handling")."""
 
 INSTRUCTIONS = """\
 engmetrics answers questions about how a software team delivers, with numbers computed from its real \
@@ -56,8 +62,10 @@ say so rather than guessing. Units are in field names or `unit`.
 class EngmetricsMCP(MCPServer[Any]):
     """MCPServer whose tools, resources and prompts may arrive after the handshake.
 
-    Handlers wait for `registered` (set once everything is registered, or loading failed). Argument
-    validation errors say which argument was wrong and what to send.
+    Handlers wait for `registered` (set once everything is registered, or loading failed). Tools take no
+    arguments beyond their own (``additionalProperties: false``); every call's arguments are checked with
+    `engmetrics.validation` (unknown names with the closest valid one, control characters, lengths) and
+    validation errors say, in our words, which argument was wrong and what to send.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -94,8 +102,20 @@ class EngmetricsMCP(MCPServer[Any]):
         return await super().list_resource_templates()
 
     async def read_resource(self, uri: Any, context: Any = None) -> Any:
+        """Read a resource; an unknown one answers the resource-not-found error of the protocol version in use.
+
+        Protocol 2026-07-28 (SEP-2164) answers JSON-RPC -32602 (invalid params) with ``data.uri``, which the
+        SDK does for `ResourceNotFoundError`; the versions before it (2025-11-25 and older, the initialize
+        handshake) defined -32002, so clients that negotiated one of those get -32002.
+        """
         await self.registered.wait()
-        return await super().read_resource(uri, context)
+        try:
+            return await super().read_resource(uri, context)
+        except ResourceNotFoundError as exc:
+            version = getattr(context, "protocol_version", None) if context is not None else None
+            if version is not None and version < MODERN_PROTOCOL:
+                raise MCPError(code=LEGACY_RESOURCE_NOT_FOUND, message=str(exc), data={"uri": str(uri)}) from None
+            raise
 
     async def list_prompts(self) -> Any:
         await self.registered.wait()
@@ -105,21 +125,52 @@ class EngmetricsMCP(MCPServer[Any]):
         await self.registered.wait()
         return await super().get_prompt(name, arguments, context)
 
+    def add_tool(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        """Add a tool whose arguments are closed: unknown ones are refused (``additionalProperties: false``)."""
+        from pydantic import ConfigDict
+
+        super().add_tool(fn, *args, **kwargs)
+        tool = self._tool_manager.get_tool(kwargs.get("name") or fn.__name__)
+        if tool is None:  # pragma: no cover - add_tool always registers
+            return
+        loose = tool.fn_metadata.arg_model
+        strict = type(loose.__name__, (loose,), {
+            "__module__": loose.__module__,
+            "model_config": ConfigDict(extra="forbid", arbitrary_types_allowed=True),
+        })
+        tool.fn_metadata.arg_model = strict
+        tool.parameters = strict.model_json_schema(by_alias=True)
+
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
+        """Check the arguments at the edge (`engmetrics.validation`), then call; errors in our own words."""
+        from engmetrics.errors import InvalidInput
+        from engmetrics.validation import check_arguments, describe_validation_error, sentence, unknown_name_message
+
         await self.registered.wait()
+        tool = self._tool_manager.get_tool(name)
+        if tool is None:
+            names = [t.name for t in self._tool_manager.list_tools()]
+            raise ToolError(sentence(unknown_name_message(name, names, noun="tool")))
+        fields = tool.fn_metadata.arg_model.model_fields
+        accepted = {f.alias or n for n, f in fields.items()}
+        try:
+            check_arguments(arguments or {}, accepted)
+        except InvalidInput as exc:
+            raise ToolError(f"Invalid arguments for {name}: {sentence(exc.message)}") from None
         try:
             return await super().call_tool(name, arguments, context)
         except ToolError as exc:
             cause = exc.__cause__
             if isinstance(cause, ValidationError):
-                problems = []
-                for err in cause.errors()[:5]:
-                    field = ".".join(str(p) for p in err["loc"]) or "arguments"
-                    got = type(err.get("input")).__name__ if "input" in err else None
-                    problems.append(f"`{field}`: {err['msg']}" + (f" (got {got})" if got and got != "dict" else ""))
-                raise ToolError(
-                    f"Invalid arguments for {name}: " + "; ".join(problems) + ". Check the tool's input schema."
-                ) from None
+                names_by_field = {n: f.alias for n, f in fields.items() if f.alias}
+                _, text = describe_validation_error(cause, names_by_field, accepted)
+                raise ToolError(f"Invalid arguments for {name}: {text} Check the tool's input schema.") from None
+            if isinstance(exc, UnexpectedToolError):
+                log.error("tool %s failed unexpectedly", name, exc_info=cause)
+                raise ToolError(f"engmetrics hit an internal error in {name}; the server log (stderr) has the "
+                                "details. Try again, or run `engmetrics sync` and retry.") from None
+            if isinstance(cause, ToolError):  # the tool's own message, without the SDK's "Error executing tool" prefix
+                raise ToolError(str(cause)) from None
             raise
 
 

@@ -1,4 +1,4 @@
-"""Streamable HTTP serving: DNS-rebinding protection on loopback, a bearer token everywhere else."""
+"""Streamable HTTP serving: DNS-rebinding protection on every loopback address, a bearer token everywhere else."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import json
 import logging
 from typing import Any
 
+from mcp.server.transport_security import TransportSecuritySettings
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from engmetrics.errors import InvalidInput
@@ -51,14 +52,44 @@ class BearerTokenMiddleware:
         await self.app(scope, receive, send)
 
 
+def rebinding_protection(host: str) -> TransportSecuritySettings:
+    """Host/Origin checks for a server bound to the loopback address ``host`` (any of 127.0.0.0/8, ::1,
+    localhost): requests must name that address, another loopback literal or localhost (any port), so a
+    page whose DNS name was rebound to the address (``Host: evil.example.com``) is refused (421/403)."""
+    names = {"localhost", "127.0.0.1", "[::1]"}
+    bare = host.strip("[]")
+    try:
+        ip = ipaddress.ip_address(bare)
+    except ValueError:
+        ip = None
+    if ip is not None:
+        names.add(f"[{ip.compressed}]" if ip.version == 6 else ip.compressed)
+        if ip.version == 6:
+            names.add(f"[{bare}]")
+    elif bare:
+        names.add(bare)
+    hosts = sorted(names)
+    return TransportSecuritySettings(
+        enable_dns_rebinding_protection=True,
+        allowed_hosts=hosts + [f"{h}:*" for h in hosts],
+        allowed_origins=[f"{scheme}://{h}{port}" for scheme in ("http", "https") for h in hosts for port in ("", ":*")],
+    )
+
+
 def http_app(mcp: Any, host: str, token: str | None) -> ASGIApp:
-    """The ASGI app serving MCP at /mcp. Off loopback a token is required (`InvalidInput` without one)."""
-    app = mcp.streamable_http_app(streamable_http_path="/mcp", host=host)
+    """The ASGI app serving MCP at /mcp.
+
+    Bound to a loopback address (any of 127.0.0.0/8, ::1, localhost) it checks Host/Origin against DNS
+    rebinding (`rebinding_protection`); off loopback a token is required (`InvalidInput` without one) and
+    every request must carry it.
+    """
     if not is_loopback(host) and not token:
         raise InvalidInput(
             f"Refusing to serve on {host} without a token: set ENGMETRICS_HTTP_TOKEN (clients then send "
-            "'Authorization: Bearer <token>'), or bind 127.0.0.1."
+            "'Authorization: Bearer <token>'), or bind a loopback address such as 127.0.0.1."
         )
+    security = rebinding_protection(host) if is_loopback(host) else None
+    app = mcp.streamable_http_app(streamable_http_path="/mcp", host=host, transport_security=security)
     if token:
         return BearerTokenMiddleware(app, token)
     return app

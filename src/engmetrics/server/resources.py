@@ -6,10 +6,10 @@ import logging
 from typing import Any
 
 from mcp.server.mcpserver import MCPServer
-from mcp.server.mcpserver.exceptions import ResourceError
+from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from mcp_types import Completion, PromptReference, ResourceTemplateReference
 
-from engmetrics.errors import EngmetricsError
+from engmetrics.errors import EngmetricsError, NotFound
 from engmetrics.periods import NAMED_PERIODS
 from engmetrics.server.runtime import Runtime
 
@@ -18,9 +18,12 @@ MAX_COMPLETIONS = 100
 
 
 async def _guard(coro: Any) -> Any:
-    """Run ``coro``; user errors become a `ResourceError` with their message, bugs a short one (logged)."""
+    """Run ``coro``; user errors become a `ResourceError` with their message (a `ResourceNotFoundError`, the
+    spec's resource-not-found error, for a thing that does not exist), bugs a short one (logged)."""
     try:
         return await coro
+    except NotFound as exc:
+        raise ResourceNotFoundError(exc.message) from None
     except EngmetricsError as exc:
         raise ResourceError(exc.message) from None
     except ResourceError:

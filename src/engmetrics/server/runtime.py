@@ -13,6 +13,7 @@ from anyio.abc import TaskGroup
 from engmetrics.config import Settings
 from engmetrics.engine.base import Engine
 from engmetrics.engine.factory import demo_root, make_engine, prepare_demo
+from engmetrics.errors import StoreUnavailable
 from engmetrics.models import SyncReport
 from engmetrics.served import ServedRepos, choose_served
 
@@ -113,16 +114,26 @@ def make_runtime(settings: Settings, *, repos: list[str], demo: bool = False, sy
                  served: ServedRepos | None = None) -> Runtime:
     """A `Runtime` for `serve`, answering for the repositories ``served`` names (default: `choose_served` of
     ``repos`` — ``--repo`` — and the settings: ENGMETRICS_REPOS, else the current work tree, else the whole
-    store). Named repositories are registered, and the engine serves them only."""
+    store). Named repositories are registered, and the engine serves them only.
+
+    A store that cannot be opened does not stop `serve`: the runtime then answers every tool with the
+    store's error and how to recover (`engmetrics.engine.unavailable.UnavailableEngine`).
+    """
     if demo:
         root = demo_root()
-        engine = make_engine(settings, db=root / "engmetrics.db")
+        try:
+            engine = make_engine(settings, db=root / "engmetrics.db")
+        except StoreUnavailable as exc:
+            return _without_store(exc)
 
         async def prepare() -> None:
             await prepare_demo(engine, root)
 
         return Runtime(engine, prepare=prepare, sync_on_start=False)
-    engine = make_engine(settings)
+    try:
+        engine = make_engine(settings)
+    except StoreUnavailable as exc:
+        return _without_store(exc)
     if engine.kind != "local":
         return Runtime(engine, sync_on_start=False)
     served = served or choose_served(settings, repos)
@@ -131,3 +142,11 @@ def make_runtime(settings: Settings, *, repos: list[str], demo: bool = False, sy
     else:
         engine.serve_only([engine.register_repository(path) for path in served.paths])
     return Runtime(engine, sync_on_start=sync_on_start, scope_note=engine.scope_sentence())
+
+
+def _without_store(exc: StoreUnavailable) -> Runtime:
+    """A runtime whose every tool answers how to recover the store (`engmetrics.engine.unavailable`)."""
+    from engmetrics.engine.unavailable import UnavailableEngine
+
+    log.error("%s Serving anyway: every tool answers with this message.", exc.message)
+    return Runtime(UnavailableEngine(exc), sync_on_start=False)  # type: ignore[arg-type]

@@ -132,10 +132,12 @@ def check_repository(path: str) -> str:
     Raises `DataError` saying what to do when the path does not exist, git is missing, or it is not a
     git repository.
     """
+    from engmetrics.validation import path_exists, path_is
+
     p = Path(path).expanduser()
-    if not p.exists():
+    if not path_exists(p):
         raise DataError(f"The path {str(p)!r} does not exist. Give the path of a git repository (a clone).", param="repo")
-    if not p.is_dir():
+    if not path_is(p, "dir"):
         raise DataError(f"The path {str(p)!r} is a file, not a folder. Give the folder of a git repository.", param="repo")
     try:
         proc = run_git(str(p), "rev-parse", "--is-bare-repository", "--absolute-git-dir")

@@ -80,6 +80,8 @@ def find_repository(conn: sqlite3.Connection, name_or_path: str, among: Collecti
         ).fetchone()
     if r is None:
         known = [row.name for row in list_repositories(conn) if among is None or row.id in among]
-        hint = f"Known repositories: {', '.join(known)}." if known else "No repository is synced yet: run `engmetrics sync --repo PATH`."
-        raise NotFound(f"Unknown repository {name_or_path!r}. {hint} Call list_repositories to see them.", param="repo")
+        shown = name_or_path if len(name_or_path) <= 80 else name_or_path[:79] + "…"
+        hint = (f"Known repositories: {', '.join(known)}. Call list_repositories to see them." if known
+                else "No repository is synced yet: run `engmetrics sync --repo PATH`.")
+        raise NotFound(f"Unknown repository {shown!r}. {hint}", param="repo")
     return _row(r)

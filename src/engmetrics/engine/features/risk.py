@@ -45,6 +45,7 @@ class LocalRisk:
         from engmetrics.errors import EngmetricsError, NotFound
         from engmetrics.risk.score import split_owner
         from engmetrics.sources.git import check_repository
+        from engmetrics.validation import path_exists
 
         names = split_owner(repo, owner)
         for i, name in enumerate(names):
@@ -53,7 +54,7 @@ class LocalRisk:
             except NotFound:
                 if i < len(names) - 1:
                     continue
-                if repo and Path(repo).expanduser().exists():
+                if repo and path_exists(repo):
                     top = check_repository(repo)  # DataError when it is not a git repository
                     raise NotFound(
                         f"{top} is not synced yet: run `engmetrics sync --repo {top}` (or the sync tool) first.",
