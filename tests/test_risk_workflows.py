@@ -23,7 +23,7 @@ from engmetrics.engine.local import LocalEngine
 from engmetrics.errors import DataError
 from engmetrics.risk.features import DEFAULT_FIX_PATTERN, FEATURES, Change, FileDelta, History
 from engmetrics.risk.models import RiskScoreQuery
-from engmetrics.risk.sloc import AddedLines
+from engmetrics.risk.sloc import AddedLines, ensure_sloc
 from engmetrics.risk.szz import ensure_labels, fix_pattern, label_coverage, pending_fixes
 from engmetrics.risk.training import labelled_dataset
 from engmetrics.risk.wording import Context, recommendation, sentence, size_word
@@ -377,12 +377,15 @@ def test_szz_with_a_failing_git_leaves_fixes_pending_then_labels_them(tmp_path: 
     coverage = label_coverage(engine.store.read(), row.id, fix_pattern())
     assert (coverage.fixes, coverage.labelled, coverage.pending, coverage.unreadable) == (n_fixes, 0, n_fixes, 0)
     assert _links(engine) == {} and engine.store.read().execute("SELECT count(*) FROM risk_szz_fixes").fetchone()[0] == 0
-    assert engine.store.read().execute("SELECT count(*) FROM risk_sloc").fetchone()[0] == 0  # nothing guessed
     scored = anyio.run(engine.score_pr_risk, RiskScoreQuery(repo="szzfail", commit="HEAD"))
     assert scored.fix_labels is not None and scored.fix_labels.pending == n_fixes and scored.fix_labels.labelled == 0
     assert any("pending" in n for n in scored.notes)
+    assert engine.store.read().execute("SELECT count(*) FROM risk_sloc").fetchone()[0] == 0  # nothing guessed
     flag.unlink()  # git works again: the next run labels every fix
     assert ensure_labels(engine.store, row.id, row.path) == n_fixes
+    assert ensure_sloc(engine.store, row.id, row.path) == 2 * n_fixes
+    sloc = dict(engine.store.read().execute("SELECT sha, added FROM risk_sloc").fetchall())
+    assert all(sloc[bug] == 2 and sloc[fix] == 1 for fix, bug in expected.items())
     assert _links(engine) == expected
     coverage = label_coverage(engine.store.read(), row.id, fix_pattern())
     assert (coverage.labelled, coverage.pending, coverage.unreadable) == (n_fixes, 0, 0)
@@ -410,7 +413,12 @@ def test_missing_objects_are_unreadable_and_retried(tmp_path: Path) -> None:
     assert _links(engine) == {fixes[0]: expected[fixes[0]], fixes[2]: expected[fixes[2]]}
     status = engine.store.read().execute("SELECT status FROM risk_szz_fixes WHERE sha = ?", (fixes[1],)).fetchone()[0]
     assert status == "unreadable"  # never stored as "no bug-inducing commits"
-    assert ensure_labels(engine.store, row.id, row.path) == 0  # retried, still unreadable
+    assert ensure_labels(engine.store, row.id, row.path) == 0  # no new commit or object: nothing to retry yet
+    # Source lines: the two commits that need the missing blob are unknown (-1); the others are counted.
+    assert ensure_sloc(engine.store, row.id, row.path) == 6
+    sloc = dict(engine.store.read().execute("SELECT sha, added FROM risk_sloc").fetchall())
+    assert sloc == {fixes[0]: 1, expected[fixes[0]]: 2, fixes[1]: -1, expected[fixes[1]]: -1, fixes[2]: 1,
+                    expected[fixes[2]]: 2}
     path = _object_path(repo, blob)
     path.parent.mkdir(exist_ok=True)
     path.write_bytes(saved)

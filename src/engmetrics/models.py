@@ -241,7 +241,7 @@ class FixLabels(Model):
     fixes: int = Field(description="Fix and revert commits found by message (bots' commits and merges left out)")
     labelled: int = Field(description="Traced by SZZ (each to the commits that last touched the lines it changes)")
     pending: int = Field(description="Not traced yet (never tried, or git failed on them): traced on the next risk run")
-    unreadable: int = Field(description="git says objects they need are missing or corrupt; tried again on the next run")
+    unreadable: int = Field(description="git says objects they need are missing or corrupt; tried again once commits or objects arrive")
     note: str | None = Field(default=None, description="What the counts mean for the figures, when not all are labelled")
 
 

@@ -253,7 +253,8 @@ def fix_labels(coverage: LabelCoverage) -> FixLabels:
         if coverage.unreadable:
             parts.append(f"{coverage.unreadable} unreadable (git: {coverage.error or 'objects missing'})")
         note = (f"{coverage.labelled} of {coverage.fixes} fixes are labelled; {' and '.join(parts)}. The model "
-                "learned from the labelled ones only, and the others are tried again on the next run.")
+                "learned from the labelled ones only; pending ones are tried again on the next run, unreadable ones once a "
+                "fetch brings new commits or objects.")
     return FixLabels(fixes=coverage.fixes, labelled=coverage.labelled, pending=coverage.pending,
                      unreadable=coverage.unreadable, note=note)
 

@@ -15,7 +15,9 @@
   (``risk_szz_links``); a later run labels only new fixes.
 - **Coverage is never overstated.** Every ``git`` exit status is checked. A fix git could not read is never
   stored as blaming nobody: when git says objects are missing or corrupt it is stored as *unreadable* (with
-  git's message), otherwise it is not stored at all (*pending*); both are tried again on the next run.
+  git's message), otherwise it is not stored at all (*pending*). Pending fixes are tried again on the next
+  run; unreadable ones on the next run that finds new commits or objects (``git count-objects`` changed: a
+  fetch may have brought what was missing).
   `label_coverage` says how many fixes are labelled, pending and unreadable.
 - **Annotate by replay** (many fixes to label): instead of one ``git blame`` per fix, a single
   ``git log -m -p -U0 -w -M`` pass over the fixes' ancestry (parents before children) keeps, for each
@@ -185,6 +187,9 @@ def label_fix(path: str, fix: Fix) -> dict[str, int]:
     change). Raises `GitFailed` when git cannot read what it needs (nothing is guessed)."""
     if fix.kind == "revert" and fix.reverted:
         proc = run_git(path, "rev-parse", "--verify", "--end-of-options", f"{fix.reverted}^{{commit}}")
+        if proc.returncode != 0 and b"Needed a single revision" in proc.stderr:
+            raise GitFailed(f"the commit {fix.reverted[:12]} that {fix.sha[:12]} reverts is not in the repository "
+                            "(missing commit)")
         _check(proc, f"rev-parse {fix.reverted} (the reverted commit)")
         sha = decode_text(proc.stdout).strip()
         files = run_git(path, "diff-tree", "-r", "--root", "--no-commit-id", "--name-only", "-z",
@@ -461,7 +466,8 @@ def _fixes(conn: sqlite3.Connection, repo_id: int, rx: re.Pattern[str]) -> list[
 class LabelCoverage:
     """How many of a repository's fixes SZZ has labelled: ``labelled`` (traced, even to nothing), ``pending``
     (not tried yet, or git failed on them: tried on the next run) and ``unreadable`` (git said objects they
-    need are missing or corrupt; tried again on the next run). ``error``: one of git's messages, if any."""
+    need are missing or corrupt; tried again once commits or objects arrive). ``error``: one of git's messages,
+    if any."""
 
     fixes: int
     labelled: int
@@ -476,10 +482,14 @@ def label_coverage(conn: sqlite3.Connection, repo_id: int, pattern: str) -> Labe
                           (repo_id,)).fetchone()
     fresh = config is not None and config[0] == pattern and config[1] == LABEL_VERSION  # else every label is redone
     commits = conn.execute("SELECT count(*) FROM commits WHERE repo_id = ?", (repo_id,)).fetchone()[0]
-    if fresh and config[2] == commits:  # the last labelling finished with every fix labelled, and nothing new came
-        done = conn.execute("SELECT count(*) FROM risk_szz_fixes WHERE repo_id = ? AND status = 'labelled'",
-                            (repo_id,)).fetchone()[0]
-        return LabelCoverage(fixes=done, labelled=done, pending=0, unreadable=0)
+    if fresh and config[2] == commits:  # the last labelling reached every fix, and no commit came since
+        rows = dict(conn.execute("SELECT status, count(*) FROM risk_szz_fixes WHERE repo_id = ? GROUP BY status",
+                                 (repo_id,)).fetchall())
+        error = conn.execute("SELECT error FROM risk_szz_fixes WHERE repo_id = ? AND status = 'unreadable' LIMIT 1",
+                             (repo_id,)).fetchone()
+        done, unreadable = rows.get("labelled", 0), rows.get("unreadable", 0)
+        return LabelCoverage(fixes=done + unreadable, labelled=done, pending=0, unreadable=unreadable,
+                             error=error[0] if error else None)
     fixes = {f.sha for f in _fixes(conn, repo_id, re.compile(pattern))}
     status: dict[str, tuple[str, str | None]] = {}
     if fresh:
@@ -497,17 +507,21 @@ def ensure_labels(store: Store, repo_id: int, path: str, pattern: str | None = N
 
     A fix pattern or labeller version (`LABEL_VERSION`) different from the stored labels' wipes them first.
     One transaction per batch of fixes. When the store holds as many commits as when labelling last finished
-    and no fix is left pending or unreadable, nothing is scanned. Fixes git cannot read are never stored as
-    blaming nobody: see the module docstring.
+    and no fix is left pending — and, when some are unreadable, git's object store is as it was (`git
+    count-objects`: no fetch brought objects since) — nothing is scanned. Fixes git cannot read are never
+    stored as blaming nobody: see the module docstring.
     """
     pattern = pattern or fix_pattern()
     commits = store.read().execute("SELECT count(*) FROM commits WHERE repo_id = ?", (repo_id,)).fetchone()[0]
     with store.tx() as conn:
-        row = conn.execute("SELECT fix_pattern, commits_seen, version FROM risk_label_config WHERE repo_id = ?",
-                           (repo_id,)).fetchone()
+        row = conn.execute("SELECT fix_pattern, commits_seen, version, objects_seen FROM risk_label_config"
+                           " WHERE repo_id = ?", (repo_id,)).fetchone()
         fresh = row is not None and row[0] == pattern and row[2] == LABEL_VERSION
         if fresh and row[1] == commits:
-            return 0  # no commit arrived since the last labelling finished with every fix labelled
+            unreadable = conn.execute("SELECT count(*) FROM risk_szz_fixes WHERE repo_id = ? AND status = 'unreadable'",
+                                      (repo_id,)).fetchone()[0]
+            if not unreadable or row[3] == objects_fingerprint(path):
+                return 0  # nothing arrived since the last labelling reached every fix it could
         if not fresh:
             conn.execute("DELETE FROM risk_szz_fixes WHERE repo_id = ?", (repo_id,))
             conn.execute("DELETE FROM risk_szz_links WHERE repo_id = ?", (repo_id,))
@@ -519,7 +533,7 @@ def ensure_labels(store: Store, repo_id: int, path: str, pattern: str | None = N
             )
     fixes = pending_fixes(store.read(), repo_id, pattern)
     if not fixes:
-        _seen(store, repo_id, commits)
+        _seen(store, repo_id, commits, path)
         return 0
     replayed = Replayed()
     plain = [f for f in fixes if f.kind == "fix"]
@@ -559,7 +573,8 @@ def ensure_labels(store: Store, repo_id: int, path: str, pattern: str | None = N
                     "INSERT OR REPLACE INTO risk_szz_links(repo_id, fix_sha, inducing_sha, lines) VALUES (?,?,?,?)",
                     [(repo_id, f.sha, s, n) for f, r in ok for s, n in r.items()],
                 )
-                # Unreadable: stored (with git's message) so coverage can say so; tried again on the next run.
+                # Unreadable: stored (with git's message) so coverage can say so; tried again when commits or
+                # objects arrive.
                 conn.executemany(
                     "INSERT OR REPLACE INTO risk_szz_fixes(repo_id, sha, kind, fixed_at, inducing, status, error)"
                     " VALUES (?,?,?,?,0,'unreadable',?)",
@@ -574,15 +589,23 @@ def ensure_labels(store: Store, repo_id: int, path: str, pattern: str | None = N
     if failed:
         missing = sum(1 for r in failed if r.missing)
         log.warning("SZZ: git could not label %d fix(es) in %s (%d with missing or corrupt objects): %s; they are "
-                    "tried again on the next run", len(failed), path, missing, failed[0].message)
-    else:
-        _seen(store, repo_id, commits)
+                    "tried again on the next run%s", len(failed), path, missing, failed[0].message,
+                    "" if missing < len(failed) else " that brings commits or objects")
+    if all(r.missing for r in failed):  # nothing pending: the next run needs new commits or objects to do more
+        _seen(store, repo_id, commits, path)
     return done
 
 
-def _seen(store: Store, repo_id: int, commits: int) -> None:
+def objects_fingerprint(path: str) -> str:
+    """What `git count-objects -v` says about the repository's object store (changes when a fetch adds objects)."""
+    proc = run_git(path, "count-objects", "-v")
+    return decode_text(proc.stdout).strip() if proc.returncode == 0 else ""
+
+
+def _seen(store: Store, repo_id: int, commits: int, path: str) -> None:
     with store.tx() as conn:
-        conn.execute("UPDATE risk_label_config SET commits_seen = ? WHERE repo_id = ?", (commits, repo_id))
+        conn.execute("UPDATE risk_label_config SET commits_seen = ?, objects_seen = ? WHERE repo_id = ?",
+                     (commits, objects_fingerprint(path), repo_id))
 
 
 def inducing_times(conn: sqlite3.Connection, repo_id: int) -> dict[str, int]:

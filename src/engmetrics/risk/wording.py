@@ -109,9 +109,11 @@ def compare(v: float, usual: float, unit: str = "", typical: str = "the typical 
     return f"much less than {typical}{shown}"
 
 
-def _vs(ctx: Context, name: str, unit: str = "") -> str:
-    """`compare` of the change's ``name`` with the repository's typical change."""
-    typical = "the typical code change here" if ctx.among(name) != "past changes" else "the typical change here"
+def _vs(ctx: Context, name: str, unit: str = "", typical: str | None = None) -> str:
+    """`compare` of the change's ``name`` with the repository's typical change (or ``typical``, e.g. 'the typical
+    author here')."""
+    if typical is None:
+        typical = "the typical code change here" if ctx.among(name) != "past changes" else "the typical change here"
     return compare(ctx.values.get(name, 0.0), ctx.usual(name), unit, typical)
 
 
@@ -303,7 +305,7 @@ def _exp(ctx: Context) -> str:
     if v <= 0:
         return "It is its author's first change to this repository"
     return (f"Its author made {_plural(v, 'change')} to this repository before, "
-            f"{_vs(ctx, 'exp')}")
+            f"{_vs(ctx, 'exp', typical='the typical author here')}")
 
 
 def _rexp(ctx: Context) -> str:

@@ -5,8 +5,9 @@
   count, and no fix left to retry: nothing to label).
 - ``risk_szz_fixes``: every fix (or revert) commit git was asked about — the incremental cursor of SZZ:
   ``status`` 'labelled' (its links are stored; none when it blames nothing) or 'unreadable' (git reported
-  missing or corrupt objects; ``error`` says what; retried on every run). A fix git failed on for another
-  reason has no row: it is pending and retried.
+  missing or corrupt objects; ``error`` says what; retried when commits or objects arrive: ``objects_seen``
+  holds ``git count-objects -v`` of the last run). A fix git failed on for another reason has no row: it is
+  pending and retried on the next run.
 - ``risk_szz_links``: fix → bug-inducing commit, with how many blamed lines link them.
 - ``risk_models``: per repository, the trained model (JSON), the history fingerprint it was trained on,
   the feature matrix of its history (``.npz`` bytes) and the feature state after the last change (zlib JSON).
@@ -64,6 +65,8 @@ MIGRATIONS: list[list[str]] = [
         # Labels made by an older labeller (version 0: git exit statuses unchecked, every file blamed, bots'
         # and issue-closing commits taken for fixes) are wiped and made again on the next run.
         "ALTER TABLE risk_label_config ADD COLUMN version INTEGER NOT NULL DEFAULT 0",
+        # `git count-objects -v` when labelling last finished: unreadable fixes are retried once it changes.
+        "ALTER TABLE risk_label_config ADD COLUMN objects_seen TEXT NOT NULL DEFAULT ''",
         # Source lines are now lines of source files only (not docs, tests, generated or vendored files):
         # every commit is counted again.
         "DELETE FROM risk_sloc",

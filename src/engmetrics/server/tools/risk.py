@@ -24,7 +24,7 @@ hotspots, recent fixes, files usually changed together but left out, sensitive p
 `added_lines` says per file type what was added and what counted as code. A change that touches no product \
 file (documentation, tests, CI, metadata only) scores 0. The model is trained on the repository's own history \
 (bugs traced by SZZ); `model.auc` says how well it separates risky from safe changes there and `fix_labels` \
-how many of its fixes were traced (pending or unreadable ones are retried on the next call).
+how many of its fixes were traced (those git could not read yet are retried later).
 
 Use it for "how risky is my branch?" (call with no arguments: the current branch vs the default branch), \
 "how risky is PR 1847?" (pr_number: refs/pull/N/head in the local clone, or its merged commit — a merge \
