@@ -458,3 +458,45 @@ def test_sync_json_reports_fix_labels(tmp_path: Path, capsys: pytest.CaptureFixt
     labels = data["repos"][0]["fix_labels"]
     assert (labels["fixes"], labels["labelled"], labels["pending"], labels["unreadable"]) == (2, 0, 2, 0)
     assert "first time change risk is scored" in labels["note"]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Source lines on generated histories, against a computation written here from DESIGN.md's definition
+
+_LINES = st.sampled_from(["x = 1", "", "   ", "# a comment", "// a comment", "def f():", "    return 2", "* item",
+                          "Some prose.", "let y = 3;", "-- sql comment", "SELECT 1;"])
+_NAMES = st.sampled_from(["app/a.py", "web/b.js", "docs/c.md", "tests/test_d.py", "vendor/e.py", "conf/f.yaml",
+                          "db/g.sql", "README.rst", "lib/gen/h.py", "notes.txt"])
+
+
+def _expected_source_lines(path: str, text: str) -> int:
+    """DESIGN.md: added lines of source code, not blank, not comment-only, not docs/tests/generated/vendored."""
+    from engmetrics.filekinds import kind_of  # the shared path classification (not the metric)
+
+    if kind_of(path) != "source":
+        return 0
+    comment = re.compile(r"^\s*(#|//|/\*|\*|--|;|%|<!--|\"\"\"|''')")
+    return sum(1 for line in text.split("\n") if line.strip() and not comment.match(line))
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(commits=st.lists(st.dictionaries(_NAMES, st.lists(_LINES, min_size=1, max_size=6), min_size=1, max_size=4),
+                        min_size=1, max_size=4))
+def test_source_lines_on_generated_histories(tmp_path_factory: pytest.TempPathFactory, commits) -> None:
+    root = tmp_path_factory.mktemp("gen")
+    repo = GitRepo(root / "gen")
+    expected: dict[str, int] = {}
+    for i, files in enumerate(commits):
+        # Each commit writes new files (a fresh folder per commit), so every line it writes is an added line.
+        contents = {f"c{i}/{name}": "\n".join(lines) + "\n" for name, lines in files.items()}
+        sha = repo.commit(contents, f"feat: commit {i}", when=T0 + timedelta(days=i))
+        expected[sha] = sum(_expected_source_lines(p, t) for p, t in contents.items())
+    engine = _engine(root, repo)
+    row = engine.resolve_repo("gen")
+    ensure_sloc(engine.store, row.id, row.path)
+    stored = dict(engine.store.read().execute("SELECT sha, added FROM risk_sloc").fetchall())
+    assert stored == expected
+    last = list(expected)[-1]
+    result = anyio.run(engine.score_pr_risk, RiskScoreQuery(repo="gen", commit=last))
+    assert sum(a.lines for a in result.added_lines if a.counted_as_code) == expected[last]
+    engine.store.close()

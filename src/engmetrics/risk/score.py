@@ -48,7 +48,7 @@ from engmetrics.risk.model import RiskModel, tier
 from engmetrics.risk.models import AddedLines as AddedLinesRow
 from engmetrics.risk.models import RiskModelInfo, RiskScore, RiskSignal, ScoredCommit
 from engmetrics.risk.sloc import AddedLines, count_added_lines
-from engmetrics.risk.szz import LabelCoverage, fix_pattern, label_coverage
+from engmetrics.risk.szz import LabelCoverage, fix_pattern, git_says, is_missing_objects, label_coverage
 from engmetrics.risk.training import Trained
 from engmetrics.risk.wording import Context, recommendation, sentence
 from engmetrics.sources.git import LOG_FORMAT, LogParser, decode_text, parse_trailers, run_git
@@ -97,7 +97,12 @@ def read_commits(path: str, revs: list[str]) -> list[GitCommit]:
     proc = run_git(path, "log", "-z", f"--format={LOG_FORMAT}", "--encoding=UTF-8", "--diff-merges=off", "--no-color",
                 "--no-use-mailmap", "--numstat", "-M", "--no-textconv", "--no-ext-diff", *revs, "--")
     if proc.returncode != 0:
-        raise DataError(f"git log {' '.join(revs)} failed in {path}: {decode_text(proc.stderr).strip()[:200]}")
+        said = git_says(proc.stderr)[:300]
+        if is_missing_objects(said):
+            raise DataError(f"git cannot read the files of {' '.join(revs)} in {path} ({said}): the clone lacks them (a "
+                            "partial or shallow clone?). Fetch them (a full clone, or `git fetch --unshallow`) and try "
+                            "again.")
+        raise DataError(f"git log {' '.join(revs)} failed in {path}: {said}")
     out: list[GitCommit] = []
 
     def emit(h: list[str], files: list[tuple]) -> None:

@@ -17,7 +17,8 @@ Every ``git`` exit status is checked. When git stops, the commits it finished ar
 is read alone, and the pass goes on after it (at most `MAX_RESTARTS` times a run; commits not reached are
 counted on the next run). A commit git cannot diff because its objects are missing or corrupt (a partial or
 damaged clone) is stored as -1, unknown, and the feature falls back to the lines added to its source files;
-a commit git failed on for any other reason is not stored and is counted again on the next run.
+when `MAX_RESTARTS` commits in a row are so (a partial clone without file contents), the rest are stored as
+unknown too. A commit git failed on for any other reason is not stored and is counted again on the next run.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from engmetrics.filekinds import kind_of, language_of
-from engmetrics.risk.szz import COMMENT_LINE, is_missing_objects, side_path
+from engmetrics.risk.szz import COMMENT_LINE, git_says, is_missing_objects, side_path
 from engmetrics.sources.git import decode_text, git_command, git_env
 from engmetrics.store.db import Store
 
@@ -112,7 +113,7 @@ def _stream(path: str, shas: list[str]) -> tuple[dict[str, AddedLines], int, str
         proc.stdout.close()
         code = proc.wait()
         err.seek(0)
-        message = decode_text(err.read()).strip()
+        message = git_says(err.read())
     return counts, code, message
 
 
@@ -124,7 +125,7 @@ def count_added_lines(path: str, shas: list[str]) -> dict[str, AddedLines | None
     """
     out: dict[str, AddedLines | None] = {}
     todo = list(shas)
-    restarts = 0
+    restarts = missing_in_a_row = 0
     while todo:
         got, code, message = _stream(path, todo)
         if code == 0:
@@ -137,17 +138,24 @@ def count_added_lines(path: str, shas: list[str]) -> dict[str, AddedLines | None
         suspect = printed[-1] if printed else left[0]
         todo = [s for s in left if s != suspect]
         alone, code_alone, message_alone = _stream(path, [suspect])
+        restarts += 1
         if code_alone == 0 and suspect in alone:
             out[suspect] = alone[suspect]
+            missing_in_a_row = 0
         elif is_missing_objects(message_alone):
             out[suspect] = None
-            log.warning("lines added: git cannot diff %s in %s (%s); its source lines are unknown", suspect[:12], path,
-                        message_alone[:200])
+            missing_in_a_row += 1
+            log.info("lines added: git cannot diff %s in %s (%s); its source lines are unknown", suspect[:12], path,
+                     message_alone[:200])
         else:
             log.warning("lines added: git failed in %s (%s); %d commit(s) left to count on the next run", path,
                         (message_alone or message)[:200], len(todo) + 1)
             break
-        restarts += 1
+        if missing_in_a_row >= MAX_RESTARTS and todo:  # a partial clone without file contents: the rest are alike
+            log.warning("lines added: git cannot read the objects of %d commits in a row in %s (partial clone?); the "
+                        "source lines of the %d left are unknown too", missing_in_a_row, path, len(todo))
+            out.update({s: None for s in todo})
+            break
         if restarts >= MAX_RESTARTS and todo:
             log.warning("lines added: git stopped %d times in %s; %d commit(s) left to count on the next run",
                         restarts, path, len(todo))

@@ -74,6 +74,14 @@ def is_missing_objects(message: str) -> bool:
     return bool(_MISSING.search(message))
 
 
+def git_says(stderr: bytes | str) -> str:
+    """git's error output in one line: its lines joined with '; ', hints and warnings left out."""
+    text = decode_text(stderr) if isinstance(stderr, bytes) else stderr
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    kept = [ln for ln in lines if not ln.startswith(("hint:", "warning:"))] or lines
+    return "; ".join(kept)
+
+
 class GitFailed(Exception):
     """git exited with an error while labelling; ``missing`` when it said objects are missing or corrupt."""
 
@@ -86,7 +94,7 @@ class GitFailed(Exception):
 def _check(proc: subprocess.CompletedProcess[bytes], what: str) -> None:
     """Raise `GitFailed` when ``proc`` (git ``what``) did not exit with 0."""
     if proc.returncode != 0:
-        raise GitFailed(f"git {what} exited with {proc.returncode}: {decode_text(proc.stderr).strip()}")
+        raise GitFailed(f"git {what} exited with {proc.returncode}: {git_says(proc.stderr)}")
 
 
 def fix_pattern(settings: Settings | None = None) -> str:
@@ -206,6 +214,7 @@ def label_fix(path: str, fix: Fix) -> dict[str, int]:
 
 
 REPLAY_MIN = 20
+PROBE = 25  # fixes tried one by one after a replay stopped on missing objects, before giving up on the rest
 
 
 class _Section:
@@ -262,7 +271,7 @@ def replay_labels(path: str, fixes: list[Fix]) -> Replayed:
     stdin = ("\n".join(sorted(wanted)) + "\n").encode()
     order = run_git(path, "rev-list", "--topo-order", "--reverse", "--parents", "--stdin", input=stdin)
     if order.returncode != 0:
-        return Replayed(error=f"git rev-list exited with {order.returncode}: {decode_text(order.stderr).strip()}"[:300])
+        return Replayed(error=f"git rev-list exited with {order.returncode}: {git_says(order.stderr)}"[:300])
     index: dict[str, int] = {}
     shas: list[str] = []
     parents: dict[int, list[str]] = {}
@@ -428,7 +437,7 @@ def replay_labels(path: str, fixes: list[Fix]) -> Replayed:
             finish(current, sections)  # the last commit's diff is complete only when git finished
             return Replayed(found)
         err.seek(0)
-        return Replayed(found, f"git log -p exited with {code}: {decode_text(err.read()).strip()}"[:300])
+        return Replayed(found, f"git log -p exited with {code}: {git_says(err.read())}"[:300])
 
 
 def _bot_author(name: str | None, email: str | None) -> bool:
@@ -546,10 +555,28 @@ def ensure_labels(store: Store, repo_id: int, path: str, pattern: str | None = N
     def label(f: Fix) -> dict[str, int] | GitFailed:
         if f.sha in replayed.found:
             return replayed.found[f.sha]
+        if f.sha in given_up:
+            return given_up[f.sha]
         try:
             return label_fix(path, f)
         except GitFailed as exc:
             return exc
+
+    # When the replay stopped on missing objects, the fixes it did not reach are labelled one by one; if the
+    # first `PROBE` of them all fail on missing objects too (a partial clone without file contents), the rest
+    # are not tried one by one (each try can cost a fetch git refuses) but marked unreadable with that reason.
+    given_up: dict[str, GitFailed] = {}
+    if replayed.error and is_missing_objects(replayed.error):
+        left = [f for f in plain if f.sha not in replayed.found]
+        if len(left) > PROBE:
+            probe = [label(f) for f in left[:PROBE]]
+            if all(isinstance(r, GitFailed) and r.missing for r in probe):
+                reason = GitFailed(f"not read one by one: the replay and the {PROBE} fixes tried alone before it all "
+                                   f"hit missing objects ({replayed.error})")
+                given_up = {f.sha: r for f, r in zip(left[:PROBE], probe, strict=True)}
+                given_up |= {f.sha: reason for f in left[PROBE:]}
+                log.warning("SZZ: %d fixes in %s not tried one by one: missing objects (partial clone?)",
+                            len(left) - PROBE, path)
 
     workers = max(1, min(8, os.cpu_count() or 1))
     done = 0

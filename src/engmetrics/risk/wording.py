@@ -29,9 +29,11 @@ CODE_SIZED = ("sloc_added",)  # sized against the past changes that add code (se
 
 _KIND_NAMES = {
     "docs": "documentation", "tests": "tests", "ci": "CI configuration", "metadata": "repository metadata",
-    "generated": "generated files", "vendored": "vendored code", "config": "configuration", "data": "data files",
+    "generated": "generated files", "vendored": "vendored code", "config": "configuration files", "data": "data files",
     "source": "code",
 }
+# What lines of each kind are called: "45 lines of Markdown documentation", "3 lines of TOML configuration".
+_LINES_OF = _KIND_NAMES | {"generated": "generated content", "config": "configuration", "data": "data"}
 
 
 @dataclass
@@ -188,7 +190,7 @@ def added_by_type(added: AddedLines | None, *, source: bool) -> list[str]:
         if kind == "source":
             out.append(f"{_plural(lines, 'line')} of {ftype}")
         else:
-            what = _KIND_NAMES.get(kind, kind)
+            what = _LINES_OF.get(kind, kind)
             out.append(f"{_plural(lines, 'line')} of {ftype} {what}" if ftype not in ("file", what) else
                        f"{_plural(lines, 'line')} of {what}")
     return out
@@ -450,6 +452,9 @@ def recommendation(level: str, points: Mapping[str, float], ctx: Context, *, pro
     if kind:
         others = added_by_type(ctx.added, source=False)
         parts.append(f"{kind}{f' ({_list(others)})' if others else ''}")
+        if ctx.values.get("sloc_added", 0.0) <= 0:  # its sentence would say the kind again
+            raising = [k for k in raising if k != "sloc_added"]
+            lowering = [k for k in lowering if k != "sloc_added"]
     if level == "low":
         parts += [_clause(sentence(k, ctx)) for k in lowering[:2]]
     else:

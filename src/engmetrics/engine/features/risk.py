@@ -170,16 +170,17 @@ class LocalRisk:
         pattern = fix_pattern(self.settings)
         ensure_labels(self.store, row.id, row.path, pattern)
         ensure_sloc(self.store, row.id, row.path)
-        labels = fix_labels(label_coverage(self.store.read(), row.id, pattern))
+        coverage = label_coverage(self.store.read(), row.id, pattern)
+        labels = fix_labels(coverage)
         _, times, X, fixed_at, _ = labelled_dataset(self.store, row.id, pattern, row.path, self.settings)
         ev = evaluate(X, times, fixed_at, bootstrap=BOOTSTRAP if bootstrap is None else bootstrap)
         if not ev.splits:
-            coverage = f"SZZ labelled {labels.labelled} of the {labels.fixes} fix commits found by message"
-            if labels.pending or labels.unreadable:
-                coverage += f" ({labels.pending} pending, {labels.unreadable} unreadable"
-                coverage += f": {labels.note})" if labels.note else ")"
+            said = f"SZZ labelled {coverage.labelled} of the {coverage.fixes} fix commits found by message"
+            if coverage.pending or coverage.unreadable:
+                said += f"; {coverage.pending} are pending (git failed on them) and {coverage.unreadable} unreadable"
+                said += f" (git: {coverage.error})" if coverage.error else ""
             raise DataError(
-                f"No evaluation is possible on {row.name}: {ev.why_no_splits}. {coverage}. Sync more history (a "
+                f"No evaluation is possible on {row.name}: {ev.why_no_splits}. {said}. Sync more history (a "
                 "full clone, not a shallow or partial one), or set ENGMETRICS_RISK_FIX_PATTERN if this repository "
                 "names its fixes differently.",
                 param="repo",
