@@ -500,3 +500,24 @@ def test_source_lines_on_generated_histories(tmp_path_factory: pytest.TempPathFa
     result = anyio.run(engine.score_pr_risk, RiskScoreQuery(repo="gen", commit=last))
     assert sum(a.lines for a in result.added_lines if a.counted_as_code) == expected[last]
     engine.store.close()
+
+
+def test_a_partial_clone_without_file_contents_is_unreadable_not_clean(tmp_path: Path) -> None:
+    from engmetrics.risk.szz import PROBE, REPLAY_MIN
+
+    n = REPLAY_MIN + PROBE + 5
+    source, _ = _fixes_repo(tmp_path / "full", n)
+    clone = GitRepo.clone(source, tmp_path / "partial", "--filter=blob:none", "--no-checkout")
+    engine = _engine(tmp_path, clone)
+    row = engine.resolve_repo("partial")
+    assert ensure_labels(engine.store, row.id, row.path) == 0
+    coverage = label_coverage(engine.store.read(), row.id, fix_pattern())
+    assert (coverage.fixes, coverage.labelled, coverage.pending, coverage.unreadable) == (n, 0, 0, n)
+    assert _links(engine) == {}  # no fix is stored as blaming nobody
+    reasons = [r[0] for r in engine.store.read().execute("SELECT error FROM risk_szz_fixes WHERE status = 'unreadable'")]
+    assert sum(r.startswith("not read one by one") for r in reasons) == n - PROBE  # all but the fixes probed
+    assert ensure_sloc(engine.store, row.id, row.path) == 2 * n
+    assert {a for (a,) in engine.store.read().execute("SELECT added FROM risk_sloc")} == {-1}  # unknown, not 0
+    with pytest.raises(DataError, match=f"{n} unreadable"):
+        anyio.run(lambda: engine.evaluate_risk("partial", bootstrap=0))
+    engine.store.close()
