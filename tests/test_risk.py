@@ -121,13 +121,21 @@ def test_source_lines_added_leave_out_blanks_comments_and_whitespace_edits(tmp_p
 
 
 def test_recommendation_names_size_once_and_suggests_splitting() -> None:
+    import numpy as np
+
     from engmetrics.risk.features import Change, FileDelta
     from engmetrics.risk.score import recommendation
+    from engmetrics.risk.sloc import AddedLines
+    from engmetrics.risk.wording import Context
 
     change = Change("abc", "ada@example.com", "Ada", 0, "feat: big", [FileDelta("payments/api.py", None, 400, 3)])
     x = {name: 0.0 for name in FEATURES} | {"sloc_added": 310, "la": 400, "nf": 1, "tests_touched": 1}
-    text = recommendation("high", {"sloc_added": 30.0, "la": 8.0, "hotspot": 2.0}, x, change)
-    assert "310 lines of code added" in text and "400 lines added" not in text
+    past = np.array([1.0, 3, 5, 8, 13, 21, 34, 55, 89, 144])  # past changes: every one smaller than 310
+    ctx = Context(change, x, {k: float(np.median(past)) for k in FEATURES}, {k: past for k in FEATURES},
+                  AddedLines(310, {("source", "Python"): [310, 1]}))
+    text = recommendation("high", {"sloc_added": 30.0, "la": 8.0, "hotspot": 2.0}, ctx)
+    assert "310 lines of Python" in text and "400 lines" not in text
+    assert "very large change for this repository (bigger than 100% of past changes that add code)" in text
     assert text.endswith("consider splitting it.")
 
 
@@ -190,7 +198,8 @@ def test_replay_labels_agree_with_blame_across_merges_and_renames(tmp_path: Path
     row = engine.resolve_repo("replay")
     fixes = [f for f in pending_fixes(engine.store.read(), row.id, fix_pattern()) if f.sha == fix]
     replayed = replay_labels(row.path, fixes)
-    assert replayed[fix] == label_fix(row.path, fixes[0]) == {on_side: 1, on_main: 2}
+    assert replayed.error is None
+    assert replayed.found[fix] == label_fix(row.path, fixes[0]) == {on_side: 1, on_main: 2}
     engine.store.close()
 
 
@@ -352,11 +361,12 @@ def test_recommendation_phrases_each_signal_by_its_actual_value() -> None:
     """A learned model may give points to touching tests; the sentence must not then claim 'no test changes'."""
     from engmetrics.risk.features import Change, FileDelta
     from engmetrics.risk.score import recommendation
+    from engmetrics.risk.wording import Context
 
     change = Change(sha="a" * 40, author_email="a@x.io", author_name="A", time=0, message="feat: x",
                     files=[FileDelta("payments/api.py", None, 10, 2), FileDelta("tests/test_api.py", None, 5, 0)])
-    touched = recommendation("high", {"tests_touched": 4.0}, {"tests_touched": 1.0}, change, {"tests_touched": 0.0})
-    assert "no test changes" not in touched.lower() and "add tests" not in touched
-    assert "tests touched 1 (above the typical 0)" in touched.lower()
-    untouched = recommendation("high", {"tests_touched": 4.0}, {"tests_touched": 0.0}, change, {"tests_touched": 1.0})
-    assert "no test changes" in untouched.lower() and "add tests for payments/" in untouched
+    touched = recommendation("high", {"tests_touched": 4.0}, Context(change, {"tests_touched": 1.0}, {"tests_touched": 0.0}))
+    assert "no tests" not in touched.lower() and "add tests" not in touched
+    assert touched == "High risk: it changes tests. Review carefully before merging."
+    untouched = recommendation("high", {"tests_touched": 4.0}, Context(change, {"tests_touched": 0.0}, {"tests_touched": 1.0}))
+    assert "it changes no tests" in untouched and "add tests for payments/" in untouched

@@ -261,6 +261,16 @@ class ContributorSummary(Model):
     last_commit_at: str | None = None
 
 
+class FixLabels(Model):
+    """How far change risk's labels reach: the fix commits SZZ traced to the changes that caused them."""
+
+    fixes: int = Field(description="Fix and revert commits found by message (bots' commits and merges left out)")
+    labelled: int = Field(description="Traced by SZZ (each to the commits that last touched the lines it changes)")
+    pending: int = Field(description="Not traced yet (never tried, or git failed on them): traced on the next risk run")
+    unreadable: int = Field(description="git says objects they need are missing or corrupt; tried again once commits or objects arrive")
+    note: str | None = Field(default=None, description="What the counts mean for the figures, when not all are labelled")
+
+
 class SyncedRepo(Model):
     """What one repository's sync changed."""
 
@@ -271,6 +281,7 @@ class SyncedRepo(Model):
     walked_history: bool = Field(description="False when nothing changed and no history walk was needed")
     skipped: list[str] = Field(default_factory=list, description="What could not be read (missing objects, …)")
     pull_requests: int | None = Field(default=None, description="Pull requests new or updated (GitHub or git-only)")
+    fix_labels: FixLabels | None = Field(default=None, description="Change risk's SZZ labels: labelled, pending, unreadable")
     seconds: float
 
 

@@ -61,10 +61,13 @@ def sync_command(
         print_json(report)
     else:
         table = Table(title="sync")
-        for col in ("repository", "new commits", "new tags", "deployments", "seconds", "notes"):
+        for col in ("repository", "new commits", "new tags", "deployments", "risk labels", "seconds", "notes"):
             table.add_column(col)
         for r in report.repos:
-            table.add_row(r.repo, str(r.new_commits), str(r.new_tags), str(r.deployments), f"{r.seconds:.2f}",
+            fl = r.fix_labels
+            labels = "" if fl is None else f"{fl.labelled}/{fl.fixes} fixes" + (
+                f", {fl.pending} pending" if fl.pending else "") + (f", {fl.unreadable} unreadable" if fl.unreadable else "")
+            table.add_row(r.repo, str(r.new_commits), str(r.new_tags), str(r.deployments), labels, f"{r.seconds:.2f}",
                           "; ".join(r.skipped) or ("up to date" if not r.walked_history else ""))
         out.print(table)
         for e in report.errors:

@@ -41,15 +41,29 @@ def score_command(
         return
     out.print(f"[bold]{result.repo}[/] {result.target}: risk [bold]{result.risk_score}[/]/100 ({result.tier}), "
               f"p={result.probability:.2f}")
-    table = Table(title=f"signals (typical change scores {result.baseline_score:.0f})")
-    for col in ("signal", "value", "typical", "points"):
+    from engmetrics.risk.wording import LABELS
+
+    out.print(result.recommendation)
+    table = Table(title=f"signals (a typical change scores {result.baseline_score:.0f})")
+    for col in ("signal", "this change", "typical", "points"):
         table.add_column(col)
     for name, s in sorted(result.signals.items(), key=lambda kv: -abs(kv[1].contribution)):
-        table.add_row(name, f"{s.value:g}", f"{s.typical:g}", f"{s.contribution:+.1f}")
+        if abs(s.contribution) >= 0.5:
+            table.add_row(LABELS.get(name, name), f"{s.value:g}", f"{s.typical:g}", f"{s.contribution:+.1f}")
     out.print(table)
-    out.print(result.recommendation)
+    for name, s in sorted(result.signals.items(), key=lambda kv: -abs(kv[1].contribution)):
+        if s.says:
+            out.print(f"{s.contribution:+5.1f}  {s.says}.", highlight=False)
+    if result.added_lines:
+        added = ", ".join(f"{a.lines} lines of {a.file_type} {'code' if a.counted_as_code else a.kind}"
+                          for a in result.added_lines)
+        out.print(f"adds: {added}", highlight=False)
     auc = "n/a" if result.model.auc is None else f"{result.model.auc:.3f}"
     out.print(f"model: {result.model.kind}, trained on {result.model.trained_on} changes, AUC {auc}")
+    if result.fix_labels is not None:
+        fl = result.fix_labels
+        out.print(f"labels: {fl.labelled} of {fl.fixes} fixes traced by SZZ, {fl.pending} pending, "
+                  f"{fl.unreadable} unreadable")
     for note in result.notes:
         err.print(f"note: {note}")
 
@@ -76,6 +90,12 @@ def evaluate_command(
         return
     out.print(f"[bold]{result.repo}[/]: {result.changes} changes with known labels, {result.labelled_inducing} "
               f"bug-inducing (SZZ), {result.splits} time-ordered splits")
+    if result.fix_labels is not None:
+        fl = result.fix_labels
+        out.print(f"labels: {fl.labelled} of {fl.fixes} fixes traced by SZZ, {fl.pending} pending, "
+                  f"{fl.unreadable} unreadable", highlight=False)
+        if fl.note:
+            err.print(f"note: {fl.note}", highlight=False)
     table = Table()
     for col in ("model", "AUC", "AUC 95% CI", "vs LApredict (paired 95% CI)", "Brier", "Recall@20%Effort", "Popt"):
         table.add_column(col)

@@ -234,6 +234,9 @@ class LocalEngine(LocalRisk, LocalForecast, LocalNarrative, LocalFlow, Engine):
 
         prs, pr_notes = sync_pull_request_sources(self, row, progress)
         deployments = derive_repository(self.store, row.id, self.settings.tag_pattern)
+        from engmetrics.risk.score import sync_fix_labels
+
+        labels = sync_fix_labels(self.store, row.id, self.settings)
         with self.store.tx() as conn:
             conn.execute(
                 "UPDATE repositories SET last_synced_at = ?, default_branch = coalesce(?, default_branch) WHERE id = ?",
@@ -247,6 +250,7 @@ class LocalEngine(LocalRisk, LocalForecast, LocalNarrative, LocalFlow, Engine):
             walked_history=result.walked_history,
             skipped=list(result.skipped) + pr_notes,
             pull_requests=prs,
+            fix_labels=labels,
             seconds=round(time.perf_counter() - started, 3),
         )
 

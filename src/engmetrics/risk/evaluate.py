@@ -135,6 +135,7 @@ class Evaluation:
     splits: int
     models: list[ModelScores] = field(default_factory=list)
     test_changes: int = 0
+    why_no_splits: str | None = None  # when ``splits`` is 0: what was missing, in a sentence
 
 
 Predictor = Callable[[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray | None]]
@@ -170,6 +171,13 @@ def evaluate(X: np.ndarray, times: np.ndarray, fixed_at: np.ndarray, *, splits: 
     result = Evaluation(changes=n, labelled_inducing=int(y_all.sum()), splits=0)
     if n < 40 or y_all.sum() < 5:
         result.models = [ModelScores(m, None, None, None, None, None, None, None, None) for m in MODELS]
+        days = horizon / DAY
+        if n < 40:
+            result.why_no_splits = (f"only {n} change(s) have known labels (older than the last {days:.0f} days, "
+                                    "whose later fixes may not have happened yet); the evaluation needs 40")
+        else:
+            result.why_no_splits = (f"only {int(y_all.sum())} of the {n} changes with known labels are bug-inducing "
+                                    "(a later fix was traced to them); the evaluation needs 5")
         return result
     bounds = np.linspace(0, n, splits + 2).astype(int)
     predictors = {k: v for k, v in _predictors().items() if k in models}
@@ -214,6 +222,9 @@ def evaluate(X: np.ndarray, times: np.ndarray, fixed_at: np.ndarray, *, splits: 
         result.splits += 1
     if not result.splits:
         result.models = [ModelScores(m, None, None, None, None, None, None, None, None) for m in names]
+        result.why_no_splits = (f"none of the {splits} time-ordered splits had at least 3 bug-inducing and 3 clean "
+                                f"changes to train on and both kinds to test on ({int(y_all.sum())} of {n} changes "
+                                "with known labels are bug-inducing)")
         return result
 
     def mean(values: list) -> float | None:

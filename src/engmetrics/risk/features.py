@@ -14,7 +14,9 @@ directory = the parent folder):
 - ``la``/``ld``: lines added/deleted (binary files count 0).
 - ``lt``: lines in the touched files before the change, summed over files (reconstructed from history:
   cumulative additions − deletions, carried across renames).
-- ``fix``: 1 when the message says it fixes something (same pattern as SZZ), else 0.
+- ``fix``: 1 when the message says it fixes something (same pattern as SZZ), else 0. A reference that only
+  closes an issue ("Fixes #12", "Closes #12", "Resolves #12") is not a fix by itself, a version bump never
+  is, and neither is any commit by a bot (`engmetrics.bots.is_bot` on the author's name or email).
 - ``ndev``: distinct authors (by email) who changed the touched files before.
 - ``age``: mean over touched files with earlier changes of the days since that file's last change.
 - ``nuc``: distinct earlier changes that touched any of the files.
@@ -24,8 +26,8 @@ directory = the parent folder):
 Signals beyond Kamei:
 
 - ``test_share``: lines changed in test files ÷ lines changed (0–1); ``tests_touched``: 1 when any
-  test file is touched (``test``/``tests``/``spec``/``__tests__`` folders, ``test_*``, ``*_test.*``,
-  ``*.test.*``, ``*.spec.*``).
+  test file is touched (test files as `engmetrics.filekinds.is_test` says: ``test``/``tests``/``spec``/
+  ``__tests__`` folders, ``test_*``, ``*_test.*``, ``*.test.*``, ``*.spec.*``, ``conftest.py``).
 - ``hotspot``: the most changes any touched file had in the 90 days before (count).
 - ``recent_fixes``: distinct earlier fix commits (by message, same pattern as ``fix``) that touched any of
   the touched files in the 365 days before (count). Files that keep being fixed keep being fixed
@@ -34,13 +36,14 @@ Signals beyond Kamei:
   file's earlier changes (and at least 3 times) but are not in this change (count; co-changes are
   counted from changes of at most 20 files).
 - ``sensitive``: touched files on sensitive paths (migrations, dependency manifests and lock files,
-  CI configuration, infrastructure, auth/security code) (count).
+  CI configuration as `engmetrics.filekinds` classifies it, infrastructure, auth/security code) (count).
 - ``ai_share``: share of the changed lines that come from AI-assisted commits (trailers or lines
   such as ``Co-authored-by: Claude``, ``Made-with: Cursor``, Copilot, Codex, Aider, Devin) (0–1).
 - ``author_file_exp``: share of the touched files the author changed before (0–1).
-- ``sloc_added``: source lines added — added lines that are not blank and not comment-only, whitespace-only
-  edits not counted (see `engmetrics.risk.sloc`): the lines a later fix can be traced back to by SZZ. Lines
-  added (``la``) stands in when git could not diff the commit.
+- ``sloc_added``: source lines added — added lines of source files (`engmetrics.filekinds.is_source`: not
+  documentation, tests, generated or vendored files, configuration or data) that are not blank and not
+  comment-only, whitespace-only edits not counted (see `engmetrics.risk.sloc`): the lines a later fix can be
+  traced back to by SZZ. Lines added to source files stand in when git could not diff the commit.
 - ``owner_coverage``: share of the touched paths with an owner in the CODEOWNERS in force before the
   change (0–1; 0 when the repository has none); ``owner_involved``: 1 when an owner of a touched path
   authored or co-authored (``Co-authored-by:``) the change (see `engmetrics.risk.codeowners`).
@@ -60,6 +63,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from engmetrics.bots import is_bot
+from engmetrics.filekinds import is_product, is_source, is_test, kind_of
 from engmetrics.risk.codeowners import People, Timeline, participants
 from engmetrics.risk.codeowners import signals as owner_signals
 
@@ -67,7 +72,7 @@ KAMEI = ("ns", "nd", "nf", "entropy", "la", "ld", "lt", "fix", "ndev", "age", "n
 EXTRA = ("test_share", "tests_touched", "hotspot", "coupling_missed", "sensitive", "ai_share", "author_file_exp",
          "owner_coverage", "owner_involved", "recent_fixes", "sloc_added")
 FEATURES: tuple[str, ...] = KAMEI + EXTRA
-FEATURE_VERSION = 4  # bump when a definition changes: cached models are then rebuilt
+FEATURE_VERSION = 6  # bump when a definition changes: cached models are then rebuilt
 
 DAY = 86400
 YEAR = 365.25 * DAY
@@ -78,25 +83,27 @@ COUPLING_SHARE = 0.5
 COUPLING_MAX_FILES = 20
 
 DEFAULT_FIX_PATTERN = (
-    r"(?i)\b(fix(e[sd]|ing)?|bug(s|fix)?|defects?|hotfix(es)?|patch(ed)?|revert(s|ed)?|regression|"
-    r"crash(es)?|(close[sd]?|resolve[sd]?) #\d+)\b|\bgh-\d+\b"
+    r"(?ims)\A"
+    # A version bump is never a fix, whatever the release notes it quotes say: "Bump x from 1.2.3 to 1.2.4",
+    # "chore(deps): update y from v1 to v2", "Bump version to 2.0.1", Dependabot's "update-type:
+    # version-update:semver-patch" and "dependency-type:" lines.
+    r"(?!\s*(?:[\w-]+(?:\([^)\n]*\))?!?:\s*)?(?:bump|bumps|bumped|upgrade|upgrades|upgraded|update|updates|updated)\b"
+    r"[^\n]*\bfrom\s+v?\d[^\n]*\bto\s+v?\d)"
+    r"(?!\s*(?:[\w-]+(?:\([^)\n]*\))?!?:\s*)?(?:bump|bumps|bumped)\b[^\n]*\bversion\b)"
+    r"(?!.*^\s*(?:-\s*)?(?:update-type:\s*version-update:|dependency-type:))"
+    # A fix word; "Fixes #12", "fixes org/repo#12" or "Fixes https://…/issues/12" only closes an issue (any
+    # issue: features too), so it is not a fix by itself; neither are "Closes #N" and "Resolves #N".
+    r".*?(?:\bfix(?:e[sd]|ing)?\b(?!:?[ \t]+(?:[\w.-]+/[\w.-]+)?#\d+|:?[ \t]+https?://\S+/issues/\d+)"
+    r"|\bbug(?:s|fix(?:es)?)?\b|\bdefects?\b|\bhotfix(?:es)?\b|(?<!semver-)\bpatch(?:ed)?\b|\brevert(?:s|ed)?\b"
+    r"|\bregressions?\b|\bcrash(?:es|ed)?\b)"
 )
 
-_TEST = re.compile(
-    r"(^|/)(tests?|spec|specs|__tests__|testing)/|(^|/)test_[^/]*$|_test\.[^/]+$|\.(test|spec)\.[^/]+$|(^|/)conftest\.py$",
-    re.I,
-)
 SENSITIVE: dict[str, re.Pattern[str]] = {
     "migrations": re.compile(r"(^|/)(migrations?|migrate|alembic|flyway|liquibase)/|\.sql$", re.I),
     "dependencies": re.compile(
         r"(^|/)(package(-lock)?\.json|yarn\.lock|pnpm-lock\.yaml|requirements[^/]*\.(txt|in)|pyproject\.toml|"
         r"poetry\.lock|uv\.lock|Pipfile(\.lock)?|setup\.(py|cfg)|go\.(mod|sum)|Cargo\.(toml|lock)|"
         r"Gemfile(\.lock)?|pom\.xml|build\.gradle(\.kts)?|composer\.(json|lock))$",
-        re.I,
-    ),
-    "ci": re.compile(
-        r"^\.github/workflows/|(^|/)\.gitlab-ci\.ya?ml$|^\.circleci/|(^|/)Jenkinsfile$|azure-pipelines\.ya?ml$|"
-        r"(^|/)\.travis\.ya?ml$|^\.buildkite/",
         re.I,
     ),
     "infrastructure": re.compile(
@@ -149,8 +156,10 @@ class Change:
 
     @property
     def source_lines_added(self) -> int:
-        """Source lines added; lines added when they are not known."""
-        return self.lines_added if self.sloc_added is None else self.sloc_added
+        """Source lines added; when they are not known, lines added to source files (by `engmetrics.filekinds`)."""
+        if self.sloc_added is not None:
+            return self.sloc_added
+        return sum(f.added or 0 for f in self.files if is_source(f.path))
 
 
 def is_ai_assisted(message: str, trailers: Sequence[Sequence[str]] = (), author: str = "") -> bool:
@@ -226,15 +235,22 @@ def directory(path: str) -> str:
 
 
 @functools.lru_cache(maxsize=65536)
-def is_test(path: str) -> bool:
-    """Whether a path is a test file by its folder or name."""
-    return bool(_TEST.search(path))
-
-
-@functools.lru_cache(maxsize=65536)
 def sensitive_kinds(path: str) -> tuple[str, ...]:
-    """The sensitive-path categories a path falls in."""
-    return tuple(k for k, rx in SENSITIVE.items() if rx.search(path))
+    """The sensitive-path categories a path falls in (CI configuration as `engmetrics.filekinds` says)."""
+    ci = ("ci",) if kind_of(path) == "ci" else ()
+    return ci + tuple(k for k, rx in SENSITIVE.items() if rx.search(path))
+
+
+def is_product_change(ch: Change) -> bool:
+    """Whether the change touches a product file (not only documentation, tests, CI configuration or repository
+    metadata: `engmetrics.filekinds.is_product`). Only such a change can be labelled bug-inducing: SZZ blames
+    lines of source files, and a revert marks the reverted change only when it changed the product."""
+    return any(is_product(f.path) for f in ch.files)
+
+
+def is_bot_change(ch: Change) -> bool:
+    """Whether a bot (Dependabot, Renovate, pre-commit.ci, GitHub Actions…) authored the change."""
+    return is_bot(ch.author_name) or is_bot(ch.author_email)
 
 
 class History:
@@ -276,9 +292,14 @@ class History:
 
     # -- reading -------------------------------------------------------------------------------
 
-    def is_fix(self, message: str) -> bool:
-        """Whether a message matches the fix pattern."""
-        return bool(self._fix.search(message))
+    def is_fix(self, message: str, author: str = "") -> bool:
+        """Whether a change is a fix: its message matches the fix pattern and no bot authored it (``author``:
+        name and/or email)."""
+        return not is_bot(author) and bool(self._fix.search(message))
+
+    def is_fix_change(self, ch: Change) -> bool:
+        """`is_fix` of a change (a bot's change is never a fix)."""
+        return not is_bot_change(ch) and bool(self._fix.search(ch.message))
 
     def features(self, ch: Change) -> np.ndarray:
         """The `FEATURES` vector of ``ch`` from the changes recorded so far (float64, units per docstring)."""
@@ -355,7 +376,7 @@ class History:
         )
         return np.array(
             [
-                len(subs), len(dirs), len(files), entropy, la, ld, lt, 1.0 if self.is_fix(ch.message) else 0.0,
+                len(subs), len(dirs), len(files), entropy, la, ld, lt, 1.0 if self.is_fix_change(ch) else 0.0,
                 ndev, age, nuc, exp, rexp, sexp,
                 (test_lines / total) if total else 0.0, 1.0 if tests_touched else 0.0, hotspot, len(missed),
                 sensitive, min(ch.ai_lines / total, 1.0) if total else (1.0 if ch.ai_lines else 0.0),
@@ -388,7 +409,7 @@ class History:
         self.last_time = max(self.last_time, ch.time)
         self.last_sha = ch.sha
         author = ch.author_email
-        is_fix = self.is_fix(ch.message)
+        is_fix = self.is_fix_change(ch)
         for f in ch.files:
             if f.old_path and f.old_path != f.path and f.old_path in self.f_idx:
                 for table in (self.f_idx, self.f_times, self.f_authors, self.f_loc, self.f_partners, self._strong,

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from engmetrics.models import Model
+from engmetrics.models import FixLabels, Model
 from engmetrics.queries import Page, WindowArgs
 
 Tier = Literal["low", "medium", "high", "critical"]
@@ -42,6 +42,17 @@ class RiskSignal(Model):
     value: float = Field(description="The change's value (unit per the signal's definition)")
     contribution: float = Field(description="Points of the 0–100 score this signal accounts for (negative lowers it)")
     typical: float = Field(description="The median value over the repository's past changes")
+    says: str | None = Field(default=None, description="What it means, in a plain sentence (signals worth a point or more)")
+
+
+class AddedLines(Model):
+    """Lines a change adds to one type of file."""
+
+    file_type: str = Field(description="e.g. 'Python', 'Markdown', 'YAML'")
+    kind: str = Field(description="source, docs, tests, config, ci, metadata, generated, vendored or data")
+    lines: int = Field(description="Non-blank lines added (for source files: not comment-only either)")
+    files: int
+    counted_as_code: bool = Field(description="Whether these are source lines (only kind 'source' is code)")
 
 
 class RiskModelInfo(Model):
@@ -78,8 +89,11 @@ class RiskScore(Model):
     model: RiskModelInfo
     commits: list[ScoredCommit] = Field(description="The commits scored (at most 20)")
     commits_total: int
+    added_lines: list[AddedLines] = Field(
+        default_factory=list, description="What the change adds, per file type; only source files' lines are code")
     coupled_files_missing: list[str] = Field(default_factory=list, description="Files that usually change with these")
     sensitive_paths: list[str] = Field(default_factory=list, description="Touched paths on sensitive ground (≤ 10)")
+    fix_labels: FixLabels | None = Field(default=None, description="How many of the repository's fixes the model learned from")
     notes: list[str] = Field(default_factory=list)
 
 
@@ -133,4 +147,5 @@ class RiskEvaluation(Model):
     changes: int = Field(description="Changes with known labels (older than the label horizon)")
     labelled_inducing: int = Field(description="Bug-inducing changes among them (SZZ)")
     splits: int = Field(description="Time-ordered train/test splits run")
+    fix_labels: FixLabels | None = Field(default=None, description="How many fixes SZZ labelled, pending, unreadable")
     models: list[EvaluatedModel]

@@ -1,9 +1,17 @@
 """Scoring a change — a commit, a range, a branch or a pull request — and explaining every point.
 
 The change's commits are read from git (``git log --numstat base..head``), so a branch not synced yet
-can be scored; merge commits are left out. Several commits are scored as one change (`features.combine`)
-against the history before the first of them: the stored history when they are newer than all of it,
-otherwise a replay of the stored changes before them (so an old commit scores as it would have then).
+can be scored; merge commits are left out (git records no diff of their own for them: their changes are in
+the commits they merge). Several commits are scored as one change (`features.combine`) against the history
+before the first of them: the stored history when they are newer than all of it, otherwise a replay of the
+stored changes before them (so an old commit scores as it would have then).
+
+**Merge commits** (GitHub's default "Create a merge commit" workflow): a merge commit is scored as what it
+brings — the commits reachable from its other parents and not from its first (``sha^1..sha``, merges among
+them left out), the same commits DESIGN.md counts as the pull request's. A conflict resolution made in the
+merge commit itself is not counted. A pull request number found in a merge commit's message (``Merge pull
+request #N``, or a two-parent commit titled ``… (#N)``) is scored the same way; a single-parent commit
+titled ``… (#N)`` is a squash merge and is scored as that one commit.
 
 Explanation: with L the change's calibrated log-odds and L₀ those of a typical change (every feature at
 the repository's median), each signal j adds cⱼ = βⱼ·(zⱼ − z₀ⱼ) to the log-odds (z: standardised log
@@ -16,18 +24,38 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from engmetrics.errors import DataError, InvalidInput, NotFound
+from engmetrics.models import FixLabels
 from engmetrics.periods import iso
-from engmetrics.risk.features import FEATURES, Change, FileDelta, History, combine, is_test, make_change, replay, sensitive_kinds, stored_changes, subsystem
+from engmetrics.risk.features import (
+    FEATURES,
+    Change,
+    FileDelta,
+    History,
+    combine,
+    is_bot_change,
+    is_product_change,
+    make_change,
+    replay,
+    sensitive_kinds,
+    stored_changes,
+)
 from engmetrics.risk.model import RiskModel, tier
+from engmetrics.risk.models import AddedLines as AddedLinesRow
 from engmetrics.risk.models import RiskModelInfo, RiskScore, RiskSignal, ScoredCommit
-from engmetrics.risk.sloc import UNKNOWN, count_added_sloc
+from engmetrics.risk.sloc import AddedLines, count_added_lines
+from engmetrics.risk.szz import LabelCoverage, fix_pattern, git_says, is_missing_objects, label_coverage
 from engmetrics.risk.training import Trained
+from engmetrics.risk.wording import Context, recommendation, sentence
 from engmetrics.sources.git import LOG_FORMAT, LogParser, decode_text, parse_trailers, run_git
 from engmetrics.store.db import Store
+
+if TYPE_CHECKING:
+    from engmetrics.config import Settings
 
 MAX_COMMITS = 1000
 
@@ -39,6 +67,7 @@ class GitCommit:
     change: Change
     subject: str
     parents: int
+    added: AddedLines | None = None  # lines added by file type; None: git could not count them
 
 
 def _verify(path: str, rev: str, what: str) -> str:
@@ -68,7 +97,12 @@ def read_commits(path: str, revs: list[str]) -> list[GitCommit]:
     proc = run_git(path, "log", "-z", f"--format={LOG_FORMAT}", "--encoding=UTF-8", "--diff-merges=off", "--no-color",
                 "--no-use-mailmap", "--numstat", "-M", "--no-textconv", "--no-ext-diff", *revs, "--")
     if proc.returncode != 0:
-        raise DataError(f"git log {' '.join(revs)} failed in {path}: {decode_text(proc.stderr).strip()[:200]}")
+        said = git_says(proc.stderr)[:300]
+        if is_missing_objects(said):
+            raise DataError(f"git cannot read the files of {' '.join(revs)} in {path} ({said}): the clone lacks them (a "
+                            "partial or shallow clone?). Fetch them (a full clone, or `git fetch --unshallow`) and try "
+                            "again.")
+        raise DataError(f"git log {' '.join(revs)} failed in {path}: {said}")
     out: list[GitCommit] = []
 
     def emit(h: list[str], files: list[tuple]) -> None:
@@ -81,11 +115,29 @@ def read_commits(path: str, revs: list[str]) -> list[GitCommit]:
     parser = LogParser("numstat", emit)
     parser.feed(proc.stdout)
     parser.finish()
-    sloc = count_added_sloc(path, [c.change.sha for c in out if c.parents < 2])
+    added = count_added_lines(path, [c.change.sha for c in out if c.parents < 2])
     for c in out:
-        n = sloc.get(c.change.sha, UNKNOWN)
-        c.change.sloc_added = n if n >= 0 else None
+        got = added.get(c.change.sha)
+        c.added = got
+        c.change.sloc_added = got.source if got is not None else None
     return out
+
+
+def parents_of(path: str, sha: str) -> list[str]:
+    """The parents of commit ``sha`` (first parent first)."""
+    proc = run_git(path, "rev-list", "--parents", "-n", "1", "--end-of-options", sha)
+    if proc.returncode != 0:
+        raise DataError(f"git rev-list {sha} failed in {path}: {decode_text(proc.stderr).strip()[:200]}")
+    return decode_text(proc.stdout).split()[1:]
+
+
+def commit_target(path: str, sha: str, label: str, pr_number: int | None = None) -> Target:
+    """One commit as a target: a merge commit is scored as the commits it brings (``sha^1..sha``)."""
+    parents = parents_of(path, sha)
+    if len(parents) >= 2:
+        return Target(f"merge {label}" if label.startswith("commit ") else label, [f"{parents[0]}..{sha}"], pr_number,
+                      merge=sha)
+    return Target(label, ["--no-walk", sha], pr_number)
 
 
 @dataclass
@@ -95,18 +147,20 @@ class Target:
     label: str
     revs: list[str]
     pr_number: int | None = None
+    merge: str | None = None  # the merge commit whose merged commits these are
 
 
 def resolve_target(path: str, default_branch: str | None, *, base: str | None, head: str | None, commit: str | None,
                    pr_number: int | None, merged_pr: tuple[str, str, str | None] | None) -> Target:
-    """The commits to score. ``merged_pr`` = (kind, sha, head_sha) of a merged PR found in the store, if any."""
+    """The commits to score. ``merged_pr`` = (kind, sha, head_sha) of a merged PR found in the store, if any
+    (its commit's parents decide how it is scored: see the module docstring)."""
     if commit and (base or head or pr_number):
         raise InvalidInput("Give either commit, or base/head, or pr_number — not several.", param="commit")
     if pr_number and (base or head):
         raise InvalidInput("Give either pr_number or base/head, not both.", param="pr_number")
     if commit:
         sha = _verify(path, commit, "commit")
-        return Target(f"commit {sha[:12]}", ["--no-walk", sha])
+        return commit_target(path, sha, f"commit {sha[:12]}")
     if pr_number:
         ref = f"refs/pull/{pr_number}/head"
         if run_git(path, "rev-parse", "-q", "--verify", ref).returncode == 0:
@@ -114,10 +168,10 @@ def resolve_target(path: str, default_branch: str | None, *, base: str | None, h
             mb = decode_text(run_git(path, "merge-base", base_rev, ref).stdout).strip()
             return Target(f"PR #{pr_number}", [f"{mb}..{ref}" if mb else ref], pr_number)
         if merged_pr is not None:
-            kind, sha, _head_sha = merged_pr
-            if kind == "merge":
-                return Target(f"PR #{pr_number} (merged in {sha[:12]})", [f"{sha}^1..{sha}^2"], pr_number)
-            return Target(f"PR #{pr_number} (squashed as {sha[:12]})", ["--no-walk", sha], pr_number)
+            _kind, sha, _head_sha = merged_pr  # what the commit graph says decides, not the message
+            merge = len(parents_of(path, sha)) >= 2
+            label = f"PR #{pr_number} ({'merged in' if merge else 'squashed as'} {sha[:12]})"
+            return commit_target(path, sha, label, pr_number)
         raise NotFound(
             f"PR #{pr_number} is not in the local repository: no refs/pull/{pr_number}/head and no merged commit "
             f"naming it ('Merge pull request #{pr_number}' or '(#{pr_number})'). Fetch it with "
@@ -168,87 +222,6 @@ def explain(model: RiskModel, x: np.ndarray) -> tuple[float, float, float, dict[
     return p, score, base, points
 
 
-_PHRASES = {
-    "la": "large change ({la:.0f} lines added)", "ld": "many lines deleted ({ld:.0f})",
-    "nf": "{nf:.0f} files touched", "ns": "spread across {ns:.0f} subsystems", "nd": "spread over {nd:.0f} directories",
-    "entropy": "changes scattered evenly over many files", "lt": "touches large files ({lt:.0f} lines before)",
-    "fix": "it is a bug fix, and fixes often need follow-ups", "ndev": "files with many past authors ({ndev:.0f})",
-    "age": "files untouched for a long time ({age:.0f} days on average)", "nuc": "files with a busy history ({nuc:.0f} past changes)",
-    "exp": "the author has few past changes here", "rexp": "the author has little recent experience here",
-    "sexp": "the author rarely works in these subsystems", "test_share": "few of the changed lines are tests",
-    "tests_touched": "no test changes", "hotspot": "touches a hotspot ({hotspot:.0f} changes in 90 days)",
-    "coupling_missed": "{coupling_missed:.0f} files that usually change with these were left out",
-    "sensitive": "touches sensitive paths", "ai_share": "{ai_pct:.0f}% of lines from AI-assisted commits",
-    "author_file_exp": "the author has not changed most of these files before",
-    "owner_coverage": "few of the touched paths have a CODEOWNERS owner",
-    "owner_involved": "no code owner of these paths authored or co-authored it",
-    "recent_fixes": "touches files fixed {recent_fixes:.0f} times in the past year",
-    "sloc_added": "large change ({sloc_added:.0f} lines of code added, not counting blanks and comments)",
-}
-_ACTIONS = {
-    "low": "A normal review is enough.",
-    "medium": "Review with care.",
-    "high": "Review carefully before merging",
-    "critical": "Hold it for a careful review by an owner of this code",
-}
-
-
-# Which way each phrase above describes its signal: "high" phrases read right when the value is above the
-# typical change's, "low" ones when it is below. A learned model may give points the other way round (on some
-# histories, touching tests goes with later fixes); then the phrase would be false and a neutral one is used.
-_PHRASE_DIRECTION = {
-    "exp": "low", "rexp": "low", "sexp": "low", "test_share": "low", "tests_touched": "low",
-    "author_file_exp": "low", "owner_coverage": "low", "owner_involved": "low",
-}
-_LABELS = {"tests_touched": "tests touched", "test_share": "share of test lines", "la": "lines added",
-           "sloc_added": "source lines added",
-           "ld": "lines deleted", "nf": "files", "ns": "subsystems", "nd": "directories"}
-
-
-def _reason(name: str, values: dict[str, float], typical: dict[str, float]) -> str | None:
-    """The phrase for a signal that adds points, true to its value against the typical change."""
-    if name not in _PHRASES:
-        return None
-    value, usual = values.get(name, 0.0), typical.get(name, 0.0)
-    direction = _PHRASE_DIRECTION.get(name, "high")
-    if (value > usual and direction == "high") or (value < usual and direction == "low"):
-        return _PHRASES[name].format(**values)
-    label = _LABELS.get(name, name.replace("_", " "))
-    side = "above" if value > usual else "below" if value < usual else "at"
-    return (f"{label} {value:g} ({side} the typical {usual:g}), which on this repository's history goes with "
-            "more bug fixes")
-
-
-def recommendation(
-    level: str, points: dict[str, float], x: dict[str, float], change: Change, typical: dict[str, float] | None = None
-) -> str:
-    """A sentence built from the signals adding the most points (each phrased by its actual value against
-    the typical change's), with an action for the tier."""
-    ranked = [k for k, v in sorted(points.items(), key=lambda kv: -kv[1]) if v >= 1.0]
-    if "sloc_added" in ranked and "la" in ranked:  # lines added says the same thing less precisely
-        ranked.remove("la")
-    top = ranked[:3]
-    values = {**x, "ai_pct": 100 * x.get("ai_share", 0.0)}
-    usual = typical or {}
-    reasons = [r for k in top if (r := _reason(k, values, usual)) is not None]
-    subs = sorted({subsystem(f.path) for f in change.files if not is_test(f.path)} - {"."})
-    where = f" for {subs[0]}/" if subs else ""
-    action = _ACTIONS[level]
-    if level in ("high", "critical"):
-        no_tests = values.get("tests_touched", 0.0) < 0.5
-        if no_tests and ("tests_touched" in top or "test_share" in top):
-            action += f"; add tests{where}"
-        elif {"sloc_added", "la", "nf", "ns"} & set(top):
-            action += "; consider splitting it"
-        elif "coupling_missed" in top:
-            action += "; check the co-changing files"
-        action += "."
-    if not reasons:
-        return f"{level.capitalize()} risk: nothing stands out against this repository's typical change. {action}"
-    text = "; ".join(reasons)
-    return f"{level.capitalize()} risk: {text[0].upper()}{text[1:]}. {action}"
-
-
 def model_info(model: RiskModel) -> RiskModelInfo:
     """The public description of a model."""
     note = None
@@ -269,8 +242,46 @@ def history_before(store: Store, repo_id: int, trained: Trained, first: tuple[in
                   people=h.people)[0]
 
 
-def score(store: Store, repo_id: int, repo_name: str, trained: Trained, path: str, target: Target) -> RiskScore:
-    """Score ``target``'s commits in the repository at ``path``."""
+def _added_rows(added: AddedLines) -> list[AddedLinesRow]:
+    rows = [AddedLinesRow(file_type=t, kind=k, lines=v[0], files=v[1], counted_as_code=k == "source")
+            for (k, t), v in added.by_type.items() if v[0] > 0]
+    return sorted(rows, key=lambda r: (not r.counted_as_code, -r.lines, r.file_type))
+
+
+def fix_labels(coverage: LabelCoverage) -> FixLabels:
+    """The public form of SZZ's label coverage, with a note when not every fix is labelled."""
+    note = None
+    if coverage.pending or coverage.unreadable:
+        parts = []
+        if coverage.pending:
+            parts.append(f"{coverage.pending} pending (not traced yet: git failed on them or they are new)")
+        if coverage.unreadable:
+            parts.append(f"{coverage.unreadable} unreadable (git: {coverage.error or 'objects missing'})")
+        note = (f"{coverage.labelled} of {coverage.fixes} fixes are labelled; {' and '.join(parts)}. The model "
+                "learned from the labelled ones only; pending ones are tried again on the next run, unreadable ones once a "
+                "fetch brings new commits or objects.")
+    return FixLabels(fixes=coverage.fixes, labelled=coverage.labelled, pending=coverage.pending,
+                     unreadable=coverage.unreadable, note=note)
+
+
+def sync_fix_labels(store: Store, repo_id: int, settings: Settings | None = None) -> FixLabels:
+    """What `sync` says about change risk's labels: the coverage now (sync itself labels nothing: SZZ runs when
+    risk is first scored or evaluated, and labels only what is new or was not reached before)."""
+    coverage = label_coverage(store.read(), repo_id, fix_pattern(settings))
+    labels = fix_labels(coverage)
+    if coverage.pending and not coverage.unreadable and coverage.labelled == 0:
+        labels.note = (f"{coverage.pending} fix commits found; SZZ traces them the first time change risk is scored "
+                       "or evaluated (score_pr_risk, engmetrics risk evaluate).")
+    elif coverage.pending and not coverage.unreadable:
+        labels.note = (f"{coverage.pending} of {coverage.fixes} fixes are not traced yet (new, or git failed on them "
+                       "before); SZZ traces them the next time change risk is scored or evaluated.")
+    return labels
+
+
+def score(store: Store, repo_id: int, repo_name: str, trained: Trained, path: str, target: Target,
+          coverage: LabelCoverage | None = None) -> RiskScore:
+    """Score ``target``'s commits in the repository at ``path``; ``coverage``: the SZZ labels' coverage, said
+    in the result."""
     commits = read_commits(path, target.revs)
     if len(commits) > MAX_COMMITS:
         raise InvalidInput(f"{target.label} has {len(commits)} commits; score at most {MAX_COMMITS} at once "
@@ -278,22 +289,46 @@ def score(store: Store, repo_id: int, repo_name: str, trained: Trained, path: st
     notes: list[str] = []
     real = [c for c in commits if c.parents < 2]
     if not real:
-        raise InvalidInput(f"{target.label} holds no commit with changes (only merges, or none): pass another "
-                           "commit or range.", param="commit")
-    if len(real) < len(commits):
+        what = ("a merge commit that brings no commit with changes of its own" if target.merge
+                else "no commit with changes (only merges, or none)")
+        raise InvalidInput(f"{target.label} holds {what}: pass another commit or range.", param="commit")
+    if target.merge:
+        notes.append(f"{target.merge[:12]} is a merge commit: scored as the {len(real)} commit(s) it brings (reachable "
+                     "from its second parent and not its first); a conflict resolution made in the merge itself is "
+                     "not counted.")
+    elif len(real) < len(commits):
         notes.append(f"{len(commits) - len(real)} merge commit(s) left out (their changes are in the merged commits).")
     changes = [c.change for c in real]
     change = combine(changes)
+    added = AddedLines()
+    unknown = 0
+    for c in real:
+        if c.added is None:
+            unknown += 1
+        else:
+            added.add(c.added)
+    if unknown:
+        notes.append(f"git could not diff {unknown} of the commits (missing objects?): their source lines are the "
+                     "lines added to their source files, blank lines and comments included.")
     own = {c.sha for c in changes}
     history = history_before(store, repo_id, trained, (change.time, change.sha), own)
     x = history.features(change)
     model = trained.model
     p, s, base, points = explain(model, x)
+    product = is_product_change(change)
+    if not product:  # nothing SZZ could ever trace a bug to: 0 by definition, not by the model
+        p, s = 0.0, 0.0
+        points = {name: 0.0 for name in FEATURES} | {"sloc_added": -base}
+        notes.append("It changes no product file (only documentation, tests, CI configuration or repository "
+                     "metadata), so no bug can be traced to it: it scores 0 by that rule, not by the model.")
     values = dict(zip(FEATURES, x.tolist(), strict=True))
     typical = dict(zip(FEATURES, model.typical or [0.0] * len(FEATURES), strict=True))
+    past = {name: trained.X[:, j] for j, name in enumerate(FEATURES)} if len(trained.X) else {}
+    ctx = Context(change=change, values=values, typical=typical, past=past, added=added if not unknown else None)
     signals = {
         name: RiskSignal(value=round(values[name], 3), contribution=round(points.get(name, 0.0), 1),
-                         typical=round(typical[name], 3))
+                         typical=round(typical[name], 3),
+                         says=sentence(name, ctx) if abs(points.get(name, 0.0)) >= 1.0 else None)
         for name in FEATURES
     }
     level = tier(s)
@@ -301,14 +336,21 @@ def score(store: Store, repo_id: int, repo_name: str, trained: Trained, path: st
     listed = sorted(real, key=lambda c: c.change.time, reverse=True)[:20]
     if model.kind == "prior":
         notes.append("Scored by the prior model: this repository has too little labelled history to train one.")
+    bots = sum(1 for c in changes if is_bot_change(c))
+    if bots:
+        notes.append(f"{bots} of the commits are by a bot; bots' changes are not part of the history the model "
+                     "learned from.")
+    labels = fix_labels(coverage) if coverage is not None else None
+    if labels is not None and labels.note:
+        notes.append(labels.note)
     return RiskScore(
         repo=repo_name, target=target.label, pr_number=target.pr_number, risk_score=int(round(s)), tier=level,
         probability=round(p, 4), baseline_score=round(base, 1), signals=signals,
-        recommendation=recommendation(level, points, values, change, typical), model=model_info(model),
+        recommendation=recommendation(level, points, ctx, product=product), model=model_info(model),
         commits=[ScoredCommit(sha=c.change.sha, subject=c.subject[:200], author=c.change.author_email,
                               committed_at=iso(c.change.time) or "") for c in listed],
-        commits_total=len(real), coupled_files_missing=history.coupled_missing(change),
-        sensitive_paths=sensitive[:10], notes=notes,
+        commits_total=len(real), added_lines=_added_rows(added)[:10], coupled_files_missing=history.coupled_missing(change),
+        sensitive_paths=sensitive[:10], fix_labels=labels, notes=notes,
     )
 
 

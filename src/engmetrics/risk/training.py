@@ -1,9 +1,14 @@
 """Training a repository's risk model on its SZZ-labelled history, cached in the store.
 
 The model is rebuilt when the repository's history or labels change (a fingerprint of commit count, last
-commit time, labelled fixes, links, the fix pattern and the feature definitions' version). Training leaves
-out the changes within the label horizon at the end of the history (90 days, at most 20% of its span),
-whose labels are not known yet. The model's AUC is measured by the rolling evaluation (`evaluate`).
+commit time, labelled fixes, links, counted source lines, the fix pattern and the feature and label
+definitions' versions). Training leaves out the changes within the label horizon at the end of the history
+(90 days, at most 20% of its span), whose labels are not known yet. Its rows — what it learns from, what
+scores are percentiles of, what `list_risky_changes` lists — are the changes that can be labelled
+bug-inducing: not bots' changes (Dependabot, Renovate, pre-commit.ci…), and not changes that touch no product
+file (only documentation, tests, CI configuration or repository metadata: SZZ can never trace a bug to
+them, see `engmetrics.risk.szz`). Both are still replayed into the history, as they did change the files.
+The model's AUC is measured by the rolling evaluation (`evaluate`).
 """
 
 from __future__ import annotations
@@ -20,10 +25,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from engmetrics.risk.evaluate import evaluate, label_horizon_seconds
-from engmetrics.risk.features import FEATURE_VERSION, FEATURES, History, replay, stored_changes
+from engmetrics.risk.features import FEATURE_VERSION, FEATURES, History, is_bot_change, is_product_change, replay, stored_changes
 from engmetrics.risk.model import MIN_CHANGES, MIN_INDUCING, RiskModel, prior, train_engmetrics
 from engmetrics.risk.sloc import ensure_sloc
-from engmetrics.risk.szz import ensure_labels, fix_pattern, inducing_times
+from engmetrics.risk.szz import LABEL_VERSION, ensure_labels, fix_pattern, inducing_times
 from engmetrics.store.db import Store
 
 if TYPE_CHECKING:
@@ -74,15 +79,19 @@ def fingerprint(store: Store, repo_id: int, pattern: str) -> str:
     """What the cached model depends on, hashed."""
     conn = store.read()
     c = conn.execute("SELECT count(*), max(committer_time) FROM commits WHERE repo_id = ?", (repo_id,)).fetchone()
-    f = conn.execute("SELECT count(*) FROM risk_szz_fixes WHERE repo_id = ?", (repo_id,)).fetchone()
+    f = conn.execute("SELECT count(*), sum(status = 'labelled') FROM risk_szz_fixes WHERE repo_id = ?", (repo_id,)).fetchone()
     n = conn.execute("SELECT count(*) FROM risk_szz_links WHERE repo_id = ?", (repo_id,)).fetchone()
-    raw = f"{c[0]}|{c[1]}|{f[0]}|{n[0]}|{pattern}|{FEATURE_VERSION}|{','.join(FEATURES)}"
+    s = conn.execute("SELECT count(*), sum(added) FROM risk_sloc WHERE repo_id = ?", (repo_id,)).fetchone()
+    raw = (f"{c[0]}|{c[1]}|{f[0]}|{f[1]}|{n[0]}|{s[0]}|{s[1]}|{pattern}|{FEATURE_VERSION}|{LABEL_VERSION}|"
+           f"{','.join(FEATURES)}")
     return hashlib.sha256(raw.encode()).hexdigest()[:24]
 
 
 def labelled_dataset(store: Store, repo_id: int, pattern: str, path: str | None = None,
                      settings: Settings | None = None) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, History]:
-    """(shas, times, features, first-fix time or inf, history after all) of the stored changes, oldest first.
+    """(shas, times, features, first-fix time or inf, history after all) of the stored changes, oldest first —
+    the rows are the changes that can be labelled: bots' changes and changes that touch no product file
+    (documentation, tests, CI or metadata only) are left out of them (the history has them).
 
     ``path``: the repository's working copy, to read its CODEOWNERS history (without it the CODEOWNERS
     features are 0); owners map to people through the teams configuration of ``settings`` (default: the
@@ -100,6 +109,10 @@ def labelled_dataset(store: Store, repo_id: int, pattern: str, path: str | None 
             people = People.from_config(settings.teams, settings.people)
     history, shas, X = replay(changes, fix_pattern=pattern, codeowners=timeline, people=people)
     times = np.array([c.time for c in changes], dtype=np.float64)
+    rows = np.array([is_product_change(c) and not is_bot_change(c) for c in changes], dtype=bool)
+    if len(changes) and not rows.all():
+        shas = [s for s, keep in zip(shas, rows, strict=True) if keep]
+        X, times = X[rows], times[rows]
     fixes = inducing_times(store.read(), repo_id)
     fixed_at = np.array([fixes.get(s, np.inf) for s in shas], dtype=np.float64)
     return shas, times, X, fixed_at, history

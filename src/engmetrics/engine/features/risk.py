@@ -83,6 +83,7 @@ class LocalRisk:
 
     def _score_pr_risk(self, row: Any, q: RiskScoreQuery) -> RiskScore:
         from engmetrics.risk.score import resolve_target, score
+        from engmetrics.risk.szz import fix_pattern, label_coverage
         from engmetrics.risk.training import ensure_model
         from engmetrics.sources.git import check_repository
         from engmetrics.sources.git import default_branch as git_default_branch
@@ -100,7 +101,8 @@ class LocalRisk:
             pr_number=q.pr_number, merged_pr=merged,
         )
         trained = ensure_model(self.store, row.id, path, settings=self.settings)
-        return score(self.store, row.id, row.name, trained, path, target)
+        coverage = label_coverage(self.store.read(), row.id, fix_pattern(self.settings))
+        return score(self.store, row.id, row.name, trained, path, target, coverage)
 
     async def list_risky_changes(self, q: RiskyChangesQuery) -> RiskyChangeList:
         from engmetrics.periods import resolve_window
@@ -156,18 +158,33 @@ class LocalRisk:
         return await self.store.run(self._evaluate_risk, row, bootstrap)
 
     def _evaluate_risk(self, row: Any, bootstrap: int | None) -> RiskEvaluation:
+        from engmetrics.errors import DataError
         from engmetrics.risk.evaluate import BOOTSTRAP, evaluate
         from engmetrics.risk.models import EvaluatedModel
+        from engmetrics.risk.score import fix_labels
         from engmetrics.risk.sloc import ensure_sloc
-        from engmetrics.risk.szz import ensure_labels, fix_pattern
+        from engmetrics.risk.szz import ensure_labels, fix_pattern, label_coverage
         from engmetrics.risk.training import labelled_dataset
 
         pattern = fix_pattern(self.settings)
         ensure_labels(self.store, row.id, row.path, pattern)
         ensure_sloc(self.store, row.id, row.path)
+        coverage = label_coverage(self.store.read(), row.id, pattern)
+        labels = fix_labels(coverage)
         _, times, X, fixed_at, _ = labelled_dataset(self.store, row.id, pattern, row.path, self.settings)
         ev = evaluate(X, times, fixed_at, bootstrap=BOOTSTRAP if bootstrap is None else bootstrap)
+        if not ev.splits:
+            said = f"SZZ labelled {coverage.labelled} of the {coverage.fixes} fix commits found by message"
+            if coverage.pending or coverage.unreadable:
+                said += f"; {coverage.pending} are pending (git failed on them) and {coverage.unreadable} unreadable"
+                said += f" (git: {coverage.error})" if coverage.error else ""
+            raise DataError(
+                f"No evaluation is possible on {row.name}: {ev.why_no_splits}. {said}. Sync more history (a "
+                "full clone, not a shallow or partial one), or set ENGMETRICS_RISK_FIX_PATTERN if this repository "
+                "names its fixes differently.",
+                param="repo",
+            )
         return RiskEvaluation(
             repo=row.name, changes=ev.changes, labelled_inducing=ev.labelled_inducing, splits=ev.splits,
-            models=[EvaluatedModel(**m.__dict__) for m in ev.models],
+            fix_labels=labels, models=[EvaluatedModel(**m.__dict__) for m in ev.models],
         )

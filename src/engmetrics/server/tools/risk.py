@@ -16,20 +16,26 @@ from engmetrics.server.runtime import Runtime
 SCORE_DESCRIPTION = """\
 How risky is a change? Scores a branch, a commit range, one commit or a pull request 0–100 (riskier than \
 that percent of this repository's past changes), with a tier (low/medium/high/critical), the calibrated \
-probability that it introduces a bug that is later fixed, and every signal's value, the points it adds to the \
-score and the repository's typical value (Kamei's 14 just-in-time features — size, spread, history, author \
-experience — plus source lines added, tests touched, hotspots, recent fixes to the files, files usually changed \
-together but left out, sensitive paths and AI-assisted lines). The model is trained on the repository's own \
-history (bugs traced by SZZ) and `model.auc` says how well it separates risky from safe changes there.
+probability that it introduces a bug that is later fixed, a plain-language recommendation, and every signal's \
+value, the points it adds to the score, the repository's typical value and (for signals worth a point or \
+more) a sentence saying what it means: source lines added (code only: not docs, tests, generated or vendored \
+files), Kamei's just-in-time features (size, spread, file history, author experience), tests touched, \
+hotspots, recent fixes, files usually changed together but left out, sensitive paths, AI-assisted lines. \
+`added_lines` says per file type what was added and what counted as code. A change that touches no product \
+file (documentation, tests, CI, metadata only) scores 0. The model is trained on the repository's own history \
+(bugs traced by SZZ); `model.auc` says how well it separates risky from safe changes there and `fix_labels` \
+how many of its fixes were traced (those git could not read yet are retried later).
 
 Use it for "how risky is my branch?" (call with no arguments: the current branch vs the default branch), \
-"how risky is PR 1847?" (pr_number; the PR must be in the local clone as refs/pull/N/head or a merged \
-commit), or "is commit abc123 risky?" (commit).
+"how risky is PR 1847?" (pr_number: refs/pull/N/head in the local clone, or its merged commit — a merge \
+commit is scored as the commits it brings, a squash as its one commit), or "is commit abc123 risky?" (commit).
 Arguments: repo (name or path; 'owner/name' or owner+repo as in the Koalr API), base/head (revisions; \
 default branch and HEAD), commit (one sha/branch/tag), pr_number. Give one of commit, base/head, pr_number.
-Example: score_pr_risk(repo="api", pr_number=1847) → {"risk_score": 71, "tier": "medium", "signals": {"la": \
-{"value": 412, "contribution": 14.2, "typical": 18}, ...}, "recommendation": "Medium risk: Large change (412 \
-lines added); no test changes. Review with care.", "model": {"kind": "trained", "auc": 0.74, ...}, ...}
+Example: score_pr_risk(repo="api", pr_number=1847) → {"risk_score": 91, "tier": "high", "signals": \
+{"sloc_added": {"value": 42, "contribution": 38.6, "typical": 4, "says": "It adds 42 lines of Python, about 10 \
+times the typical code change here (4)…"}, ...}, "recommendation": "High risk: it adds 42 lines of Python, … \
+Review carefully before merging; consider splitting it.", "added_lines": [{"file_type": "Python", "kind": \
+"source", "lines": 42, "files": 3, "counted_as_code": true}, ...], "model": {"kind": "trained", "auc": 0.8, ...}, ...}
 """
 
 LIST_DESCRIPTION = """\
