@@ -109,8 +109,12 @@ def test_levels_are_ordered_at_every_start_date(seed, weeks, stale, weeks_back, 
 
     # The stale warning: exactly when the last 8 or more weeks before the as-of day completed nothing.
     stopped = trailing_zeros(weekly) >= 8
+    # And for a start after today: when the newest item (here: the end of the last busy week) is 8+ weeks older.
+    newest = TODAY - timedelta(days=7 * trailing_zeros(weekly))
+    late = not stopped and start > TODAY and (start - newest).days >= 56
     for result in (dates, counts, backlog):
         assert any(x.startswith("Stale history:") for x in result.warnings) == stopped, result.warnings
+        assert any(x.startswith("Stale history for this start:") for x in result.warnings) == late, result.warnings
     # The wide-range warning: exactly when P85 is more than three times as far off as P50.
     at = {p.confidence_percent: p.weeks for p in dates.forecasts}
     if 50 in at and 85 in at and at[50] is not None:

@@ -1,8 +1,8 @@
 """Plain-language warnings a forecast carries when its history or its answer should not be taken at face value.
 
 - **Stale**: no item was completed in the last ``STALE_WEEKS`` (8) weeks before the forecast's as-of day
-  (the start date, or today for a start in the future) — the data looks stopped; or the newest item is
-  ``STALE_WEEKS`` or more weeks older than the start date (a start far in the future). Eight weeks is two
+  (the start date, or today for a start in the future) — the data looks stopped; or, for a start after
+  today, the newest item is ``STALE_WEEKS`` or more weeks older than the start date. Eight weeks is two
   months without a single merged PR, commit or finished work item: longer than the quiet spells of an active
   team (holidays, release freezes), short enough to catch a store that stopped being synced.
 - **Short**: fewer weeks of throughput (counted from the week of the first item) than ``history_weeks`` asked
@@ -65,7 +65,7 @@ def history_warnings(
             "little. If the work goes on, sync the repository or choose another item_source; for the pace "
             f"before the data stopped, set start_date to {(newest + timedelta(days=1)).isoformat()}."
         )
-    elif (start - newest).days >= 7 * STALE_WEEKS:
+    elif start > as_of_day and (start - newest).days >= 7 * STALE_WEEKS:  # a start after today
         out.append(
             f"Stale history for this start: start_date {start.isoformat()} is {(start - newest).days // 7} weeks "
             f"after the newest completed item ({newest.isoformat()}); the forecast assumes the pace of the "

@@ -110,8 +110,8 @@ class LocalForecast:
         ids = [self.resolve_repo(n).id for n in names] if names else None  # type: ignore[attr-defined]
         return ItemScope(repo_ids=ids, team=None, repo_names=names)
 
-    def _forecast_history(self, q: ForecastOptions, max_weeks: int | None, as_of: date | None = None) -> ForecastHistory:
-        """The weekly throughput in scope before the forecast's as-of day: ``as_of`` when given (a backtest),
+    def _forecast_history(self, q: ForecastOptions, max_weeks: int | None, until: date | None = None) -> ForecastHistory:
+        """The weekly throughput in scope before the forecast's as-of day: ``until`` when given (a backtest),
         else the start date (``q.start_date``, default today) or today, whichever is earlier."""
         from engmetrics.forecast.run import CALIBRATION_LOOKBACK_WEEKS, ForecastHistory
         from engmetrics.forecast.throughput import (
@@ -123,8 +123,8 @@ class LocalForecast:
         )
 
         today = datetime.now(UTC).date()
-        if as_of is not None:
-            start = as_of
+        if until is not None:
+            start = until
         else:
             start = parse_day(q.start_date, "start_date") if q.start_date else today
         as_of_day = min(start, today)
