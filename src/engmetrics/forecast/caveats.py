@@ -13,8 +13,9 @@
   are among the levels asked for.
 - **Far from the history's pace**: P50 takes more than ``PACE_RATIO`` (3) times as long, or under a third as
   long, as the sampled weeks' mean throughput (net of scope growth) would; or, by a date, promises under a
-  third or over three times what that pace would deliver. The simulation's median follows the mean, so only
-  the calibration moves P50 that far: when forecasts from this history missed by that much before.
+  third or over three times what that pace would deliver. Two things move P50 that far from the mean: a few
+  big weeks among many empty ones (the simulation's median run of weeks is then far below the mean), or the
+  calibration, when forecasts made from this history missed by that much before.
 """
 
 from __future__ import annotations
@@ -136,6 +137,6 @@ def pace_items_warning(net_per_week: float, weeks: float, p50_items: int | None,
 
 
 _PACE_WHY = (
-    "The calibration moved it there because forecasts made from this history in the past missed by that much "
-    "(its pace changes in long runs); look at throughput.recent_weeks and the reliability table before quoting it."
+    "Either a few big weeks make the average, or forecasts made from this history in the past missed by that much "
+    "and the calibration corrects for it; look at throughput.recent_weeks and the reliability table before quoting it."
 )

@@ -6,7 +6,8 @@ conformal correction learnt from forecasts at every past origin of the same hist
 levels (see `engmetrics.forecast.calibration`); read completion weeks or item counts off the corrected
 curves. Because the curves never cross (a more confident level never promises more items by any week),
 P50 ≤ P85 ≤ P95 for dates and weeks, and the reverse for item counts by a date, at any start date.
-Warnings (stale, short or thin history, very wide ranges) come from `engmetrics.forecast.caveats`.
+Warnings (stale, short or thin history, very wide ranges, answers far from the history's pace) come from
+`engmetrics.forecast.caveats`.
 """
 
 from __future__ import annotations
