@@ -4,24 +4,32 @@ Speed: 10,000 simulated futures of 26 weeks from a 26-week history (the raw Mont
 `forecast_delivery` answer (simulation + calibration on 182 weeks of history + reliability backtest).
 
 Calibration: for each repository, `engmetrics sync` into a scratch store, then the walk-forward backtest
-(`engmetrics forecast backtest`) at 4 and 12 weeks, items = merged PRs, as of the repository's last commit.
-A forecast at P85 comes true when at least the promised number of PRs merged; the calibrated P85 should
-hit 80–90 %, where i.i.d. sampling falls below.
+(`engmetrics forecast backtest --as-of`) at 4 and 12 weeks, items = merged PRs, as of the day of the
+repository's last commit. A forecast at P85 comes true when at least the promised number of PRs merged; the
+calibrated P85 should hit 80–90 %, where i.i.d. sampling falls below.
+
+Ordering (``--ordering N``): `forecast delivery` for 30 items, for the items done by a date 12 weeks
+after the start (at the earliest next week), and `forecast backlog` of 30 items, at N start dates 4 weeks
+apart ending 12 weeks after the last commit (so the newest start dates meet a stopped history); counts the
+forecasts whose levels cross (P50 ≤ P85 ≤ P95 for dates and weeks, the reverse for item counts) and the
+warnings given.
 
     git clone --bare https://github.com/pallets/flask /tmp/fc_flask   # (and others; never inside this repo)
     python bench/bench_forecast.py --repo /tmp/fc_flask --repo /tmp/fc_requests --repo /tmp/fc_httpx \
-        --out bench/results/forecast_backtest.json
+        --ordering 20 --out bench/results/forecast_backtest.json
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, date, datetime
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import anyio
@@ -29,7 +37,8 @@ import numpy as np
 
 from engmetrics.config import Settings
 from engmetrics.engine.local import LocalEngine
-from engmetrics.forecast.models import BacktestQuery, DeliveryForecastQuery
+from engmetrics.errors import EngmetricsError
+from engmetrics.forecast.models import BacklogForecastQuery, BacktestQuery, DeliveryForecastQuery
 from engmetrics.forecast.run import ForecastHistory, delivery_forecast
 from engmetrics.forecast.simulate import quantile_curves, simulate_paths
 
@@ -74,13 +83,14 @@ def last_commit_day(path: str) -> str:
 
 
 def backtest(path: str, db: Path, horizons: list[int], source: str) -> dict:
-    """Sync ``path`` into ``db`` and run the walk-forward backtest as of its last commit."""
+    """Sync ``path`` into ``db`` and run the walk-forward backtest as of the day of its last commit."""
     engine = LocalEngine(Settings(db=db))
     row = engine.register_repository(path)
+    as_of = last_commit_day(path)
 
     async def go():  # type: ignore[no-untyped-def]
         await engine.sync(row.name)
-        q = BacktestQuery(repo=row.name, horizons=horizons, item_source=source, start_date=last_commit_day(path))
+        q = BacktestQuery(repo=row.name, horizons=horizons, item_source=source, as_of=as_of)
         return await engine.forecast_backtest(q)
 
     started = time.perf_counter()
@@ -88,9 +98,57 @@ def backtest(path: str, db: Path, horizons: list[int], source: str) -> dict:
     engine.store.close()
     out = report.model_dump(mode="json")
     out["repository"] = Path(path).name
-    out["as_of"] = last_commit_day(path)
     out["seconds"] = round(time.perf_counter() - started, 1)
     return out
+
+
+def _crossed(values: list, reverse: bool = False) -> bool:  # type: ignore[type-arg]
+    """Whether ``values`` (P50, P85, P95; None = beyond the horizon, the latest) are out of order."""
+    big = [float("inf") if v is None else v for v in values]
+    if reverse:
+        big = big[::-1]
+    return any(a > b for a, b in zip(big, big[1:], strict=False))
+
+
+def ordering(path: str, db: Path, starts: int, source: str) -> dict:
+    """Level crossings and warnings over ``starts`` start dates (synced store ``db``), see the module doc."""
+    engine = LocalEngine(Settings(db=db))
+    name = engine.register_repository(path).name
+    last = date.fromisoformat(last_commit_day(path))
+    today = datetime.now(UTC).date()
+    days = [last + timedelta(weeks=12 - 4 * k) for k in range(starts)]
+    crossings = {"dates": 0, "items_by_date": 0, "backlog_weeks": 0}
+    warnings: Counter[str] = Counter()
+    answered, refused, examples = 0, 0, []
+
+    async def go() -> None:
+        nonlocal answered, refused
+        for start in days:
+            by = max(start + timedelta(weeks=12), today + timedelta(weeks=1)).isoformat()
+            common = {"repo": name, "item_source": source, "start_date": start.isoformat()}
+            try:
+                d = await engine.forecast_delivery(DeliveryForecastQuery(items=30, **common))
+                c = await engine.forecast_delivery(DeliveryForecastQuery(by_date=by, **common))
+                b = await engine.forecast_backlog(BacklogForecastQuery(backlog_size=30, **common))
+            except EngmetricsError:
+                refused += 1
+                continue
+            answered += 1
+            crossings["dates"] += _crossed([p.weeks for p in d.forecasts])
+            crossings["items_by_date"] += _crossed([p.items for p in c.forecasts], reverse=True)
+            w = b.weeks_to_empty
+            crossings["backlog_weeks"] += _crossed([w.p50, w.p85, w.p95])
+            for text in {re.sub(r"\d+", "N", x.split(":")[0]) for x in d.warnings + c.warnings + b.warnings}:
+                warnings[text] += 1
+            examples.append({"start_date": start.isoformat(), "dates": [d.p50, d.p85, d.p95],
+                             "items_by": by, "items": [c.p50, c.p85, c.p95],
+                             "warnings": sorted({x.split(":")[0] for x in d.warnings})})
+
+    anyio.run(go)
+    engine.store.close()
+    return {"repository": Path(path).name, "last_commit": last.isoformat(), "start_dates": starts,
+            "answered": answered, "refused_no_throughput": refused, "crossings": crossings,
+            "forecasts_with_warning": dict(sorted(warnings.items())), "examples": examples}
 
 
 def main() -> int:
@@ -99,9 +157,10 @@ def main() -> int:
     ap.add_argument("--repo", action="append", default=[], help="git repository to backtest (repeatable)")
     ap.add_argument("--horizons", default="4,12")
     ap.add_argument("--items-from", default="prs", choices=["prs", "commits"])
+    ap.add_argument("--ordering", type=int, default=0, help="start dates for the level-ordering check (0: skip)")
     ap.add_argument("--out", type=Path)
     args = ap.parse_args()
-    result: dict = {"speed": speed(), "backtests": []}
+    result: dict = {"speed": speed(), "backtests": [], "ordering": []}
     print(f"speed: {result['speed']}", file=sys.stderr)
     horizons = [int(h) for h in args.horizons.split(",")]
     with tempfile.TemporaryDirectory() as tmp:
@@ -116,6 +175,12 @@ def main() -> int:
                 hits = "  ".join(f"P{lv['confidence_percent']} {lv['hit_percent']:5.1f}%" for lv in r["levels"])
                 print(f"  {r['method']:<10} {r['horizon_weeks']:>2}w n={r['origins']:<4} {hits}  "
                       f"pinball {r['pinball_loss_relative']:.3f}", file=sys.stderr)
+            if args.ordering:
+                o = ordering(path, Path(tmp) / f"r{i}.db", args.ordering, args.items_from)
+                result["ordering"].append(o)
+                print(f"  ordering: {o['answered']} start dates answered ({o['refused_no_throughput']} refused: no "
+                      f"throughput), crossings {o['crossings']}, warnings {o['forecasts_with_warning']}",
+                      file=sys.stderr)
     text = json.dumps(result, indent=1)
     if args.out:
         args.out.write_text(text + "\n")

@@ -102,6 +102,9 @@ def backlog_command(
 def backtest_command(
     horizons: Annotated[str, typer.Option("--horizons", help="Horizons in weeks, e.g. 4,12")] = "4,12",
     simulations: Annotated[int | None, typer.Option("--simulations", help="Runs per origin (default 2000)")] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="ISO date: backtest only the history before this day (default today)")
+    ] = None,
     repo: RepoOpt = None, team: TeamOpt = None, items_from: SourceOpt = None, history_weeks: HistoryOpt = None,
     seed: SeedOpt = None, db: DbOpt = None, json_: JsonOpt = False,
 ) -> None:
@@ -109,7 +112,7 @@ def backtest_command(
     from engmetrics.forecast.models import BacktestQuery
     from engmetrics.queries import validate
 
-    q = validate(BacktestQuery, horizons=_int_list(horizons, "--horizons"), simulations=simulations,
+    q = validate(BacktestQuery, horizons=_int_list(horizons, "--horizons"), simulations=simulations, as_of=as_of,
                  **_common(repo, team, items_from, history_weeks, None, None, seed))
     engine = local_engine(db)
     result = run(lambda: engine.forecast_backtest(q))
@@ -117,8 +120,8 @@ def backtest_command(
         print_json(result)
         return
     t = result.throughput
-    out.print(f"{t.item_source}: {t.items} items over {t.weeks} weeks, mean {t.mean_per_week}/week, "
-              f"lag-1 autocorrelation {t.lag1_autocorrelation}")
+    out.print(f"{t.item_source}: {t.items} items over the {t.weeks} weeks before {result.as_of}, mean "
+              f"{t.mean_per_week}/week, lag-1 autocorrelation {t.lag1_autocorrelation}")
     _print_rows(result.rows, "backtest: hit rate % (Wilson 95% interval), pinball loss")
     for note in result.notes:
         err.print(note, highlight=False)

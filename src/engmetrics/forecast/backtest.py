@@ -8,8 +8,8 @@ method hits at rate ≈ ``p``.
 Methods compared on the same origins:
 
 - ``calibrated``: stationary bootstrap + adaptive conformal correction computed, at each origin, only
-  from earlier origins whose outcome was already known (``t' + h ≤ t``) — what engmetrics would have
-  said then.
+  from earlier origins whose outcome was already known (``t' + h ≤ t``), with the levels ordered as in
+  `engmetrics.forecast.calibration.ordered_levels` — what engmetrics would have said then.
 - ``bootstrap``: the stationary bootstrap alone.
 - ``iid``: classic throughput Monte Carlo (past weeks drawn independently).
 
@@ -29,8 +29,8 @@ from engmetrics.forecast.calibration import (
     MIN_SCORES,
     OriginForecasts,
     adaptive_corrections,
+    apply_corrections,
     forecast_origins,
-    scale_of,
     scores,
 )
 from engmetrics.forecast.models import BacktestRow, LevelHit
@@ -117,7 +117,7 @@ def walk_forward(
         raw = boot.curves[:, idx, h - 1]
         for method in methods:
             if method == "calibrated":
-                fc = np.maximum(raw - used[:, idx] * scale_of(boot.median[idx, h - 1])[None], 0.0)
+                fc = apply_corrections(raw, boot.median[idx, h - 1], used[:, idx])
             elif method == "bootstrap":
                 fc = raw
             else:

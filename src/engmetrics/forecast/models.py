@@ -84,10 +84,21 @@ class BacklogForecastQuery(ForecastOptions):
 
 
 class BacktestQuery(ForecastOptions):
-    """Arguments of the backtest: horizons (weeks) and runs per origin."""
+    """Arguments of the backtest: as-of date, horizons (weeks) and runs per origin."""
 
+    as_of: str | None = Field(
+        default=None,
+        description="ISO date: backtest only the history before this day, as if run then (default today, UTC)",
+    )
     horizons: list[int] = Field(default_factory=lambda: [4, 12], description="Horizons in weeks, 1–52")
     simulations: int = Field(default=2000, ge=100, le=20_000, description="Monte Carlo runs per origin (default 2,000)")
+
+    @model_validator(mode="after")
+    def _one_as_of(self) -> BacktestQuery:
+        # start_date (inherited) used to set the backtest's end before as_of existed: it still does, alone.
+        if self.as_of is not None and self.start_date is not None and self.as_of.strip() != self.start_date.strip():
+            raise ValueError("give as_of (the day the backtest looks back from) and not a different start_date")
+        return self
 
     @field_validator("horizons")
     @classmethod
@@ -128,8 +139,9 @@ class BacktestRow(Model):
     """One method at one horizon over every evaluated origin."""
 
     method: Literal["calibrated", "bootstrap", "iid"] = Field(
-        description="'calibrated' (engmetrics: stationary bootstrap + walk-forward calibration), 'bootstrap' "
-        "(the same without calibration), 'iid' (classic throughput Monte Carlo)"
+        description="'calibrated' (engmetrics' forecasts as it answers them: stationary bootstrap + walk-forward "
+        "calibration, levels ordered), 'bootstrap' (the same without calibration), 'iid' (classic throughput "
+        "Monte Carlo)"
     )
     horizon_weeks: int
     origins: int = Field(description="Past weeks a forecast was made from and checked")
@@ -214,6 +226,7 @@ class BacktestReport(Model):
 
     repo: str | None
     team: str | None
+    as_of: str = Field(description="The day the backtest looked back from (ISO date): no later item was used")
     throughput: ThroughputSummary = Field(description="The full history the backtest walked")
     history_weeks: int = Field(description="Weeks of history each past forecast sampled")
     simulations_per_origin: int

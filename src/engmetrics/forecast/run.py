@@ -2,19 +2,32 @@
 
 The method (``METHOD``): simulate ``runs`` futures by the stationary bootstrap of the last ``window``
 weeks; take the quantile curves of cumulative throughput; correct each confidence level by the
-conformal correction learnt from forecasts at every past origin of the same history (see
-`engmetrics.forecast.calibration`); read completion weeks or item counts off the corrected curves.
+conformal correction learnt from forecasts at every past origin of the same history, then order the
+levels (see `engmetrics.forecast.calibration`); read completion weeks or item counts off the corrected
+curves. Because the curves never cross (a more confident level never promises more items by any week),
+P50 ≤ P85 ≤ P95 for dates and weeks, and the reverse for item counts by a date, at any start date.
+Warnings (stale, short or thin history, very wide ranges, answers far from the history's pace) come from
+`engmetrics.forecast.caveats`.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 
 from engmetrics.forecast.backtest import walk_forward
+from engmetrics.forecast.caveats import (
+    STALE_WEEKS,
+    history_warnings,
+    pace_items_warning,
+    pace_weeks_warning,
+    trailing_empty_weeks,
+    wide_items_warning,
+    wide_weeks_warning,
+)
 from engmetrics.forecast.calibration import (
     CALIBRATION_RUNS,
     MIN_ORIGIN_HISTORY_WEEKS,
@@ -58,7 +71,6 @@ CALIBRATION_HORIZON_WEEKS = 26
 CALIBRATION_LOOKBACK_WEEKS = 156
 RELIABILITY_HORIZONS = [4, 12]
 MAX_HORIZON_WEEKS = 520
-FEW_WEEKS = 10
 
 
 def summarize(weekly: np.ndarray, source: str, as_of: int) -> ThroughputSummary:
@@ -99,7 +111,8 @@ def forecast_curves(
     """Calibrated quantile curves for the next ``horizon`` weeks from the full weekly history ``weekly``.
 
     The simulation samples the last ``window`` weeks; calibration and reliability use every origin of
-    the (up to ``CALIBRATION_LOOKBACK_WEEKS`` + ``window``) weeks given.
+    the (up to ``CALIBRATION_LOOKBACK_WEEKS`` + ``window``) weeks given. ``confidences`` must increase;
+    the curves are non-decreasing along the horizon and never cross between levels.
     """
     rng = np.random.default_rng(seed)
     conf = np.asarray(confidences, dtype=np.float64)
@@ -133,17 +146,6 @@ def forecast_curves(
                   Reliability(rows=rows, note=note), warnings)
 
 
-def history_warnings(weekly_window: np.ndarray, window: int) -> list[str]:
-    """Warnings about a thin history: fewer than 10 non-empty weeks, or fewer weeks than asked."""
-    out = []
-    nonempty = int((np.asarray(weekly_window) > 0).sum())
-    if nonempty < FEW_WEEKS:
-        out.append(f"Only {nonempty} of the last {len(weekly_window)} weeks completed any item: treat the forecast as rough.")
-    if len(weekly_window) < window:
-        out.append(f"History covers {len(weekly_window)} weeks, fewer than the {window} asked for.")
-    return out
-
-
 def dates_for(weeks: float | None, calendar) -> str | None:  # type: ignore[no-untyped-def]
     """The ISO working day fractional ``weeks`` lands on, per ``calendar`` (`WorkCalendar`); None for None."""
     if weeks is None:
@@ -165,6 +167,12 @@ class ForecastHistory:
     start: date
     today: date
     open_items: int = 0
+    last_item: int | None = None  # the newest item's completion time before as_of (Unix seconds)
+
+    def warnings(self, q: ForecastOptions) -> list[str]:
+        """Stale, short and thin-history warnings for a forecast sampling ``q.history_weeks`` of this history."""
+        return history_warnings(self.weekly, history_weeks=q.history_weeks, as_of=self.as_of, start=self.start,
+                                last_item=self.last_item)
 
 
 def _calendar(h: ForecastHistory, q: ForecastOptions) -> WorkCalendar:
@@ -199,6 +207,12 @@ def _completion_weeks(
         horizon = min(MAX_HORIZON_WEEKS, horizon * 2)
 
 
+def _net_pace(h: ForecastHistory, q: ForecastOptions) -> float:
+    """Mean items per week of the sampled window net of scope growth (no holidays), items per week."""
+    window = np.asarray(h.weekly[-q.history_weeks :], dtype=np.float64)
+    return float(window.mean()) - q.scope_growth_per_week if window.size else 0.0
+
+
 def _beyond_note(weeks: list[float | None]) -> list[str]:
     if any(w is None for w in weeks):
         return [f"Some levels would take more than {MAX_HORIZON_WEEKS} weeks (10 years): shown as null."]
@@ -209,16 +223,21 @@ def delivery_forecast(h: ForecastHistory, q: DeliveryForecastQuery) -> DeliveryF
     """Answer forecast_delivery: completion dates for ``q.items`` or item counts by ``q.by_date``."""
     conf = np.array(q.confidence_levels, dtype=np.float64) / 100.0
     calendar = _calendar(h, q)
-    warnings = history_warnings(h.weekly[-q.history_weeks :], q.history_weeks)
+    after: list[str] = []  # warnings about the answer, after those about the history and the calibration
     points: list[ForecastPoint] = []
     if q.items is not None:
         need = q.items * (1.0 + q.split_rate)
         weeks, curves = _completion_weeks(h, q, conf, need, calendar, reliability=True)
-        warnings += _beyond_note(weeks)
         for level, w in zip(q.confidence_levels, weeks, strict=True):
             points.append(ForecastPoint(confidence_percent=level, date=dates_for(w, calendar),
                                         weeks=None if w is None else round(w, 2)))
         pick = {p.confidence_percent: p.date for p in points}
+        at = {p.confidence_percent: p for p in points}
+        if 50 in at:
+            after += pace_weeks_warning(need, _net_pace(h, q), at[50].weeks)
+        if 50 in at and 85 in at:
+            after += wide_weeks_warning(at[50].weeks, at[85].weeks, at[85].date)
+        after += _beyond_note(weeks)
     else:
         by = parse_iso_day(q.by_date or "", "by_date")
         if by < h.today:
@@ -239,11 +258,16 @@ def delivery_forecast(h: ForecastHistory, q: DeliveryForecastQuery) -> DeliveryF
             points.append(ForecastPoint(confidence_percent=level, items=int(math.floor(done + 1e-9)),
                                         weeks=round(weeks_float, 2)))
         pick = {p.confidence_percent: p.items for p in points}  # type: ignore[misc]
+        if 50 in pick:
+            pace = _net_pace(h, q) / (1.0 + q.split_rate)
+            after += pace_items_warning(pace, weeks_float, pick[50], by.isoformat())  # type: ignore[arg-type]
+        if 50 in pick and 85 in pick:
+            after += wide_items_warning(pick[50], pick[85], by.isoformat())  # type: ignore[arg-type]
     return DeliveryForecast(
         items=q.items, by_date=q.by_date, start_date=h.start.isoformat(), repo=q.repo, team=q.team,
         p50=pick.get(50), p85=pick.get(85), p95=pick.get(95), forecasts=points, simulations=q.simulations,
         method=curves.method, calibrated=curves.calibrated, throughput=summarize(h.weekly[-q.history_weeks :], h.source, h.as_of),
-        reliability=curves.reliability, warnings=warnings + curves.warnings,
+        reliability=curves.reliability, warnings=h.warnings(q) + curves.warnings + after,
     )
 
 
@@ -261,6 +285,7 @@ def backlog_forecast(h: ForecastHistory, q: BacklogForecastQuery) -> BacklogFore
     window = np.asarray(h.weekly[-q.history_weeks :], dtype=np.float64)
     r = [None if w is None else round(w, 2) for w in weeks]
     d = [dates_for(w, calendar) for w in weeks]
+    after = pace_weeks_warning(size * (1.0 + q.split_rate), _net_pace(h, q), r[0]) + wide_weeks_warning(r[0], r[1], d[1])
     return BacklogForecast(
         backlog_size=int(size), backlog_source=origin, start_date=h.start.isoformat(), repo=q.repo, team=q.team,  # type: ignore[arg-type]
         weekly_throughput_p50=round(float(np.quantile(window, 0.5)), 2),
@@ -268,12 +293,16 @@ def backlog_forecast(h: ForecastHistory, q: BacklogForecastQuery) -> BacklogFore
         weeks_to_empty=WeeksToEmpty(p50=r[0], p85=r[1], p95=r[2]), empty_by=EmptyBy(p50=d[0], p85=d[1], p95=d[2]),
         simulations=q.simulations, method=curves.method, calibrated=curves.calibrated,
         throughput=summarize(window, h.source, h.as_of),
-        warnings=history_warnings(window, q.history_weeks) + _beyond_note(weeks) + curves.warnings,
+        warnings=h.warnings(q) + curves.warnings + after + _beyond_note(weeks),
     )
 
 
 def backtest_report(h: ForecastHistory, q: BacktestQuery) -> BacktestReport:
-    """Answer forecast backtest: walk-forward hit rates and pinball loss per horizon, for every method."""
+    """Answer forecast backtest: walk-forward hit rates and pinball loss per horizon, for every method.
+
+    ``h`` holds only the weeks before the backtest's as-of day (``h.as_of``): nothing later is seen, neither
+    by the forecasts at past origins nor as their outcomes.
+    """
     conf = np.array(DEFAULT_CONFIDENCES, dtype=np.float64) / 100.0
     rows = walk_forward(h.weekly, window=q.history_weeks, horizons=q.horizons, confidences=conf,
                         runs=q.simulations, rng=np.random.default_rng(q.seed))
@@ -282,8 +311,14 @@ def backtest_report(h: ForecastHistory, q: BacktestQuery) -> BacktestReport:
     if missing:
         notes.append(f"Too little history to backtest horizons {missing} (weeks): each needs about "
                      f"{MIN_ORIGIN_HISTORY_WEEKS + 15} weeks plus the horizon.")
+    empty = trailing_empty_weeks(h.weekly)
+    as_of = datetime.fromtimestamp(h.as_of, UTC).date().isoformat()
+    if empty >= STALE_WEEKS:
+        notes.append(f"Stale history: no item was completed in the {empty} weeks before {as_of}, so the data looks "
+                     "stopped; the latest origins are scored against those empty weeks. Set as_of to the week the "
+                     "data stopped to backtest the history before it.")
     notes.append("Origins overlap, so neighbouring forecasts are not independent: the 95% intervals are optimistic.")
     return BacktestReport(
-        repo=q.repo, team=q.team, throughput=summarize(h.weekly, h.source, h.as_of), history_weeks=q.history_weeks,
-        simulations_per_origin=q.simulations, rows=rows, notes=notes,
+        repo=q.repo, team=q.team, as_of=as_of, throughput=summarize(h.weekly, h.source, h.as_of),
+        history_weeks=q.history_weeks, simulations_per_origin=q.simulations, rows=rows, notes=notes,
     )

@@ -43,7 +43,8 @@ class ForecastApi:
 
     @operation("GET", "/forecast/backtest")
     async def forecast_backtest(self, q: BacktestQuery) -> BacktestReport:
-        """Calibration table: hit rates and pinball loss of past forecasts, calibrated vs i.i.d. sampling."""
+        """Calibration table: hit rates and pinball loss of past forecasts, calibrated vs i.i.d. sampling, using
+        only the history before ``as_of`` (default today)."""
         raise self.unsupported("forecast backtests")  # type: ignore[attr-defined]
 
 
@@ -67,7 +68,12 @@ class LocalForecast:
     async def forecast_backtest(self, q: BacktestQuery) -> BacktestReport:
         from engmetrics.forecast.run import BACKTEST_MAX_WEEKS, backtest_report
 
-        history = await self.store.run(self._forecast_history, q, BACKTEST_MAX_WEEKS)
+        as_of = q.as_of or q.start_date
+        day = parse_day(as_of, "as_of") if as_of else None
+        if day is not None and day > datetime.now(UTC).date():
+            raise InvalidInput(f"as_of {day.isoformat()} is in the future: a backtest needs outcomes that already "
+                               "happened; send a past ISO date, or omit as_of for today.", param="as_of")
+        history = await self.store.run(self._forecast_history, q, BACKTEST_MAX_WEEKS, day)
         return await self.store.run(backtest_report, history, q)
 
     async def import_work_items(self, path: str | Path) -> WorkItemImport:
@@ -104,7 +110,9 @@ class LocalForecast:
         ids = [self.resolve_repo(n).id for n in names] if names else self.scope_repo_ids(None)  # type: ignore[attr-defined]
         return ItemScope(repo_ids=ids, team=None, repo_names=names)
 
-    def _forecast_history(self, q: ForecastOptions, max_weeks: int | None) -> ForecastHistory:
+    def _forecast_history(self, q: ForecastOptions, max_weeks: int | None, until: date | None = None) -> ForecastHistory:
+        """The weekly throughput in scope before the forecast's as-of day: ``until`` when given (a backtest),
+        else the start date (``q.start_date``, default today) or today, whichever is earlier."""
         from engmetrics.forecast.run import CALIBRATION_LOOKBACK_WEEKS, ForecastHistory
         from engmetrics.forecast.throughput import (
             ITEM_SOURCES,
@@ -115,7 +123,10 @@ class LocalForecast:
         )
 
         today = datetime.now(UTC).date()
-        start = parse_day(q.start_date, "start_date") if q.start_date else today
+        if until is not None:
+            start = until
+        else:
+            start = parse_day(q.start_date, "start_date") if q.start_date else today
         as_of_day = min(start, today)
         as_of = int(datetime(as_of_day.year, as_of_day.month, as_of_day.day, tzinfo=UTC).timestamp())
         weeks = max_weeks or (q.history_weeks + CALIBRATION_LOOKBACK_WEEKS)
@@ -125,19 +136,25 @@ class LocalForecast:
         source = resolve_source(conn, q.item_source, scope, since)
         times = ITEM_SOURCES[source](conn, scope, since)
         weekly = weekly_counts(times, as_of, weeks)
+        before = times[times < as_of]
+        last_item = int(before[-1]) if before.size else None
         where = f"repository {q.repo!r}" if q.repo else (f"team {q.team!r}" if q.team else "any repository")
         if weekly.size == 0 or weekly[-q.history_weeks :].sum() == 0:
+            newest = (f" (the newest is from {datetime.fromtimestamp(last_item, UTC).date().isoformat()}: the data "
+                      "looks stopped)") if last_item is not None else ""
             hint = {
                 "prs": "item_source='commits' (first-parent commits) if this repository does not merge pull requests",
                 "commits": "`engmetrics sync` to read the repository's history",
                 "work_items": "`engmetrics forecast import-items FILE` to import completed work items",
             }[source]
             raise DataError(
-                f"No completed items ({source}) in the {q.history_weeks} weeks before {as_of_day.isoformat()} in {where}: "
+                f"No completed items ({source}) in the {q.history_weeks} weeks before {as_of_day.isoformat()} in {where}"
+                f"{newest}: "
                 f"there is no throughput to forecast from. Try a longer history_weeks, {hint}, or another scope."
             )
         open_items = open_work_items(conn, scope)
-        return ForecastHistory(weekly=weekly, source=source, as_of=as_of, start=start, today=today, open_items=open_items)
+        return ForecastHistory(weekly=weekly, source=source, as_of=as_of, start=start, today=today, open_items=open_items,
+                               last_item=last_item)
 
 
 def parse_day(value: str, param: str) -> date:
