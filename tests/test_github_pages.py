@@ -42,12 +42,12 @@ def nodes(n: int, *, shift: int = 0) -> list[dict]:
         )
         if k % 9 == 0:
             node["labels"] = {"nodes": [{"name": "bug"}, {"name": "Ünïcode"}, None]}
-        if k % 13 == 0:
-            node["reviews"]["nodes"].append({"databaseId": None, "author": None, "state": "DISMISSED",
-                                             "submittedAt": node["createdAt"], "comments": None})
-        if k % 17 == 0 and node["reviews"]["nodes"]:  # a comment with no id, author or path
+        if k % 13 == 0:  # a review with no id or author (a deleted account), nothing else
+            node["reviews"]["nodes"].append({"fullDatabaseId": None, "author": None, "state": "DISMISSED",
+                                             "submittedAt": node["createdAt"], "comments": {"totalCount": 0, "nodes": []}})
+        if k % 17 == 0 and node["reviews"]["nodes"]:  # a comment with no id or author
             node["reviews"]["nodes"][0]["comments"]["nodes"].append(
-                {"databaseId": None, "author": None, "createdAt": node["createdAt"], "path": None})
+                {"fullDatabaseId": None, "author": None, "createdAt": node["createdAt"], "path": "README.md"})
         out.append(node)
     return out
 
