@@ -113,8 +113,9 @@ class StandInGitHub:
         self.faults: list[str] = []  # one-shot, in order: "rate_limit", "secondary", "bad_gateway"
         self.counts: Counter[str] = Counter()
         self.per_page_cap = 100
-        self.graphql_fault: Callable[[dict[str, Any]], dict[str, Any] | None] | None = None
-        """Given a GraphQL request's variables, an answer to give instead of executing it (None: execute)."""
+        self.graphql_fault: Callable[[dict[str, Any]], dict[str, Any] | int | None] | None = None
+        """Given a GraphQL request's variables, an answer to give instead of executing it: a JSON body (HTTP
+        200, like `TIMEOUT`) or an HTTP status; None: execute it."""
         self.graphql_requests: list[dict[str, Any]] = []  # the variables of every GraphQL request, in order
         self.node_limit = NODE_LIMIT
         self._graphql_cache: dict[tuple[str, str], bytes] = {}
@@ -210,6 +211,8 @@ class StandInGitHub:
         fault = self.graphql_fault(variables) if self.graphql_fault is not None else None
         if fault is not None:
             self.counts["fault:graphql"] += 1
+            if isinstance(fault, int):  # an HTTP status (GitHub answers 502 to some queries that run too long)
+                return Response(f"<html>{fault}</html>", status_code=fault, media_type="text/html")
             return Response(json.dumps(fault), media_type="application/json", headers=headers)
         key = (query, json.dumps(variables, sort_keys=True))
         body = self._graphql_cache.get(key)
@@ -295,5 +298,86 @@ def test_standin_checks_the_token_and_serves_etags() -> None:
             again = c.get("/repos/acme/sample/releases",
                           headers={"Authorization": f"Bearer {gh.token}", "If-None-Match": ok.headers["etag"]})
             assert again.status_code == 304
+    finally:
+        gh.stop()
+
+
+# -- GitHub's GraphQL contract ------------------------------------------------------------------------
+
+
+def _post(url: str, token: str, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+    import httpx2
+
+    with httpx2.Client(base_url=url) as c:
+        r = c.post("/graphql", json={"query": query, "variables": variables or {}},
+                   headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 200  # GitHub answers query errors with 200 and `errors`
+        return r.json()
+
+
+def test_pr_query_is_valid_against_githubs_schema_within_its_limits_and_asks_for_nothing_deprecated() -> None:
+    import graphql
+
+    from engmetrics.sources.github import PR_PAGE_FLOOR, PR_PAGE_SIZE, PR_QUERY, PR_REVIEWS, REVIEW_COMMENTS
+    from github_graphql import count_nodes, deprecated_fields
+
+    document = graphql.parse(PR_QUERY)
+    assert graphql.validate(github_schema(), document) == []
+    assert deprecated_fields(PR_QUERY) == []
+    # GitHub's rule, by hand: each connection counts the product of the page sizes on the way to it.
+    # PRs n; per PR: labels 20, commits 100, reviews 40 (each with 20 comments), timeline 1, closing issues 5.
+    for n in (PR_PAGE_SIZE, PR_PAGE_FLOOR):
+        by_hand = n + n * 20 + n * 100 + n * PR_REVIEWS + n * PR_REVIEWS * REVIEW_COMMENTS + n * 1 + n * 5
+        assert count_nodes(document, {"n": n}) == (by_hand, [])
+    assert count_nodes(document, {"n": PR_PAGE_SIZE})[0] == 96_700 <= NODE_LIMIT
+
+
+def test_standin_answers_like_github_refusing_what_github_refuses() -> None:
+    from engmetrics.sources.github import PR_QUERY
+
+    gh = StandInGitHub()
+    gh.prs = [pr_node(1, created=1_700_000_000, reviews=[("grace", "APPROVED", 1_700_000_600, 1)])]
+    url = gh.start()
+    try:
+        unknown = _post(url, gh.token, 'query { repository(owner: "acme", name: "sample") { nope } }')
+        assert "data" not in unknown and "Cannot query field 'nope' on type 'Repository'" in unknown["errors"][0]["message"]
+        too_many = _post(url, gh.token, 'query { repository(owner: "acme", name: "sample") { labels(first: 101) '
+                                         '{ nodes { name } } } }')
+        assert too_many["errors"][0]["type"] == "EXCESSIVE_PAGINATION" and "data" not in too_many
+        unbounded = _post(url, gh.token, 'query { repository(owner: "acme", name: "sample") { pullRequests { nodes '
+                                         '{ number } } } }')
+        assert unbounded["errors"][0]["type"] == "MISSING_PAGINATION_BOUNDARIES"
+        missing = _post(url, gh.token, PR_QUERY, {"owner": "acme", "name": "elsewhere", "cursor": None, "n": 10})
+        assert missing["data"] == {"repository": None}
+        assert missing["errors"][0]["type"] == "NOT_FOUND" and missing["errors"][0]["path"] == ["repository"]
+        gh.node_limit = 50_000
+        gh.changed()
+        big = _post(url, gh.token, PR_QUERY, {"owner": "acme", "name": "sample", "cursor": None, "n": 100})
+        assert big["errors"][0]["type"] == "MAX_NODE_LIMIT_EXCEEDED" and "96,700" in big["errors"][0]["message"]
+        small = _post(url, gh.token, PR_QUERY, {"owner": "acme", "name": "sample", "cursor": None, "n": 50})
+        assert "errors" not in small
+        review = small["data"]["repository"]["pullRequests"]["nodes"][0]["reviews"]["nodes"][0]
+        assert review["fullDatabaseId"] == str(review_id(1, 0)) and int(review["fullDatabaseId"]) > 2**31
+        assert review["comments"]["nodes"][0]["fullDatabaseId"] == str(comment_id(1, 0, 0))
+    finally:
+        gh.stop()
+
+
+def test_a_32_bit_database_id_cannot_carry_githubs_ids_the_query_before_fulldatabaseid_fails() -> None:
+    from engmetrics.sources.github import PR_QUERY
+
+    old_query = PR_QUERY.replace("fullDatabaseId", "databaseId")
+    gh = StandInGitHub()
+    gh.prs = [pr_node(k, created=1_700_000_000 + k, reviews=[("grace", "APPROVED", 1_700_000_600, 1)]) for k in (1, 2)]
+    url = gh.start()
+    try:
+        answer_ = _post(url, gh.token, old_query, {"owner": "acme", "name": "sample", "cursor": None, "n": 10})
+        paths = sorted(tuple(e["path"]) for e in answer_["errors"])
+        base = ("repository", "pullRequests", "nodes")
+        assert paths == sorted([
+            (*base, i, "reviews", "nodes", 0, *tail) for i in (0, 1) for tail in (("databaseId",), ("comments", "nodes", 0, "databaseId"))
+        ])
+        assert all("32-bit" in e["message"] for e in answer_["errors"])
+        assert answer_["data"]["repository"]["pullRequests"]["nodes"][0]["reviews"]["nodes"][0]["databaseId"] is None
     finally:
         gh.stop()

@@ -890,7 +890,7 @@ class _PullFetch:
     def leave_out(self, node: Any, error: dict[str, Any], updated: int | None) -> None:
         """Record a PR node an error touched (not stored; the cursor stays at or before its time)."""
         number = node.get("number") if isinstance(node, dict) else None
-        self.left_out.append(f"#{number}" if number is not None else "one GitHub sent empty")
+        self.left_out.append(f"#{number}" if number is not None else "")
         message = _quote(error.get("message"), 200)
         if message not in self.messages:
             self.messages.append(message)
@@ -1115,12 +1115,15 @@ async def _sync_pulls(store: Store, client: GitHubClient, repo_id: int, slug: st
                 with store.tx() as c:
                     restore_deferred_indexes(c, _DEFERRED_KEY)
     if got.left_out:
-        shown = ", ".join(got.left_out[:10]) + (f" and {len(got.left_out) - 10} more" if len(got.left_out) > 10 else "")
+        named = [x for x in got.left_out if x]
+        shown = ", ".join(named[:10]) + (f" and {len(named) - 10} more" if len(named) > 10 else "")
+        if len(named) < len(got.left_out):
+            shown += f"{', ' if shown else ''}{len(got.left_out) - len(named)} sent empty"
         result.notes.append(
-            f"pull requests {shown} came back incomplete from GitHub (GitHub said: {'; '.join(got.messages[:3])}); "
-            "they were left out, the others were stored, and the next sync asks for them again. If this repeats, "
-            "the token may lack access to something they link to (SSO authorization for the organization, a "
-            "private repository)."
+            f"pull requests: {len(got.left_out)} came back incomplete from GitHub ({shown}); GitHub said: "
+            f"{'; '.join(got.messages[:3])}. They were left out, the others were stored, and the next sync asks for "
+            "them again. If this repeats, the token may lack access to something they link to (SSO authorization "
+            "for the organization, a private repository)."
         )
     if got.failure is not None:
         result.notes.append(_pulls_failure_note(got.failure, result.pull_requests))
