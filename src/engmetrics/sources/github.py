@@ -4,12 +4,21 @@
   counts and the first `REVIEW_COMMENTS` comments of each: author, time, path), ready-for-review time and
   linked issues (one request instead of four per PR). Deployments
   (and their statuses), releases and issues come from REST, paginated by ``Link`` headers.
+- **Ids.** GitHub's ids are 64-bit: review and review-comment ids are read as ``fullDatabaseId`` (GraphQL's
+  ``BigInt``, a string; the deprecated 32-bit ``databaseId`` cannot carry ids above 2^31 − 1) and stored
+  as text; REST ids (deployments, releases) are JSON numbers, stored as SQLite's 64-bit integers.
 - **Incremental.** Each endpoint's first page is a conditional request (``If-None-Match`` with the ETag
   stored in ``github_etags``): a 304 means nothing changed and nothing else is fetched, so a re-sync with
-  nothing new costs one conditional request per endpoint. Otherwise items are read newest-updated first
-  and reading stops at the stored ``updated_at`` cursor (``sync_cursors``). Each page is written in one
-  transaction; cursors and ETags are written last, so a crash leaves a consistent store and the next sync
-  completes it. Re-running changes nothing.
+  nothing new costs one conditional request per endpoint (and one per deployment still pending). Otherwise
+  items are read newest-updated first and reading stops at the stored ``updated_at`` cursor
+  (``sync_cursors``). Each page is written in one transaction; cursors and ETags are written last, so a
+  crash leaves a consistent store and the next sync completes it. Re-running changes nothing.
+- **GraphQL errors.** Every answer's ``errors`` are read (GitHub sends them with HTTP 200, sometimes with
+  partial ``data``). A timeout or a node/resource limit asks for the page again with half as many PRs,
+  down to `PR_PAGE_FLOOR`; errors inside some PRs of a page leave those PRs out (the others are whole,
+  and the cursor stays at or before the ones left out, so the next sync reads them again); anything
+  else stops the PR fetch. Each of the four parts (PRs, deployments, releases, issues) is synced on its
+  own: a failure is a note in the result (GitHub's message and what to do), and the others still run.
 - **Limits.** When ``X-RateLimit-Remaining`` is 0 the client waits until ``X-RateLimit-Reset`` (reporting
   the wait through ``on_wait``) instead of failing, up to ``max_wait`` seconds. Secondary rate limits
   (403/429 with ``Retry-After`` or "secondary rate limit") and 5xx/network errors are retried with
@@ -20,9 +29,12 @@
   GraphQL endpoint is ``https://host/api/graphql``).
 
 Mapping: a PR's state is ``merged``/``closed``/``open``; reviewers and authors are lowercase logins.
-GitHub deployments become deployment events (id ``github:<owner/name>:<id>``; status ``success`` for a
-latest status of success or inactive, ``failure`` for failure or error; pending ones wait for a later
-sync) at the time of that status. Issues labelled ``incident_label`` become incidents (started at
+GitHub deployments become deployment events (id ``github:<owner/name>:<id>``) once their newest status
+(`newest_status`: the latest ``created_at``, not the first listed) is final: ``success``, or ``inactive``
+(a success replaced later; at the time of the success) → ``success``; ``failure`` or ``error`` →
+``failure``; at the time of that status. A deployment not final yet waits in
+``github_pending_deployments``, and each sync reads its statuses again (conditionally) until it is,
+for `PENDING_RECHECK_DAYS`. Issues labelled ``incident_label`` become incidents (started at
 creation, resolved at closing; the sha from a ``root cause: <sha>`` line, or the merge commit of a PR it
 names as ``root cause: #123``; severity from a ``sev…``/``severity…`` label).
 """
@@ -309,7 +321,11 @@ class GitHubClient:
                 "and sync again, or check the token's permissions.",
                 status=status,
             )
-        return RemoteError(f"GitHub answered HTTP {status} for {resp.url.path} ({detail or 'no message'}).", status=status)
+        return RemoteError(
+            f"GitHub answered HTTP {status} for {resp.url.path} ({detail or 'no message'}). Run the sync again later; "
+            "if it persists, check https://www.githubstatus.com and the repository's settings.",
+            status=status,
+        )
 
     async def pages(self, path: str, params: dict[str, Any], etag: str | None = None) -> AsyncIterator[tuple[list[Any], httpx2.Response]]:
         """REST pages (following ``Link: rel=next``); the first is conditional on ``etag`` (a 304 yields nothing)."""
@@ -976,7 +992,7 @@ async def _sync_pulls(store: Store, client: GitHubClient, repo_id: int, slug: st
     got = _PullFetch()
     # (PR nodes, or a raw page of that many, whether more pages follow)
     send, recv = anyio.create_memory_object_stream[tuple[list[dict[str, Any]] | bytes, int, bool]](
-        PR_WRITE_BATCH // PR_PAGE_FLOOR + 2
+        PR_WRITE_BATCH // PR_PAGE_SIZE + 2
     )
 
     async def fetch() -> None:
