@@ -134,3 +134,19 @@ def test_raw_page_info_reads_page_info_and_counts_nodes_or_gives_up() -> None:
             b'{"number":2,"headRefOid" : "b"}]}}}}')
     assert _raw_page_info(body) == ({"hasNextPage": True, "endCursor": "Y3"}, 2)
     assert _raw_page_info(b'{"data":{"repository":null}}') is None
+
+
+def test_pr_rows_usual_and_tolerant_paths_agree_and_odd_shapes_still_convert() -> None:
+    from engmetrics.sources.github import _pr_rows_tolerant, _pr_rows_usual, pr_rows
+
+    for node in nodes(60):
+        assert _pr_rows_usual(1, node) == _pr_rows_tolerant(1, node)
+    # Shapes the stand-in (GitHub's schema) never serves, taken by the tolerant path: null connections.
+    odd = nodes(13)[-1]
+    odd["reviews"]["nodes"].append({"fullDatabaseId": None, "author": None, "state": "DISMISSED",
+                                    "submittedAt": odd["createdAt"], "comments": None})
+    odd["commits"] = None
+    odd["labels"] = None
+    row, reviews, commits, comments = pr_rows(1, odd)
+    assert row[1] == 13 and row[20] == 0 and row[21] == "[]" and commits == []
+    assert reviews[-1][2:] == ("13-2", None, "dismissed", reviews[-1][5], 0) and len(comments) == 2

@@ -430,9 +430,11 @@ class GraphQLError(RemoteError):
         first = errors[0]
         kind = first.get("type")
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        advice = (". Check the 'owner/name' in github_repos and the token's access to the repository"
+                  if kind == "NOT_FOUND" else "")
         return cls(
             f"GitHub's GraphQL API answered with an error{f' ({kind})' if kind else ''}: "
-            f"{_quote(first.get('message'))}{more}",
+            f"{_quote(first.get('message'))}{more}{advice}",
             errors=errors, smaller_may_help=smaller_may_help, status=404 if kind == "NOT_FOUND" else None,
         )
 
