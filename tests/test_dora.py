@@ -251,14 +251,15 @@ def test_revert_marks_the_deployment_and_recovers_at_the_reverts_deployment() ->
     assert not out["d2"].failed and not out["d2"].unplanned
 
 
-def test_revert_shipped_with_its_target_marks_nothing_and_undeployed_revert_is_open() -> None:
+def test_revert_shipped_with_its_target_or_not_yet_deployed_marks_nothing() -> None:
     graph = linear_graph(["init", "feat: risky", 'Revert "feat: risky"'], {2: f"This reverts commit {sha(1)[:12]}."})
     together = [deploy("d0", T0 - H, [0], first=True), deploy("d1", T0, [2, 1])]
     out = by_id(mark_failures(together, graph))
     assert not out["d1"].failed and not out["d1"].has_revert
+    # DESIGN.md: a revert marks D only once a later deployment ships it.
     pending = [deploy("d0", T0 - H, [0], first=True), deploy("d1", T0, [1])]  # revert not deployed yet
     out = by_id(mark_failures(pending, graph))
-    assert out["d1"].failed and out["d1"].failure_signal == "revert" and out["d1"].recovery_hours is None
+    assert not out["d1"].failed and not out["d1"].unplanned
 
 
 def test_hotfix_release_marks_the_previous_release() -> None:

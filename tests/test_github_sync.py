@@ -179,12 +179,18 @@ def test_stuck_prs_and_lists(synced) -> None:
     assert len(feed.items) == 5 and feed.items[0].metadata["state"] == "approved"
 
 
-def test_dora_lead_time_follows_prs(synced) -> None:
+def test_dora_lead_time_stays_per_commit_and_the_pr_view_is_separate(synced) -> None:
     engine, *_ = synced
     dora = run(engine.get_dora, DoraQuery(period="last_30_days"))
-    assert dora.lead_time.definition == "first_commit_to_deploy"
-    # #1: deployed T0+3d, first commit T0+1d → 48 h; #2: deployed T0+5d, first commit T0+3d−10h → 58 h.
-    assert dora.lead_time.changes == 2 and dora.lead_time.value == 53.0
+    # Per commit (DORA): s1 authored T0+2d, deployed T0+3d → 24 h; s2 authored T0+4d, deployed T0+5d → 24 h.
+    # (s6's deployment is still pending; c0 is the first deployment: no lead time.)
+    assert dora.lead_time.definition == "commit_to_deploy"
+    assert dora.lead_time.changes == 2 and dora.lead_time.value == 24.0
+    # The PR view: #1 first commit T0+1d → deployed T0+3d = 48 h; #2 first commit T0+3d−10h → T0+5d = 58 h.
+    by_pr = dora.lead_time.by_pull_request
+    assert by_pr is not None and by_pr.definition == "pr_first_commit_to_deploy"
+    assert by_pr.pull_requests == 2 and by_pr.value == 53.0
+    assert not dora.change_failure_rate.lower_bound  # issue #40 is incident data for this repository
 
 
 def test_resync_with_nothing_new_is_one_conditional_request_per_endpoint(synced) -> None:

@@ -68,7 +68,7 @@ async def test_a_load_error_is_reported_and_stops_the_server(tmp_path: Path) -> 
 
     server = build_deferred_server(load, on_error=errors.append)
     async with Client(server, mode="legacy"):
-        with anyio.fail_after(10):
+        with anyio.fail_after(60):
             await server.registered.wait()
     assert errors == ["The path '/nowhere' does not exist. Give the path of a git repository (a clone)."]
     assert server.load_error == errors[0]

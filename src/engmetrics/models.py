@@ -51,15 +51,30 @@ class DeploymentFrequency(MetricFigure):
     deployment_days_per_week: float | None = Field(description="Distinct UTC days with a deployment, per week")
 
 
+class PullRequestLeadTime(Model):
+    """The pull-request view of lead time (DevLake's): a PR's first commit → the deployment that shipped its
+    merge. A separate figure; it never replaces the per-commit DORA lead time."""
+
+    value: float | None = Field(description="Median hours over PRs whose merge was shipped in the window")
+    unit: Literal["hours"] = "hours"
+    p85: float | None = Field(default=None, description="85th percentile, hours")
+    pull_requests: int = Field(description="PRs counted: merge shipped in the window, positive lead time")
+    previous_value: float | None = Field(default=None, description="The same figure over the previous window")
+    trend: str | None = Field(default=None, description="Relative change vs the previous window, e.g. '+12%'")
+    definition: Literal["pr_first_commit_to_deploy"] = "pr_first_commit_to_deploy"
+
+
 class LeadTime(MetricFigure):
-    """Median hours from a change's author time to the deployment that shipped it."""
+    """Median hours from each shipped commit's author time to the first deployment that shipped it."""
 
     unit: Literal["hours"] = "hours"
     changes: int = Field(description="Changes (commits) counted: shipped in the window, positive lead time")
     p85: float | None = Field(default=None, description="85th percentile, hours")
-    definition: str = Field(
-        default="commit_to_deploy",
-        description="'commit_to_deploy' (author time → deployment) or 'first_commit_to_deploy' (PR data)",
+    definition: Literal["commit_to_deploy"] = Field(
+        default="commit_to_deploy", description="Always per commit: author time → first deployment shipping it"
+    )
+    by_pull_request: PullRequestLeadTime | None = Field(
+        default=None, description="The PR view (first commit → deployment of the merge); null without PR data"
     )
 
 
@@ -83,6 +98,11 @@ class ChangeFailureRate(MetricFigure):
     failures: list[DeploymentFailure] = Field(
         default_factory=list, description="Failed deployments in the window (at most 20, newest first)"
     )
+    lower_bound: bool = Field(
+        default=False,
+        description="True when a repository in scope has no incident data: only git signals (reverts, hotfix "
+        "releases) could mark failures, so the real rate may be higher",
+    )
 
 
 class RecoveryTime(MetricFigure):
@@ -93,7 +113,8 @@ class RecoveryTime(MetricFigure):
 
 
 class ReworkRate(MetricFigure):
-    """Share of deployments that were unplanned (a hotfix release, or shipping a revert), percent."""
+    """Share of deployments that shipped a remedy (DORA 2024), percent: the revert of an earlier deployment's
+    product change, a hotfix release, or a deployment made while an incident from an earlier one was open."""
 
     unit: Literal["percent"] = "percent"
     unplanned_deployments: int
@@ -156,7 +177,12 @@ class Deployment(Model):
     lead_time_hours_median: float | None = None
     failed: bool = Field(description="Marked failed by an incident, a revert or a hotfix release")
     failure_signal: FailureSignal | None = None
-    unplanned: bool = Field(description="A hotfix release or one shipping a revert (counts toward rework rate)")
+    unplanned: bool = Field(description="Rework: it shipped a remedy (counts toward the rework rate)")
+    rework_signal: Literal["revert", "hotfix", "incident"] | None = Field(
+        default=None,
+        description="Why it is rework: it shipped the revert of an earlier deployment's change, it is a hotfix "
+        "release, or it was made while an incident from an earlier deployment was open",
+    )
 
 
 class DeploymentList(Model):

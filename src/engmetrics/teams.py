@@ -133,12 +133,15 @@ def _identity_matches(d: Directory, members: set[str]) -> set[str]:
 
 
 def team_repo_ids(engine: Any, team: str) -> list[int]:
-    """Repository ids of a team: its listed repos, else the repositories its people committed to."""
+    """Repository ids of a team in the whole store: its listed repos, else the repositories its people
+    committed to. (The engine narrows them to the repositories it serves: `LocalEngine.scope_repo_ids`.)"""
+    from engmetrics.store.repos import find_repository
+
     d = directory(engine)
     t = d.team(team)
     conn: sqlite3.Connection = engine.store.read()
     if t.repos:
-        return sorted({engine.resolve_repo(r).id for r in t.repos})
+        return sorted({find_repository(conn, r).id for r in t.repos})
     emails = sorted(_identity_matches(d, d.members(t)))
     marks = ",".join("?" * len(emails))
     ids = {r[0] for r in conn.execute(f"SELECT DISTINCT repo_id FROM commits WHERE lower(author_email) IN ({marks})", emails)}
@@ -161,11 +164,31 @@ def team_identities(engine: Any, team: str | None) -> set[str] | None:
 
 
 def list_team_rows(engine: Any) -> list[dict[str, Any]]:
-    """Each configured team as a dict: name, repos, people, member_count, unknown_repos (names not in the store)."""
-    from engmetrics.store.repos import list_repositories
+    """Each configured team as a dict: name, repos, people, member_count, unknown_repos (names not in the store).
+
+    On an engine serving some repositories only (``engine.served_ids``), teams none of whose repositories
+    is served are left out.
+    """
+    from engmetrics.store.repos import find_repository, list_repositories
 
     d = directory(engine)
-    known = {r.name for r in list_repositories(engine.store.read())}
+    conn = engine.store.read()
+    known = {r.name for r in list_repositories(conn)}
+    served = getattr(engine, "served_ids", None)
+
+    def is_served(t: Team) -> bool:
+        if served is None:
+            return True
+        if not t.repos:
+            return any(i in served for i in team_repo_ids(engine, t.name))
+        for name in t.repos:
+            try:
+                if find_repository(conn, name).id in served:
+                    return True
+            except NotFound:  # listed but not in the store (reported as unknown_repos)
+                continue
+        return False
+
     return [
         {
             "name": t.name,
@@ -175,4 +198,5 @@ def list_team_rows(engine: Any) -> list[dict[str, Any]]:
             "unknown_repos": [r for r in t.repos if r not in known],
         }
         for t in sorted(d.teams.values(), key=lambda t: t.name.lower())
+        if is_served(t)
     ]

@@ -32,7 +32,9 @@ def api_command(
     host: Annotated[str, typer.Option("--host", help="Bind address")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port")] = 8080,
     db: DbOpt = None,
-    repo: Annotated[list[str] | None, typer.Option("--repo", help="Repository path to register (repeatable)")] = None,
+    repo: Annotated[list[str] | None, typer.Option(
+        "--repo", help="Repository path to register and serve, the only ones answered for (repeatable); default: "
+        "ENGMETRICS_REPOS, else every repository in the store")] = None,
     sync_every: Annotated[float, typer.Option("--sync-every", help="Seconds between background syncs; 0: never")] = 300.0,
     limits: Annotated[list[str] | None, typer.Option("--limits", help="Plan limits PLAN=PER_MINUTE/PER_DAY (repeatable)")] = None,
     cache_seconds: Annotated[float, typer.Option("--cache-seconds", help="Identical GETs within this many seconds share one answer; 0: off")] = 2.0,
@@ -44,10 +46,13 @@ def api_command(
     from engmetrics.api.app import ApiConfig, build_api
     from engmetrics.cli.common import local_engine
 
+    from engmetrics.served import choose_served
+
     setup_logging(log_level)
     engine = local_engine(db)
-    for path in repo or []:
-        engine.register_repository(path)
+    served = choose_served(engine.settings, repo or [], work_tree=False)  # --repo, else ENGMETRICS_REPOS, else all
+    if not served.whole_store:
+        engine.serve_only([engine.register_repository(path) for path in served.paths])
     config = ApiConfig(plans=_parse_limits(limits or []), sync_every_seconds=sync_every or None,  # type: ignore[arg-type]
                        cache_seconds=cache_seconds)
     app = build_api(engine, config)

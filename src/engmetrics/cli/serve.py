@@ -54,16 +54,53 @@ def serve_main(argv: list[str]) -> int:
     return _http(args)
 
 
-def _runtime(args: argparse.Namespace) -> Any:
+def _settings(args: argparse.Namespace) -> Any:
     from engmetrics.config import load_settings
+
+    return load_settings(db=args.db, log_level=args.log_level)
+
+
+def _runtime(args: argparse.Namespace, settings: Any = None, served: Any = None) -> Any:
     from engmetrics.server.runtime import make_runtime
 
-    settings = load_settings(db=args.db, log_level=args.log_level)
-    return make_runtime(settings, repos=args.repo, demo=args.demo, sync_on_start=not args.no_sync), settings
+    settings = settings or _settings(args)
+    return make_runtime(settings, repos=args.repo, demo=args.demo, sync_on_start=not args.no_sync, served=served), settings
+
+
+def _served_note(args: argparse.Namespace) -> tuple[Any, Any, str | None]:
+    """(settings or None, `ServedRepos` or None, the sentence for the instructions) — decided before the
+    handshake. With --repo nothing is read (the handshake does not wait); otherwise the settings, the work
+    tree and, when neither names a repository, the store's repository names. The implicit choices (work
+    tree, whole store) are also said on stderr."""
+    from engmetrics.served import ServedRepos, served_sentence
+
+    if args.demo:
+        return None, None, None
+    if args.repo:
+        served = ServedRepos(tuple(args.repo), "--repo")
+        return None, served, served_sentence(served, Path())
+    from engmetrics.served import choose_served
+
+    settings = _settings(args)
+    if settings.api_url:
+        return settings, None, None
+    served = choose_served(settings, [])
+    note = served_sentence(served, settings.db)
+    if served.origin in ("work tree", "store"):
+        print(f"engmetrics serve: {note}", file=sys.stderr, flush=True)
+    return settings, served, note
 
 
 def _stdio(args: argparse.Namespace) -> int:
     import anyio
+
+    from engmetrics.errors import EngmetricsError
+
+    try:
+        settings, served, note = _served_note(args)
+    except EngmetricsError as exc:  # a malformed setting: nothing to serve
+        print(f"error: {exc.message}", file=sys.stderr, flush=True)
+        return EXIT_DATA
 
     from engmetrics.server.app import build_deferred_server
 
@@ -72,7 +109,7 @@ def _stdio(args: argparse.Namespace) -> int:
         print(f"error: {message}", file=sys.stderr, flush=True)
         os._exit(EXIT_DATA)
 
-    mcp = build_deferred_server(lambda: _runtime(args)[0], on_error=fail)
+    mcp = build_deferred_server(lambda: _runtime(args, settings, served)[0], on_error=fail, scope_note=note)
     try:
         anyio.run(mcp.run_stdio_async)
     except KeyboardInterrupt:
@@ -84,7 +121,15 @@ def _http(args: argparse.Namespace) -> int:
     from engmetrics.errors import EngmetricsError
 
     try:
-        runtime, settings = _runtime(args)
+        settings = _settings(args)
+        served = None
+        if not args.demo and not settings.api_url:
+            from engmetrics.served import choose_served, served_sentence
+
+            served = choose_served(settings, args.repo)
+            if served.origin in ("work tree", "store"):
+                print(f"engmetrics serve: {served_sentence(served, settings.db)}", file=sys.stderr, flush=True)
+        runtime, settings = _runtime(args, settings, served)
         import uvicorn
 
         from engmetrics.server.app import build_server

@@ -7,6 +7,7 @@ import logging
 import sqlite3
 from typing import Any
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 import anyio
@@ -66,6 +67,49 @@ class LocalEngine(LocalRisk, LocalForecast, LocalNarrative, LocalFlow, Engine):
         self.store = store or open_store(settings.db)
         self._sync_lock = anyio.Lock()
         self.last_sync_at: float | None = None
+        self.served_ids: frozenset[int] | None = None  # None: every repository in the store (see serve_only)
+
+    # ---- the served repositories -------------------------------------------------------------
+    #
+    # A server started for some repositories (`serve --repo`, ENGMETRICS_REPOS, the work tree it started
+    # in, `api --repo`) answers for those only, however many its store holds. The scope lives here and
+    # every operation goes through it: `resolve_repo` finds served repositories only (NotFound naming
+    # them), `scope_repo_ids` defaults to them and narrows teams to them, `sync` and `list_repositories`
+    # cover them, and a question without `repo` is about the one served repository when there is one
+    # (`_default_to_served`, applied to every declared operation below the class).
+
+    def serve_only(self, rows: Iterable[RepoRow]) -> None:
+        """Answer for these repositories only (registered rows); every repository of the store otherwise."""
+        self.served_ids = frozenset(r.id for r in rows)
+
+    def served_repositories(self) -> list[RepoRow]:
+        """The repositories this engine answers for, by name: the served ones, or every one in the store."""
+        rows = list_repositories(self.store.read())
+        return rows if self.served_ids is None else [r for r in rows if r.id in self.served_ids]
+
+    def scope_sentence(self) -> str:
+        """What this engine answers for, in a sentence (for instructions and error messages)."""
+        rows = self.served_repositories()
+        if self.served_ids is None:
+            from engmetrics.served import whole_store_sentence
+
+            return whole_store_sentence(self.settings.db, [r.name for r in rows])
+        named = ", ".join(f"{r.name} ({r.path})" for r in rows)
+        one = len(rows) == 1
+        return (
+            f"This server answers only for {named}. Tools called without `repo` answer for "
+            f"{'it' if one else 'all of them together'}; other repositories in the store are not served."
+        )
+
+    def _served_names(self) -> str:
+        return ", ".join(r.name for r in self.served_repositories()) or "none"
+
+    def _with_served_default(self, q: Any) -> Any:
+        """``q`` with ``repo`` set to the one served repository when it names neither a repository nor a team."""
+        if self.served_ids is None or len(self.served_ids) != 1 or getattr(q, "repo", None) or getattr(q, "team", None):
+            return q
+        rows = self.served_repositories()
+        return q.model_copy(update={"repo": rows[0].name}) if rows else q
 
     # ---- repositories and sync -------------------------------------------------------------
 
@@ -85,18 +129,40 @@ class LocalEngine(LocalRisk, LocalForecast, LocalNarrative, LocalFlow, Engine):
             return add_repository(conn, top, name)
 
     def resolve_repo(self, name_or_path: str) -> RepoRow:
-        """The stored repository with this name or path (`NotFound` naming the known ones)."""
-        return find_repository(self.store.read(), name_or_path)
+        """The served repository with this name or path (`NotFound` naming the served ones)."""
+        conn = self.store.read()
+        if self.served_ids is None:
+            return find_repository(conn, name_or_path)
+        try:
+            return find_repository(conn, name_or_path, among=self.served_ids)
+        except NotFound:
+            raise NotFound(
+                f"Repository {name_or_path!r} is not served here: this server answers only for {self._served_names()} "
+                "(the repositories it was started with). Omit `repo`, or pass one of those; to ask about another "
+                "repository, start engmetrics with --repo for it too.",
+                param="repo",
+            ) from None
 
     def scope_repo_ids(self, repo: str | None, team: str | None = None) -> list[int] | None:
-        """Repository ids a question covers: one repository, a team's, or None for all."""
+        """Repository ids a question covers: one repository, a team's (its served ones), or every served one
+        (None when every repository of the store is served)."""
         if team:
             from engmetrics.teams import team_repo_ids
 
-            return team_repo_ids(self, team)
+            ids = team_repo_ids(self, team)
+            if self.served_ids is not None:
+                ids = [i for i in ids if i in self.served_ids]
+                if not ids:
+                    raise NotFound(
+                        f"Team {team!r} has no repository served here: this server answers only for "
+                        f"{self._served_names()}. Ask about one of those, or start engmetrics with --repo for the "
+                        "team's repositories.",
+                        param="team",
+                    )
+            return ids
         if repo:
             return [self.resolve_repo(repo).id]
-        return None
+        return None if self.served_ids is None else sorted(self.served_ids)
 
     async def list_repositories(self) -> RepositoryList:
         return await self.store.run(self._list_repositories)
@@ -104,7 +170,7 @@ class LocalEngine(LocalRisk, LocalForecast, LocalNarrative, LocalFlow, Engine):
     def _list_repositories(self) -> RepositoryList:
         conn = self.store.read()
         out = []
-        for r in list_repositories(conn):
+        for r in self.served_repositories():
             c = conn.execute(
                 "SELECT count(*), min(author_time), max(committer_time) FROM commits WHERE repo_id = ?", (r.id,)
             ).fetchone()
@@ -131,7 +197,7 @@ class LocalEngine(LocalRisk, LocalForecast, LocalNarrative, LocalFlow, Engine):
 
     async def sync(self, repo: str | None = None, progress: ProgressFn | None = None) -> SyncReport:
         async with self._sync_lock:
-            rows = [self.resolve_repo(repo)] if repo else list_repositories(self.store.read())
+            rows = [self.resolve_repo(repo)] if repo else self.served_repositories()
             report = SyncReport(repos=[])
             for index, row in enumerate(rows):
                 if progress:
@@ -286,7 +352,11 @@ class LocalEngine(LocalRisk, LocalForecast, LocalNarrative, LocalFlow, Engine):
                     lead_time_hours_median=median,
                     failed=bool(r["failed"]),
                     failure_signal=r["failure_signal"],
-                    unplanned=bool(r["is_hotfix"] or r["has_revert"]),
+                    unplanned=bool(r["is_hotfix"] or r["has_revert"] or r["during_incident"]),
+                    rework_signal=(
+                        "revert" if r["has_revert"] else "hotfix" if r["is_hotfix"]
+                        else "incident" if r["during_incident"] else None
+                    ),
                 )
             )
         return out
@@ -383,36 +453,44 @@ class LocalEngine(LocalRisk, LocalForecast, LocalNarrative, LocalFlow, Engine):
 
     async def get_contributor_summary(self, q: ContributorQuery) -> ContributorSummary:
         window = resolve_window(q.period, q.from_, q.to)
+        served_ids = self.scope_repo_ids(None)
+        served, served_args = repo_filter(served_ids, "repo_id")
+        scope_c, _ = repo_filter(served_ids, "c.repo_id")
 
         def work() -> ContributorSummary:
             conn = self.store.read()
             who = q.contributor.strip().lower()
             # One person, several identities: every email used under a name that the given email or name
-            # was used with (e.g. a work and a personal address under "Priya Raman").
+            # was used with (e.g. a work and a personal address under "Priya Raman"), in the served repositories.
             emails = [
                 r[0]
                 for r in conn.execute(
-                    "SELECT DISTINCT author_email FROM commits WHERE lower(author_name) IN ("
-                    " SELECT DISTINCT lower(author_name) FROM commits WHERE lower(author_email) = ? OR lower(author_name) = ?)"
-                    " ORDER BY lower(author_email) = ? DESC, author_email",
-                    (who, who, who),
+                    f"SELECT DISTINCT author_email FROM commits WHERE lower(author_name) IN ("
+                    f" SELECT DISTINCT lower(author_name) FROM commits WHERE (lower(author_email) = ? OR lower(author_name) = ?)"
+                    f"{served}){served} ORDER BY lower(author_email) = ? DESC, author_email",
+                    (who, who, *served_args, *served_args, who),
                 )
             ]
             if not emails:
                 known = [
-                    r[0] for r in conn.execute("SELECT DISTINCT author_email FROM commits ORDER BY author_time DESC LIMIT 2000")
+                    r[0] for r in conn.execute(
+                        f"SELECT DISTINCT author_email FROM commits WHERE 1=1{served} ORDER BY author_time DESC LIMIT 2000",
+                        served_args,
+                    )
                 ]
-                names = [r[0] for r in conn.execute("SELECT DISTINCT author_name FROM commits LIMIT 2000")]
+                names = [r[0] for r in conn.execute(f"SELECT DISTINCT author_name FROM commits WHERE 1=1{served} LIMIT 2000",
+                                                    served_args)]
                 close = difflib.get_close_matches(q.contributor, known + names, n=3, cutoff=0.6)
                 hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+                where = "any synced repository" if self.served_ids is None else f"the served repositories ({self._served_names()})"
                 raise NotFound(
-                    f"No commits by {q.contributor!r} in any synced repository.{hint} Pass an author email or name "
+                    f"No commits by {q.contributor!r} in {where}.{hint} Pass an author email or name "
                     "exactly as it appears in git log.",
                     param="contributor",
                 )
             marks = ",".join("?" * len(emails))
-            base = f"FROM commits c WHERE c.author_email IN ({marks}) AND c.author_time >= ? AND c.author_time < ?"
-            args = [*emails, window.start_ts, window.end_ts]
+            base = f"FROM commits c WHERE c.author_email IN ({marks}) AND c.author_time >= ? AND c.author_time < ?{scope_c}"
+            args = [*emails, window.start_ts, window.end_ts, *served_args]
             agg = conn.execute(
                 f"SELECT count(*), coalesce(sum(additions),0), coalesce(sum(deletions),0), min(author_time),"
                 f" max(author_time) {base}",
@@ -421,27 +499,28 @@ class LocalEngine(LocalRisk, LocalForecast, LocalNarrative, LocalFlow, Engine):
             files = conn.execute(
                 "SELECT count(*) FROM (SELECT DISTINCT f.repo_id, f.path FROM file_changes f JOIN commits c"
                 f" ON c.repo_id = f.repo_id AND c.sha = f.sha WHERE c.author_email IN ({marks})"
-                " AND c.author_time >= ? AND c.author_time < ?)",
+                f" AND c.author_time >= ? AND c.author_time < ?{scope_c})",
                 args,
             ).fetchone()[0]
             repos = [
                 r[0]
                 for r in conn.execute(
                     f"SELECT DISTINCT r.name FROM commits c JOIN repositories r ON r.id = c.repo_id"
-                    f" WHERE c.author_email IN ({marks}) AND c.author_time >= ? AND c.author_time < ? ORDER BY r.name",
+                    f" WHERE c.author_email IN ({marks}) AND c.author_time >= ? AND c.author_time < ?{scope_c} ORDER BY r.name",
                     args,
                 )
             ]
             names = sorted(
-                {r[0] for r in conn.execute(f"SELECT DISTINCT author_name FROM commits WHERE author_email IN ({marks})", emails)}
+                {r[0] for r in conn.execute(f"SELECT DISTINCT author_name FROM commits WHERE author_email IN ({marks}){served}",
+                                            [*emails, *served_args])}
             )
             deploys = conn.execute(
                 "SELECT count(DISTINCT d.id) FROM deployments d JOIN deployment_changes dc ON dc.deployment_id = d.id"
                 f" JOIN commits c ON c.repo_id = d.repo_id AND c.sha = dc.sha WHERE c.author_email IN ({marks})"
-                " AND d.deployed_at >= ? AND d.deployed_at < ? AND d.status = 'success'",
+                f" AND d.deployed_at >= ? AND d.deployed_at < ? AND d.status = 'success'{scope_c}",
                 args,
             ).fetchone()[0]
-            extra = self._contributor_pr_counts(conn, emails, window)
+            extra = self._contributor_pr_counts(conn, emails, window, served_ids)
             return ContributorSummary(
                 contributor=emails[0],
                 names=names,
@@ -462,11 +541,39 @@ class LocalEngine(LocalRisk, LocalForecast, LocalNarrative, LocalFlow, Engine):
 
         return await self.store.run(work)
 
-    def _contributor_pr_counts(self, conn: sqlite3.Connection, emails: list[str], window: Window) -> tuple[int | None, int | None]:
-        """(prs_merged, prs_reviewed) when PR data exists; (None, None) otherwise. Extended by the PR source."""
+    def _contributor_pr_counts(self, conn: sqlite3.Connection, emails: list[str], window: Window,
+                               repo_ids: list[int] | None = None) -> tuple[int | None, int | None]:
+        """(prs_merged, prs_reviewed) in ``repo_ids`` (None: all) when PR data exists; (None, None) otherwise."""
         from engmetrics.engine.features.flow import contributor_pr_counts
 
-        return contributor_pr_counts(self, conn, emails, window)
+        return contributor_pr_counts(self, conn, emails, window, repo_ids)
 
     async def aclose(self) -> None:
         self.store.close()
+
+
+def _default_to_served(cls: type[LocalEngine]) -> None:
+    """Wrap every declared operation whose request has a ``repo`` so that, on an engine serving one repository,
+    a question naming neither a repository nor a team is about that repository (`_with_served_default`).
+
+    Done once here for every operation (core and feature areas alike) rather than in each one; the other
+    halves of the scope (lookups, defaults of several served repositories, teams) are in `resolve_repo` and
+    `scope_repo_ids`, which every operation already goes through.
+    """
+    import functools
+
+    from engmetrics.engine.operations import operations
+
+    for op in operations(cls):
+        if op.query_model is None or "repo" not in op.query_model.model_fields:
+            continue
+        fn = getattr(cls, op.name)
+
+        @functools.wraps(fn)
+        async def scoped(self: LocalEngine, q: Any, _fn: Any = fn) -> Any:
+            return await _fn(self, self._with_served_default(q))
+
+        setattr(cls, op.name, scoped)
+
+
+_default_to_served(LocalEngine)

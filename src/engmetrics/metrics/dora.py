@@ -14,15 +14,19 @@ Definitions (DESIGN.md, "Definitions the numbers follow"):
   reachable from it; it counts for frequency but contributes no lead times.
 - **Deployment frequency**: deployments in the window ÷ the window's length in weeks; also distinct
   UTC days with a deployment ÷ weeks.
-- **Lead time for changes**: median (and 85th percentile) of (deployment time − commit author time), in
-  hours, over the changes shipped by deployments in the window; values ≤ 0 are dropped.
+- **Lead time for changes**: per commit, the first deployment that ships it minus the commit's author time;
+  median (and 85th percentile), in hours, over the commits shipped by deployments in the window; values
+  ≤ 0 are dropped. Every shipped commit counts, PR or not. The pull-request view (a PR's first commit →
+  the deployment that shipped its merge) is a separate figure (``pr_lead_times``), never a replacement.
 - **Change failure rate**: failed deployments ÷ deployments in the window × 100. Failures are marked by
-  `mark_failures` (incident, revert or hotfix signal).
+  `mark_failures` (incident, revert of a shipped product change, or hotfix signal). Without incident data
+  it is a lower bound and says so.
 - **Failed deployment recovery time**: median over failed deployments in the window with a known
   recovery, in hours: incident → resolved − started (None while open); revert/hotfix → the deployment
   that shipped the revert/hotfix − the failed deployment.
-- **Deployment rework rate**: unplanned deployments (a hotfix release, or one shipping a revert of a
-  change shipped earlier) ÷ deployments × 100.
+- **Deployment rework rate**: deployments that ship a remedy (the revert of an earlier deployment's
+  product change, a hotfix release, or one made while an incident attributed to an earlier deployment was
+  open) ÷ deployments × 100. A planned release that merely contains a revert is not rework.
 
 Every figure is rounded to 2 decimals; a figure the data cannot give is None (null), never 0.
 """
@@ -41,6 +45,7 @@ from functools import lru_cache
 import numpy as np
 
 from engmetrics.errors import InvalidInput
+from engmetrics.filekinds import is_product
 from engmetrics.metrics import ratings
 from engmetrics.models import (
     ChangeFailureRate,
@@ -50,6 +55,7 @@ from engmetrics.models import (
     FailureSignal,
     LeadTime,
     Period,
+    PullRequestLeadTime,
     RecoveryTime,
     ReworkRate,
     TrendDirection,
@@ -141,9 +147,15 @@ def is_fix(subject: str) -> bool:
 
 
 def reverted_sha(message: str) -> str | None:
-    """The sha (7–40 hex digits, lower case) named by git's "This reverts commit <sha>." line, or None."""
+    """The sha (7–40 hex digits, lower case) named by the first "This reverts commit <sha>." line, or None."""
     m = _REVERTS.search(message or "")
     return m.group(1).lower() if m else None
+
+
+def reverted_shas(message: str) -> list[str]:
+    """Every sha named by a "This reverts commit <sha>" line (a squash of several reverts names several),
+    lower case, in order, without repeats."""
+    return list(dict.fromkeys(m.group(1).lower() for m in _REVERTS.finditer(message or "")))
 
 
 def is_revert(subject: str, message: str = "") -> bool:
@@ -332,18 +344,19 @@ class CommitGraph:
         return out
 
     @property
-    def revert_targets(self) -> dict[int, str | None]:
-        """For every revert commit (by `is_revert`): the full sha it reverts, or None when not named or
-        not in the graph. Computed once."""
+    def revert_targets(self) -> dict[int, tuple[str, ...]]:
+        """For every commit with "This reverts commit <sha>" lines: the full shas it reverts that are in the
+        graph (every line counts; a target not in the graph — e.g. a commit squashed away inside a PR — is
+        left out, so the tuple may be empty). Computed once."""
         if self._reverts is None:
-            targets: dict[int, str | None] = {}
-            for ci, (subject, body) in enumerate(zip(self.subjects, self.bodies, strict=True)):
-                if "evert" not in subject and "EVERT" not in subject and "evert" not in body and "EVERT" not in body:
+            targets: dict[int, tuple[str, ...]] = {}
+            for ci, body in enumerate(self.bodies):
+                if "evert" not in body and "EVERT" not in body:
                     continue  # cheap pre-filter: no "revert" in any case that git or people write
-                named = reverted_sha(body)
-                if named is None and not _REVERT_SUBJECT.match(subject or ""):
+                named = reverted_shas(body)
+                if not named:
                     continue
-                targets[ci] = self.resolve(named) if named else None
+                targets[ci] = tuple(t for n in named if (t := self.resolve(n)) is not None)
             self._reverts = targets
         return self._reverts
 
@@ -473,6 +486,7 @@ class DeploymentRecord:
     first: bool = False
     is_hotfix: bool = False
     has_revert: bool = False
+    during_incident: bool = False
     failed: bool = False
     failure_signal: FailureSignal | None = None
     failure_evidence: str | None = None
@@ -486,8 +500,18 @@ class DeploymentRecord:
 
     @property
     def unplanned(self) -> bool:
-        """A hotfix release or one shipping a revert (counts toward the rework rate)."""
-        return self.is_hotfix or self.has_revert
+        """Rework: it ships a remedy (a revert of an earlier deployment's product change, a hotfix release)
+        or was made while an incident attributed to an earlier deployment was open."""
+        return self.is_hotfix or self.has_revert or self.during_incident
+
+    @property
+    def rework_signal(self) -> str | None:
+        """Why it is rework: 'revert', 'hotfix' or 'incident' (the first that applies), else None."""
+        if self.has_revert:
+            return "revert"
+        if self.is_hotfix:
+            return "hotfix"
+        return "incident" if self.during_incident else None
 
     @property
     def change_count(self) -> int:
@@ -525,19 +549,32 @@ def _sequence_key(d: DeploymentRecord) -> tuple[str, str | None]:
     return (d.repo, d.service)
 
 
+def is_product_change(paths: Sequence[str] | None) -> bool:
+    """Whether a commit that changed ``paths`` is a product change: at least one file that is not
+    documentation, tests, CI configuration or repository metadata (`engmetrics.filekinds`). Unknown files
+    (None: a merge commit, or a commit whose diff was not read) count as a product change."""
+    if paths is None:
+        return True
+    return any(is_product(p) for p in paths)
+
+
 def mark_failures(
     deployments: Sequence[DeploymentRecord],
     graph: CommitGraph | None = None,
     incidents: Sequence[IncidentRecord] = (),
     *,
+    changed_paths: Mapping[str, Sequence[str]] | None = None,
     hotfix_window_hours: float = HOTFIX_WINDOW_HOURS,
     tag_pattern: str | None = None,
     time_attribution_without_repo: bool = True,
 ) -> list[DeploymentRecord]:
-    """New records (same order) with failures, hotfix and revert flags set. Only DORA deployments
-    (successful, production) are marked; others come back unchanged apart from cleared marks.
+    """New records (same order) with failures and rework marks set. Only DORA deployments (successful,
+    production) are marked; others come back unchanged apart from cleared marks.
 
-    A deployment fails when:
+    ``changed_paths`` maps a commit sha to the files it changed (only reverted commits are looked up); a
+    commit absent from it counts as a product change (`is_product_change`).
+
+    A deployment D fails when:
 
     (a) **incident** — an incident is attributed to it: explicitly by ``deployment_id`` (any known
         deployment), else by its root-cause ``sha`` being among the deployment's changes (the earliest
@@ -547,10 +584,11 @@ def mark_failures(
         attributed by time only when ``time_attribution_without_repo``. Several incidents on one
         deployment: the earliest-started decides. Failure start = incident start; recovery =
         resolved − started in hours, None while open.
-    (b) **revert** — a later commit reverts one of its changes ("This reverts commit <sha>"), and that
-        revert ships in a later deployment of the same repository/service. Recovery = that deployment −
-        the failed one; None while the revert is not deployed. A revert shipped together with the
-        commit it reverts marks nothing.
+    (b) **revert** — a commit that D shipped is reverted (each "This reverts commit <sha>" line of a message
+        counts) by a commit shipped by a LATER deployment R of the same repository/service, and the reverted
+        commit is a product change. A revert of a commit D did not ship — made inside a PR before it
+        merged, shipped together with its target, or naming a commit not in the history (squashed away) —
+        marks nothing; neither does a revert not yet deployed. Recovery = R − D.
     (c) **hotfix** — the next deployment of the same repository/service, within ``hotfix_window_hours``
         (72 h), is a hotfix: for tags, a patch release of it (same major.minor, higher patch) whose
         changes are all fixes or reverts; for deployments without a tag, one whose shipped changes are
@@ -559,14 +597,20 @@ def mark_failures(
         Recovery = the hotfix deployment − the failed one.
 
     The incident signal decides over the others; between revert and hotfix, the one restoring first
-    (tie: revert). ``has_revert`` is set on a deployment shipping a revert whose target was not shipped
-    in the same deployment; ``is_hotfix`` on a hotfix deployment. Both make it unplanned.
+    (tie: revert).
+
+    **Rework** (DORA 2024's deployment rework rate): a deployment that ships a remedy — ``has_revert``: it
+    ships the revert of an earlier deployment's product change, as in (b); ``is_hotfix``: it is a hotfix
+    release, as in (c); ``during_incident``: it was made while an incident attributed to an earlier
+    deployment of the same repository/service was open (started at or before it, not resolved before it).
+    A planned release that merely contains a revert is not rework.
     """
     records = [
         replace(
             d,
             is_hotfix=False,
             has_revert=False,
+            during_incident=False,
             failed=False,
             failure_signal=None,
             failure_evidence=None,
@@ -577,6 +621,7 @@ def mark_failures(
     ]
     counted = [k for k, d in enumerate(records) if d.counts]
     marks: dict[int, _Mark] = {}
+    paths = changed_paths or {}
 
     # Sequences of DORA deployments per repository/service, in time order.
     sequences: dict[tuple[str, str | None], list[int]] = {}
@@ -591,48 +636,30 @@ def mark_failures(
             marks[k] = mark
 
     if graph is not None:
+        reverts = graph.revert_targets
         for seq in sequences.values():
             # sha → position in the sequence of the first deployment shipping it
             first_ship: dict[str, int] = {}
             for pos, k in enumerate(seq):
                 for sha in records[k].changes:
                     first_ship.setdefault(sha, pos)
-            # (b) reverts
-            reverts = graph.revert_targets
+            # (b) reverts shipped by a later deployment than the one that shipped their target
             for pos, k in enumerate(seq):
                 d = records[k]
-                shipped_here: set[str] | None = None
                 for sha in d.changes:
                     ci = graph.index.get(sha)
-                    if ci is None or ci not in reverts:
+                    if ci is None:
                         continue
-                    target = reverts[ci]
-                    if target is None:
-                        d.has_revert = True  # a revert whose target we cannot find: still unplanned work
-                        continue
-                    if shipped_here is None:
-                        shipped_here = set(d.changes)
-                    if target in shipped_here:
-                        continue  # reverted before it ever reached production
-                    d.has_revert = True
-                    tpos = first_ship.get(target)
-                    if tpos is None or tpos >= pos:
-                        continue
-                    failed_k = seq[tpos]
-                    fd = records[failed_k]
-                    offer(
-                        failed_k,
-                        _Mark("revert", sha, fd.deployed_at, _hours(d.deployed_at - fd.deployed_at), d.deployed_at),
-                    )
-            # A revert committed but not (yet) shipped by this sequence: the failure is open.
-            for ci, target in reverts.items():
-                if target is None or graph.shas[ci] in first_ship:
-                    continue
-                tpos = first_ship.get(target)
-                if tpos is None:
-                    continue
-                failed_k = seq[tpos]
-                offer(failed_k, _Mark("revert", graph.shas[ci], records[failed_k].deployed_at, None, math.inf))
+                    for target in reverts.get(ci, ()):
+                        tpos = first_ship.get(target)
+                        if tpos is None or tpos >= pos or not is_product_change(paths.get(target)):
+                            continue
+                        d.has_revert = True
+                        fd = records[seq[tpos]]
+                        offer(
+                            seq[tpos],
+                            _Mark("revert", sha, fd.deployed_at, _hours(d.deployed_at - fd.deployed_at), d.deployed_at),
+                        )
             # (c) hotfixes
             window = hotfix_window_hours * 3600.0
             for pos in range(1, len(seq)):
@@ -664,15 +691,28 @@ def mark_failures(
             ship_index.setdefault(sha, k)
     repos = {records[k].repo for k in counted}
     incident_marks: dict[int, IncidentRecord] = {}
+    attributed: list[tuple[int, IncidentRecord]] = []
     for inc in sorted(incidents, key=lambda x: (x.started_at, x.id)):
         target = _attribute(inc, records, counted, by_id, ship_index, repos, graph, time_attribution_without_repo)
         if target is None:
             continue
+        attributed.append((target, inc))
         if target not in incident_marks:
             incident_marks[target] = inc
     for k, inc in incident_marks.items():
         recovery = None if inc.resolved_at is None else max(0.0, _hours(inc.resolved_at - inc.started_at))
         marks[k] = _Mark("incident", inc.id, inc.started_at, recovery, inc.resolved_at or math.inf)
+
+    # Rework: deployed while an incident attributed to an earlier deployment of the same sequence was open.
+    for target, inc in attributed:
+        culprit = records[target]
+        if not culprit.counts:
+            continue
+        closes = math.inf if inc.resolved_at is None else inc.resolved_at
+        for k in sequences.get(_sequence_key(culprit), ()):
+            d = records[k]
+            if (d.deployed_at, d.id) > (culprit.deployed_at, culprit.id) and inc.started_at <= d.deployed_at < closes:
+                d.during_incident = True
 
     for k, mark in marks.items():
         d = records[k]
@@ -688,7 +728,7 @@ def mark_failures(
 
 def _all_fixes(graph: CommitGraph, changes: Sequence[str], first_ship: Mapping[str, int], prev_pos: int) -> bool:
     """Whether ``changes`` make a hotfix of the deployment at ``prev_pos``: every change is a fix or a
-    revert, with at least one that is not neutral. Neutral: merge commits, and reverts of a change
+    revert, with at least one that is not neutral. Neutral: merge commits, and reverts of changes all
     shipped by another deployment than ``prev_pos`` (that deployment is blamed by the revert rule)."""
     seen = False
     reverts = graph.revert_targets
@@ -698,15 +738,13 @@ def _all_fixes(graph: CommitGraph, changes: Sequence[str], first_ship: Mapping[s
             return False
         if graph.is_merge(ci):
             continue
-        if ci in reverts:
-            target = reverts[ci]
-            if target is not None and first_ship.get(target, prev_pos) != prev_pos:
-                continue
+        targets = reverts.get(ci, ())
+        if targets and all(first_ship.get(t, prev_pos) != prev_pos for t in targets):
+            continue
+        if ci in reverts or is_revert(graph.subjects[ci]) or is_fix(graph.subjects[ci]):
             seen = True
             continue
-        if not is_fix(graph.subjects[ci]):
-            return False
-        seen = True
+        return False
     return seen
 
 
@@ -768,10 +806,27 @@ class WindowFigures:
     unplanned: int
     rework_rate_percent: float | None
     failures: tuple[DeploymentRecord, ...] = field(default=())
+    pr_lead_time_median_hours: float | None = None
+    pr_lead_time_p85_hours: float | None = None
+    pr_lead_time_prs: int = 0
 
 
-def window_figures(deployments: Iterable[DeploymentRecord], window: Window) -> WindowFigures:
-    """The DORA figures of the DORA deployments with ``deployed_at`` in ``[window.start, window.end)``."""
+def _positive(values: Iterable[Sequence[float]]) -> np.ndarray:
+    arrays = [np.asarray(v, dtype=float) for v in values]
+    leads = np.concatenate(arrays) if arrays else np.empty(0)
+    return leads[leads > 0]
+
+
+def window_figures(
+    deployments: Iterable[DeploymentRecord],
+    window: Window,
+    pr_lead_times: Mapping[str, Sequence[float]] | None = None,
+) -> WindowFigures:
+    """The DORA figures of the DORA deployments with ``deployed_at`` in ``[window.start, window.end)``.
+
+    Lead time is always per commit (``lead_times_hours``). ``pr_lead_times`` (deployment id → hours from
+    each shipped PR's first commit to that deployment) gives the separate pull-request view; None: no PR data.
+    """
     start, end = window.start_ts, window.end_ts
     inside = [d for d in deployments if d.counts and start <= d.deployed_at < end]
     n = len(inside)
@@ -779,8 +834,8 @@ def window_figures(deployments: Iterable[DeploymentRecord], window: Window) -> W
     if n == 0:
         return WindowFigures(0, None, None, None, None, 0, 0, None, None, 0, 0, None, ())
     days = {datetime.fromtimestamp(d.deployed_at, UTC).date() for d in inside}
-    leads = np.concatenate([np.asarray(d.lead_times_hours, dtype=float) for d in inside])
-    leads = leads[leads > 0]
+    leads = _positive(d.lead_times_hours for d in inside)
+    pr_leads = _positive(pr_lead_times.get(d.id, ()) for d in inside) if pr_lead_times is not None else np.empty(0)
     failed = [d for d in inside if d.failed]
     recoveries = np.array([d.recovery_hours for d in failed if d.recovery_hours is not None], dtype=float)
     unplanned = sum(1 for d in inside if d.unplanned)
@@ -798,6 +853,9 @@ def window_figures(deployments: Iterable[DeploymentRecord], window: Window) -> W
         unplanned=unplanned,
         rework_rate_percent=100.0 * unplanned / n,
         failures=tuple(sorted(failed, key=lambda d: (d.deployed_at, d.id), reverse=True)),
+        pr_lead_time_median_hours=float(np.median(pr_leads)) if pr_leads.size else None,
+        pr_lead_time_p85_hours=float(np.percentile(pr_leads, 85)) if pr_leads.size else None,
+        pr_lead_time_prs=int(pr_leads.size),
     )
 
 
@@ -854,6 +912,8 @@ def summarize(
     repo: str | None = None,
     team: str | None = None,
     tag_pattern: str | None = None,
+    pr_lead_times: Mapping[str, Sequence[float]] | None = None,
+    without_incident_data: Sequence[str] = (),
 ) -> DoraReport:
     """The `DoraReport` for ``window`` (and the trend against ``previous``, default the window of equal
     length before it). ``deployments`` must cover both windows; only DORA deployments count.
@@ -864,11 +924,16 @@ def summarize(
     Ratings from `engmetrics.metrics.ratings` for ``benchmark_year`` (rework rate: none). Trends are the
     relative change vs the previous window, as an integer percent; a figure that is null now or before
     (or 0 before) has no trend. A window without deployments gives nulls, not zeros, and a note.
+
+    ``pr_lead_times`` (deployment id → PR lead times in hours; None without PR data) gives
+    ``lead_time.by_pull_request``, a separate figure that never changes the per-commit lead time.
+    ``without_incident_data`` names the repositories with no incident data: the change failure rate is then
+    a lower bound (git signals only) and says so.
     """
     year = ratings.check_year(benchmark_year)
     previous = previous or window.previous()
-    cur = window_figures(deployments, window)
-    prev = window_figures(deployments, previous)
+    cur = window_figures(deployments, window, pr_lead_times)
+    prev = window_figures(deployments, previous, pr_lead_times)
     out_notes = list(notes)
     if cur.deployments == 0:
         source = (
@@ -883,6 +948,13 @@ def summarize(
             out_notes.append(
                 "Lead time is null: no change with a positive lead time was shipped in the window "
                 "(the first deployment of a repository has no lead times)."
+            )
+        if without_incident_data:
+            names = ", ".join(sorted(without_incident_data))
+            out_notes.append(
+                f"No incident data for {names}: the change failure rate counts only git signals (reverts, "
+                "hotfix releases) there, so it is a lower bound. Import incidents (`engmetrics import incidents`) "
+                "or label GitHub issues to count incidents too."
             )
         if cur.failed == 0:
             out_notes.append("Recovery time is null: no failed deployments in the window.")
@@ -915,13 +987,33 @@ def summarize(
         deployment_frequency=DeploymentFrequency(
             **freq, deployments=cur.deployments, deployment_days_per_week=r2(cur.deployment_days_per_week)
         ),
-        lead_time=LeadTime(**lead, changes=cur.lead_time_changes, p85=r2(cur.lead_time_p85_hours)),
+        lead_time=LeadTime(
+            **lead,
+            changes=cur.lead_time_changes,
+            p85=r2(cur.lead_time_p85_hours),
+            by_pull_request=None if pr_lead_times is None else _pr_lead_time(cur, prev),
+        ),
         change_failure_rate=ChangeFailureRate(
-            **cfr, failed_deployments=cur.failed, total_deployments=cur.deployments, failures=failures
+            **cfr,
+            failed_deployments=cur.failed,
+            total_deployments=cur.deployments,
+            failures=failures,
+            lower_bound=bool(without_incident_data),
         ),
         mttr=RecoveryTime(**mttr, recovered=cur.recovered),
         rework_rate=ReworkRate(**rework, unplanned_deployments=cur.unplanned, total_deployments=cur.deployments),
         notes=out_notes,
+    )
+
+
+def _pr_lead_time(cur: WindowFigures, prev: WindowFigures) -> PullRequestLeadTime:
+    value, previous = r2(cur.pr_lead_time_median_hours), r2(prev.pr_lead_time_median_hours)
+    return PullRequestLeadTime(
+        value=value,
+        p85=r2(cur.pr_lead_time_p85_hours),
+        pull_requests=cur.pr_lead_time_prs,
+        previous_value=previous,
+        trend=trend(value, previous)[0],
     )
 
 

@@ -7,8 +7,12 @@
   prev..this``), id ``release-<repo>-<tag>`` (or the deployment's short sha without a tag), title the tag,
   ``published_at`` = the deployment time.
 - A pull request merged with a merge commit is listed once, under its PR title (the merge commit's first
-  body line), and the commits it brought in (reachable from the second parent, not the first) are not
-  listed again. A squash merge (subject ending ``(#N)``) is listed as that commit with its PR number.
+  body line after "Merge pull request #N …", or its subject "Title (#N)"), and the commits it brought in
+  (reachable from the second parent, not the first) are not listed again. A squash merge (a one-parent
+  commit whose subject ends ``(#N)``) is listed as that commit with its PR number.
+- Categories come from the words and the files changed (`engmetrics.reports.classify`, rule 5): the
+  ``file_changes`` of each commit; a merged pull request stands for the files of the commits it brought in.
+  A change that touched documentation only is docs, tests only is tests, CI or metadata only is other.
 - Noise (merges, dependency bumps, release chores, translation syncs, bot commits) is counted in
   ``grouped`` and never listed. ``categories`` counts listed changes; ``breaking`` counts breaking
   changes, which also count in their own category.
@@ -20,18 +24,19 @@ import re
 import sqlite3
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from engmetrics.models import Period
 from engmetrics.periods import iso
 from engmetrics.reports.classify import classify
 from engmetrics.reports.models import CategoryCounts, ChangelogEntry, ChangelogItem, NoiseGroup
+from engmetrics.reports.numbers import count
 from engmetrics.sources.git_prs import pr_number
 from engmetrics.store.db import repo_filter
 
 MAX_ITEMS = 30
-CATEGORY_ORDER = ("features", "improvements", "fixes", "security", "docs", "other")
+CATEGORY_ORDER = ("features", "improvements", "fixes", "security", "docs", "tests", "other")
 WEEK_ID = re.compile(r"^week-of-(\d{4}-\d{2}-\d{2})$")
 
 
@@ -47,6 +52,7 @@ class CommitRow:
     author_email: str
     committer_time: int
     parents: tuple[str, ...]
+    paths: tuple[str, ...] | None = None  # the paths it changed (see `load_changes`); None: not loaded
 
 
 def week_start(ts: int) -> datetime:
@@ -103,10 +109,13 @@ def build_entry(
         number = None
         if pr is not None:
             number = pr[0]
-            if pr[1] == "merge":
+            if pr[1] == "merge":  # "Merge pull request #N from …": the PR title is the body's first line
                 first = next((line.strip() for line in c.body.splitlines() if line.strip()), "")
                 subject, is_merge = (first or c.subject), False
-        result = classify(subject, c.body, author=f"{c.author_name} <{c.author_email}>", is_merge=is_merge)
+            elif is_merge:  # a merge commit titled "PR title (#N)" (GitHub's merge button, edited title)
+                is_merge = False
+        result = classify(subject, c.body, author=f"{c.author_name} <{c.author_email}>", is_merge=is_merge,
+                          paths=c.paths)
         if result.noise:
             noise[result.noise] += 1
             continue
@@ -162,14 +171,16 @@ def load_commits(
     return [CommitRow(r[0], r[1], r[2] or "", r[3] or "", r[4], r[5], r[6], tuple((r[7] or "").split())) for r in rows]
 
 
-def hidden_by_pr_merges(conn: sqlite3.Connection, commits: Iterable[CommitRow]) -> set[tuple[str, str]]:
-    """(repo, sha) of commits brought in by the PR merge commits among ``commits`` (second-parent side)."""
-    merges = [c for c in commits if len(c.parents) > 1 and (pr := pr_number(c.subject, c.body)) and pr[1] == "merge"]
+def pr_merge_members(conn: sqlite3.Connection, commits: Iterable[CommitRow]) -> dict[tuple[str, str], list[str]]:
+    """For each pull-request merge commit among ``commits``, keyed (repo, sha): the shas it brought in
+    (reachable from its second parent and not from its first)."""
+    # A commit with two parents is a merge whatever its subject: "Merge pull request #N …" or "Title (#N)".
+    merges = [c for c in commits if len(c.parents) > 1 and pr_number(c.subject, c.body) is not None]
     if not merges:
-        return set()
+        return {}
     from engmetrics.sources.derive import load_graph
 
-    hidden: set[tuple[str, str]] = set()
+    members: dict[tuple[str, str], list[str]] = {}
     graphs: dict[str, object] = {}
     for m in merges:
         if m.repo not in graphs:
@@ -180,16 +191,53 @@ def hidden_by_pr_merges(conn: sqlite3.Connection, commits: Iterable[CommitRow]) 
         if p1 is None or p2 is None:
             continue
         only_branch, _ = graph.paint(p2, p1)  # type: ignore[attr-defined]
-        hidden.update((m.repo, graph.shas[i]) for i in only_branch)  # type: ignore[attr-defined]
-    return hidden
+        members[(m.repo, m.sha)] = [graph.shas[i] for i in only_branch]  # type: ignore[attr-defined]
+    return members
+
+
+def changed_paths(conn: sqlite3.Connection, repo: str, shas: Iterable[str]) -> dict[str, set[str]]:
+    """The paths (and renamed-from paths) each of ``shas`` changed in repository ``repo`` (stored ``file_changes``)."""
+    wanted = sorted(set(shas))
+    row = conn.execute("SELECT id FROM repositories WHERE name = ?", (repo,)).fetchone()
+    out: dict[str, set[str]] = {}
+    if row is None:
+        return out
+    for i in range(0, len(wanted), 500):
+        chunk = wanted[i:i + 500]
+        for sha, path, old in conn.execute(
+            f"SELECT sha, path, old_path FROM file_changes WHERE repo_id = ? AND sha IN ({','.join('?' * len(chunk))})",
+            (row[0], *chunk),
+        ):
+            out.setdefault(sha, set()).update(p for p in (path, old) if p)
+    return out
+
+
+def load_changes(conn: sqlite3.Connection, commits: Sequence[CommitRow]) -> tuple[list[CommitRow], set[tuple[str, str]]]:
+    """``commits`` with the paths each changed (a PR merge commit: those of the commits it brought in), and the
+    (repo, sha) of commits a listed PR merge stands for (not listed again): what `build_entry` takes."""
+    members = pr_merge_members(conn, commits)
+    by_repo: dict[str, set[str]] = {}
+    for c in commits:
+        by_repo.setdefault(c.repo, set()).add(c.sha)
+    for (repo, _), shas in members.items():
+        by_repo[repo].update(shas)
+    paths = {repo: changed_paths(conn, repo, shas) for repo, shas in by_repo.items()}
+    out = []
+    for c in commits:
+        mine = paths[c.repo].get(c.sha, set())
+        for sha in members.get((c.repo, c.sha), ()):
+            mine = mine | paths[c.repo].get(sha, set())
+        out.append(replace(c, paths=tuple(sorted(mine))))
+    hidden = {(repo, sha) for (repo, _), shas in members.items() for sha in shas}
+    return out, hidden
 
 
 def week_entry(conn: sqlite3.Connection, repo_ids: list[int] | None, start: datetime, now: datetime | None = None) -> ChangelogEntry:
     """The changelog entry for the ISO week starting ``start``."""
     start_ts = int(start.timestamp())
     end_ts = int((start + timedelta(days=7)).timestamp())
-    commits = load_commits(conn, repo_ids, start_ts, end_ts)
-    return build_entry(week_id(start), week_title(start, now), start_ts, end_ts, commits, hidden_by_pr_merges(conn, commits))
+    commits, hidden = load_changes(conn, load_commits(conn, repo_ids, start_ts, end_ts))
+    return build_entry(week_id(start), week_title(start, now), start_ts, end_ts, commits, hidden)
 
 
 def release_rows(conn: sqlite3.Connection, repo_ids: list[int] | None, since_ts: int | None) -> list[sqlite3.Row]:
@@ -216,24 +264,41 @@ def release_entry(conn: sqlite3.Connection, row: sqlite3.Row) -> ChangelogEntry:
         " WHERE dc.deployment_id = ? ORDER BY c.committer_time DESC, c.sha",
         (row["id"],),
     ).fetchall()
-    commits = [CommitRow(r[0], r[1], r[2] or "", r[3] or "", r[4], r[5], r[6], tuple((r[7] or "").split())) for r in rows]
+    commits, hidden = load_changes(
+        conn, [CommitRow(r[0], r[1], r[2] or "", r[3] or "", r[4], r[5], r[6], tuple((r[7] or "").split())) for r in rows]
+    )
     title = row["tag"] or f"Deployment {row['sha'][:7]}"
     start = row["prev_at"] if row["prev_at"] is not None else min((c.committer_time for c in commits), default=row["deployed_at"])
     return build_entry(
-        release_id(row["repo"], row["tag"], row["sha"]), title, start, row["deployed_at"] + 1, commits,
-        hidden_by_pr_merges(conn, commits), published_ts=row["deployed_at"],
+        release_id(row["repo"], row["tag"], row["sha"]), title, start, row["deployed_at"] + 1, commits, hidden,
+        published_ts=row["deployed_at"],
     )
 
 
 _HEADINGS = {"features": "Features", "improvements": "Improvements", "fixes": "Fixes", "security": "Security",
-             "docs": "Documentation", "other": "Other"}
+             "docs": "Documentation", "tests": "Tests", "other": "Other"}
+#: How a count of each category reads: count(n, noun) → "1 feature", "2 fixes", "1 breaking change".
+COUNT_NOUNS = {"features": "feature", "improvements": "improvement", "fixes": "fix", "breaking": "breaking change",
+               "security": "security change", "docs": "documentation change", "tests": "test change",
+               "other": "other change"}
+#: How a count of each group of unlisted changes reads: "1 bot commit", "2 merges", "3 dependency updates".
+NOISE_NOUNS = {"merges": "merge", "dependencies": "dependency update", "release_chores": "release chore",
+               "translations": "translation update", "bots": "bot commit"}
+
+
+def category_counts_text(c: CategoryCounts) -> list[str]:
+    """The non-zero counts of an entry, each pluralised: ['2 features', '1 fix', '1 test change']."""
+    return [count(getattr(c, k), noun) for k, noun in COUNT_NOUNS.items() if getattr(c, k)]
+
+
+def grouped_text(groups: Iterable[NoiseGroup]) -> str:
+    """The unlisted changes as words: '1 bot commit, 2 merges'."""
+    return ", ".join(count(g.count, NOISE_NOUNS[g.kind]) for g in groups)
 
 
 def entry_markdown(entry: ChangelogEntry) -> str:
     """The entry as Markdown: title, date, counts, items under category headings, grouped noise."""
-    c = entry.categories
-    counts = ", ".join(f"{getattr(c, k)} {k}" for k in ("features", "improvements", "fixes", "breaking", "security", "docs", "other")
-                       if getattr(c, k))
+    counts = ", ".join(category_counts_text(entry.categories))
     lines = [f"# {entry.title}", "", f"Published {entry.published_at[:10]} · {', '.join(entry.repos) or 'no repositories'}"
              f" · {counts or 'no listed changes'}", ""]
     breaking = [i for i in entry.items if i.breaking]
@@ -250,7 +315,7 @@ def entry_markdown(entry: ChangelogEntry) -> str:
             lines.append(f"- {scope}{i.title}{pr} — {i.author or 'unknown'}, `{i.sha[:7]}`")
         lines.append("")
     if entry.items_total > len(entry.items):
-        lines += [f"…and {entry.items_total - len(entry.items)} more changes.", ""]
+        lines += [f"…and {count(entry.items_total - len(entry.items), 'more change')}.", ""]
     if entry.grouped:
-        lines.append("Not listed: " + ", ".join(f"{g.count} {g.kind.replace('_', ' ')}" for g in entry.grouped) + ".")
+        lines.append(f"Not listed: {grouped_text(entry.grouped)}.")
     return "\n".join(lines).rstrip() + "\n"

@@ -1,33 +1,43 @@
-"""Classify commit subjects (and PR titles) for the changelog.
+"""Classify commits (and PR titles) for the changelog by their words and the files they touched.
 
-Rules, first match wins:
+Rules, first match wins (5 then corrects what the words said by what the files say):
 
 1. **Noise** (grouped, never listed): merge commits that are not pull-request merges ("merges");
    dependency bumps — ``Bump x from 1 to 2``, ``chore(deps)``/``build(deps)``, ``Update dependency x``,
    ``deps:``, gitmoji ⬆️/⬇️/📌/➕/➖ ("dependencies"); release housekeeping — ``Update release notes``,
-   ``Update changelog``, ``Release v1.2``, ``Bump version``, ``chore(release)``, 🔖 ("release_chores");
+   ``Update changelog``, ``Release v1.2``, ``Release version 1.2``, ``Start version 1.3``, ``Bump version``, ``chore(release)``, 🔖 ("release_chores");
    translation syncs — ``Translated using Weblate``, ``New Crowdin updates``, ``Update translations``,
    ``i18n sync``, 🌐 ("translations"); any other commit by a bot author (name or email containing
    ``[bot]``, dependabot, renovate, github-actions) ("bots").
 2. **Conventional commits** ``type(scope)!: text``: feat/feature → features; fix/bugfix/hotfix → fixes;
    perf/refactor/style/improve/improvement/enhance → improvements; docs/doc → docs; security/sec →
-   security; revert/build/ci/chore/test/tests → other. ``!`` or a ``BREAKING CHANGE:`` footer marks it
-   breaking.
+   security; test/tests → tests; revert/build/ci/chore → other. ``!`` or a ``BREAKING CHANGE:`` footer
+   marks it breaking.
 3. **Gitmoji** (emoji or ``:code:``) at the start: ✨ 🎉 → features; 🐛 🚑 🩹 → fixes; ⚡ ♻️ 🎨 💄 🚸
-   ♿ 🔥 🚨 → improvements; 📝 💡 → docs; 🔒 🔐 → security; 💥 → breaking (features); ✅ 👷 💚 🔧 🙈 → other.
+   ♿ 🔥 🚨 → improvements; 📝 💡 → docs; 🔒 🔐 → security; 💥 → breaking (features); ✅ → tests;
+   👷 💚 🔧 🙈 → other.
 4. **Keywords** in plain subjects: a security word (security, CVE-, vulnerability, XSS, CSRF, injection)
    → security; a fix word (`engmetrics.metrics.dora.is_fix`) → fixes; starting with
    Add/Introduce/Implement/Support/Allow/Enable/New/Create → features; improve/optimi[sz]e/speed up/
    faster/refactor/clean up/simplify/performance/update → improvements; docs/documentation/README/typo
    → docs; anything else → other.
+5. **Files** (when the commit's paths are known; a pull request merge stands for the files of the commits
+   it brought in): a commit that changed no product file (`engmetrics.filekinds`: only documentation,
+   tests, CI configuration and repository metadata such as LICENSE or CHANGELOG) is not a feature, fix,
+   improvement or security change, whatever its words. Metadata aside, documentation only → docs; tests
+   only → tests; anything else (CI only, metadata only, a mix) → what the words said if that was docs or
+   tests, else other. "Add FAQ entry" touching ``docs/faq.md`` is docs, "Add tests for X" touching
+   ``tests/`` is tests, "Fix the CI matrix" touching ``.github/workflows/`` is other.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 
 from engmetrics.bots import is_bot
+from engmetrics.filekinds import NON_PRODUCT_KINDS, kind_of
 from engmetrics.metrics.dora import is_fix
 
 _CONVENTIONAL = re.compile(r"^\s*(?P<type>[A-Za-z]+)(?:\((?P<scope>[^)]*)\))?(?P<bang>!)?\s*:\s*(?P<text>.*)$")
@@ -38,7 +48,8 @@ _CONV_TYPES = {
     "improvement": "improvements", "enhance": "improvements", "enhancement": "improvements",
     "docs": "docs", "doc": "docs",
     "security": "security", "sec": "security",
-    "revert": "other", "build": "other", "ci": "other", "chore": "other", "test": "other", "tests": "other",
+    "test": "tests", "tests": "tests",
+    "revert": "other", "build": "other", "ci": "other", "chore": "other",
 }
 # gitmoji: (emoji forms, :code:) → category; "breaking" marks breaking (category features)
 _GITMOJI: list[tuple[tuple[str, ...], str]] = [
@@ -49,8 +60,8 @@ _GITMOJI: list[tuple[tuple[str, ...], str]] = [
     (("📝", ":memo:", "💡", ":bulb:"), "docs"),
     (("🔒", ":lock:", "🔐", ":closed_lock_with_key:"), "security"),
     (("💥", ":boom:"), "breaking"),
-    (("✅", ":white_check_mark:", "👷", ":construction_worker:", "💚", ":green_heart:", "🔧", ":wrench:",
-      "🙈", ":see_no_evil:"), "other"),
+    (("✅", ":white_check_mark:"), "tests"),
+    (("👷", ":construction_worker:", "💚", ":green_heart:", "🔧", ":wrench:", "🙈", ":see_no_evil:"), "other"),
 ]
 _GITMOJI_NOISE: list[tuple[tuple[str, ...], str]] = [
     (("⬆", ":arrow_up:", "⬇", ":arrow_down:", "📌", ":pushpin:", "➕", ":heavy_plus_sign:", "➖",
@@ -65,8 +76,8 @@ _DEPENDENCY = re.compile(
     re.IGNORECASE,
 )
 _RELEASE_CHORE = re.compile(
-    r"^\s*(?:update\s+(?:the\s+)?(?:release\s+notes|changelog)|(?:chore\(release\)|release)\s*:?\s*v?\d+\.\d+"
-    r"|bump\s+(?:the\s+)?version|prepare\s+(?:for\s+)?(?:release|v?\d+\.\d+)|chore\(release\)|version\s+bump"
+    r"^\s*(?:update\s+(?:the\s+)?(?:release\s+notes|changelog)|(?:chore\(release\)|release)\s*:?\s*(?:version\s+)?v?\d+\.\d+"
+    r"|bump\s+(?:the\s+)?version|start\s+version\s+v?\d|prepare\s+(?:for\s+)?(?:release|v?\d+\.\d+)|chore\(release\)|version\s+bump"
     r"|v?\d+\.\d+\.\d+\s*$)",
     re.IGNORECASE,
 )
@@ -113,8 +124,32 @@ def _tidy(text: str) -> str:
     return text[:1].upper() + text[1:] if text else text
 
 
-def classify(subject: str, body: str = "", *, author: str = "", is_merge: bool = False) -> Classified:
-    """Classify one commit subject (or PR title) by the module's rules; ``author`` is 'name <email>'."""
+def category_by_files(paths: Iterable[str], by_words: str) -> str:
+    """The category rule 5 gives a commit that touched ``paths`` and whose words said ``by_words``: unchanged
+    when a product file is among them (or none is known), else docs, tests or other."""
+    kinds = {kind_of(p) for p in paths if p}
+    if not kinds or not kinds <= NON_PRODUCT_KINDS:
+        return by_words
+    kinds.discard("metadata")
+    if kinds == {"docs"}:
+        return "docs"
+    if kinds == {"tests"}:
+        return "tests"
+    return by_words if by_words in ("docs", "tests") else "other"
+
+
+def classify(subject: str, body: str = "", *, author: str = "", is_merge: bool = False,
+             paths: Iterable[str] | None = None) -> Classified:
+    """Classify one commit subject (or PR title) by the module's rules; ``author`` is 'name <email>',
+    ``paths`` the repository paths it changed (None: unknown, words alone decide)."""
+    found = _classify_words(subject, body, author=author, is_merge=is_merge)
+    if found.noise or paths is None:
+        return found
+    category = category_by_files(paths, found.category)
+    return found if category == found.category else replace(found, category=category)
+
+
+def _classify_words(subject: str, body: str, *, author: str, is_merge: bool) -> Classified:
     subject = (subject or "").strip()
     if is_merge or _MERGE.match(subject):
         return Classified("other", subject, noise="merges")

@@ -29,7 +29,7 @@ import numpy as np
 from engmetrics.metrics import ratings
 from engmetrics.models import DoraReport
 from engmetrics.reports.models import Insight
-from engmetrics.reports.numbers import fmt, num
+from engmetrics.reports.numbers import count, fmt, num
 from engmetrics.reports.series import HIGHER_IS_BETTER, NAMES, UNITS
 
 TREND_STEPS = 3
@@ -114,17 +114,17 @@ def trend_insights(labels: Sequence[str], series: Mapping[str, Sequence[float | 
         weeks = labels[-(TREND_STEPS + 1):]
         sequence = " → ".join(fmt(v, unit) for v in tail)
         body = (
-            f"{name.capitalize()} for {scope} {verb} {TREND_STEPS} weeks running, from {fmt(first, unit)} in {weeks[0]} "
+            f"{name.capitalize()} for {scope} {verb} {count(TREND_STEPS, 'week')} running, from {fmt(first, unit)} in {weeks[0]} "
             f"to {fmt(last, unit)} in {weeks[-1]} ({sequence})."
         )
         if direction == "worsening":
             severity = "high" if total is None or total >= 50 else "medium"
             body += " Look at what changed in those weeks before it becomes the norm."
-            title = f"{name.capitalize()} worsening {TREND_STEPS} weeks running"
+            title = f"{name.capitalize()} worsening {count(TREND_STEPS, 'week')} running"
         else:
             severity = "low"
             body += " Worth noting what the team did differently."
-            title = f"{name.capitalize()} improving {TREND_STEPS} weeks running"
+            title = f"{name.capitalize()} improving {count(TREND_STEPS, 'week')} running"
         out.append(Insight(id=_id("trend", metric, weeks[-1], scope), type="trend", severity=severity, title=title,
                            body=body, metrics_referenced=[metric], generated_at=now))
     return out
@@ -146,13 +146,13 @@ def anomaly_insights(labels: Sequence[str], series: Mapping[str, Sequence[float 
         if z is None:
             if med == x or (med != 0 and abs(x - med) / abs(med) < 0.5):
                 continue
-            how = f"every one of the previous {len(history)} weeks was {fmt(med, UNITS[metric])}"
+            how = f"every one of the previous {count(len(history), 'week')} was {fmt(med, UNITS[metric])}"
             bad = step(med, x, HIGHER_IS_BETTER.get(metric, False)) == "worsening"
             severity = "medium" if bad else "low"
         else:
             if abs(z) < Z_THRESHOLD:
                 continue
-            how = f"robust z-score {num(z)} against a median of {fmt(med, UNITS[metric])} over the previous {len(history)} weeks"
+            how = f"robust z-score {num(z)} against a median of {fmt(med, UNITS[metric])} over the previous {count(len(history), 'week')}"
             higher = HIGHER_IS_BETTER.get(metric, False)
             bad = (z > 0) != higher
             severity = ("high" if abs(z) >= Z_HIGH else "medium") if bad else "low"
@@ -190,7 +190,7 @@ def correlation_insights(labels: Sequence[str], series: Mapping[str, Sequence[fl
         out.append(Insight(
             id=_id("correlation", a, b, labels[-1] if labels else "", scope), type="recommendation", severity="medium",
             title=title,
-            body=f"For {scope}, {NAMES[a]} and {NAMES[b]} moved together over {len(pairs)} weeks (Spearman ρ {num(rho)}). {advice}",
+            body=f"For {scope}, {NAMES[a]} and {NAMES[b]} moved together over {count(len(pairs), 'week')} (Spearman ρ {num(rho)}). {advice}",
             metrics_referenced=[a, b], generated_at=now,
         ))
     return out

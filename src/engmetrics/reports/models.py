@@ -11,7 +11,7 @@ from pydantic import Field, field_validator
 from engmetrics.models import Model, Period, Rating, TrendDirection
 from engmetrics.queries import DEFAULT_LIMIT, MAX_LIMIT, Scope, WindowArgs
 
-Category = Literal["features", "improvements", "fixes", "security", "docs", "other"]
+Category = Literal["features", "improvements", "fixes", "security", "docs", "tests", "other"]
 Status = Literal["green", "amber", "red"]
 Audience = Literal["team", "leaders", "customers"]
 ReportFormat = Literal["markdown", "slack", "email", "html"]
@@ -39,7 +39,10 @@ class ChangelogEntryQuery(Scope):
 
 
 class CategoryCounts(Model):
-    """How many changes of each kind an entry holds (a breaking change also counts in its own category)."""
+    """How many changes of each kind an entry holds (a breaking change also counts in its own category).
+
+    By words and files: a change that touched documentation only is docs, tests only is tests, CI
+    configuration or metadata only is other, whatever its words say."""
 
     features: int = 0
     improvements: int = 0
@@ -47,6 +50,7 @@ class CategoryCounts(Model):
     breaking: int = 0
     security: int = 0
     docs: int = 0
+    tests: int = 0
     other: int = 0
 
 

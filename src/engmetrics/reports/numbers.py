@@ -1,7 +1,7 @@
 """How figures are written in prose, and the check that prose cites only figures from the facts.
 
 Every number in generated text comes from `fmt` (at most 1 decimal, trailing zeros dropped), so the same
-figure is always spelt the same way. `numbers_in` extracts numbers from any text (thousands separators
+figure is always spelt the same way; every count before a noun from `count` ("1 bot", "2 bots", "1 fix"). `numbers_in` extracts numbers from any text (thousands separators
 and trailing zeros normalised), and `unsupported_numbers` lists those of a text not found in the facts.
 """
 
@@ -25,6 +25,26 @@ def num(value: float | int) -> str:
     return text[:-2] if text.endswith(".0") else text
 
 
+def plural(noun: str) -> str:
+    """The plural of an English noun or noun phrase (its last word): fix → fixes, dependency update → …updates,
+    entry → entries, change → changes."""
+    head, _, last = noun.rpartition(" ")
+    lower = last.lower()
+    if lower.endswith(("s", "x", "z", "ch", "sh")):
+        last += "es"
+    elif lower.endswith("y") and lower[-2:-1] not in ("a", "e", "i", "o", "u", ""):
+        last = last[:-1] + "ies"
+    else:
+        last += "s"
+    return f"{head} {last}" if head else last
+
+
+def count(n: int, noun: str, plural_form: str | None = None) -> str:
+    """``n`` and the noun, singular for exactly one: count(1, "bot") → '1 bot', count(2, "fix") → '2 fixes',
+    count(0, "deployment") → '0 deployments'. ``plural_form`` overrides the English rule of `plural`."""
+    return f"{n} {noun if n == 1 else (plural_form or plural(noun))}"
+
+
 def fmt(value: float | int | None, unit: str) -> str:
     """A figure in words: '4.2 deploys/week', '18.5 h', '12.5%', 'n/a' for None. Hours ≥ 48 are also given in days."""
     if value is None:
@@ -33,6 +53,8 @@ def fmt(value: float | int | None, unit: str) -> str:
         return f"{num(value)}%"
     if unit == "hours" and value >= 48:
         return f"{num(value)} h ({num(value / 24)} days)"
+    if unit == "lines":
+        return f"{num(value)} {'line' if num(value) == '1' else 'lines'}"
     return f"{num(value)} {_UNIT_WORDS.get(unit, unit)}"
 
 

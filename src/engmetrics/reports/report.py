@@ -29,7 +29,8 @@ from pathlib import Path
 from engmetrics.models import DoraReport, Incident
 from engmetrics.periods import Window
 from engmetrics.reports.models import ChangelogEntry, Insight, Signal
-from engmetrics.reports.numbers import fmt, num, unsupported_numbers
+from engmetrics.reports.changelog import COUNT_NOUNS, grouped_text
+from engmetrics.reports.numbers import count, fmt, num, unsupported_numbers
 
 _FIGURES = (
     ("deployment_frequency", "Deployment frequency"),
@@ -131,18 +132,18 @@ def headline(facts: ReportFacts) -> str:
 
 def _counts_sentence(entry: ChangelogEntry) -> str:
     c = entry.categories
-    parts = [
-        f"{n} {word if n != 1 else word.rstrip('s')}"
-        for n, word in ((c.features, "features"), (c.improvements, "improvements"), (c.fixes, "fixes"),
-                        (c.security, "security changes"), (c.docs, "documentation changes"), (c.other, "other changes"))
-        if n
-    ]
+    parts = [count(getattr(c, key), noun) for key, noun in COUNT_NOUNS.items() if key != "breaking" and getattr(c, key)]
     if not parts:
         return "No changes were listed in this period."
     text = ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1]
     if c.breaking:
-        text += f", including {c.breaking} breaking {'change' if c.breaking == 1 else 'changes'}"
+        text += f", including {count(c.breaking, 'breaking change')}"
     return text[:1].upper() + text[1:] + "."
+
+
+#: The label of a listed change in the team report: "- Fix: …", "- Docs: …", "- Tests: …".
+_ITEM_LABELS = {"features": "Feature", "improvements": "Improvement", "fixes": "Fix", "security": "Security",
+                "docs": "Docs", "tests": "Tests", "other": "Other"}
 
 
 def shipped(facts: ReportFacts, limit: int = 10) -> str:
@@ -154,14 +155,13 @@ def shipped(facts: ReportFacts, limit: int = 10) -> str:
         for item in entry.items[:limit]:
             mark = " (breaking)" if item.breaking else ""
             pr = f" (#{item.pr_number})" if item.pr_number else ""
-            lines.append(f"- {item.category.capitalize().rstrip('s') if item.category != 'fixes' else 'Fix'}: {item.title}{pr}{mark}")
+            lines.append(f"- {_ITEM_LABELS[item.category]}: {item.title}{pr}{mark}")
         more = entry.items_total - min(limit, len(entry.items))
         if more > 0:
             lines.append(f"- …and {more} more")
     if entry.grouped:
-        groups = ", ".join(f"{g.count} {g.kind.replace('_', ' ')}" for g in entry.grouped)
         lines.append("")
-        lines.append(f"Not listed: {groups}.")
+        lines.append(f"Not listed: {grouped_text(entry.grouped)}.")
     return "\n".join(lines)
 
 
@@ -173,7 +173,7 @@ def risks(facts: ReportFacts) -> str:
         state = "still open" if inc.status == "open" else f"resolved in {fmt(inc.duration_hours, 'hours')}"
         lines.append(f"- Incident {inc.id}{sev}: {inc.title} — {state}")
     if facts.incidents_total > 5:
-        lines.append(f"- …and {facts.incidents_total - 5} more incidents")
+        lines.append(f"- …and {count(facts.incidents_total - 5, 'more incident')}")
     for f in facts.dora.change_failure_rate.failures[:5]:
         rec = "not yet recovered" if f.recovery_hours is None else f"recovered in {fmt(f.recovery_hours, 'hours')}"
         lines.append(f"- Failed deployment {f.deployment_id} ({f.signal}: {f.evidence}), {rec}")
@@ -187,8 +187,8 @@ def risks_summary(facts: ReportFacts) -> str:
     if not facts.incidents_total and not failed:
         return "No incidents and no failed deployments in this period."
     return (
-        f"{facts.incidents_total} {'incident' if facts.incidents_total == 1 else 'incidents'} ({open_} still open) and "
-        f"{failed} failed {'deployment' if failed == 1 else 'deployments'} in this period."
+        f"{count(facts.incidents_total, 'incident')} ({open_} still open) and {count(failed, 'failed deployment')} "
+        "in this period."
     )
 
 
@@ -216,10 +216,10 @@ def summary(facts: ReportFacts) -> str:
     c = facts.changes.categories
     deploys = d.deployment_frequency.deployments
     freq = fmt(d.deployment_frequency.value, "deploys_per_week") if d.deployment_frequency.value is not None else None
-    text = f"Over {period_words(facts.window, facts.now)}, {facts.scope} made {deploys} production "
-    text += f"{'deployment' if deploys == 1 else 'deployments'}" + (f" ({freq})" if freq else "")
-    text += f", shipped {c.features} {'feature' if c.features == 1 else 'features'} and {c.fixes} {'fix' if c.fixes == 1 else 'fixes'}"
-    text += f", and had {facts.incidents_total} {'incident' if facts.incidents_total == 1 else 'incidents'}."
+    text = f"Over {period_words(facts.window, facts.now)}, {facts.scope} made {count(deploys, 'production deployment')}"
+    text += f" ({freq})" if freq else ""
+    text += f", shipped {count(c.features, 'feature')} and {count(c.fixes, 'fix')}"
+    text += f", and had {count(facts.incidents_total, 'incident')}."
     return text
 
 
@@ -273,8 +273,7 @@ def fact_lines(facts: ReportFacts) -> list[str]:
         lines.append(f"{label}: {fmt(fig.value, fig.unit)}; rating {fig.rating}; previous {fmt(fig.previous_value, fig.unit)}; trend {fig.trend}")
     lines.append(f"Deployments: {d.deployment_frequency.deployments}; failed: {d.change_failure_rate.failed_deployments}")
     c = facts.changes.categories
-    lines.append(f"Changes: {c.features} features, {c.improvements} improvements, {c.fixes} fixes, {c.breaking} breaking, "
-                 f"{c.security} security, {c.docs} docs, {c.other} other")
+    lines.append("Changes: " + ", ".join(count(getattr(c, key), noun) for key, noun in COUNT_NOUNS.items()))
     lines.append(f"Incidents: {facts.incidents_total}")
     return lines
 

@@ -47,7 +47,8 @@ get_insights; "how has X moved week by week?" → get_metric_series.
 list_pull_requests, list_stuck_pull_requests; teams → list_teams.
 - "What has <person> been doing?" → get_contributor_summary. Repositories → list_repositories; refresh → sync.
 Windows: pass period (e.g. last_30_days, last_month, ytd) or from/to (ISO dates in UTC, '7d', 'now'). \
-Scope with repo (name from list_repositories) or team. Figures are null with a note when a window has no data; \
+Scope with repo (name from list_repositories) or team; without either, a tool answers for every repository \
+this server serves. Figures are null with a note when a window has no data; \
 say so rather than guessing. Units are in field names or `unit`.
 """
 
@@ -128,12 +129,17 @@ def _tool_modules() -> list[str]:
     return sorted(m.name for m in pkgutil.iter_modules(pkg.__path__) if not m.name.startswith("_"))
 
 
-def _new_server(name: str, lifespan: Callable[[Any], Any]) -> EngmetricsMCP:
+def instructions(scope_note: str | None = None) -> str:
+    """The MCP instructions, with a closing paragraph saying which repositories the server answers for."""
+    return INSTRUCTIONS if not scope_note else f"{INSTRUCTIONS}\nScope: {scope_note}\n"
+
+
+def _new_server(name: str, lifespan: Callable[[Any], Any], scope_note: str | None = None) -> EngmetricsMCP:
     return EngmetricsMCP(
         name,
         title="engmetrics",
         description="Engineering metrics (DORA, flow, risk, forecasts, reports) computed from a team's real history.",
-        instructions=INSTRUCTIONS,
+        instructions=instructions(scope_note),
         version=__version__,
         lifespan=lifespan,
         website_url="https://github.com/engmetrics/engmetrics",
@@ -166,15 +172,18 @@ def build_server(runtime: Runtime, *, name: str = "engmetrics") -> EngmetricsMCP
             finally:
                 tg.cancel_scope.cancel()
 
-    mcp = _new_server(name, lifespan)
+    mcp = _new_server(name, lifespan, runtime.scope_note)
     register_all(mcp, runtime)
     mcp.registered.set()
     return mcp
 
 
 def build_deferred_server(load: Callable[[], Runtime], *, name: str = "engmetrics",
-                          on_error: Callable[[str], None] | None = None) -> EngmetricsMCP:
+                          on_error: Callable[[str], None] | None = None, scope_note: str | None = None) -> EngmetricsMCP:
     """An MCP server that answers the handshake at once and registers its tools in a worker thread.
+
+    The handshake's instructions end with ``scope_note`` (what the server answers for), decided before
+    the engine loads (`engmetrics.served`).
 
     ``load`` (run in that thread) builds the `Runtime` (settings, engine, repositories). When it (or a
     registration) raises, `EngmetricsMCP.load_error` says why, ``on_error`` is called with that message
@@ -219,5 +228,5 @@ def build_deferred_server(load: Callable[[], Runtime], *, name: str = "engmetric
             finally:
                 tg.cancel_scope.cancel()
 
-    mcp = _new_server(name, lifespan)
+    mcp = _new_server(name, lifespan, scope_note)
     return mcp

@@ -103,11 +103,9 @@ def register(mcp: MCPServer[Any], rt: Runtime) -> None:
         except Exception:
             return []
 
-    def _team_names() -> list[str]:
+    async def _team_names() -> list[str]:
         try:
-            from engmetrics.teams import directory
-
-            return sorted(directory(rt.engine).teams)
+            return [t.name for t in (await rt.engine.list_teams()).teams]  # the teams of the served repositories
         except Exception:
             return []
 
@@ -128,7 +126,7 @@ def register(mcp: MCPServer[Any], rt: Runtime) -> None:
             if ref.uri.startswith("changelog://"):
                 return _filter(await _entry_ids(), value)
             if ref.uri.startswith("scorecard://"):
-                return _filter(["all", *await _repo_names(), *_team_names()], value)
+                return _filter(["all", *await _repo_names(), *await _team_names()], value)
             if ref.uri.startswith("report://"):
                 ids = getattr(rt.engine, "report_ids", None)
                 return _filter(await rt.engine.store.run(ids) if ids else [], value)
@@ -136,7 +134,7 @@ def register(mcp: MCPServer[Any], rt: Runtime) -> None:
         if isinstance(ref, PromptReference):
             options = {
                 "repo": await _repo_names(),
-                "team": _team_names(),
+                "team": await _team_names(),
                 "period": list(NAMED_PERIODS),
                 "audience": ["team", "leaders", "customers"],
                 "format": ["markdown", "slack", "email", "html"],

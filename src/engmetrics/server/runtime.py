@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,8 +13,8 @@ from anyio.abc import TaskGroup
 from engmetrics.config import Settings
 from engmetrics.engine.base import Engine
 from engmetrics.engine.factory import demo_root, make_engine, prepare_demo
-from engmetrics.errors import DataError
 from engmetrics.models import SyncReport
+from engmetrics.served import ServedRepos, choose_served
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +38,7 @@ class Runtime:
     _syncing: bool = False
     _started: bool = False
     extras: dict[str, Any] = field(default_factory=dict)
+    scope_note: str | None = None  # what the server answers for, appended to its MCP instructions
 
     @property
     def is_local(self) -> bool:
@@ -87,11 +87,14 @@ class Runtime:
             self._syncing = False
 
     def _has_data(self) -> bool:
-        store = getattr(self.engine, "store", None)
-        if store is None:
+        """Whether there is data to answer from before the first sync: every served repository synced before
+        (any repository, when the whole store is served)."""
+        served = getattr(self.engine, "served_repositories", None)
+        if served is None:
             return True
-        row = store.read().execute("SELECT count(*) FROM repositories WHERE last_synced_at IS NOT NULL").fetchone()
-        return bool(row and row[0])
+        synced = [r.last_synced_at is not None for r in served()]
+        whole_store = getattr(self.engine, "served_ids", None) is None
+        return any(synced) if whole_store else bool(synced) and all(synced)
 
     async def ready(self) -> None:
         """Wait for the first sync when nothing was synced before; refresh stale data in the background."""
@@ -106,8 +109,11 @@ class Runtime:
             self._task_group.start_soon(self._sync)
 
 
-def make_runtime(settings: Settings, *, repos: list[str], demo: bool = False, sync_on_start: bool = True) -> Runtime:
-    """A `Runtime` for `serve`: repositories registered (``repos``, settings, or the current work tree)."""
+def make_runtime(settings: Settings, *, repos: list[str], demo: bool = False, sync_on_start: bool = True,
+                 served: ServedRepos | None = None) -> Runtime:
+    """A `Runtime` for `serve`, answering for the repositories ``served`` names (default: `choose_served` of
+    ``repos`` — ``--repo`` — and the settings: ENGMETRICS_REPOS, else the current work tree, else the whole
+    store). Named repositories are registered, and the engine serves them only."""
     if demo:
         root = demo_root()
         engine = make_engine(settings, db=root / "engmetrics.db")
@@ -119,12 +125,9 @@ def make_runtime(settings: Settings, *, repos: list[str], demo: bool = False, sy
     engine = make_engine(settings)
     if engine.kind != "local":
         return Runtime(engine, sync_on_start=False)
-    wanted = list(repos) or list(settings.repos)
-    if not wanted:
-        try:
-            engine.register_repository(Path.cwd())
-        except DataError:
-            log.info("not in a git work tree and no --repo given: serving the repositories already in the store")
-    for path in wanted:
-        engine.register_repository(path)
-    return Runtime(engine, sync_on_start=sync_on_start)
+    served = served or choose_served(settings, repos)
+    if served.whole_store:
+        log.info("no --repo given and not in a git work tree: serving every repository in the store")
+    else:
+        engine.serve_only([engine.register_repository(path) for path in served.paths])
+    return Runtime(engine, sync_on_start=sync_on_start, scope_note=engine.scope_sentence())

@@ -13,13 +13,13 @@ Rules (definitions in `engmetrics.metrics.dora`):
   time, source ``tag``. Several release tags on one commit are one deployment (the earliest tag; tie:
   the name sorting first). Event shas given as unique prefixes are resolved to full shas.
 - **Changes**: per sequence of successful deployments of the same service and environment, in time
-  order, ``prev..this`` (`dora.assign_changes`). ``change_count`` is stored for every deployment; a
+  order, the commits reachable from each and from no earlier one (`dora.assign_changes`). ``change_count`` is stored for every deployment; a
   failed-status deployment shipped nothing (0). Only DORA deployments (successful, production) get
   rows in ``deployment_changes`` (sha, author_time, lead_time_hours = (deployed_at − author_time)/3600,
   stored as computed, negative values included — the metric drops non-positive ones), and the first
   deployment of a sequence gets none: it counts for frequency, not for lead time.
-- **Failures, hotfixes, reverts**: `dora.mark_failures` over the DORA deployments with the
-  repository's incidents (plus incidents without a repository; those are attributed by time only when
+- **Failures and rework**: `dora.mark_failures` over the DORA deployments with the files each reverted
+  commit changed (a revert of a docs/tests/CI/metadata-only commit marks nothing) and the repository's incidents (plus incidents without a repository; those are attributed by time only when
   the store holds a single repository). Failed-status and non-production deployments are stored but
   never counted by the DORA figures.
 """
@@ -131,6 +131,21 @@ def _incidents(conn: sqlite3.Connection, repo_id: int, repo_name: str) -> list[I
     ]
 
 
+def _reverted_paths(conn: sqlite3.Connection, repo_id: int, graph: CommitGraph) -> dict[str, list[str]]:
+    """{sha: files it changed} for every commit some commit reverts (merges and unread diffs are absent, so
+    they count as product changes)."""
+    targets = sorted({t for ts in graph.revert_targets.values() for t in ts})
+    out: dict[str, list[str]] = {}
+    for k in range(0, len(targets), 500):
+        chunk = targets[k : k + 500]
+        for sha, path in conn.execute(
+            f"SELECT sha, path FROM file_changes WHERE repo_id = ? AND sha IN ({','.join('?' * len(chunk))})",
+            [repo_id, *chunk],
+        ):
+            out.setdefault(sha, []).append(path)
+    return out
+
+
 def compute_repository(
     conn: sqlite3.Connection, repo_id: int, tag_pattern: str | None = None
 ) -> tuple[list[DeploymentRecord], CommitGraph]:
@@ -170,6 +185,7 @@ def compute_repository(
         records,
         graph,
         _incidents(conn, repo_id, repo_name),
+        changed_paths=_reverted_paths(conn, repo_id, graph),
         tag_pattern=tag_pattern,
         time_attribution_without_repo=single_repo,
     )
@@ -192,8 +208,8 @@ def derive_repository(store: Store, repo_id: int, tag_pattern: str | None = None
         c.execute("DELETE FROM deployments WHERE repo_id = ?", (repo_id,))
         c.executemany(
             "INSERT INTO deployments(id, repo_id, sha, environment, status, deployed_at, service, source, tag, "
-            "change_count, is_hotfix, has_revert, failed, failure_signal, failure_evidence, recovery_hours, lead_times) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "change_count, is_hotfix, has_revert, during_incident, failed, failure_signal, failure_evidence, recovery_hours,"
+            " lead_times) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     d.id,
@@ -208,6 +224,7 @@ def derive_repository(store: Store, repo_id: int, tag_pattern: str | None = None
                     d.change_count,
                     int(d.is_hotfix),
                     int(d.has_revert),
+                    int(d.during_incident),
                     int(d.failed),
                     d.failure_signal,
                     d.failure_evidence,

@@ -1,9 +1,14 @@
 """Merged pull requests as git alone reveals them: merge commits and squash-merge subjects.
 
-- ``Merge pull request #123 from org/branch`` (GitHub merge commits), ``Merged in branch (pull request #123)``
-  (Bitbucket) and ``Merge branch 'x' into 'main'`` with ``See merge request group/project!123`` (GitLab):
-  the PR's commits are those reachable from the merge's second parent and not from its first.
-- A subject ending in ``(#123)`` (GitHub squash or rebase merges): the PR is that single commit.
+A commit names a PR by ``Merge pull request #123 from org/branch`` (GitHub merge commits), ``Merged in
+branch (pull request #123)`` (Bitbucket), ``Merge branch 'x' into 'main'`` with ``See merge request
+group/project!123`` (GitLab), or a subject ending in ``(#123)``. What kind of merge it was comes from its
+parents, never from its words (DESIGN.md, "Pull requests from git"):
+
+- a commit with **two or more parents is a merge**, whatever its subject says (GitHub lets a merge commit
+  carry the PR title, "Add X (#123)"): the PR's commits are those reachable from its second parent and not
+  from its first;
+- only a **single-parent** commit naming a PR is a squash (or rebase) merge: the PR is that one commit.
 
 Only commits in the store are read; nothing is computed here beyond recognising PRs.
 """
@@ -37,7 +42,8 @@ class GitPullRequest:
 
 
 def pr_number(subject: str, body: str = "") -> tuple[int, str] | None:
-    """The PR number and kind ('merge' or 'squash') a commit message names, or None."""
+    """The PR number a commit message names and the form that names it: 'merge' (a merge-commit message)
+    or 'squash' (a ``(#N)`` subject), or None. The form is a hint only: `merged_prs` decides by parents."""
     if m := _MERGE_PR.match(subject):
         return int(m.group(1)), "merge"
     if m := _BITBUCKET.search(subject):
@@ -70,12 +76,11 @@ def merged_prs(conn: sqlite3.Connection, repo_ids: list[int] | None = None, sinc
         hit = pr_number(subject, body)
         if hit is None:
             continue
-        number, kind = hit
+        number, named = hit
         parent_list = parents.split()
-        if kind == "merge" and len(parent_list) < 2:
-            kind = "squash"
-        title = subject
-        if kind == "merge":
+        kind = "merge" if len(parent_list) >= 2 else "squash"
+        title = _SQUASH.sub("", subject).strip() or subject
+        if named == "merge":  # "Merge pull request #N from …": GitHub puts the PR title in the body
             first_body_line = next((line.strip() for line in body.splitlines() if line.strip()), "")
             title = first_body_line or subject
         key = (repo_id, number)

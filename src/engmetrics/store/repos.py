@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,22 +56,30 @@ def list_repositories(conn: sqlite3.Connection) -> list[RepoRow]:
     return [_row(r) for r in conn.execute("SELECT * FROM repositories ORDER BY name")]
 
 
-def find_repository(conn: sqlite3.Connection, name_or_path: str) -> RepoRow:
-    """The repository with this name or path; `NotFound` naming the known ones otherwise."""
-    r = conn.execute("SELECT * FROM repositories WHERE name = ?", (name_or_path,)).fetchone()
+def find_repository(conn: sqlite3.Connection, name_or_path: str, among: Collection[int] | None = None) -> RepoRow:
+    """The repository with this name or path, among the ids ``among`` (None: all); `NotFound` naming the
+    known ones otherwise.
+
+    Tried in order: the exact name, the path (as given or resolved), the name ignoring case or after an
+    ``owner/`` prefix (the shortest such name).
+    """
+    only, args = ("", []) if among is None else (f" AND id IN ({','.join('?' * len(among))})", sorted(among))
+    r = conn.execute(f"SELECT * FROM repositories WHERE name = ?{only}", (name_or_path, *args)).fetchone()
     if r is None:
         try:
             resolved = str(Path(name_or_path).expanduser().resolve())
         except (OSError, RuntimeError):
             resolved = name_or_path
-        r = conn.execute("SELECT * FROM repositories WHERE path = ? OR path = ?", (name_or_path, resolved)).fetchone()
-    if r is None:
         r = conn.execute(
-            "SELECT * FROM repositories WHERE lower(name) = lower(?) OR name LIKE ? ORDER BY length(name) LIMIT 2",
-            (name_or_path, f"%/{name_or_path}"),
+            f"SELECT * FROM repositories WHERE (path = ? OR path = ?){only}", (name_or_path, resolved, *args)
         ).fetchone()
     if r is None:
-        known = [row.name for row in list_repositories(conn)]
+        r = conn.execute(
+            f"SELECT * FROM repositories WHERE (lower(name) = lower(?) OR name LIKE ?){only} ORDER BY length(name) LIMIT 2",
+            (name_or_path, f"%/{name_or_path}", *args),
+        ).fetchone()
+    if r is None:
+        known = [row.name for row in list_repositories(conn) if among is None or row.id in among]
         hint = f"Known repositories: {', '.join(known)}." if known else "No repository is synced yet: run `engmetrics sync --repo PATH`."
         raise NotFound(f"Unknown repository {name_or_path!r}. {hint} Call list_repositories to see them.", param="repo")
     return _row(r)

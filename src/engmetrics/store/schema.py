@@ -132,4 +132,8 @@ MIGRATIONS: list[list[str]] = [
     [
         "ALTER TABLE deployments ADD COLUMN lead_times BLOB",
     ],
+    # 3: rework also counts deployments made while an incident attributed to an earlier deployment was open.
+    [
+        "ALTER TABLE deployments ADD COLUMN during_incident INTEGER NOT NULL DEFAULT 0",
+    ],
 ]

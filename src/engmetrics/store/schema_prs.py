@@ -97,6 +97,15 @@ MIGRATIONS: list[list[str]] = [
         )""",
     ],
     [
+        # PRs rebuilt from git before a two-parent commit titled "… (#N)" was read as a merge (it was taken
+        # for a squash, so its first commit was the merge itself): drop them and their cursor so the next sync
+        # rebuilds them. GitHub rows are untouched.
+        "DELETE FROM pr_commits WHERE EXISTS (SELECT 1 FROM pull_requests p WHERE p.repo_id = pr_commits.repo_id"
+        " AND p.number = pr_commits.number AND p.source = 'git')",
+        "DELETE FROM pull_requests WHERE source = 'git'",
+        "DELETE FROM sync_cursors WHERE source = 'git:prs'",
+    ],
+    [
         # GitHub deployments whose newest status is not final yet (pending, queued, in_progress, waiting…):
         # each sync checks their statuses again (conditionally) and imports them once final.
         """CREATE TABLE github_pending_deployments (

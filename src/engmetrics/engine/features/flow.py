@@ -660,8 +660,10 @@ def sync_pull_request_sources(engine: Any, row: Any, progress: Any = None) -> tu
     return count, notes
 
 
-def contributor_pr_counts(engine: Any, conn: sqlite3.Connection, emails: list[str], window: Window) -> tuple[int | None, int | None]:
-    """(PRs merged, PRs reviewed) in the window by a contributor's emails and their configured aliases; None without data."""
+def contributor_pr_counts(engine: Any, conn: sqlite3.Connection, emails: list[str], window: Window,
+                          repo_ids: list[int] | None = None) -> tuple[int | None, int | None]:
+    """(PRs merged, PRs reviewed) in the window by a contributor's emails and their configured aliases, in
+    ``repo_ids`` (None: every repository); None without data."""
     if conn.execute("SELECT 1 FROM pull_requests LIMIT 1").fetchone() is None:
         return None, None
     from engmetrics.teams import directory
@@ -673,53 +675,25 @@ def contributor_pr_counts(engine: Any, conn: sqlite3.Connection, emails: list[st
         if person is not None:
             idents |= person.identities
     marks = ",".join("?" * len(idents))
+    from engmetrics.store.db import repo_filter
+
+    in_repos, repo_args = repo_filter(repo_ids, "repo_id")
+    in_reviewed, _ = repo_filter(repo_ids, "v.repo_id")
     merged = conn.execute(
         f"SELECT count(*) FROM pull_requests WHERE (author IN ({marks}) OR author_email IN ({marks}))"
-        " AND merged_at >= ? AND merged_at < ?",
-        [*idents, *idents, window.start_ts, window.end_ts],
+        f" AND merged_at >= ? AND merged_at < ?{in_repos}",
+        [*idents, *idents, window.start_ts, window.end_ts, *repo_args],
     ).fetchone()[0]
     if conn.execute("SELECT 1 FROM pr_reviews LIMIT 1").fetchone() is None:
         return merged, None
     reviewed = conn.execute(
         f"SELECT count(*) FROM (SELECT DISTINCT v.repo_id, v.number FROM pr_reviews v JOIN pull_requests p"
         f" ON p.repo_id = v.repo_id AND p.number = v.number WHERE v.reviewer IN ({marks})"
-        f" AND coalesce(p.author, '') NOT IN ({marks}) AND v.submitted_at >= ? AND v.submitted_at < ?)",
-        [*idents, *idents, window.start_ts, window.end_ts],
+        f" AND coalesce(p.author, '') NOT IN ({marks}) AND v.submitted_at >= ? AND v.submitted_at < ?"
+        f"{in_reviewed})",
+        [*idents, *idents, window.start_ts, window.end_ts, *repo_args],
     ).fetchone()[0]
     return merged, reviewed
-
-
-def apply_pr_lead_times(store: Store, records: list[Any]) -> str | None:
-    """Replace DORA lead times by PR lead times (deployment − PR first commit, hours) when PR data exists.
-
-    DevLake's definition: each PR whose merge commit a deployment shipped contributes one lead time;
-    deployments that shipped no PR contribute none. Returns 'first_commit_to_deploy' when applied, else None.
-    """
-    ids = [r.id for r in records]
-    if not ids:
-        return None
-    conn = store.read()
-    try:
-        if conn.execute("SELECT 1 FROM pull_requests WHERE merge_sha IS NOT NULL LIMIT 1").fetchone() is None:
-            return None
-    except sqlite3.OperationalError:
-        return None
-    leads: dict[str, list[float]] = defaultdict(list)
-    for k in range(0, len(ids), 500):
-        chunk = ids[k : k + 500]
-        for dep_id, deployed_at, first in conn.execute(
-            "SELECT dc.deployment_id, d.deployed_at, p.first_commit_at FROM deployment_changes dc"
-            " JOIN deployments d ON d.id = dc.deployment_id"
-            " JOIN pull_requests p ON p.repo_id = d.repo_id AND p.merge_sha = dc.sha"
-            f" WHERE dc.deployment_id IN ({','.join('?' * len(chunk))}) AND p.first_commit_at IS NOT NULL",
-            chunk,
-        ):
-            leads[dep_id].append((deployed_at - first) / 3600.0)
-    if not leads:
-        return None
-    for r in records:
-        r.lead_times_hours = tuple(leads.get(r.id, ()))
-    return "first_commit_to_deploy"
 
 
 EXTRA_PARTS.update(

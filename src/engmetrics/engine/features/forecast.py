@@ -101,7 +101,7 @@ class LocalForecast:
             if names:
                 ids = [i for i in (ids or []) if i in {self.resolve_repo(n).id for n in names}]  # type: ignore[attr-defined]
             return ItemScope(repo_ids=ids, team=team, repo_names=names)
-        ids = [self.resolve_repo(n).id for n in names] if names else None  # type: ignore[attr-defined]
+        ids = [self.resolve_repo(n).id for n in names] if names else self.scope_repo_ids(None)  # type: ignore[attr-defined]
         return ItemScope(repo_ids=ids, team=None, repo_names=names)
 
     def _forecast_history(self, q: ForecastOptions, max_weeks: int | None) -> ForecastHistory:

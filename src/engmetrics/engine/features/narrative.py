@@ -96,7 +96,16 @@ class LocalNarrative:
             return f"team {team}"
         if repo:
             return self.resolve_repo(repo).name  # type: ignore[attr-defined]
+        if getattr(self, "served_ids", None) is not None:
+            return ", ".join(r.name for r in self.served_repositories())  # type: ignore[attr-defined]
         return "all repositories"
+
+    def _report_hidden(self) -> tuple[str, list[Any]]:
+        """SQL restricting stored reports to those about a served repository (or none in particular)."""
+        if getattr(self, "served_ids", None) is None:
+            return "", []
+        names = [r.name for r in self.served_repositories()]  # type: ignore[attr-defined]
+        return f" AND (repo IS NULL OR repo IN ({','.join('?' * len(names))}))", names
 
     def _repo_name(self, repo: str | None) -> str | None:
         return self.resolve_repo(repo).name if repo else None  # type: ignore[attr-defined]
@@ -263,9 +272,8 @@ class LocalNarrative:
 
         def changes() -> Any:
             conn = self.store.read()
-            commits = cl.load_commits(conn, repo_ids, window.start_ts, window.end_ts)
-            entry = cl.build_entry("period", window.label, window.start_ts, window.end_ts, commits,
-                                   cl.hidden_by_pr_merges(conn, commits))
+            commits, hidden = cl.load_changes(conn, cl.load_commits(conn, repo_ids, window.start_ts, window.end_ts))
+            entry = cl.build_entry("period", window.label, window.start_ts, window.end_ts, commits, hidden)
             return entry, extra_signals(conn, window, repo_ids)
 
         entry, extras = await self.store.run(changes)
@@ -307,9 +315,10 @@ class LocalNarrative:
         from engmetrics.models import Period
         from engmetrics.periods import iso
 
-        row = self.store.read().execute("SELECT * FROM reports WHERE id = ?", (report_id,)).fetchone()
+        only, args = self._report_hidden()
+        row = self.store.read().execute(f"SELECT * FROM reports WHERE id = ?{only}", (report_id, *args)).fetchone()
         if row is None:
-            recent = [r[0] for r in self.store.read().execute("SELECT id FROM reports ORDER BY created_at DESC LIMIT 5")]
+            recent = self.report_ids(5)
             hint = f" Recent reports: {', '.join(recent)}." if recent else " No report has been generated yet."
             raise NotFound(f"No report {report_id!r}. Call generate_report first and pass its report_id.{hint}",
                            param="report_id")
@@ -332,7 +341,9 @@ class LocalNarrative:
 
     def report_ids(self, limit: int = 50) -> list[str]:
         """The newest stored report ids (for completion)."""
-        return [r[0] for r in self.store.read().execute("SELECT id FROM reports ORDER BY created_at DESC LIMIT ?", (limit,))]
+        only, args = self._report_hidden()
+        return [r[0] for r in self.store.read().execute(
+            f"SELECT id FROM reports WHERE 1=1{only} ORDER BY created_at DESC LIMIT ?", (*args, limit))]
 
     async def polish_report(self, report_id: str, text: str) -> tuple[Report, list[str]]:
         """Replace a stored report's prose with ``text`` (Markdown) when every number in it is in the facts.

@@ -45,7 +45,6 @@ class LocalRisk:
         from engmetrics.errors import EngmetricsError, NotFound
         from engmetrics.risk.score import split_owner
         from engmetrics.sources.git import check_repository
-        from engmetrics.store.repos import list_repositories
 
         names = split_owner(repo, owner)
         for i, name in enumerate(names):
@@ -61,7 +60,7 @@ class LocalRisk:
                         param="repo",
                     ) from None
                 raise
-        rows = list_repositories(self.store.read())
+        rows = self.served_repositories()  # type: ignore[attr-defined]
         try:
             top = check_repository(str(Path.cwd()))
             for r in rows:
@@ -119,9 +118,8 @@ class LocalRisk:
         from engmetrics.risk.model import tier
         from engmetrics.risk.score import top_signals
         from engmetrics.risk.training import ensure_model
-        from engmetrics.store.repos import list_repositories
 
-        rows = rows if rows is not None else list_repositories(self.store.read())
+        rows = rows if rows is not None else self.served_repositories()  # type: ignore[attr-defined]
         found: list[tuple[float, float, Any, Any, int]] = []  # (score, probability, row, trained, index)
         for row in rows:
             trained = ensure_model(self.store, row.id, row.path, settings=self.settings)

@@ -18,7 +18,7 @@ READ_ONLY = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_worl
 DEPLOYMENTS = """\
 Deployments in a window, newest first: id, repo, sha, environment, status, time, release tag, how many commits \
 it shipped, their median lead time (hours), whether it failed (and the signal: incident, revert, hotfix) and \
-whether it was unplanned (hotfix/revert). Deployments come from explicit events (`engmetrics deploy record`, \
+whether it was rework (rework_signal: revert, hotfix, incident). Deployments come from explicit events (`engmetrics deploy record`, \
 imports) or, for repositories without any, from release tags like v1.2.3.
 Use it for "what did we ship last week?", "which deploys failed?". Paginate with cursor.
 Example: list_deployments(period="last_7_days", repo="webapp", limit=10) → {"items": [{"id": "...", \

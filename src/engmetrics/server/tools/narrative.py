@@ -51,8 +51,9 @@ YearArg = Annotated[int | None, Field(description="DORA report year whose tiers 
 CHANGELOG = """\
 What shipped, as changelog entries newest first: one per ISO week (default) or per release tag, each with \
 `id` (url-like, e.g. 'week-of-2025-02-10'), `title` ('Week of Feb 10' or the tag), `published_at` and \
-`categories` counts (features, improvements, fixes, breaking, security, docs, other), classified from \
-conventional commits, gitmoji, PR titles and keywords; merges, dependency bumps, release chores, translation \
+`categories` counts (features, improvements, fixes, breaking, security, docs, tests, other), classified from \
+conventional commits, gitmoji, PR titles and keywords, and from the files each change touched (documentation \
+only → docs, tests only → tests, CI only → other); merges, dependency bumps, release chores, translation \
 syncs and bot commits are counted in `grouped`, never listed.
 
 Use it for "what shipped this week?", "release notes for v1.4", "how many fixes went out this month?". For one \
