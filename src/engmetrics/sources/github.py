@@ -932,6 +932,8 @@ def _whole_nodes(nodes: list[Any], errors: list[dict[str, Any]], since: int | No
     A PR that an error touches (its path runs through ``repository.pullRequests.nodes[i]``: a field GitHub
     could not give, a null node) is left out whole (`_PullFetch.leave_out`); the others are whole.
     """
+    if not errors and since is None and not got.unbounded:  # the usual first load: every node, no parsing
+        return [n for n in nodes if n], False
     bad: dict[int, dict[str, Any]] = {}
     for e in errors:
         path = e.get("path") or []
