@@ -281,7 +281,7 @@ def test_backtest_as_of_ignores_later_history(tmp_path: Path, capsys: pytest.Cap
     ("args", "needle"),
     [
         (["--as-of", "2999-01-01"], "in the future"),
-        (["--as-of", "soon"], "as_of"),
+        (["--as-of", "soon"], "--as-of"),
         (["--as-of", "2024-06-01", "--items-from", "work_items"], "No completed items"),
     ],
 )

@@ -42,12 +42,12 @@ def nodes(n: int, *, shift: int = 0) -> list[dict]:
         )
         if k % 9 == 0:
             node["labels"] = {"nodes": [{"name": "bug"}, {"name": "Ünïcode"}, None]}
-        if k % 13 == 0:
-            node["reviews"]["nodes"].append({"databaseId": None, "author": None, "state": "DISMISSED",
-                                             "submittedAt": node["createdAt"], "comments": None})
-        if k % 17 == 0 and node["reviews"]["nodes"]:  # a comment with no id, author or path
+        if k % 13 == 0:  # a review with no id or author (a deleted account), nothing else
+            node["reviews"]["nodes"].append({"fullDatabaseId": None, "author": None, "state": "DISMISSED",
+                                             "submittedAt": node["createdAt"], "comments": {"totalCount": 0, "nodes": []}})
+        if k % 17 == 0 and node["reviews"]["nodes"]:  # a comment with no id or author
             node["reviews"]["nodes"][0]["comments"]["nodes"].append(
-                {"databaseId": None, "author": None, "createdAt": node["createdAt"], "path": None})
+                {"fullDatabaseId": None, "author": None, "createdAt": node["createdAt"], "path": "README.md"})
         out.append(node)
     return out
 
@@ -134,3 +134,19 @@ def test_raw_page_info_reads_page_info_and_counts_nodes_or_gives_up() -> None:
             b'{"number":2,"headRefOid" : "b"}]}}}}')
     assert _raw_page_info(body) == ({"hasNextPage": True, "endCursor": "Y3"}, 2)
     assert _raw_page_info(b'{"data":{"repository":null}}') is None
+
+
+def test_pr_rows_usual_and_tolerant_paths_agree_and_odd_shapes_still_convert() -> None:
+    from engmetrics.sources.github import _pr_rows_tolerant, _pr_rows_usual, pr_rows
+
+    for node in nodes(60):
+        assert _pr_rows_usual(1, node) == _pr_rows_tolerant(1, node)
+    # Shapes the stand-in (GitHub's schema) never serves, taken by the tolerant path: null connections.
+    odd = nodes(13)[-1]
+    odd["reviews"]["nodes"].append({"fullDatabaseId": None, "author": None, "state": "DISMISSED",
+                                    "submittedAt": odd["createdAt"], "comments": None})
+    odd["commits"] = None
+    odd["labels"] = None
+    row, reviews, commits, comments = pr_rows(1, odd)
+    assert row[1] == 13 and row[20] == 0 and row[21] == "[]" and commits == []
+    assert reviews[-1][2:] == ("13-2", None, "dismissed", reviews[-1][5], 0) and len(comments) == 2

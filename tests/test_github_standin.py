@@ -1,10 +1,18 @@
 """A stand-in GitHub API on 127.0.0.1 (starlette + uvicorn in a thread) for the GitHub source's tests and bench.
 
 Serves recorded-shape JSON for the endpoints engmetrics uses: ``GET /repos/{o}/{r}/pulls`` (probe),
-``POST /graphql`` (pull requests), ``/deployments`` and their ``/statuses``, ``/releases``, ``/issues``;
-with ``Link`` pagination, ETags (304 on ``If-None-Match``), a token check (401), and one-shot faults:
-a primary rate limit (403, ``X-RateLimit-Remaining: 0`` and a reset), a secondary rate limit (403 with
-``Retry-After``) and a 502. Every request is counted by kind.
+``/deployments`` and their ``/statuses``, ``/releases``, ``/issues``; with ``Link`` pagination, ETags
+(304 on ``If-None-Match``), a token check (401), and one-shot faults: a primary rate limit (403,
+``X-RateLimit-Remaining: 0`` and a reset), a secondary rate limit (403 with ``Retry-After``) and a 502.
+Every request is counted by kind.
+
+``POST /graphql`` answers like GitHub's GraphQL API: the query is validated against GitHub's published
+schema, held to GitHub's pagination rules and node limit, and executed over the stand-in's pull
+requests (`github_graphql`), so a query GitHub would refuse is refused here, and a value the schema
+cannot carry (an id above 2^31 − 1 in a 32-bit ``Int``) comes back as GitHub's partial answer with an
+error. Review and review-comment ids are above 2^31 (`review_id`, `comment_id`). A test can make a page
+fail (``graphql_fault``: e.g. `TIMEOUT` for a page of more than 50 PRs) or one PR's field fail (put a
+`github_graphql.field_error` in its data), and lower the node limit.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ import socket
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,6 +32,26 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+
+from github_graphql import NODE_LIMIT, answer, field_error, github_schema
+
+REVIEW_IDS = 2**32
+"""Review ids start above 2^31 (as on github.com): `review_id`."""
+COMMENT_IDS = 2**40
+TIMEOUT = {"data": None, "errors": [{"message": (
+    "Something went wrong while executing your query. This may be the result of a timeout, or it could be a "
+    "GitHub bug. Please include `C0DE:1234:5678:9ABC:DEF0` when reporting this issue.")}]}
+"""GitHub's answer (HTTP 200) to a query that took too long."""
+
+
+def review_id(number: int, k: int) -> int:
+    """The id of PR ``number``'s ``k``-th review (above 2^31)."""
+    return REVIEW_IDS + number * 100 + k
+
+
+def comment_id(number: int, k: int, j: int) -> int:
+    """The id of the ``j``-th comment of PR ``number``'s ``k``-th review (above 2^31)."""
+    return COMMENT_IDS + (number * 100 + k) * 100 + j
 
 
 def iso(ts: int | float | None) -> str | None:
@@ -40,7 +69,8 @@ def pr_node(
     """A GraphQL PullRequest node. commits: (oid, authored, committed, email); reviews: (login, STATE, at, comments).
 
     A review with n comments carries n comment nodes by its reviewer, a minute apart before it, on
-    ``src/f<j>.py`` (every third one with no path)."""
+    ``src/f<j>.py`` (GitHub's schema gives every review comment a path). Review and comment ids are above 2^31: `review_id`,
+    `comment_id` (``fullDatabaseId``, a string; ``databaseId``, the deprecated 32-bit ``Int``, cannot carry them)."""
     state = "MERGED" if merged else ("CLOSED" if closed else "OPEN")
     return {
         "number": number, "title": title or f"PR {number}", "state": state, "isDraft": draft,
@@ -48,21 +78,23 @@ def pr_node(
         "closedAt": iso(closed or merged), "author": {"login": author}, "baseRefName": "main",
         "headRefName": f"feature-{number}", "headRefOid": (merge_sha or "f" * 40), "additions": additions,
         "deletions": deletions, "changedFiles": 2, "mergeCommit": {"oid": merge_sha} if merge_sha else None,
-        "labels": {"nodes": [{"name": "feature"}]},
+        "labels": {"totalCount": 1, "nodes": [{"name": "feature"}]},
         "commits": {"totalCount": len(commits), "nodes": [
             {"commit": {"oid": o, "authoredDate": iso(a), "committedDate": iso(c), "author": {"email": e}}}
             for o, a, c, e in commits
         ]},
-        "reviews": {"nodes": [
-            {"databaseId": number * 100 + k, "author": {"login": login}, "state": st, "submittedAt": iso(at),
+        "reviews": {"totalCount": len(reviews), "nodes": [
+            {"databaseId": review_id(number, k), "fullDatabaseId": str(review_id(number, k)), "author": {"login": login},
+             "state": st, "submittedAt": iso(at),
              "comments": {"totalCount": n, "nodes": [
-                 {"databaseId": (number * 100 + k) * 100 + j, "author": {"login": login}, "createdAt": iso(at - 60 * (n - j)),
-                  "path": None if j % 3 == 2 else f"src/f{j}.py"}
+                 {"databaseId": comment_id(number, k, j), "fullDatabaseId": str(comment_id(number, k, j)),
+                  "author": {"login": login}, "createdAt": iso(at - 60 * (n - j)),
+                  "path": f"src/f{j}.py"}
                  for j in range(n)
              ]}}
             for k, (login, st, at, n) in enumerate(reviews)
         ]},
-        "timelineItems": {"nodes": [{"createdAt": iso(ready)}] if ready else []},
+        "timelineItems": {"nodes": [{"__typename": "ReadyForReviewEvent", "createdAt": iso(ready)}] if ready else []},
         "closingIssuesReferences": {"nodes": [{"number": 1, "createdAt": iso(issue_created)}] if issue_created else []},
     }
 
@@ -81,7 +113,12 @@ class StandInGitHub:
         self.faults: list[str] = []  # one-shot, in order: "rate_limit", "secondary", "bad_gateway"
         self.counts: Counter[str] = Counter()
         self.per_page_cap = 100
-        self._graphql_cache: dict[tuple[str | None, int], bytes] = {}
+        self.graphql_fault: Callable[[dict[str, Any]], dict[str, Any] | int | None] | None = None
+        """Given a GraphQL request's variables, an answer to give instead of executing it: a JSON body (HTTP
+        200, like `TIMEOUT`) or an HTTP status; None: execute it."""
+        self.graphql_requests: list[dict[str, Any]] = []  # the variables of every GraphQL request, in order
+        self.node_limit = NODE_LIMIT
+        self._graphql_cache: dict[tuple[str, str], bytes] = {}
         self.url = ""
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -89,7 +126,7 @@ class StandInGitHub:
     # -- helpers ------------------------------------------------------------------------------
 
     def changed(self) -> None:
-        """Call after editing ``prs`` so GraphQL pages are rebuilt."""
+        """Call after editing ``prs`` (or ``node_limit``) so GraphQL answers are rebuilt."""
         self._graphql_cache.clear()
 
     def _fault(self) -> Response | None:
@@ -153,22 +190,36 @@ class StandInGitHub:
         rest = [{"number": n["number"], "updated_at": n["updatedAt"], "state": n["state"].lower()} for n in ordered]
         return self._page(request, rest)
 
+    def _repository(self, info: Any, owner: str, name: str, **_: Any) -> dict[str, Any]:
+        if f"{owner}/{name}".lower() != self.slug.lower():
+            raise field_error(f"Could not resolve to a Repository with the name '{owner}/{name}'.", "NOT_FOUND")
+        return {"pullRequests": self._pull_requests}
+
+    def _pull_requests(self, info: Any, orderBy: dict[str, Any] | None = None, **_: Any) -> dict[str, Any]:  # noqa: N803
+        order = orderBy or {"field": "CREATED_AT", "direction": "ASC"}
+        key = {"UPDATED_AT": "updatedAt", "CREATED_AT": "createdAt"}[order["field"]]
+        nodes = sorted(self.prs, key=lambda n: (n[key], n["number"]), reverse=order["direction"] == "DESC")
+        return {"totalCount": len(nodes), "nodes": nodes}
+
     async def graphql(self, request: Request) -> Response:
         if (r := await self._guard(request, "graphql")) is not None:
             return r
         payload = json.loads(await request.body())
-        v = payload.get("variables") or {}
-        key = (v.get("cursor"), int(v.get("n", 100)))
+        query, variables = str(payload.get("query") or ""), payload.get("variables") or {}
+        self.graphql_requests.append(dict(variables))
+        headers = {"X-RateLimit-Remaining": "4999", "X-RateLimit-Reset": str(int(time.time()) + 3600)}
+        fault = self.graphql_fault(variables) if self.graphql_fault is not None else None
+        if fault is not None:
+            self.counts["fault:graphql"] += 1
+            if isinstance(fault, int):  # an HTTP status (GitHub answers 502 to some queries that run too long)
+                return Response(f"<html>{fault}</html>", status_code=fault, media_type="text/html")
+            return Response(json.dumps(fault), media_type="application/json", headers=headers)
+        key = (query, json.dumps(variables, sort_keys=True))
         body = self._graphql_cache.get(key)
         if body is None:
-            ordered = sorted(self.prs, key=lambda n: (n["updatedAt"], n["number"]), reverse=True)
-            start = int(key[0] or 0)
-            nodes = ordered[start : start + key[1]]
-            end = start + len(nodes)
-            body = json.dumps({"data": {"repository": {"pullRequests": {
-                "pageInfo": {"hasNextPage": end < len(ordered), "endCursor": str(end)}, "nodes": nodes}}}}).encode()
+            body = json.dumps(answer(query, variables, {"repository": self._repository}, node_limit=self.node_limit)).encode()
             self._graphql_cache[key] = body
-        return Response(body, media_type="application/json", headers={"X-RateLimit-Remaining": "4999"})
+        return Response(body, media_type="application/json", headers=headers)
 
     async def deployments_list(self, request: Request) -> Response:
         if (r := await self._guard(request, "deployments")) is not None:
@@ -176,10 +227,13 @@ class StandInGitHub:
         return self._page(request, sorted(self.deployments, key=lambda d: d["id"], reverse=True))
 
     async def statuses_list(self, request: Request) -> Response:
+        """A deployment's statuses as GitHub lists them: newest created first (the order of ``statuses[dep]``,
+        reversed; ids are given in that order when the data has none)."""
         if (r := await self._guard(request, "statuses")) is not None:
             return r
         dep = int(request.path_params["dep"])
-        return self._page(request, list(reversed(self.statuses.get(dep, []))))
+        items = [{"id": dep * 1000 + k, **st} for k, st in enumerate(self.statuses.get(dep, []))]
+        return self._page(request, list(reversed(items)))
 
     async def releases_list(self, request: Request) -> Response:
         if (r := await self._guard(request, "releases")) is not None:
@@ -208,6 +262,7 @@ class StandInGitHub:
 
     def start(self) -> str:
         """Serve on a free 127.0.0.1 port in a thread; returns the base URL."""
+        github_schema()  # loaded before serving (once per process): a missing schema fails here, plainly
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
@@ -243,5 +298,86 @@ def test_standin_checks_the_token_and_serves_etags() -> None:
             again = c.get("/repos/acme/sample/releases",
                           headers={"Authorization": f"Bearer {gh.token}", "If-None-Match": ok.headers["etag"]})
             assert again.status_code == 304
+    finally:
+        gh.stop()
+
+
+# -- GitHub's GraphQL contract ------------------------------------------------------------------------
+
+
+def _post(url: str, token: str, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+    import httpx2
+
+    with httpx2.Client(base_url=url) as c:
+        r = c.post("/graphql", json={"query": query, "variables": variables or {}},
+                   headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 200  # GitHub answers query errors with 200 and `errors`
+        return r.json()
+
+
+def test_pr_query_is_valid_against_githubs_schema_within_its_limits_and_asks_for_nothing_deprecated() -> None:
+    import graphql
+
+    from engmetrics.sources.github import PR_PAGE_FLOOR, PR_PAGE_SIZE, PR_QUERY, PR_REVIEWS, REVIEW_COMMENTS
+    from github_graphql import count_nodes, deprecated_fields
+
+    document = graphql.parse(PR_QUERY)
+    assert graphql.validate(github_schema(), document) == []
+    assert deprecated_fields(PR_QUERY) == []
+    # GitHub's rule, by hand: each connection counts the product of the page sizes on the way to it.
+    # PRs n; per PR: labels 20, commits 100, reviews 40 (each with 20 comments), timeline 1, closing issues 5.
+    for n in (PR_PAGE_SIZE, PR_PAGE_FLOOR):
+        by_hand = n + n * 20 + n * 100 + n * PR_REVIEWS + n * PR_REVIEWS * REVIEW_COMMENTS + n * 1 + n * 5
+        assert count_nodes(document, {"n": n}) == (by_hand, [])
+    assert count_nodes(document, {"n": PR_PAGE_SIZE})[0] == 96_700 <= NODE_LIMIT
+
+
+def test_standin_answers_like_github_refusing_what_github_refuses() -> None:
+    from engmetrics.sources.github import PR_QUERY
+
+    gh = StandInGitHub()
+    gh.prs = [pr_node(1, created=1_700_000_000, reviews=[("grace", "APPROVED", 1_700_000_600, 1)])]
+    url = gh.start()
+    try:
+        unknown = _post(url, gh.token, 'query { repository(owner: "acme", name: "sample") { nope } }')
+        assert "data" not in unknown and "Cannot query field 'nope' on type 'Repository'" in unknown["errors"][0]["message"]
+        too_many = _post(url, gh.token, 'query { repository(owner: "acme", name: "sample") { labels(first: 101) '
+                                         '{ nodes { name } } } }')
+        assert too_many["errors"][0]["type"] == "EXCESSIVE_PAGINATION" and "data" not in too_many
+        unbounded = _post(url, gh.token, 'query { repository(owner: "acme", name: "sample") { pullRequests { nodes '
+                                         '{ number } } } }')
+        assert unbounded["errors"][0]["type"] == "MISSING_PAGINATION_BOUNDARIES"
+        missing = _post(url, gh.token, PR_QUERY, {"owner": "acme", "name": "elsewhere", "cursor": None, "n": 10})
+        assert missing["data"] == {"repository": None}
+        assert missing["errors"][0]["type"] == "NOT_FOUND" and missing["errors"][0]["path"] == ["repository"]
+        gh.node_limit = 50_000
+        gh.changed()
+        big = _post(url, gh.token, PR_QUERY, {"owner": "acme", "name": "sample", "cursor": None, "n": 100})
+        assert big["errors"][0]["type"] == "MAX_NODE_LIMIT_EXCEEDED" and "96,700" in big["errors"][0]["message"]
+        small = _post(url, gh.token, PR_QUERY, {"owner": "acme", "name": "sample", "cursor": None, "n": 50})
+        assert "errors" not in small
+        review = small["data"]["repository"]["pullRequests"]["nodes"][0]["reviews"]["nodes"][0]
+        assert review["fullDatabaseId"] == str(review_id(1, 0)) and int(review["fullDatabaseId"]) > 2**31
+        assert review["comments"]["nodes"][0]["fullDatabaseId"] == str(comment_id(1, 0, 0))
+    finally:
+        gh.stop()
+
+
+def test_a_32_bit_database_id_cannot_carry_githubs_ids_the_query_before_fulldatabaseid_fails() -> None:
+    from engmetrics.sources.github import PR_QUERY
+
+    old_query = PR_QUERY.replace("fullDatabaseId", "databaseId")
+    gh = StandInGitHub()
+    gh.prs = [pr_node(k, created=1_700_000_000 + k, reviews=[("grace", "APPROVED", 1_700_000_600, 1)]) for k in (1, 2)]
+    url = gh.start()
+    try:
+        answer_ = _post(url, gh.token, old_query, {"owner": "acme", "name": "sample", "cursor": None, "n": 10})
+        paths = sorted(tuple(e["path"]) for e in answer_["errors"])
+        base = ("repository", "pullRequests", "nodes")
+        assert paths == sorted([
+            (*base, i, "reviews", "nodes", 0, *tail) for i in (0, 1) for tail in (("databaseId",), ("comments", "nodes", 0, "databaseId"))
+        ])
+        assert all("32-bit" in e["message"] for e in answer_["errors"])
+        assert answer_["data"]["repository"]["pullRequests"]["nodes"][0]["reviews"]["nodes"][0]["databaseId"] is None
     finally:
         gh.stop()

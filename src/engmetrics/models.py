@@ -277,9 +277,14 @@ class SyncedRepo(Model):
     repo: str
     new_commits: int
     new_tags: int
-    deployments: int = Field(description="Effective deployments after the sync")
+    deployments: int = Field(
+        description="Deployments stored after the sync, all environments and statuses (as in list_repositories)"
+    )
     walked_history: bool = Field(description="False when nothing changed and no history walk was needed")
-    skipped: list[str] = Field(default_factory=list, description="What could not be read (missing objects, …)")
+    skipped: list[str] = Field(
+        default_factory=list,
+        description="What could not be read or is not final yet (missing objects, GitHub errors, pending deployments…)",
+    )
     pull_requests: int | None = Field(default=None, description="Pull requests new or updated (GitHub or git-only)")
     fix_labels: FixLabels | None = Field(default=None, description="Change risk's SZZ labels: labelled, pending, unreadable")
     seconds: float

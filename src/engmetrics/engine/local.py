@@ -208,9 +208,12 @@ class LocalEngine(LocalRisk, LocalForecast, LocalNarrative, LocalFlow, Engine):
                 except Exception as exc:  # one bad repository must not stop the others
                     from engmetrics.errors import EngmetricsError
 
-                    if not isinstance(exc, EngmetricsError):
-                        log.exception("sync of %s failed", row.name)
-                    report.errors.append(f"{row.name}: {exc}")
+                    leaf: BaseException = exc
+                    while isinstance(leaf, BaseExceptionGroup) and leaf.exceptions:  # the cause, not the group's text
+                        leaf = leaf.exceptions[0]
+                    if not isinstance(leaf, EngmetricsError):
+                        log.error("sync of %s failed", row.name, exc_info=leaf)
+                    report.errors.append(f"{row.name}: {leaf}")
             if progress:
                 await progress(len(rows), len(rows), "done")
             self.last_sync_at = time.time()
@@ -233,7 +236,7 @@ class LocalEngine(LocalRisk, LocalForecast, LocalNarrative, LocalFlow, Engine):
         from engmetrics.engine.features.flow import sync_pull_request_sources
 
         prs, pr_notes = sync_pull_request_sources(self, row, progress)
-        deployments = derive_repository(self.store, row.id, self.settings.tag_pattern)
+        derive_repository(self.store, row.id, self.settings.tag_pattern)
         from engmetrics.risk.score import sync_fix_labels
 
         labels = sync_fix_labels(self.store, row.id, self.settings)
@@ -242,6 +245,9 @@ class LocalEngine(LocalRisk, LocalForecast, LocalNarrative, LocalFlow, Engine):
                 "UPDATE repositories SET last_synced_at = ?, default_branch = coalesce(?, default_branch) WHERE id = ?",
                 (int(time.time()), result.default_branch, row.id),
             )
+            # What is stored, as `repos` lists it (every environment and status; DORA counts the successful
+            # production ones), not what derive_repository counts for DORA.
+            deployments = conn.execute("SELECT count(*) FROM deployments WHERE repo_id = ?", (row.id,)).fetchone()[0]
         return SyncedRepo(
             repo=row.name,
             new_commits=result.new_commits,

@@ -4,12 +4,21 @@
   counts and the first `REVIEW_COMMENTS` comments of each: author, time, path), ready-for-review time and
   linked issues (one request instead of four per PR). Deployments
   (and their statuses), releases and issues come from REST, paginated by ``Link`` headers.
+- **Ids.** GitHub's ids are 64-bit: review and review-comment ids are read as ``fullDatabaseId`` (GraphQL's
+  ``BigInt``, a string; the deprecated 32-bit ``databaseId`` cannot carry ids above 2^31 − 1) and stored
+  as text; REST ids (deployments, releases) are JSON numbers, stored as SQLite's 64-bit integers.
 - **Incremental.** Each endpoint's first page is a conditional request (``If-None-Match`` with the ETag
   stored in ``github_etags``): a 304 means nothing changed and nothing else is fetched, so a re-sync with
-  nothing new costs one conditional request per endpoint. Otherwise items are read newest-updated first
-  and reading stops at the stored ``updated_at`` cursor (``sync_cursors``). Each page is written in one
-  transaction; cursors and ETags are written last, so a crash leaves a consistent store and the next sync
-  completes it. Re-running changes nothing.
+  nothing new costs one conditional request per endpoint (and one per deployment still pending). Otherwise
+  items are read newest-updated first and reading stops at the stored ``updated_at`` cursor
+  (``sync_cursors``). Each page is written in one transaction; cursors and ETags are written last, so a
+  crash leaves a consistent store and the next sync completes it. Re-running changes nothing.
+- **GraphQL errors.** Every answer's ``errors`` are read (GitHub sends them with HTTP 200, sometimes with
+  partial ``data``). A timeout or a node/resource limit asks for the page again with half as many PRs,
+  down to `PR_PAGE_FLOOR`; errors inside some PRs of a page leave those PRs out (the others are whole,
+  and the cursor stays at or before the ones left out, so the next sync reads them again); anything
+  else stops the PR fetch. Each of the four parts (PRs, deployments, releases, issues) is synced on its
+  own: a failure is a note in the result (GitHub's message and what to do), and the others still run.
 - **Limits.** When ``X-RateLimit-Remaining`` is 0 the client waits until ``X-RateLimit-Reset`` (reporting
   the wait through ``on_wait``) instead of failing, up to ``max_wait`` seconds. Secondary rate limits
   (403/429 with ``Retry-After`` or "secondary rate limit") and 5xx/network errors are retried with
@@ -20,9 +29,12 @@
   GraphQL endpoint is ``https://host/api/graphql``).
 
 Mapping: a PR's state is ``merged``/``closed``/``open``; reviewers and authors are lowercase logins.
-GitHub deployments become deployment events (id ``github:<owner/name>:<id>``; status ``success`` for a
-latest status of success or inactive, ``failure`` for failure or error; pending ones wait for a later
-sync) at the time of that status. Issues labelled ``incident_label`` become incidents (started at
+GitHub deployments become deployment events (id ``github:<owner/name>:<id>``) once their newest status
+(`newest_status`: the latest ``created_at``, not the first listed) is final: ``success``, or ``inactive``
+(a success replaced later; at the time of the success) → ``success``; ``failure`` or ``error`` →
+``failure``; at the time of that status. A deployment not final yet waits in
+``github_pending_deployments``, and each sync reads its statuses again (conditionally) until it is,
+for `PENDING_RECHECK_DAYS`. Issues labelled ``incident_label`` become incidents (started at
 creation, resolved at closing; the sha from a ``root cause: <sha>`` line, or the merge commit of a PR it
 names as ``root cause: #123``; severity from a ``sev…``/``severity…`` label).
 """
@@ -42,7 +54,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import anyio.abc
 
-from engmetrics.errors import RemoteError
+from engmetrics.errors import EngmetricsError, RemoteError
 from engmetrics.sources.git import defer_indexes, restore_deferred_indexes
 from engmetrics.store.db import Store
 
@@ -53,6 +65,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_API_URL = "https://api.github.com"
 PR_PAGE_SIZE = 100
+PR_PAGE_FLOOR = 6
+"""The fewest pull requests a page asks for after GitHub timeouts or node limits (100 halved: 50, 25, 12, 6)."""
 PR_WRITE_BATCH = 1000  # pull requests per write transaction
 REVIEW_COMMENTS = 20  # comments read per review
 PR_REVIEWS = 40
@@ -74,8 +88,8 @@ query($owner: String!, $name: String!, $cursor: String, $n: Int!) {
         mergeCommit { oid }
         labels(first: 20) { nodes { name } }
         commits(first: 100) { totalCount nodes { commit { oid authoredDate committedDate author { email } } } }
-        reviews(first: $reviews) { nodes { databaseId author { login } state submittedAt
-          comments(first: $comments) { totalCount nodes { databaseId author { login } createdAt path } } } }
+        reviews(first: $reviews) { nodes { fullDatabaseId author { login } state submittedAt
+          comments(first: $comments) { totalCount nodes { fullDatabaseId author { login } createdAt path } } } }
         timelineItems(itemTypes: [READY_FOR_REVIEW_EVENT], last: 1) { nodes { ... on ReadyForReviewEvent { createdAt } } }
         closingIssuesReferences(first: 5) { nodes { number createdAt } }
       }
@@ -217,11 +231,15 @@ class GitHubClient:
             left -= step
 
     async def request(
-        self, method: str, path: str, *, params: dict[str, Any] | None = None, body: Any = None, etag: str | None = None
+        self, method: str, path: str, *, params: dict[str, Any] | None = None, body: Any = None, etag: str | None = None,
+        max_retries: int | None = None,
     ) -> httpx2.Response:
-        """One API call with retries; returns the response (status 200–299 or 304)."""
+        """One API call with retries; returns the response (status 200–299 or 304).
+
+        ``max_retries``: retries of a 5xx answer or a network error (default: the client's ``max_retries``)."""
         import httpx2
 
+        retries = self.max_retries if max_retries is None else max_retries
         url = self._url(path)
         headers = {"If-None-Match": etag} if etag else {}
         attempt = 0
@@ -232,7 +250,7 @@ class GitHubClient:
             try:
                 resp = await self._http.request(method, url, params=params, json=body, headers=headers)
             except httpx2.TransportError as exc:
-                if attempt >= self.max_retries:
+                if attempt >= retries:
                     raise RemoteError(
                         f"Cannot reach the GitHub API at {self.api_url} ({type(exc).__name__}). Check the network or "
                         "GITHUB_API_URL."
@@ -247,7 +265,7 @@ class GitHubClient:
                 return resp
             if resp.status_code < 300:
                 return resp
-            delay = self._retry_delay(resp, attempt)
+            delay = self._retry_delay(resp, attempt, retries)
             if delay is None:
                 raise self._error(resp)
             if isinstance(delay, tuple):  # primary rate limit: wait for the reset, not counted as a retry
@@ -258,7 +276,7 @@ class GitHubClient:
             log.info("GitHub %s %s: HTTP %s, retrying in %.1f s", method, resp.url.path, resp.status_code, delay)
             await anyio.sleep(delay)
 
-    def _retry_delay(self, resp: httpx2.Response, attempt: int) -> float | tuple[float, str] | None:
+    def _retry_delay(self, resp: httpx2.Response, attempt: int, retries: int) -> float | tuple[float, str] | None:
         """Seconds to wait before retrying, (seconds, message) for a primary rate limit, or None to fail."""
         status = resp.status_code
         if status in (403, 429):
@@ -274,7 +292,7 @@ class GitHubClient:
                 retry_after = resp.headers.get("retry-after")
                 return float(retry_after) if retry_after and retry_after.isdigit() else self.backoff * 60 * 2**attempt
             return None
-        if status >= 500 and attempt < self.max_retries:
+        if status >= 500 and attempt < retries:
             return self.backoff * 2**attempt
         return None
 
@@ -303,7 +321,11 @@ class GitHubClient:
                 "and sync again, or check the token's permissions.",
                 status=status,
             )
-        return RemoteError(f"GitHub answered HTTP {status} for {resp.url.path} ({detail or 'no message'}).", status=status)
+        return RemoteError(
+            f"GitHub answered HTTP {status} for {resp.url.path} ({detail or 'no message'}). Run the sync again later; "
+            "if it persists, check https://www.githubstatus.com and the repository's settings.",
+            status=status,
+        )
 
     async def pages(self, path: str, params: dict[str, Any], etag: str | None = None) -> AsyncIterator[tuple[list[Any], httpx2.Response]]:
         """REST pages (following ``Link: rel=next``); the first is conditional on ``etag`` (a 304 yields nothing)."""
@@ -321,39 +343,106 @@ class GitHubClient:
             resp = await self.request("GET", nxt)
 
     async def graphql(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
-        """A GraphQL query's ``data``; GraphQL rate limits wait for the reset like REST ones."""
-        data, _ = await self.graphql_page(query, variables)
+        """A GraphQL query's ``data``; any error in the answer raises `GraphQLError`."""
+        data, _, _ = await self.graphql_page(query, variables)
         assert data is not None
         return data
 
-    async def graphql_page(self, query: str, variables: dict[str, Any], *, raw: bool = False
-                           ) -> tuple[dict[str, Any] | None, bytes | None]:
-        """Like `graphql`: (``data``, None); with ``raw``, a body with no ``"errors"`` in it is returned
-        unparsed as (None, body) (the caller parses what it needs)."""
+    async def graphql_page(
+        self, query: str, variables: dict[str, Any], *, raw: bool = False, partial: bool = False,
+        retries_5xx: int | None = None,
+    ) -> tuple[dict[str, Any] | None, bytes | None, list[dict[str, Any]]]:
+        """One GraphQL request: (``data``, None, errors).
+
+        GitHub answers errors with HTTP 200 and an ``errors`` list, sometimes beside partial ``data``;
+        every answer's ``errors`` is read. A rate limit (``RATE_LIMITED``) is waited out like a REST one.
+        Other errors raise `GraphQLError` — unless ``partial`` and the answer has ``data`` and none of
+        them is a timeout or a node limit: then the data comes back with the errors, for the caller to
+        keep what is whole. With ``raw``, a body with no ``"errors"`` in it is returned unparsed as
+        (None, body, []) (the caller parses what it needs). ``retries_5xx``: retries of a 5xx answer
+        (default: the client's); a 502/504 left after them raises a `GraphQLError` that a smaller
+        query may avoid (GitHub answers so when a query runs too long).
+        """
         while True:
-            resp = await self.request("POST", self.graphql_url, body={"query": query, "variables": variables})
+            try:
+                resp = await self.request("POST", self.graphql_url, body={"query": query, "variables": variables},
+                                          max_retries=retries_5xx)
+            except RemoteError as exc:
+                if exc.status in (502, 504):
+                    raise GraphQLError(
+                        f"GitHub's GraphQL API answered HTTP {exc.status} (it does so when a query runs too long)",
+                        errors=[], smaller_may_help=True, status=exc.status,
+                    ) from None
+                raise
             if raw and b'"errors"' not in resp.content:
-                return None, resp.content
+                return None, resp.content, []
             try:
                 payload = resp.json()
             except ValueError:
                 raise RemoteError("GitHub's GraphQL API answered with something that is not JSON.") from None
-            errors = payload.get("errors") or []
+            if not isinstance(payload, dict):
+                raise RemoteError("GitHub's GraphQL API answered with something that is not a JSON object.")
+            errors = [e if isinstance(e, dict) else {"message": str(e)} for e in payload.get("errors") or []]
+            data = payload.get("data")
             if errors:
                 if any(e.get("type") == "RATE_LIMITED" for e in errors):
                     reset = float(resp.headers.get("x-ratelimit-reset") or time.time() + 60)
                     await self._wait(max(1.0, reset - time.time() + 1), "GitHub GraphQL rate limit reached: waiting for reset")
                     continue
-                first = errors[0]
-                kind = first.get("type")
-                raise RemoteError(
-                    f"GitHub GraphQL error{f' ({kind})' if kind else ''}: {str(first.get('message'))[:200]}",
-                    status=404 if kind == "NOT_FOUND" else None,
-                )
-            data = payload.get("data")
+                smaller = any(_smaller_may_help(e) for e in errors)
+                if smaller or not partial or not isinstance(data, dict):
+                    raise GraphQLError.from_errors(errors, smaller_may_help=smaller)
             if not isinstance(data, dict):
                 raise RemoteError("GitHub's GraphQL API answered without data.")
-            return data, None
+            return data, None, errors
+
+
+_SMALLER_HELPS = {"MAX_NODE_LIMIT_EXCEEDED", "RESOURCE_LIMITS_EXCEEDED"}
+_TIMEOUT_WORDS = ("something went wrong while executing your query", "timeout", "timed out")
+
+
+def _smaller_may_help(error: dict[str, Any]) -> bool:
+    """Whether a GraphQL error is one a query for fewer nodes may avoid: GitHub's node and resource limits
+    (``MAX_NODE_LIMIT_EXCEEDED``, ``RESOURCE_LIMITS_EXCEEDED``) and its timeouts ("Something went wrong
+    while executing your query. This may be the result of a timeout…", no type)."""
+    if error.get("type") in _SMALLER_HELPS:
+        return True
+    message = str(error.get("message") or "").lower()
+    return not error.get("path") and any(w in message for w in _TIMEOUT_WORDS)
+
+
+class GraphQLError(RemoteError):
+    """GitHub answered a GraphQL query with ``errors``.
+
+    ``errors``: GitHub's error objects (message, type, path); ``smaller_may_help``: a timeout or a node or
+    resource limit, which a query for fewer nodes may avoid.
+    """
+
+    def __init__(self, message: str, *, errors: list[dict[str, Any]], smaller_may_help: bool = False,
+                 status: int | None = None) -> None:
+        super().__init__(message, status=status)
+        self.errors = errors
+        self.smaller_may_help = smaller_may_help
+
+    @classmethod
+    def from_errors(cls, errors: list[dict[str, Any]], *, smaller_may_help: bool) -> GraphQLError:
+        """The error for an answer's ``errors``: GitHub's first message (and how many more there were)."""
+        first = errors[0]
+        kind = first.get("type")
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        advice = (". Check the 'owner/name' in github_repos and the token's access to the repository"
+                  if kind == "NOT_FOUND" else "")
+        return cls(
+            f"GitHub's GraphQL API answered with an error{f' ({kind})' if kind else ''}: "
+            f"{_quote(first.get('message'))}{more}{advice}",
+            errors=errors, smaller_may_help=smaller_may_help, status=404 if kind == "NOT_FOUND" else None,
+        )
+
+
+def _quote(message: Any, limit: int = 300) -> str:
+    """GitHub's message, quoted and cut to ``limit`` characters."""
+    text = " ".join(str(message or "no message").split())
+    return f"'{text[:limit]}{'…' if len(text) > limit else ''}'"
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -362,14 +451,21 @@ class GitHubClient:
 
 @dataclass
 class GitHubSyncResult:
-    """What one repository's GitHub sync changed, and what it cost."""
+    """What one repository's GitHub sync stored, and what it could not.
+
+    ``pull_requests``: PR rows written (new or updated); ``deployments``: deployment events new or
+    changed; ``pending_deployments``: deployments still waiting for a final status (re-checked on each
+    sync); ``notes``: one sentence per failure or omission, with GitHub's message and what to do.
+    """
 
     slug: str
     pull_requests: int = 0
     deployments: int = 0
+    pending_deployments: int = 0
     releases: int = 0
     incidents: int = 0
     unchanged_endpoints: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 def _etag(conn: Any, repo_id: int, endpoint: str) -> str | None:
@@ -447,7 +543,7 @@ def _pr_rows_usual(repo_id: int, node: dict[str, Any]) -> PrRows:
         if not at:
             continue
         login = r["author"]["login"] if r["author"] is not None else None
-        rid = str(r["databaseId"] or f"{number}-{len(review_rows)}")
+        rid = str(r["fullDatabaseId"] or f"{number}-{len(review_rows)}")
         comments = r["comments"]
         review_rows.append((
             repo_id, number, rid, (login or "").lower() or None,
@@ -459,7 +555,7 @@ def _pr_rows_usual(repo_id: int, node: dict[str, Any]) -> PrRows:
                 continue
             who = cm["author"]["login"] if cm["author"] is not None else None
             comment_rows.append((
-                repo_id, number, str(cm["databaseId"] or f"{rid}-{k}"), rid, (who or "").lower() or None,
+                repo_id, number, str(cm["fullDatabaseId"] or f"{rid}-{k}"), rid, (who or "").lower() or None,
                 int(iso(made).timestamp()), cm["path"] or None,
             ))
     ready = None
@@ -519,7 +615,7 @@ def _pr_rows_tolerant(repo_id: int, node: dict[str, Any]) -> PrRows:
             continue
         author = r.get("author")
         comments = r.get("comments")
-        rid = str(r.get("databaseId") or f"{number}-{len(review_rows)}")
+        rid = str(r.get("fullDatabaseId") or f"{number}-{len(review_rows)}")
         review_rows.append((
             repo_id, number, rid,
             ((author and author.get("login")) or "").lower() or None, str(r.get("state") or "").lower(),
@@ -530,7 +626,7 @@ def _pr_rows_tolerant(repo_id: int, node: dict[str, Any]) -> PrRows:
                 continue
             who = cm.get("author")
             comment_rows.append((
-                repo_id, number, str(cm.get("databaseId") or f"{rid}-{k}"), rid,
+                repo_id, number, str(cm.get("fullDatabaseId") or f"{rid}-{k}"), rid,
                 ((who and who.get("login")) or "").lower() or None, ts(cm["createdAt"]), cm.get("path") or None,
             ))
     ready_at = None
@@ -791,6 +887,81 @@ async def _finish_pr_writer(proc: anyio.abc.Process) -> tuple[int, int]:
     return int(done["written"]), int(done["newest"])
 
 
+@dataclass
+class _PullFetch:
+    """What fetching a repository's pull requests met besides whole pages.
+
+    ``failure``: the error that stopped it; ``page_size``: the page size in the end (smaller after
+    timeouts or node limits); ``left_out``: the PRs a page held incomplete (``#12``), GitHub's
+    ``messages`` for them; ``cap``: the stored cursor must not pass this ``updated_at`` (a PR left out
+    was updated then, and the next sync must read it again); ``unbounded``: a PR left out with no
+    number or time and nothing read after it (the cursor stays where it was).
+    """
+
+    failure: EngmetricsError | None = None
+    page_size: int = PR_PAGE_SIZE
+    left_out: list[str] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)
+    cap: int | None = None
+    unbounded: bool = False
+
+    def leave_out(self, node: Any, error: dict[str, Any], updated: int | None) -> None:
+        """Record a PR node an error touched (not stored; the cursor stays at or before its time)."""
+        number = node.get("number") if isinstance(node, dict) else None
+        self.left_out.append(f"#{number}" if number is not None else "")
+        message = _quote(error.get("message"), 200)
+        if message not in self.messages:
+            self.messages.append(message)
+        if updated is None:
+            self.unbounded = True
+        else:
+            self.cap = updated if self.cap is None else min(self.cap, updated)
+
+    def bound(self, updated: int) -> None:
+        """A PR read after one left out with no time: that one was updated at or after ``updated``."""
+        if self.unbounded:
+            self.cap = updated if self.cap is None else min(self.cap, updated)
+            self.unbounded = False
+
+
+def _whole_nodes(nodes: list[Any], errors: list[dict[str, Any]], since: int | None, got: _PullFetch
+                 ) -> tuple[list[dict[str, Any]], bool] | None:
+    """A page's PR nodes to store, and whether the page reached the cursor ``since`` (pages come newest-updated
+    first); None when an error is not inside one PR node (nothing on the page can be trusted).
+
+    A PR that an error touches (its path runs through ``repository.pullRequests.nodes[i]``: a field GitHub
+    could not give, a null node) is left out whole (`_PullFetch.leave_out`); the others are whole.
+    """
+    if not errors and since is None and not got.unbounded:  # the usual first load: every node, no parsing
+        return [n for n in nodes if n], False
+    bad: dict[int, dict[str, Any]] = {}
+    for e in errors:
+        path = e.get("path") or []
+        if (len(path) < 4 or list(path[:3]) != ["repository", "pullRequests", "nodes"] or not isinstance(path[3], int)
+                or not 0 <= path[3] < len(nodes)):
+            return None
+        bad.setdefault(path[3], e)
+    fresh = []
+    for i, node in enumerate(nodes):
+        updated = _ts(node.get("updatedAt")) if isinstance(node, dict) else None
+        if updated is not None:
+            got.bound(updated)
+            if since is not None and updated < since:
+                return fresh, True
+        if i in bad:
+            got.leave_out(node, bad[i], updated)
+        elif node:
+            fresh.append(node)
+    return fresh, False
+
+
+def _first_error(exc: BaseException) -> BaseException:
+    """The first exception inside (nested) exception groups; ``exc`` itself when it is not a group."""
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    return exc
+
+
 async def _sync_pulls(store: Store, client: GitHubClient, repo_id: int, slug: str, result: GitHubSyncResult,
                       progress: ProgressFn | None) -> None:
     """Pull requests: one task fetches and parses pages; the writing overlaps it.
@@ -801,6 +972,12 @@ async def _sync_pulls(store: Store, client: GitHubClient, repo_id: int, slug: st
     load sends one page in `_RAW_SHARE` as the raw answer (this process reads only its ``pageInfo``; one
     with ``"errors"`` in it is parsed here as usual) and parses and converts the others itself (sending
     rows as `marshal` data); a longer re-sync sends parsed nodes and converts one page in `_MAIN_SHARE` itself.
+
+    GraphQL errors: a timeout or a node/resource limit asks for the same page again with half as many
+    PRs, down to `PR_PAGE_FLOOR` (the rest of the sync keeps the smaller size); a page with errors
+    inside some PRs keeps the others (`_whole_nodes`). Anything else stops the fetch: what was read
+    before is written, the cursor and ETag stay as they were (the next sync reads those PRs again),
+    and a note says why. PRs left out keep the cursor at or before their time, and the ETag unsaved.
     """
     import marshal
     import struct
@@ -816,43 +993,63 @@ async def _sync_pulls(store: Store, client: GitHubClient, repo_id: int, slug: st
     since = _cursor(conn, repo_id, "github:pulls")
     owner, name = slug.split("/", 1)
     newest = since
+    got = _PullFetch()
     # (PR nodes, or a raw page of that many, whether more pages follow)
     send, recv = anyio.create_memory_object_stream[tuple[list[dict[str, Any]] | bytes, int, bool]](
         PR_WRITE_BATCH // PR_PAGE_SIZE + 2
     )
 
     async def fetch() -> None:
+        """Read pages into ``send``; an error ends the stream and is kept in ``got.failure`` (never raised:
+        the pages before it are still written)."""
         cursor: str | None = None
         pageno = 0
         async with send:
-            while True:
-                variables = {"owner": owner, "name": name, "cursor": cursor, "n": PR_PAGE_SIZE}
-                pageno += 1
-                data, body = await client.graphql_page(PR_QUERY, variables, raw=since is None and pageno % _RAW_SHARE == 0)
-                if body is not None:
-                    lazy = _raw_page_info(body)
-                    if lazy is not None:
-                        page, count = lazy
-                        last = not page.get("hasNextPage")
-                        await send.send((body, count, not last))
-                        if last:
-                            return
-                        cursor = page.get("endCursor")
+            try:
+                while True:
+                    variables = {"owner": owner, "name": name, "cursor": cursor, "n": got.page_size}
+                    pageno += 1
+                    try:
+                        data, body, errors = await client.graphql_page(
+                            PR_QUERY, variables, raw=since is None and pageno % _RAW_SHARE == 0, partial=True,
+                            retries_5xx=1 if got.page_size > PR_PAGE_FLOOR else None,
+                        )
+                    except GraphQLError as exc:
+                        if not exc.smaller_may_help or got.page_size <= PR_PAGE_FLOOR:
+                            raise
+                        got.page_size = max(PR_PAGE_FLOOR, got.page_size // 2)
+                        log.info("GitHub %s: %s; asking for %d pull requests per page", slug, exc.message, got.page_size)
                         continue
-                    data = json.loads(body)["data"]
-                assert data is not None
-                repo = data.get("repository")
-                if repo is None:
-                    raise RemoteError(f"GitHub has no repository {slug}, or the token cannot see it.", status=404)
-                conn_nodes = repo["pullRequests"]
-                nodes = [n for n in conn_nodes.get("nodes") or [] if n]
-                fresh = [n for n in nodes if since is None or (_ts(n.get("updatedAt")) or 0) >= since]
-                page = conn_nodes.get("pageInfo") or {}
-                last = len(fresh) < len(nodes) or not page.get("hasNextPage")
-                await send.send((fresh, len(fresh), not last))
-                if last:
-                    return
-                cursor = page.get("endCursor")
+                    if body is not None:
+                        lazy = _raw_page_info(body)
+                        if lazy is not None:
+                            page, count = lazy
+                            last = not page.get("hasNextPage")
+                            await send.send((body, count, not last))
+                            if last:
+                                return
+                            cursor = page.get("endCursor")
+                            continue
+                        data = json.loads(body)["data"]
+                    assert data is not None
+                    repo = data.get("repository")
+                    if repo is None:
+                        if errors:
+                            raise GraphQLError.from_errors(errors, smaller_may_help=False)
+                        raise RemoteError(f"GitHub has no repository {slug}, or the token cannot see it.", status=404)
+                    conn_nodes = repo.get("pullRequests") or {}
+                    kept = _whole_nodes(list(conn_nodes.get("nodes") or []), errors, since, got)
+                    if kept is None:
+                        raise GraphQLError.from_errors(errors, smaller_may_help=False)
+                    fresh, reached = kept
+                    page = conn_nodes.get("pageInfo") or {}
+                    last = reached or not page.get("hasNextPage")
+                    await send.send((fresh, len(fresh), not last))
+                    if last:
+                        return
+                    cursor = page.get("endCursor")
+            except EngmetricsError as exc:
+                got.failure = exc
 
     writer: _PullRequestWriter | None = None
     # A first load starts the writer process now (its start-up overlaps the first page's transfer).
@@ -860,65 +1057,74 @@ async def _sync_pulls(store: Store, client: GitHubClient, repo_id: int, slug: st
     first = True
     sent = pages_sent = 0
     try:
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(fetch)
-            pending: list[list[dict[str, Any]]] = []
-            size = 0
-            async with recv:
-                async for fresh, count, more in recv:
-                    if first:
-                        first = False
-                        if proc is None and more and count:
-                            proc = await _start_pr_writer(store, repo_id)
-                        elif proc is not None and not more:  # a single page: written in a thread
-                            proc.kill()
-                            await proc.wait()
-                            proc = None
-                    if proc is not None:
-                        assert proc.stdin is not None
-                        if count:
-                            if isinstance(fresh, bytes):
-                                body = _RAW + fresh
-                            else:
-                                pages_sent += 1
-                                body = _ROWS + marshal.dumps(
-                                    [pr_rows(repo_id, n) for n in fresh]
-                                    if since is None or pages_sent % _MAIN_SHARE == 0 else fresh
-                                )
-                            try:
-                                await proc.stdin.send(struct.pack("!I", len(body)) + body)
-                            except (anyio.BrokenResourceError, OSError):
-                                await _finish_pr_writer(proc)  # raises with the writer's message
-                                raise
-                            sent += count
-                            if progress is not None and sent % PR_WRITE_BATCH < count:
-                                await progress(f"{slug}: {sent} pull requests")
-                        continue
-                    if writer is None:
-                        writer = await anyio.to_thread.run_sync(_PullRequestWriter, store, repo_id)
-                    if isinstance(fresh, bytes):
-                        fresh = _raw_page_nodes(fresh)
-                    if fresh:
-                        pending.append(fresh)
-                        size += len(fresh)
-                    if size >= PR_WRITE_BATCH:  # a transaction per ~1000 PRs: fewer commits, fewer thread hops
+        try:
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(fetch)
+                pending: list[list[dict[str, Any]]] = []
+                size = 0
+                async with recv:
+                    async for fresh, count, more in recv:
+                        if first:
+                            first = False
+                            if proc is None and more and count:
+                                proc = await _start_pr_writer(store, repo_id)
+                            elif proc is not None and not more:  # a single page: written in a thread
+                                proc.kill()
+                                await proc.wait()
+                                proc = None
+                        if proc is not None:
+                            assert proc.stdin is not None
+                            if count:
+                                if isinstance(fresh, bytes):
+                                    body = _RAW + fresh
+                                else:
+                                    pages_sent += 1
+                                    body = _ROWS + marshal.dumps(
+                                        [pr_rows(repo_id, n) for n in fresh]
+                                        if since is None or pages_sent % _MAIN_SHARE == 0 else fresh
+                                    )
+                                try:
+                                    await proc.stdin.send(struct.pack("!I", len(body)) + body)
+                                except (anyio.BrokenResourceError, OSError):
+                                    await _finish_pr_writer(proc)  # raises with the writer's message
+                                    raise
+                                sent += count
+                                if progress is not None and sent % PR_WRITE_BATCH < count:
+                                    await progress(f"{slug}: {sent} pull requests")
+                            continue
+                        if writer is None:
+                            writer = await anyio.to_thread.run_sync(_PullRequestWriter, store, repo_id)
+                        if isinstance(fresh, bytes):
+                            fresh = _raw_page_nodes(fresh)
+                        if fresh:
+                            pending.append(fresh)
+                            size += len(fresh)
+                        if size >= PR_WRITE_BATCH:  # a transaction per ~1000 PRs: fewer commits, fewer thread hops
+                            result.pull_requests += await anyio.to_thread.run_sync(writer.write, pending)
+                            pending, size = [], 0
+                            if progress is not None:
+                                await progress(f"{slug}: {result.pull_requests} pull requests")
+                if proc is not None:
+                    written, top = await _finish_pr_writer(proc)
+                    result.pull_requests += written
+                    newest = max(newest or 0, top) if written else newest
+                elif writer is not None:
+                    if pending:
                         result.pull_requests += await anyio.to_thread.run_sync(writer.write, pending)
-                        pending, size = [], 0
-                        if progress is not None:
-                            await progress(f"{slug}: {result.pull_requests} pull requests")
-            if proc is not None:
-                written, top = await _finish_pr_writer(proc)
-                result.pull_requests += written
-                newest = max(newest or 0, top) if written else newest
-            elif writer is not None:
-                if pending:
-                    result.pull_requests += await anyio.to_thread.run_sync(writer.write, pending)
-                await anyio.to_thread.run_sync(writer.finish)
-                if writer.written:
-                    newest = max(newest or 0, writer.newest)
-        with store.tx() as c:
-            _save_cursor(c, repo_id, "github:pulls", newest)
-            _save_etag(c, repo_id, "pulls", probe.headers.get("etag"))
+                    await anyio.to_thread.run_sync(writer.finish)
+                    if writer.written:
+                        newest = max(newest or 0, writer.newest)
+        except BaseExceptionGroup as group:  # the writing failed (fetch() keeps its own errors): raise that error
+            raise _first_error(group) from None
+        if got.failure is None:
+            if got.unbounded:
+                newest = since
+            elif got.cap is not None:
+                newest = got.cap if newest is None else min(newest, got.cap)
+            with store.tx() as c:
+                _save_cursor(c, repo_id, "github:pulls", newest)
+                if not got.left_out:
+                    _save_etag(c, repo_id, "pulls", probe.headers.get("etag"))
     finally:
         with anyio.CancelScope(shield=True):
             if proc is not None and proc.returncode is None:
@@ -928,6 +1134,35 @@ async def _sync_pulls(store: Store, client: GitHubClient, repo_id: int, slug: st
             if store.read().execute("SELECT 1 FROM kv WHERE key = ?", (_DEFERRED_KEY,)).fetchone() is not None:
                 with store.tx() as c:
                     restore_deferred_indexes(c, _DEFERRED_KEY)
+    if got.left_out:
+        named = [x for x in got.left_out if x]
+        shown = ", ".join(named[:10]) + (f" and {len(named) - 10} more" if len(named) > 10 else "")
+        if len(named) < len(got.left_out):
+            shown += f"{', ' if shown else ''}{len(got.left_out) - len(named)} sent empty"
+        result.notes.append(
+            f"pull requests: {len(got.left_out)} came back incomplete from GitHub ({shown}); GitHub said: "
+            f"{'; '.join(got.messages[:3])}. They were left out, the others were stored, and the next sync asks for "
+            "them again. If this repeats, the token may lack access to something they link to (SSO authorization "
+            "for the organization, a private repository)."
+        )
+    if got.failure is not None:
+        result.notes.append(_pulls_failure_note(got.failure, result.pull_requests))
+
+
+def _pulls_failure_note(exc: EngmetricsError, stored: int) -> str:
+    """The note for a PR fetch that stopped: GitHub's message, what was kept, what to do."""
+    if isinstance(exc, RemoteError) and exc.status in (401, 404):
+        return f"pull requests: {exc.message}"  # says what to do already
+    kept = (f"The {stored} read before it were stored; the next sync reads the rest again. " if stored
+            else "The next sync tries again. ")
+    if isinstance(exc, GraphQLError) and exc.smaller_may_help:
+        advice = (f"It failed even with pages of {PR_PAGE_FLOOR} pull requests: GitHub may be slow or busy now, "
+                  "so run the sync again later.")
+    elif isinstance(exc, GraphQLError):
+        advice = "If it persists, check the token's access to the repository and report the message to the engmetrics maintainers."
+    else:
+        advice = "If it persists, check the network and the token's access to the repository."
+    return f"pull requests: {exc.message.rstrip('.')}. {kept}{advice}"
 
 
 _ROOT_SHA = re.compile(r"root[ -]cause\s*:?\s*([0-9a-f]{7,40})\b", re.I)
@@ -989,16 +1224,100 @@ async def _sync_issues(store: Store, client: GitHubClient, repo_id: int, repo_na
 
 
 _FINAL = {"success": "success", "inactive": "success", "failure": "failure", "error": "failure"}
+PENDING_RECHECK_DAYS = 30
+"""A deployment still not final this many days after its creation is no longer re-checked (GitHub keeps
+abandoned deployments pending for ever; each re-check is a request)."""
+
+
+def newest_status(statuses: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """A deployment's newest status: the latest ``created_at`` (ties: the higher id, then the first listed),
+    whatever order GitHub lists them in; None when it has none."""
+    best: dict[str, Any] | None = None
+    best_key: tuple[int, int] | None = None
+    for st in statuses:
+        if not isinstance(st, dict):
+            continue
+        key = (_ts(st.get("created_at")) or 0, int(st.get("id") or 0))
+        if best_key is None or key > best_key:
+            best, best_key = st, key
+    return best
+
+
+def _deployed_at(statuses: list[dict[str, Any]], newest: dict[str, Any]) -> int | None:
+    """When a deployment reached its final state: its newest status's time, except for ``inactive`` (GitHub
+    marks a successful deployment inactive when a later one replaces it): the newest ``success`` before it."""
+    if str(newest.get("state") or "").lower() == "inactive":
+        done = [st for st in statuses if isinstance(st, dict) and str(st.get("state") or "").lower() == "success"]
+        if done:
+            return _ts((newest_status(done) or {}).get("created_at"))
+    return _ts(newest.get("created_at"))
+
+
+async def _deployment_statuses(client: GitHubClient, slug: str, dep_id: int, etag: str | None
+                               ) -> tuple[list[dict[str, Any]] | None, str | None]:
+    """A deployment's statuses, all pages: (statuses, the ETag to keep), or (None, ``etag``) when GitHub
+    answers 304 to ``etag``. The ETag covers the first page only, so it is kept only when one page held them all."""
+    items: list[dict[str, Any]] = []
+    first_etag = None
+    pages = 0
+    async for page, resp in client.pages(f"/repos/{slug}/deployments/{dep_id}/statuses", {"per_page": 100}, etag):
+        pages += 1
+        first_etag = first_etag or resp.headers.get("etag")
+        items += page
+    if pages == 0:
+        return None, etag
+    return items, first_etag if pages == 1 else None
+
+
+async def _check_deployment(store: Store, client: GitHubClient, repo_id: int, repo_name: str, slug: str,
+                            dep: tuple[int, str, str, int | None], etag: str | None, result: GitHubSyncResult) -> None:
+    """Read one deployment's statuses (conditionally on ``etag``) and import it if its newest is final, else
+    keep it in ``github_pending_deployments`` for the next sync. ``dep``: (id, sha, environment, created_at)."""
+    from engmetrics.sources.events import upsert_deployment
+    from engmetrics.store.repos import find_repository
+
+    dep_id, sha, environment, created = dep
+    statuses, new_etag = await _deployment_statuses(client, slug, dep_id, etag)
+    if statuses is None:
+        return  # unchanged since the last check
+    newest = newest_status(statuses)
+    state = str((newest or {}).get("state") or "").lower()
+    final = _FINAL.get(state)
+    with store.tx() as c:
+        if newest is None or final is None:
+            c.execute(
+                "INSERT INTO github_pending_deployments(repo_id, id, sha, environment, created_at, state, etag, checked_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(repo_id, id) DO UPDATE SET state = excluded.state,"
+                " etag = excluded.etag, checked_at = excluded.checked_at",
+                (repo_id, dep_id, sha, environment, created, state, new_etag, int(time.time())),
+            )
+            return
+        _, changed = upsert_deployment(
+            c, find_repository(c, repo_name), sha=sha, deployed_at=_deployed_at(statuses, newest) or created or 0,
+            environment=environment, status=final, event_id=f"github:{slug}:{dep_id}", source="github",
+        )
+        c.execute("DELETE FROM github_pending_deployments WHERE repo_id = ? AND id = ?", (repo_id, dep_id))
+    result.deployments += int(changed)
 
 
 async def _sync_deployments(store: Store, client: GitHubClient, repo_id: int, repo_name: str, slug: str,
                             result: GitHubSyncResult) -> None:
-    from engmetrics.sources.events import upsert_deployment
-    from engmetrics.store.repos import find_repository
+    """Deployments: new ones from the list (conditional on its ETag), then every one still pending.
 
+    A deployment is imported once its newest status (`newest_status`) is final; until then it waits in
+    ``github_pending_deployments`` and each sync asks for its statuses again, conditionally (a new
+    status does not change the deployments list, so the list's 304 says nothing about it), for
+    `PENDING_RECHECK_DAYS` after its creation. Imported deployments are not read again.
+    """
     conn = store.read()
-    known = {
+    imported = {
         r[0] for r in conn.execute("SELECT id FROM deployment_events WHERE repo_id = ? AND source = 'github'", (repo_id,))
+    }
+    waiting = {
+        int(r[0]): ((int(r[0]), r[1], r[2], r[3]), r[4])
+        for r in conn.execute(
+            "SELECT id, sha, environment, created_at, etag FROM github_pending_deployments WHERE repo_id = ?", (repo_id,)
+        )
     }
     etag = None
     seen_any = False
@@ -1006,27 +1325,34 @@ async def _sync_deployments(store: Store, client: GitHubClient, repo_id: int, re
         seen_any = True
         etag = etag or resp.headers.get("etag")
         for dep in items:
-            eid = f"github:{slug}:{dep['id']}"
-            if eid in known:
+            dep_id = int(dep["id"])
+            if f"github:{slug}:{dep_id}" in imported or dep_id in waiting:
                 continue
-            statuses = await client.request("GET", f"/repos/{slug}/deployments/{dep['id']}/statuses", params={"per_page": 1})
-            latest = (statuses.json() or [None])[0]
-            state = _FINAL.get(str((latest or {}).get("state", "")).lower())
-            if state is None:
-                continue  # pending / in progress: a later sync reads it
-            with store.tx() as c:
-                _, changed = upsert_deployment(
-                    c, find_repository(c, repo_name), sha=str(dep.get("sha") or ""),
-                    deployed_at=_ts(latest.get("created_at")) or _ts(dep.get("created_at")) or 0,
-                    environment=str(dep.get("environment") or "production"), status=state,
-                    event_id=eid, source="github",
-                )
-            result.deployments += int(changed)
-    if not seen_any:
+            info = (dep_id, str(dep.get("sha") or ""), str(dep.get("environment") or "production"), _ts(dep.get("created_at")))
+            await _check_deployment(store, client, repo_id, repo_name, slug, info, None, result)
+    horizon = int(time.time()) - PENDING_RECHECK_DAYS * 86400
+    for info, dep_etag in waiting.values():
+        if info[3] is None or info[3] >= horizon:
+            await _check_deployment(store, client, repo_id, repo_name, slug, info, dep_etag, result)
+    if seen_any:
+        with store.tx() as c:
+            _save_etag(c, repo_id, "deployments", etag)
+    else:
         result.unchanged_endpoints.append("deployments")
-        return
-    with store.tx() as c:
-        _save_etag(c, repo_id, "deployments", etag)
+    still = [
+        (r[0], r[1]) for r in store.read().execute(
+            "SELECT id, state FROM github_pending_deployments WHERE repo_id = ? AND (created_at IS NULL OR created_at >= ?)"
+            " ORDER BY id", (repo_id, horizon),
+        )
+    ]
+    result.pending_deployments = len(still)
+    if still:
+        shown = ", ".join(f"{i} ({state or 'no status yet'})" for i, state in still[:5])
+        more = f" and {len(still) - 5} more" if len(still) > 5 else ""
+        result.notes.append(
+            f"deployments: {len(still)} not final yet (GitHub deployment {shown}{more}); each sync checks them again "
+            "and imports them once they succeed or fail."
+        )
 
 
 async def _sync_releases(store: Store, client: GitHubClient, repo_id: int, slug: str, result: GitHubSyncResult) -> None:
@@ -1063,10 +1389,28 @@ async def sync_github_repo(
     incident_label: str = "incident",
     progress: ProgressFn | None = None,
 ) -> GitHubSyncResult:
-    """Sync one GitHub repository's PRs, deployments, releases and incident issues into ``repo_id``."""
+    """Sync one GitHub repository's PRs, deployments, releases and incident issues into ``repo_id``.
+
+    Each part is synced on its own: one that fails becomes a note in the result (GitHub's message and
+    what to do) and the others still run — except after a 401 or 404, which every part would meet.
+    """
     result = GitHubSyncResult(slug)
-    await _sync_pulls(store, client, repo_id, slug, result, progress)
-    await _sync_deployments(store, client, repo_id, repo_name, slug, result)
-    await _sync_releases(store, client, repo_id, slug, result)
-    await _sync_issues(store, client, repo_id, repo_name, slug, incident_label, result)
+    steps: list[tuple[str, Callable[[], Awaitable[None]]]] = [
+        ("pull requests", lambda: _sync_pulls(store, client, repo_id, slug, result, progress)),
+        ("deployments", lambda: _sync_deployments(store, client, repo_id, repo_name, slug, result)),
+        ("releases", lambda: _sync_releases(store, client, repo_id, slug, result)),
+        ("incident issues", lambda: _sync_issues(store, client, repo_id, repo_name, slug, incident_label, result)),
+    ]
+    for what, step in steps:
+        try:
+            await step()
+        except EngmetricsError as exc:
+            result.notes.append(f"{what}: {exc.message}")
+            if isinstance(exc, RemoteError) and exc.status in (401, 404):
+                break
+        except Exception as exc:  # a bug or an answer of an unexpected shape: the other parts still run
+            exc = _first_error(exc)
+            log.error("GitHub %s: syncing %s failed", slug, what, exc_info=exc)
+            result.notes.append(f"{what}: failed unexpectedly ({type(exc).__name__}: {str(exc)[:200]}); the log has "
+                                "the details. The other parts were synced.")
     return result

@@ -1,5 +1,9 @@
 """Tables of the pull-request feature: PRs (from GitHub or rebuilt from git), reviews, review comments,
-PR commits, GitHub releases, and the ETags of conditional GitHub requests.
+PR commits, GitHub releases, the ETags of conditional GitHub requests, and the GitHub deployments that
+wait for a final status.
+
+GitHub's ids are 64-bit: review and review-comment ids are text (GraphQL's ``fullDatabaseId``, a
+string), release and deployment ids SQLite integers (64-bit).
 
 Times are Unix seconds (UTC). ``pull_requests.source`` says where a row came from: ``github`` rows are
 authoritative and never overwritten by ``git`` (reconstructed) rows.
@@ -84,7 +88,7 @@ MIGRATIONS: list[list[str]] = [
         """CREATE TABLE pr_review_comments (
             repo_id INTEGER NOT NULL,
             number INTEGER NOT NULL,
-            id TEXT NOT NULL,                   -- GitHub's databaseId of the comment
+            id TEXT NOT NULL,                   -- GitHub's id of the comment (GraphQL fullDatabaseId)
             review_id TEXT,                     -- pr_reviews.id of the review it belongs to, when known
             author TEXT,                        -- GitHub login (lowercase)
             created_at INTEGER NOT NULL,
@@ -100,5 +104,20 @@ MIGRATIONS: list[list[str]] = [
         " AND p.number = pr_commits.number AND p.source = 'git')",
         "DELETE FROM pull_requests WHERE source = 'git'",
         "DELETE FROM sync_cursors WHERE source = 'git:prs'",
+    ],
+    [
+        # GitHub deployments whose newest status is not final yet (pending, queued, in_progress, waiting…):
+        # each sync checks their statuses again (conditionally) and imports them once final.
+        """CREATE TABLE github_pending_deployments (
+            repo_id INTEGER NOT NULL REFERENCES repositories(id) ON DELETE CASCADE,
+            id INTEGER NOT NULL,                -- GitHub's deployment id (64-bit)
+            sha TEXT NOT NULL,
+            environment TEXT NOT NULL,
+            created_at INTEGER,                 -- the deployment's creation (Unix seconds)
+            state TEXT NOT NULL,                -- its newest status's state ('' when it has none yet)
+            etag TEXT,                          -- of its statuses' answer, when one page held them all
+            checked_at INTEGER NOT NULL,
+            PRIMARY KEY (repo_id, id)
+        )""",
     ],
 ]

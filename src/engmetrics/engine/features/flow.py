@@ -600,7 +600,9 @@ def github_slug_for(settings: Any, name: str, path: str) -> str | None:
 def sync_pull_request_sources(engine: Any, row: Any, progress: Any = None) -> tuple[int, list[str]]:
     """The sync step for one repository (runs in a worker thread): GitHub when configured, then git-only PRs.
 
-    Returns (pull requests written, notes). A GitHub failure becomes a note; the git sync stands.
+    Returns (pull requests written, notes). GitHub's failures become notes ("GitHub owner/name: …", each
+    with GitHub's message and what to do; `sync_github_repo` syncs each part on its own), and so does any
+    unexpected error; the git sync stands either way.
     """
     import anyio
     import anyio.from_thread
@@ -622,7 +624,7 @@ def sync_pull_request_sources(engine: Any, row: Any, progress: Any = None) -> tu
                 if progress is not None:
                     await progress(0, None, message if left is None else f"{message} ({left:.0f} s left)")
 
-            async def go() -> int:
+            async def go() -> tuple[int, list[str]]:
                 async with GitHubClient(
                     token, resolve_api_url(engine.settings), on_wait=report,
                     max_wait=float(getattr(engine.settings, "github_max_wait_seconds", 3600.0)),
@@ -633,17 +635,27 @@ def sync_pull_request_sources(engine: Any, row: Any, progress: Any = None) -> tu
                     )
                     log.info("GitHub %s: %d requests (%d conditional, %d not modified)", slug, client.stats.requests,
                              client.stats.conditional, client.stats.not_modified)
-                    return res.pull_requests
+                    return res.pull_requests, res.notes
 
             try:
                 try:
-                    count += anyio.from_thread.run(go)
+                    written, github_notes = anyio.from_thread.run(go)
                 except RuntimeError as exc:
                     if "worker thread" not in str(exc).lower() and "event loop" not in str(exc).lower():
                         raise
-                    count += anyio.run(go)
-            except EngmetricsError as exc:
-                notes.append(f"GitHub {slug}: {exc.message}")
+                    written, github_notes = anyio.run(go)
+                count += written
+                notes += [f"GitHub {slug}: {note}" for note in github_notes]
+            except Exception as exc:  # noqa: BLE001 — one line in the report; the git sync still stands
+                leaf: BaseException = exc
+                while isinstance(leaf, BaseExceptionGroup) and leaf.exceptions:
+                    leaf = leaf.exceptions[0]
+                if isinstance(leaf, EngmetricsError):
+                    notes.append(f"GitHub {slug}: {leaf.message}")
+                else:  # a bug: logged in full
+                    log.error("GitHub sync of %s failed", slug, exc_info=leaf)
+                    notes.append(f"GitHub {slug}: failed unexpectedly ({type(leaf).__name__}: {str(leaf)[:200]}); "
+                                 "the log has the details")
     count += rebuild_from_git(engine.store, row.id)
     return count, notes
 
