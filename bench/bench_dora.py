@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT / "src"))
 from engmetrics.config import Settings  # noqa: E402
 from engmetrics.engine.local import LocalEngine  # noqa: E402
 from engmetrics.queries import DoraQuery  # noqa: E402
-from engmetrics.sources.derive import derive_repository  # noqa: E402
+from engmetrics.areas.dora.derive import derive_repository
 from engmetrics.store.db import open_store  # noqa: E402
 
 DAY = 86400
@@ -97,15 +97,15 @@ def bench_dora(db: Path, calls: int) -> dict:
     results = {}
     for period in ("last_30_days", "last_90_days", "ytd"):
         q = DoraQuery(period=period)
-        anyio.run(engine.get_dora, q)  # warm
-        ms = time_calls(lambda: anyio.run(engine.get_dora, q), calls)
+        anyio.run(engine.dora.get_dora, q)  # warm
+        ms = time_calls(lambda: anyio.run(engine.dora.get_dora, q), calls)
         from engmetrics.periods import resolve_window
 
         w = resolve_window(period)
         ref = time_calls(lambda: conn.execute(
             "SELECT count(*) FROM deployments WHERE deployed_at >= ? AND deployed_at < ?",
             (w.previous().start_ts, w.end_ts)).fetchone(), calls)
-        report = anyio.run(engine.get_dora, q)
+        report = anyio.run(engine.dora.get_dora, q)
         results[period] = {
             "median_ms": round(statistics.median(ms), 2),
             "p95_ms": round(sorted(ms)[int(0.95 * (len(ms) - 1))], 2),

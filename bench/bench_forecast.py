@@ -89,9 +89,9 @@ def backtest(path: str, db: Path, horizons: list[int], source: str) -> dict:
     as_of = last_commit_day(path)
 
     async def go():  # type: ignore[no-untyped-def]
-        await engine.sync(row.name)
+        await engine.repos.sync(row.name)
         q = BacktestQuery(repo=row.name, horizons=horizons, item_source=source, as_of=as_of)
-        return await engine.forecast_backtest(q)
+        return await engine.forecast.forecast_backtest(q)
 
     started = time.perf_counter()
     report = anyio.run(go)
@@ -127,9 +127,9 @@ def ordering(path: str, db: Path, starts: int, source: str) -> dict:
             by = max(start + timedelta(weeks=12), today + timedelta(weeks=1)).isoformat()
             common = {"repo": name, "item_source": source, "start_date": start.isoformat()}
             try:
-                d = await engine.forecast_delivery(DeliveryForecastQuery(items=30, **common))
-                c = await engine.forecast_delivery(DeliveryForecastQuery(by_date=by, **common))
-                b = await engine.forecast_backlog(BacklogForecastQuery(backlog_size=30, **common))
+                d = await engine.forecast.forecast_delivery(DeliveryForecastQuery(items=30, **common))
+                c = await engine.forecast.forecast_delivery(DeliveryForecastQuery(by_date=by, **common))
+                b = await engine.forecast.forecast_backlog(BacklogForecastQuery(backlog_size=30, **common))
             except EngmetricsError:
                 refused += 1
                 continue

@@ -39,9 +39,9 @@ def quality(paths: list[str]) -> None:
             engine = LocalEngine(Settings(db=Path(tmp) / "bench.db"))
             name = engine.register_repository(path).name
             t0 = time.perf_counter()
-            anyio.run(lambda: engine.sync(name))
+            anyio.run(lambda: engine.repos.sync(name))
             t1 = time.perf_counter()
-            ev = anyio.run(lambda: engine.evaluate_risk(name))
+            ev = anyio.run(lambda: engine.risk.evaluate_risk(name))
             t2 = time.perf_counter()
             data = ev.model_dump()
             data.update(sync_seconds=round(t1 - t0, 2), label_and_evaluate_seconds=round(t2 - t1, 2),
@@ -80,7 +80,7 @@ def speed(commits: int) -> None:
         engine = LocalEngine(Settings(db=Path(tmp) / "bench.db"))
         name = engine.register_repository(repo).name
         t0 = time.perf_counter()
-        anyio.run(lambda: engine.sync(name))
+        anyio.run(lambda: engine.repos.sync(name))
         t1 = time.perf_counter()
         subprocess.run(["git", "-C", str(repo), "checkout", "-q", "-b", "feature"], check=True)
         for i in range(10):
@@ -91,12 +91,12 @@ def speed(commits: int) -> None:
                             f"feat: branch change {i}"], check=True)
         q = RiskScoreQuery(repo=name)
         t2 = time.perf_counter()
-        cold = anyio.run(engine.score_pr_risk, q)
+        cold = anyio.run(engine.risk.score_pr_risk, q)
         t3 = time.perf_counter()
         warm = [0.0] * 3
         for k in range(3):
             s = time.perf_counter()
-            anyio.run(engine.score_pr_risk, q)
+            anyio.run(engine.risk.score_pr_risk, q)
             warm[k] = time.perf_counter() - s
         from engmetrics.risk import training
 
@@ -104,7 +104,7 @@ def speed(commits: int) -> None:
         for k in range(3):  # as a new process would: the stored feature state parsed again
             training.forget_parsed_states()
             s = time.perf_counter()
-            anyio.run(engine.score_pr_risk, q)
+            anyio.run(engine.risk.score_pr_risk, q)
             uncached[k] = time.perf_counter() - s
         conn = engine.store.read()
         fixes = conn.execute("SELECT count(*) FROM risk_szz_fixes").fetchone()[0]

@@ -105,8 +105,8 @@ def sync_sample(ws: Workspace) -> Workspace:
     engine.register_repository(ws.repo.path)
 
     async def go() -> None:
-        await engine.sync()
-        await engine.import_events(ws.incidents_file, "incidents")
+        await engine.repos.sync()
+        await engine.dora.import_events(ws.incidents_file, "incidents")
 
     anyio.run(go)
     engine.store.close()

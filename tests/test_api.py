@@ -8,6 +8,8 @@ only as a hash).
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 import json
 import shutil
 import socket
@@ -27,7 +29,7 @@ from engmetrics.api.keys import create_key, revoke_key
 from engmetrics.api.limits import PlanLimits
 from engmetrics.config import Settings
 from engmetrics.engine.local import LocalEngine
-from engmetrics.engine.operations import operation, operations
+from engmetrics.operations import operation
 from engmetrics.models import Model
 
 
@@ -96,16 +98,32 @@ class NoteOut(Model):
     calls: int
 
 
-class NotesEngine(LocalEngine):
-    """LocalEngine plus one POST operation, to exercise POST routing and idempotency."""
-
-    calls = 0
+class NotesApi(ABC):
+    """One POST operation, to exercise POST routing and idempotency."""
 
     @operation("POST", "/notes")
+    @abstractmethod
     async def record_note(self, q: NoteIn) -> NoteOut:
         """Record a note (counts executions)."""
-        NotesEngine.calls += 1
-        return NoteOut(id=f"note_{NotesEngine.calls}", text=q.text, calls=NotesEngine.calls)
+
+
+class Notes(NotesApi):
+    calls = 0
+
+    async def record_note(self, q: NoteIn) -> NoteOut:
+        Notes.calls += 1
+        return NoteOut(id=f"note_{Notes.calls}", text=q.text, calls=Notes.calls)
+
+
+class NotesEngine(LocalEngine):
+    """LocalEngine plus a notes area."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.notes = Notes()
+        super().__init__(settings)
+
+    def area_interfaces(self) -> tuple[tuple[str, type], ...]:
+        return (*super().area_interfaces(), ("notes", NotesApi))
 
 
 @pytest.fixture(scope="module")
@@ -275,10 +293,10 @@ def test_idempotent_replay_and_conflict(api_env) -> None:
     with client(url, keys["full"]) as c:
         first = c.post("/v1/notes", json={"text": "ship it"}, headers={"Idempotency-Key": "k-1"})
         assert first.status_code == 200 and "idempotent-replayed" not in first.headers
-        calls = NotesEngine.calls
+        calls = Notes.calls
         again = c.post("/v1/notes", json={"text": "ship it"}, headers={"Idempotency-Key": "k-1"})
         assert again.status_code == 200 and again.headers["idempotent-replayed"] == "true"
-        assert again.json() == first.json() and NotesEngine.calls == calls
+        assert again.json() == first.json() and Notes.calls == calls
         assert again.headers["request-id"] != first.headers["request-id"]
         assert_envelope(c.post("/v1/notes", json={"text": "other"}, headers={"Idempotency-Key": "k-1"}), 409,
                         "idempotency_error", "idempotency_key_reused", "Idempotency-Key")
@@ -298,7 +316,7 @@ def test_openapi_lists_every_operation(api_env) -> None:
         assert c.get("/v1/openapi.json").status_code == 200
         doc = c.get("/v1/openapi.json").json()
     assert doc["openapi"].startswith("3.1")
-    for op in operations(type(engine)):
+    for op in engine.operations():
         assert op.method.lower() in doc["paths"]["/v1" + op.path], op.name
     deployments = doc["paths"]["/v1/deployments"]["get"]
     names = {p["name"] for p in deployments["parameters"]}

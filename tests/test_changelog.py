@@ -95,12 +95,12 @@ def test_changelog_grouping_on_built_repository(tmp_path) -> None:
     engine.register_repository(repo.path)
 
     async def go():  # type: ignore[no-untyped-def]
-        await engine.sync()
-        weeks = await engine.get_changelog(ChangelogQuery(items_per_entry=30))
-        releases = await engine.get_changelog(ChangelogQuery(group_by="release", items_per_entry=30))
-        one = await engine.get_changelog_entry(ChangelogEntryQuery(entry_id="week-of-2024-03-04"))
-        page = await engine.get_changelog(ChangelogQuery(limit=1))
-        nxt = await engine.get_changelog(ChangelogQuery(limit=1, cursor=page.cursor))
+        await engine.repos.sync()
+        weeks = await engine.reports.get_changelog(ChangelogQuery(items_per_entry=30))
+        releases = await engine.reports.get_changelog(ChangelogQuery(group_by="release", items_per_entry=30))
+        one = await engine.reports.get_changelog_entry(ChangelogEntryQuery(entry_id="week-of-2024-03-04"))
+        page = await engine.reports.get_changelog(ChangelogQuery(limit=1))
+        nxt = await engine.reports.get_changelog(ChangelogQuery(limit=1, cursor=page.cursor))
         return weeks, releases, one, page, nxt
 
     weeks, releases, one, page, nxt = anyio.run(go)
@@ -135,7 +135,7 @@ def test_changelog_errors(local_engine) -> None:
     from engmetrics.errors import InvalidInput, NotFound
 
     async def go(q):  # type: ignore[no-untyped-def]
-        return await local_engine.get_changelog_entry(q)
+        return await local_engine.reports.get_changelog_entry(q)
 
     with pytest.raises(NotFound, match="week-of-"):
         anyio.run(go, ChangelogEntryQuery(entry_id="release-nope-v9"))

@@ -74,7 +74,7 @@ def tool_engine(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-un
     repo = _build(root)
     engine = LocalEngine(Settings(db=root / "db.sqlite"))
     engine.register_repository(repo.path)
-    assert not anyio.run(engine.sync).errors
+    assert not anyio.run(engine.repos.sync).errors
     yield engine
     engine.store.close()
 
@@ -93,8 +93,8 @@ EXPECTED_ITEMS = {
 
 def test_week_and_release_entries_classify_by_files(tool_engine: LocalEngine) -> None:
     async def go():  # type: ignore[no-untyped-def]
-        weeks = await tool_engine.get_changelog(ChangelogQuery(items_per_entry=30, since="2024-03-04"))
-        releases = await tool_engine.get_changelog(ChangelogQuery(group_by="release", items_per_entry=30))
+        weeks = await tool_engine.reports.get_changelog(ChangelogQuery(items_per_entry=30, since="2024-03-04"))
+        releases = await tool_engine.reports.get_changelog(ChangelogQuery(group_by="release", items_per_entry=30))
         return weeks.entries, releases.entries
 
     weeks, releases = anyio.run(go)
@@ -119,7 +119,7 @@ def test_week_and_release_entries_classify_by_files(tool_engine: LocalEngine) ->
 
 def test_report_sections_and_counts_in_the_right_number(tool_engine: LocalEngine) -> None:
     async def go(audience: str):  # type: ignore[no-untyped-def]
-        return (await tool_engine.generate_report(ReportRequest(audience=audience, **WEEK))).report  # type: ignore[arg-type]
+        return (await tool_engine.reports.generate_report(ReportRequest(audience=audience, **WEEK))).report  # type: ignore[arg-type]
 
     team = anyio.run(go, "team")
     assert team is not None

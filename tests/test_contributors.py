@@ -20,13 +20,13 @@ async def test_two_emails_under_one_name_are_one_contributor(tmp_path: Path) -> 
     repo.commit({"b.py": "x\n"}, "feat: c", author=("Sam Other", "sam@acme.io"), when=now - timedelta(days=1))
     engine = LocalEngine(Settings(db=tmp_path / "db.sqlite"))
     engine.register_repository(repo.path)
-    await engine.sync()
-    by_email = await engine.get_contributor_summary(ContributorQuery(contributor="priya@gmail.com", period="7d"))
+    await engine.repos.sync()
+    by_email = await engine.activity.get_contributor_summary(ContributorQuery(contributor="priya@gmail.com", period="7d"))
     assert by_email.contributor == "priya@gmail.com"
     assert sorted(by_email.emails) == ["priya@acme.io", "priya@gmail.com"]
     assert by_email.commits == 2 and by_email.lines_added == 3 and by_email.files_touched == 1
-    by_name = await engine.get_contributor_summary(ContributorQuery(contributor="priya raman", period="7d"))
+    by_name = await engine.activity.get_contributor_summary(ContributorQuery(contributor="priya raman", period="7d"))
     assert by_name.commits == 2 and by_name.names == ["Priya Raman"]
-    sam = await engine.get_contributor_summary(ContributorQuery(contributor="sam@acme.io", period="7d"))
+    sam = await engine.activity.get_contributor_summary(ContributorQuery(contributor="sam@acme.io", period="7d"))
     assert sam.commits == 1 and sam.emails == ["sam@acme.io"]
     engine.store.close()

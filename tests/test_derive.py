@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from engmetrics.errors import InvalidInput, NotFound
-from engmetrics.sources.derive import derive_all, derive_repository
+from engmetrics.areas.dora.derive import derive_all, derive_repository
 from engmetrics.store.db import Store, open_store
 
 H = 3600

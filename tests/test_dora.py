@@ -9,25 +9,13 @@ from datetime import UTC, datetime
 import pytest
 
 from engmetrics.errors import InvalidInput
-from engmetrics.metrics import ratings
-from engmetrics.metrics.dora import (
-    CommitGraph,
-    CommitInfo,
-    DeploymentRecord,
-    IncidentRecord,
-    assign_changes,
-    changes_between,
-    is_fix,
-    is_patch_release,
-    is_release_tag,
-    is_revert,
-    mark_failures,
-    parse_version,
-    reverted_sha,
-    summarize,
-    trend,
-    trend_direction,
-)
+from engmetrics import ratings
+from engmetrics.areas.dora.metrics.graph import CommitGraph, CommitInfo, assign_changes, changes_between
+from engmetrics.areas.dora.metrics.failures import DeploymentRecord, IncidentRecord, mark_failures
+from engmetrics.commits import is_fix, is_revert, reverted_sha
+from engmetrics.areas.dora.metrics.tags import is_patch_release, is_release_tag, parse_version
+from engmetrics.areas.dora.metrics.figures import summarize
+from engmetrics.trends import trend, trend_direction
 from engmetrics.periods import Window
 
 H = 3600

@@ -14,7 +14,7 @@ import json
 import statistics
 import tempfile
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import anyio
@@ -242,7 +242,7 @@ def ours(engine: LocalEngine, start: int, end: int) -> dict[str, object]:
     fmt = "%Y-%m-%dT%H:%M:%SZ"
     q = DoraQuery(**{"from": datetime.fromtimestamp(start, UTC).strftime(fmt),
                      "to": datetime.fromtimestamp(end - 1, UTC).strftime(fmt)})  # `to` is inclusive (+1 s)
-    d = anyio.run(engine.get_dora, q)
+    d = anyio.run(engine.dora.get_dora, q)
     return {
         "deployments": d.deployment_frequency.deployments,
         "lead": d.lead_time.value,
@@ -267,7 +267,7 @@ def test_get_dora_equals_the_definition_on_random_histories(steps: list[tuple], 
         engine = LocalEngine(Settings(db=root / "db.sqlite", sync_max_age_seconds=3600))
         try:
             engine.register_repository(root / "r")
-            anyio.run(engine.sync)
+            anyio.run(engine.repos.sync)
             if hist.incidents:
                 f = root / "incidents.json"
                 f.write_text(json.dumps([
@@ -276,7 +276,7 @@ def test_get_dora_equals_the_definition_on_random_histories(steps: list[tuple], 
                      "resolved_at": None if e is None else datetime.fromtimestamp(e, UTC).isoformat()}
                     for i, s, e in hist.incidents
                 ]))
-                anyio.run(engine.import_events, f, "incidents")
+                anyio.run(engine.dora.import_events, f, "incidents")
             repo = GitRepo(root / "r", init=False)
             first = int(T0.timestamp())
             middle = first + int((hist.end - first) * cut)

@@ -104,8 +104,8 @@ def store(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-
     engine.register_repository(root / "tools")
 
     async def go() -> None:
-        await engine.sync()
-        await engine.import_events(incidents, "incidents")
+        await engine.repos.sync()
+        await engine.dora.import_events(incidents, "incidents")
 
     anyio.run(go)
     yield engine, shas
@@ -113,7 +113,7 @@ def store(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-
 
 
 def dora(engine: LocalEngine, repo: str | None, start: datetime, end: datetime):  # type: ignore[no-untyped-def]
-    return anyio.run(engine.get_dora, DoraQuery(repo=repo, **{"from": stamp(start), "to": stamp(end)}))
+    return anyio.run(engine.dora.get_dora, DoraQuery(repo=repo, **{"from": stamp(start), "to": stamp(end)}))
 
 
 # Lead times per shipped commit, hours (deployment time − author time):
@@ -164,7 +164,7 @@ def test_failures_reverts_hotfixes_and_incidents(store) -> None:  # type: ignore
     assert not cfr.lower_bound
     # Rework: D4 (ships the revert of D3's product change), D6 (hotfix), D8b (made while INC-7 was open).
     assert (shop.rework_rate.unplanned_deployments, shop.rework_rate.value) == (3, 33.33)
-    deps = anyio.run(engine.list_deployments, DeploymentQuery(repo="shop", **{"from": stamp(day(0)), "to": stamp(day(30))}, limit=20))
+    deps = anyio.run(engine.dora.list_deployments, DeploymentQuery(repo="shop", **{"from": stamp(day(0)), "to": stamp(day(30))}, limit=20))
     rework = {d.tag: d.rework_signal for d in deps.items if d.unplanned}
     assert rework == {"v1.2.1": "revert", "v1.3.1": "hotfix", "v1.4.1": "incident"}
     changes = {d.tag: d.change_count for d in deps.items}

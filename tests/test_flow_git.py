@@ -9,7 +9,7 @@ import pytest
 from mcp import Client
 
 from engmetrics.config import Settings
-from engmetrics.engine.features.flow import FlowQuery, PullRequestQuery
+from engmetrics.areas.flow.models import FlowQuery, PullRequestQuery
 from engmetrics.engine.local import LocalEngine
 from engmetrics.server.app import build_server
 from engmetrics.server.runtime import Runtime
@@ -37,7 +37,7 @@ def engine(tmp_path: Path):  # type: ignore[no-untyped-def]
     r.tag("v1.1.0", annotated=True, when=base + 4 * 86400)
     e = LocalEngine(Settings(db=tmp_path / "db.sqlite", sync_max_age_seconds=3600))
     e.register_repository(r.path)
-    anyio.run(e.sync)
+    anyio.run(e.repos.sync)
     yield e
     e.store.close()
 
@@ -48,11 +48,11 @@ def test_merge_and_squash_prs_with_their_commits(engine) -> None:  # type: ignor
     assert set(rows) == {7, 8} and {r["source"] for r in rows.values()} == {"git"}
     assert rows[7]["title"] == "Add b" and rows[7]["author"] == "grace@example.com" and rows[7]["commit_count"] == 2
     assert rows[8]["commit_count"] == 1
-    page = anyio.run(engine.list_pull_requests, PullRequestQuery(period="last_30_days"))
+    page = anyio.run(engine.flow.list_pull_requests, PullRequestQuery(period="last_30_days"))
     by = {p.number: p for p in page.items}
     assert by[7].cycle_hours == pytest.approx(72.0) and by[7].deploy_hours == pytest.approx(48.0)
     assert by[7].pickup_hours is None  # git knows no reviews
-    again = anyio.run(engine.sync)
+    again = anyio.run(engine.repos.sync)
     assert again.repos[0].pull_requests == 0
 
 

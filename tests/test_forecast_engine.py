@@ -43,7 +43,7 @@ def pr_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     db = root / "engmetrics.db"
     engine = LocalEngine(Settings(db=db))
     engine.register_repository(repo.path, "prs")
-    anyio.run(engine.sync)
+    anyio.run(engine.repos.sync)
     engine.store.close()
     return db
 
@@ -55,16 +55,16 @@ def make(db: Path):  # type: ignore[no-untyped-def]
 
 async def test_engine_counts_prs_and_commits(pr_store: Path) -> None:
     engine = LocalEngine(Settings(db=pr_store))
-    prs = await engine.forecast_delivery(DeliveryForecastQuery(items=30, repo="prs", simulations=2000))
+    prs = await engine.forecast.forecast_delivery(DeliveryForecastQuery(items=30, repo="prs", simulations=2000))
     assert prs.throughput.item_source == "prs" and prs.calibrated
     assert prs.p50 <= prs.p85 <= prs.p95
     assert {r.method for r in prs.reliability.rows} == {"calibrated", "iid"}
-    commits = await engine.forecast_delivery(
+    commits = await engine.forecast.forecast_delivery(
         DeliveryForecastQuery(items=30, repo="prs", item_source="commits", simulations=2000)
     )
     # Every PR commit and one chore a week sit on the first-parent chain.
     assert commits.throughput.items == prs.throughput.items + commits.throughput.weeks
-    report = await engine.forecast_backtest(BacktestQuery(repo="prs", horizons=[4], simulations=300))
+    report = await engine.forecast.forecast_backtest(BacktestQuery(repo="prs", horizons=[4], simulations=300))
     assert {r.method for r in report.rows} == {"calibrated", "bootstrap", "iid"}
     assert report.rows[0].origins > 20
     engine.store.close()

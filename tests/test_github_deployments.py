@@ -120,10 +120,10 @@ def test_a_pending_deployment_that_succeeds_is_imported_on_the_next_sync_and_the
         return conn.execute("SELECT count(*) FROM deployments").fetchone()[0]
 
     try:
-        first = anyio.run(engine.sync).repos[0]
+        first = anyio.run(engine.repos.sync).repos[0]
         # ok, staging and failed are stored; DORA counts only ok (successful, production): 1 of 3
         assert first.deployments == stored_deployments() == 3
-        dora = anyio.run(engine.get_dora, DoraQuery(period="last_30_days"))
+        dora = anyio.run(engine.dora.get_dora, DoraQuery(period="last_30_days"))
         assert dora.deployment_frequency.deployments == 1
         assert first.new_commits == conn.execute("SELECT count(*) FROM commits").fetchone()[0] == 4
         assert first.skipped == [f"GitHub acme/sample: deployments: 1 not final yet (GitHub deployment {later} "
@@ -131,18 +131,18 @@ def test_a_pending_deployment_that_succeeds_is_imported_on_the_next_sync_and_the
 
         gh.statuses[later].append({"state": "success", "created_at": iso(t + HOUR + 600)})  # the list is unchanged
         gh.counts.clear()
-        second = anyio.run(engine.sync).repos[0]
+        second = anyio.run(engine.repos.sync).repos[0]
         assert second.skipped == [] and second.deployments == stored_deployments() == 4
         row = conn.execute("SELECT status, deployed_at FROM deployment_events WHERE id = ?",
                            (f"github:acme/sample:{later}",)).fetchone()
         assert tuple(row) == ("success", t + HOUR + 600)
         assert gh.counts["statuses"] == 1  # only the pending one was asked for
         assert conn.execute("SELECT count(*) FROM github_pending_deployments").fetchone()[0] == 0
-        dora = anyio.run(engine.get_dora, DoraQuery(period="last_30_days"))
+        dora = anyio.run(engine.dora.get_dora, DoraQuery(period="last_30_days"))
         assert dora.deployment_frequency.deployments == 2
 
         gh.counts.clear()
-        third = anyio.run(engine.sync).repos[0]
+        third = anyio.run(engine.repos.sync).repos[0]
         assert third.deployments == stored_deployments() == 4
         assert gh.counts["statuses"] == 0 and gh.counts["total"] == gh.counts["conditional"] == 4  # all 304
     finally:

@@ -177,7 +177,7 @@ def test_a_failing_pr_fetch_is_a_note_and_the_rest_of_the_sync_is_reported(tmp_p
                                   github_token=SecretStr(gh.token), github_api_url=url))
     engine.register_repository(repo.path)
     try:
-        report = anyio.run(engine.sync)
+        report = anyio.run(engine.repos.sync)
         text = report.model_dump_json()
         assert "TaskGroup" not in text and "ExceptionGroup" not in text and "sub-exception" not in text
         assert report.errors == []
@@ -198,7 +198,7 @@ def test_a_failing_pr_fetch_is_a_note_and_the_rest_of_the_sync_is_reported(tmp_p
         assert [v["n"] for v in gh.graphql_requests] == [100, 50, 25, 12, 6]
 
         gh.graphql_fault = None  # GitHub is well again: the next sync brings the PRs
-        again = anyio.run(engine.sync)
+        again = anyio.run(engine.repos.sync)
         assert again.repos[0].skipped == [] and again.repos[0].pull_requests == 30
         assert json.loads(again.model_dump_json())["errors"] == []
     finally:

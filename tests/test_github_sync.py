@@ -11,7 +11,7 @@ import pytest
 from pydantic import SecretStr
 
 from engmetrics.config import Settings
-from engmetrics.engine.features.flow import FlowQuery, PullRequestQuery, StuckQuery
+from engmetrics.areas.flow.models import FlowQuery, PullRequestQuery, StuckQuery
 from engmetrics.engine.local import LocalEngine
 from engmetrics.queries import ActivityQuery, ContributorQuery, DoraQuery
 from engmetrics.sources.github import GitHubClient, sync_github_repo
@@ -89,7 +89,7 @@ def synced(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped
                         github_api_url=url, teams=TEAMS, people=PEOPLE, sync_max_age_seconds=3600)
     engine = LocalEngine(settings)
     engine.register_repository(repo.path)
-    report = anyio.run(engine.sync)
+    report = anyio.run(engine.repos.sync)
     yield engine, gh, report, shas, settings
     engine.store.close()
     gh.stop()
@@ -129,59 +129,59 @@ def test_sync_brings_prs_reviews_deployments_releases_incidents(synced) -> None:
 
 def test_flow_and_review_metrics_from_github(synced) -> None:
     engine, *_ = synced
-    flow = run(engine.get_flow_metrics, FlowQuery(period="last_30_days"))
+    flow = run(engine.flow.get_flow_metrics, FlowQuery(period="last_30_days"))
     assert flow.data_source == "github" and flow.throughput == 3
     assert flow.cycle_time_definition == "first_commit_to_deploy"
     assert flow.pickup_time.count == 2 and flow.pickup_time.median_hours == 2.5  # 3 h (#1, self-review ignored), 2 h (#2 from ready)
     assert flow.merged_not_deployed == 1  # #6's deployment is still pending
     assert flow.wip_count == 3  # #3, #4 and the draft #5
-    rv = run(engine.get_review_metrics, FlowQuery(period="last_30_days"))
+    rv = run(engine.flow.get_review_metrics, FlowQuery(period="last_30_days"))
     assert rv.total_reviewed == 3 and rv.reviews == 4  # grace's self-review on #1 is not counted
     assert rv.avg_first_response_time == 17.67  # 3 h (#1), 2 h (#2), 48 h (#4, still open)
     assert rv.unreviewed_merges == 1 and rv.rework_commits_per_pr == 0.5 and rv.rework_percent == 50.0
     assert rv.comments_per_review == 0.75
     load = {x.reviewer: (x.reviews, x.prs_reviewed) for x in rv.reviewer_load}
     assert load == {"ada": (2, 2), "linus": (2, 1)}  # ada-alt is ada: one person
-    vs = run(engine.get_value_stream, FlowQuery(period="last_30_days"))
+    vs = run(engine.flow.get_value_stream, FlowQuery(period="last_30_days"))
     assert vs.idea_to_commit.count == 1 and vs.merge_to_deploy.count == 2
     assert vs.total_lead_time == pytest.approx(sum(s.median_hours for s in (vs.idea_to_commit, vs.commit_to_merge, vs.merge_to_deploy)), abs=0.02)
 
 
 def test_teams_filter_people_once_per_team(synced) -> None:
     engine, *_ = synced
-    platform = run(engine.get_flow_metrics, FlowQuery(period="last_30_days", team="platform"))
-    growth = run(engine.get_flow_metrics, FlowQuery(period="last_30_days", team="growth"))
-    core = run(engine.get_flow_metrics, FlowQuery(period="last_30_days", team="core"))
+    platform = run(engine.flow.get_flow_metrics, FlowQuery(period="last_30_days", team="platform"))
+    growth = run(engine.flow.get_flow_metrics, FlowQuery(period="last_30_days", team="growth"))
+    core = run(engine.flow.get_flow_metrics, FlowQuery(period="last_30_days", team="core"))
     assert (platform.throughput, growth.throughput, core.throughput) == (1, 2, 3)
-    teams = run(engine.list_teams)
+    teams = run(engine.flow.list_teams)
     assert [t.name for t in teams.teams] == ["core", "growth", "platform"]
     assert next(t for t in teams.teams if t.name == "growth").member_count == 2
-    summary = run(engine.get_contributor_summary, ContributorQuery(contributor="ada@work.example", period="last_30_days"))
+    summary = run(engine.activity.get_contributor_summary, ContributorQuery(contributor="ada@work.example", period="last_30_days"))
     assert (summary.prs_merged, summary.prs_reviewed) == (1, 2)
     from engmetrics.errors import NotFound
 
     with pytest.raises(NotFound, match="Unknown team 'nope'"):
-        run(engine.get_flow_metrics, FlowQuery(team="nope"))
+        run(engine.flow.get_flow_metrics, FlowQuery(team="nope"))
 
 
 def test_stuck_prs_and_lists(synced) -> None:
     engine, *_ = synced
-    stuck = run(engine.list_stuck_pull_requests, StuckQuery())
+    stuck = run(engine.flow.list_stuck_pull_requests, StuckQuery())
     assert [(s.number, s.reason) for s in stuck.items] == [(3, "waiting_for_review"), (4, "approved_not_merged")]
     assert stuck.items[0].waiting_hours >= 72
-    page = run(engine.list_pull_requests, PullRequestQuery(period="last_30_days", state="merged", limit=2))
+    page = run(engine.flow.list_pull_requests, PullRequestQuery(period="last_30_days", state="merged", limit=2))
     assert page.total == 3 and len(page.items) == 2 and page.cursor
-    rest = run(engine.list_pull_requests, PullRequestQuery(period="last_30_days", state="merged", limit=2, cursor=page.cursor))
+    rest = run(engine.flow.list_pull_requests, PullRequestQuery(period="last_30_days", state="merged", limit=2, cursor=page.cursor))
     assert {p.number for p in page.items + rest.items} == {1, 2, 6}
-    mine = run(engine.list_pull_requests, PullRequestQuery(period="last_30_days", author="ada"))
+    mine = run(engine.flow.list_pull_requests, PullRequestQuery(period="last_30_days", author="ada"))
     assert {p.number for p in mine.items} == {2, 3}
-    feed = run(engine.get_activity, ActivityQuery(period="last_30_days", type="review"))
+    feed = run(engine.activity.get_activity, ActivityQuery(period="last_30_days", type="review"))
     assert len(feed.items) == 5 and feed.items[0].metadata["state"] == "approved"
 
 
 def test_dora_lead_time_stays_per_commit_and_the_pr_view_is_separate(synced) -> None:
     engine, *_ = synced
-    dora = run(engine.get_dora, DoraQuery(period="last_30_days"))
+    dora = run(engine.dora.get_dora, DoraQuery(period="last_30_days"))
     # Per commit (DORA): s1 authored T0+2d, deployed T0+3d → 24 h; s2 authored T0+4d, deployed T0+5d → 24 h.
     # (s6's deployment is still pending; c0 is the first deployment: no lead time.)
     assert dora.lead_time.definition == "commit_to_deploy"
@@ -196,7 +196,7 @@ def test_dora_lead_time_stays_per_commit_and_the_pr_view_is_separate(synced) -> 
 def test_resync_with_nothing_new_is_one_conditional_request_per_endpoint(synced) -> None:
     engine, gh, *_ = synced
     gh.counts.clear()
-    report = run(engine.sync)
+    report = run(engine.repos.sync)
     assert report.repos[0].pull_requests == 0
     # pulls, deployments, releases, issues, and the statuses of deployment 13 (still pending): all 304
     assert gh.counts["total"] == 5 and gh.counts["conditional"] == 5 and gh.counts["graphql"] == 0
@@ -213,7 +213,7 @@ def test_incremental_sync_reads_only_what_changed(synced) -> None:
                         reviews=[("grace", "COMMENTED", T0 + DAY + 3 * HOUR, 1), ("ada", "APPROVED", T0 + DAY + 5 * HOUR, 1)])
     gh.changed()
     gh.counts.clear()
-    report = run(engine.sync)
+    report = run(engine.repos.sync)
     assert report.repos[0].pull_requests == 2 and gh.counts["graphql"] == 1
     conn = engine.store.read()
     title = conn.execute("SELECT title FROM pull_requests WHERE number = 3").fetchone()[0]
@@ -258,7 +258,7 @@ def test_bad_token_is_a_note_that_never_echoes_it(tmp_path: Path) -> None:
                                   github_token=SecretStr("ghp_wrong_and_secret"), github_api_url=url))
     engine.register_repository(repo.path)
     try:
-        report = anyio.run(engine.sync)
+        report = anyio.run(engine.repos.sync)
         note = " ".join(report.repos[0].skipped)
         assert "401" in note and "GITHUB_TOKEN" in note and "ghp_wrong_and_secret" not in note
         # git still answered: the squash subjects give three git-only PRs

@@ -74,13 +74,13 @@ def test_quiet_series_give_no_insights() -> None:
 
 
 def test_engine_insights_series_and_benchmarks(local_engine) -> None:
-    from engmetrics.metrics import ratings
+    from engmetrics import ratings
 
     async def go():  # type: ignore[no-untyped-def]
-        ins = await local_engine.get_insights(InsightsQuery(repo="sample", limit=2))
-        series = await local_engine.get_metric_series(MetricSeriesQuery(metric="recovery_time", period="last_90_days", repo="sample"))
-        monthly = await local_engine.get_metric_series(MetricSeriesQuery(metric="deployment_frequency", period="last_90_days", granularity="monthly"))
-        bench = await local_engine.get_benchmarks(BenchmarkQuery(year=2023, repo="sample"))
+        ins = await local_engine.reports.get_insights(InsightsQuery(repo="sample", limit=2))
+        series = await local_engine.reports.get_metric_series(MetricSeriesQuery(metric="recovery_time", period="last_90_days", repo="sample"))
+        monthly = await local_engine.reports.get_metric_series(MetricSeriesQuery(metric="deployment_frequency", period="last_90_days", granularity="monthly"))
+        bench = await local_engine.reports.get_benchmarks(BenchmarkQuery(year=2023, repo="sample"))
         return ins, series, monthly, bench
 
     ins, series, monthly, bench = anyio.run(go)

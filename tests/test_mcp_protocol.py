@@ -71,7 +71,7 @@ async def test_dora_over_protocol_matches_engine(workspace_copy) -> None:
     server, engine = make_server(workspace_copy.db)
     from engmetrics.queries import DoraQuery
 
-    direct = await engine.get_dora(DoraQuery(period="last_90_days", repo="sample"))
+    direct = await engine.dora.get_dora(DoraQuery(period="last_90_days", repo="sample"))
     async with Client(server) as client:
         result = await client.call_tool("get_dora", {"period": "last_90_days", "repo": "sample"})
     data = result.structured_content

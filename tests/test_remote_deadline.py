@@ -43,7 +43,7 @@ async def test_a_hung_server_is_given_up_at_the_deadline_with_every_attempt_name
         engine = RemoteEngine(Settings(api_url=api.url, api_key="emk_test"), options=options)
         try:
             try:
-                await engine.get_dora(DoraQuery())
+                await engine.dora.get_dora(DoraQuery())
                 raise AssertionError("a hung server must not answer")
             except RemoteError as exc:
                 message = exc.message

@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from engmetrics.config import Settings
-from engmetrics.engine.operations import Operation
+from engmetrics.operations import Operation
 from engmetrics.engine.remote import RemoteEngine, RemoteOptions
 from engmetrics.errors import InvalidInput, RemoteError, Unsupported
 from engmetrics.models import Model
@@ -189,7 +189,7 @@ def engine(url: str, provider: str, key: str, options: RemoteOptions = FAST) -> 
 async def test_upshot_dora_maps_onto_our_model(upshot) -> None:
     url, script = upshot
     e = engine(url + "/v1", "upshot", UPSHOT_KEY)
-    report = await e.get_dora(DoraQuery(period="last_30_days", team="backend"))
+    report = await e.dora.get_dora(DoraQuery(period="last_30_days", team="backend"))
     assert report.deployment_frequency.value == 4.2 and report.deployment_frequency.rating == "high"
     assert report.deployment_frequency.trend_direction == "improving"
     assert report.lead_time.value == 18.5 and report.lead_time.trend_direction == "improving"
@@ -199,7 +199,7 @@ async def test_upshot_dora_maps_onto_our_model(upshot) -> None:
     method, path, params, headers = script.requests[-1]
     assert path == "/v1/metrics/dora" and params == {"period": "last_30_days", "team": "backend"}
     with pytest.raises(Unsupported, match="not per repository"):
-        await e.get_dora(DoraQuery(repo="webapp"))
+        await e.dora.get_dora(DoraQuery(repo="webapp"))
     await e.aclose()
 
 
@@ -207,37 +207,37 @@ async def test_upshot_activity_follows_cursors_lazily_and_filters(upshot) -> Non
     url, script = upshot
     e = engine(url, "upshot", UPSHOT_KEY)
     before = len(script.requests)
-    first = await e.get_activity(ActivityQuery(from_="2025-02-01", to="2025-02-15", limit=4))
+    first = await e.activity.get_activity(ActivityQuery(from_="2025-02-01", to="2025-02-15", limit=4))
     assert [i.id for i in first.items] == ["act_0", "act_1", "act_2", "act_3"] and first.cursor
     assert len(script.requests) - before == 1, "one upstream page is enough for 4 items"
     seen = [i.id for i in first.items]
     cursor = first.cursor
     while cursor:
-        page = await e.get_activity(ActivityQuery(from_="2025-02-01", to="2025-02-15", limit=7, cursor=cursor))
+        page = await e.activity.get_activity(ActivityQuery(from_="2025-02-01", to="2025-02-15", limit=7, cursor=cursor))
         seen += [i.id for i in page.items]
         cursor = page.cursor
     assert seen == [f"act_{i}" for i in range(25)], "every modelled item once, in order; unknown types skipped"
-    merged = await e.get_activity(ActivityQuery(from_="2025-02-01", to="2025-02-15", type="pr_merged", author="jane", limit=100))
+    merged = await e.activity.get_activity(ActivityQuery(from_="2025-02-01", to="2025-02-15", type="pr_merged", author="jane", limit=100))
     assert merged.items and all(i.type == "pr_merged" and i.author == "jane@acme.com" for i in merged.items)
     assert merged.items[0].metadata["labels"] == '["a"]'
     with pytest.raises(InvalidInput, match="cursor"):
-        await e.get_activity(ActivityQuery(cursor="garbage"))
+        await e.activity.get_activity(ActivityQuery(cursor="garbage"))
     await e.aclose()
 
 
 async def test_upshot_contributor_and_unsupported_operations(upshot) -> None:
     url, _ = upshot
     e = engine(url, "upshot", UPSHOT_KEY)
-    s = await e.get_contributor_summary(ContributorQuery(contributor="jane@acme.com", period="last_7_days"))
+    s = await e.activity.get_contributor_summary(ContributorQuery(contributor="jane@acme.com", period="last_7_days"))
     assert (s.commits, s.prs_merged, s.prs_reviewed, s.issues_closed, s.lines_added) == (23, 4, 7, 3, 1247)
     from engmetrics.errors import NotFound
 
     with pytest.raises(NotFound, match="No such contributor"):
-        await e.get_contributor_summary(ContributorQuery(contributor="ghost", period="last_7_days"))
+        await e.activity.get_contributor_summary(ContributorQuery(contributor="ghost", period="last_7_days"))
     with pytest.raises(Unsupported, match="Upshot's API does not offer list_deployments"):
-        await e.list_deployments(DeploymentQuery())
+        await e.dora.list_deployments(DeploymentQuery())
     with pytest.raises(Unsupported, match="nothing to sync"):
-        await e.sync()
+        await e.repos.sync()
     await e.aclose()
 
 
@@ -247,7 +247,7 @@ async def test_retry_on_429_with_retry_after_then_success(upshot) -> None:
     script.faults = ["429"]
     before = len(script.requests)
     started = time.monotonic()
-    report = await e.get_dora(DoraQuery())
+    report = await e.dora.get_dora(DoraQuery())
     waited = time.monotonic() - started
     assert report.lead_time.value == 18.5 and len(script.requests) - before == 2
     assert waited >= 0.9, "Retry-After: 1 was honoured"  # a lower bound on a sleep, not a speed assertion
@@ -260,7 +260,7 @@ async def test_429_beyond_the_cap_fails_at_once_saying_when_to_retry(upshot) -> 
     script.faults = ["429-long"]
     before = len(script.requests)
     with pytest.raises(RemoteError, match="retry after 45 s") as info:
-        await e.get_dora(DoraQuery())
+        await e.dora.get_dora(DoraQuery())
     assert info.value.retry_after_seconds == 45 and len(script.requests) - before == 1
     assert "Upshot" in info.value.message
     await e.aclose()
@@ -270,10 +270,10 @@ async def test_500_then_success_and_500_exhausted(upshot) -> None:
     url, script = upshot
     e = engine(url, "upshot", UPSHOT_KEY)
     script.faults = ["500"]
-    assert (await e.get_dora(DoraQuery())).mttr.value == 2.3
+    assert (await e.dora.get_dora(DoraQuery())).mttr.value == 2.3
     script.faults = ["500", "500", "500"]
     with pytest.raises(RemoteError, match="HTTP 500.*after 3 attempts"):
-        await e.get_dora(DoraQuery())
+        await e.dora.get_dora(DoraQuery())
     await e.aclose()
 
 
@@ -283,7 +283,7 @@ async def test_4xx_is_never_retried(upshot) -> None:
     script.faults = ["400"]
     before = len(script.requests)
     with pytest.raises(InvalidInput, match="period is not supported"):
-        await e.get_dora(DoraQuery())
+        await e.dora.get_dora(DoraQuery())
     assert len(script.requests) - before == 1
     await e.aclose()
 
@@ -293,10 +293,10 @@ async def test_malformed_bodies(upshot) -> None:
     e = engine(url, "upshot", UPSHOT_KEY)
     script.faults = ["malformed"]
     with pytest.raises(RemoteError, match="not JSON"):
-        await e.get_dora(DoraQuery())
+        await e.dora.get_dora(DoraQuery())
     script.faults = ["wrong-shape"]
     with pytest.raises(RemoteError, match="does not match .*ENGMETRICS_PROVIDER=upshot"):
-        await e.get_dora(DoraQuery())
+        await e.dora.get_dora(DoraQuery())
     await e.aclose()
 
 
@@ -305,11 +305,11 @@ async def test_timeout_is_retried_then_reported(upshot) -> None:
     e = engine(url, "upshot", UPSHOT_KEY)
     script.faults = ["slow"]
     before = len(script.requests)
-    assert (await e.get_dora(DoraQuery())).lead_time.value == 18.5, "a timeout is retried"
+    assert (await e.dora.get_dora(DoraQuery())).lead_time.value == 18.5, "a timeout is retried"
     assert len(script.requests) - before == 2
     script.faults = ["slow", "slow", "slow"]
     with pytest.raises(RemoteError, match="did not answer GET /v1/metrics/dora within 0.5 s"):
-        await e.get_dora(DoraQuery())
+        await e.dora.get_dora(DoraQuery())
     await e.aclose()
 
 
@@ -317,12 +317,12 @@ async def test_bad_key_is_named_never_shown(upshot) -> None:
     url, _ = upshot
     e = engine(url, "upshot", "wrong-upshot-key-999")
     with pytest.raises(RemoteError, match="rejected the key") as info:
-        await e.get_dora(DoraQuery())
+        await e.dora.get_dora(DoraQuery())
     assert "wrong-upshot-key-999" not in info.value.message and "Settings → API Keys" in info.value.message
     await e.aclose()
     nokey = RemoteEngine(Settings(api_url=url, provider="upshot"), options=FAST)
     with pytest.raises(RemoteError, match="ENGMETRICS_API_KEY is not set"):
-        await nokey.get_dora(DoraQuery())
+        await nokey.dora.get_dora(DoraQuery())
 
 
 # ---- Koalr -----------------------------------------------------------------------------------------------
@@ -331,7 +331,7 @@ async def test_bad_key_is_named_never_shown(upshot) -> None:
 async def test_koalr_dora_days_window_and_units(koalr) -> None:
     url, script = koalr
     e = engine(url, "koalr", KOALR_KEY)
-    report = await e.get_dora(DoraQuery(period="last_30_days"))
+    report = await e.dora.get_dora(DoraQuery(period="last_30_days"))
     _, path, params, headers = script.requests[-1]
     assert path == "/api/v1/metrics/dora" and params == {"days": "30"} and headers["x-koalr-key"] == KOALR_KEY
     assert "authorization" not in headers
@@ -339,7 +339,7 @@ async def test_koalr_dora_days_window_and_units(koalr) -> None:
     assert report.mttr.value == 0.7 and report.mttr.rating == "elite"
     assert report.deployment_frequency.value == 4.2 and report.lead_time.value == 18.5
     with pytest.raises(Unsupported, match="rolling windows that end now"):
-        await e.get_dora(DoraQuery(period="last_month"))
+        await e.dora.get_dora(DoraQuery(period="last_month"))
     await e.aclose()
 
 
@@ -349,16 +349,16 @@ async def test_koalr_deployments_pages_filters_and_team(koalr) -> None:
     seen: list[str] = []
     cursor = None
     while True:
-        page = await e.list_deployments(DeploymentQuery(period="last_30_days", limit=6, cursor=cursor))
+        page = await e.dora.list_deployments(DeploymentQuery(period="last_30_days", limit=6, cursor=cursor))
         seen += [d.id for d in page.items]
         assert page.total == 23
         cursor = page.cursor
         if not cursor:
             break
     assert seen == [f"dep_{i:02d}" for i in range(23)]
-    first = (await e.list_deployments(DeploymentQuery(period="7d", limit=1))).items[0]
+    first = (await e.dora.list_deployments(DeploymentQuery(period="7d", limit=1))).items[0]
     assert first.environment == "staging" and first.lead_time_hours_median == round(67200 / 3600, 2)
-    prod = await e.list_deployments(DeploymentQuery(period="7d", environment="production", repo="api", limit=100,
+    prod = await e.dora.list_deployments(DeploymentQuery(period="7d", environment="production", repo="api", limit=100,
                                                     team="platform"))
     assert prod.items and all(d.environment == "production" and d.repo == "acme/api" for d in prod.items)
     assert any(d.failed and d.status == "failure" for d in prod.items)
@@ -366,21 +366,21 @@ async def test_koalr_deployments_pages_filters_and_team(koalr) -> None:
     from engmetrics.errors import NotFound
 
     with pytest.raises(NotFound, match="Platform"):
-        await e.list_deployments(DeploymentQuery(team="nope"))
+        await e.dora.list_deployments(DeploymentQuery(team="nope"))
     await e.aclose()
 
 
 async def test_koalr_incidents_and_unsupported(koalr) -> None:
     url, _ = koalr
     e = engine(url, "koalr", KOALR_KEY)
-    incidents = await e.list_incidents(IncidentQuery(period="last_30_days"))
+    incidents = await e.dora.list_incidents(IncidentQuery(period="last_30_days"))
     assert [(i.id, i.status, i.duration_hours) for i in incidents.items] == [("inc_9z2k", "resolved", 0.8),
                                                                              ("inc_open", "open", None)]
-    assert [i.id for i in (await e.list_incidents(IncidentQuery(status="open"))).items] == ["inc_open"]
+    assert [i.id for i in (await e.dora.list_incidents(IncidentQuery(status="open"))).items] == ["inc_open"]
     with pytest.raises(Unsupported, match="Koalr's API does not offer list_repositories"):
-        await e.list_repositories()
+        await e.repos.list_repositories()
     with pytest.raises(Unsupported, match="get_activity"):
-        await e.get_activity(ActivityQuery())
+        await e.activity.get_activity(ActivityQuery())
     await e.aclose()
 
 
@@ -389,11 +389,11 @@ async def test_koalr_429_honours_the_reset_header(koalr) -> None:
     e = engine(url, "koalr", KOALR_KEY)
     script.faults = ["429-reset"]
     before = len(script.requests)
-    assert (await e.get_dora(DoraQuery())).lead_time.value == 18.5
+    assert (await e.dora.get_dora(DoraQuery())).lead_time.value == 18.5
     assert len(script.requests) - before == 2
     script.faults = ["429-reset"] * 3
     with pytest.raises(RemoteError, match=r"Rate limited by Koalr's API .*retry after \d+ s"):
-        await e.get_dora(DoraQuery())
+        await e.dora.get_dora(DoraQuery())
     await e.aclose()
 
 
@@ -415,7 +415,7 @@ async def test_post_retries_reuse_one_idempotency_key() -> None:
 
     with Served(Starlette(routes=[Route("/v1/echo", echo, methods=["POST"])])) as served:
         e = engine(served.url, "engmetrics", "emk_test")
-        op = Operation("echo", "POST", "/echo", _Echo, _Echo, "Echo.")
+        op = Operation("test", "echo", "POST", "/echo", _Echo, _Echo, "Echo.")
         out = await e.provider.call(op, _Echo(text="hi"))
         await e.aclose()
     assert out == _Echo(text="hi") and len(seen) == 2 and seen[0] and seen[0] == seen[1]

@@ -34,10 +34,10 @@ def reports(local_engine, workspace_copy):  # type: ignore[no-untyped-def]
         out = {}
         for audience in ("team", "leaders", "customers"):
             for fmt_name in ("markdown", "slack", "email", "html"):
-                out[audience, fmt_name] = await local_engine.generate_report(
+                out[audience, fmt_name] = await local_engine.reports.generate_report(
                     ReportRequest(audience=audience, format=fmt_name, from_=frm, to=to, repo="sample"))
-        dora = await local_engine.get_dora(DoraQuery(from_=frm, to=to, repo="sample"))
-        again = await local_engine.get_report(ReportId(report_id=out["team", "slack"].report_id))
+        dora = await local_engine.dora.get_dora(DoraQuery(from_=frm, to=to, repo="sample"))
+        again = await local_engine.reports.get_report(ReportId(report_id=out["team", "slack"].report_id))
         return out, dora, again
 
     return anyio.run(go)
@@ -81,7 +81,7 @@ def test_every_audience_and_format(reports) -> None:  # type: ignore[no-untyped-
 
 def test_unknown_report_is_not_found(local_engine) -> None:
     async def go():  # type: ignore[no-untyped-def]
-        await local_engine.get_report(ReportId(report_id="rpt_nope"))
+        await local_engine.reports.get_report(ReportId(report_id="rpt_nope"))
 
     with pytest.raises(NotFound, match="generate_report"):
         anyio.run(go)
@@ -104,7 +104,7 @@ def _server(db):  # type: ignore[no-untyped-def]
 async def test_sampling_polish_checked(workspace_copy, mode: str) -> None:
     server, engine = _server(workspace_copy.db)
     frm, to = _window(workspace_copy)
-    direct = await engine.get_dora(DoraQuery(from_=frm, to=to, repo="sample"))
+    direct = await engine.dora.get_dora(DoraQuery(from_=frm, to=to, repo="sample"))
     deployments = direct.deployment_frequency.deployments
     replies: list[str] = []
     asked: list[str] = []

@@ -29,12 +29,12 @@ T0 = datetime(2024, 1, 1, tzinfo=UTC)
 def _engine(tmp: Path, repo: GitRepo) -> LocalEngine:
     engine = LocalEngine(Settings(db=tmp / "risk.db", sync_max_age_seconds=3600))
     engine.register_repository(repo.path)
-    anyio.run(engine.sync)
+    anyio.run(engine.repos.sync)
     return engine
 
 
 def _features(engine: LocalEngine) -> dict[str, dict[str, float]]:
-    row = engine.resolve_repo(engine._list_repositories().repositories[0].name)
+    row = engine.served_repositories()[0]
     _, shas, X = replay(stored_changes(engine.store.read(), row.id))
     return {sha: dict(zip(FEATURES, x.tolist(), strict=True)) for sha, x in zip(shas, X, strict=True)}
 
@@ -114,7 +114,7 @@ def test_source_lines_added_leave_out_blanks_comments_and_whitespace_edits(tmp_p
     assert _features(engine)[first]["sloc_added"] == 7
     # Commits scored before they are synced are counted too.
     third = repo.commit({"lib/app.py": reindented + "\n# only a comment\ny = 2\n"}, "feat: y", when=T0 + timedelta(days=4))
-    scored = anyio.run(engine.score_pr_risk, RiskScoreQuery(repo="sloc", commit=third))
+    scored = anyio.run(engine.risk.score_pr_risk, RiskScoreQuery(repo="sloc", commit=third))
     assert scored.signals["sloc_added"].value == 1 and scored.signals["la"].value == 3
     assert ensure_sloc(engine.store, row.id, row.path) == 0  # scoring does not store anything
     engine.store.close()
@@ -144,7 +144,7 @@ def test_no_look_ahead_old_features_do_not_change(small) -> None:
     before = _features(engine)
     repo.commit({"a/x.py": "changed\n", "b/y.py": None, "c/z.py": "z\n"}, "feat: later", author=GRACE,
                 when=T0 + timedelta(days=30))
-    anyio.run(engine.sync)
+    anyio.run(engine.repos.sync)
     after = _features(engine)
     assert len(after) == 4
     for sha in (c1, c2, c3):
@@ -169,7 +169,7 @@ def test_szz_finds_the_inducing_commit_and_reverts(tmp_path: Path) -> None:
     assert ensure_labels(engine.store, row.id, row.path) == 0  # incremental: nothing new
     repo.commit({"other.py": "x = 1\ny = 3\n"}, "fix: y is 3", when=T0 + timedelta(days=6))
     repo.commit({"other.py": "x = 1\ny = 3\nz = 4\n"}, "feat: z", when=T0 + timedelta(days=7))
-    anyio.run(engine.sync)
+    anyio.run(engine.repos.sync)
     assert ensure_labels(engine.store, row.id, row.path) == 1  # only the new fix
     assert ensure_labels(engine.store, row.id, row.path) == 0
     engine.store.close()
@@ -227,7 +227,7 @@ def _planted(root: Path, cycles: int = 48) -> GitRepo:
 def test_evaluation_beats_size_on_a_planted_pattern(tmp_path: Path) -> None:
     repo = _planted(tmp_path)
     engine = _engine(tmp_path, repo)
-    ev = anyio.run(lambda: engine.evaluate_risk("planted", bootstrap=20))
+    ev = anyio.run(lambda: engine.risk.evaluate_risk("planted", bootstrap=20))
     models = {m.name: m for m in ev.models}
     assert set(models) == {"engmetrics", "lapredict", "kamei", "size"}
     assert ev.splits >= 3 and ev.labelled_inducing > 20
@@ -252,7 +252,7 @@ def test_branch_with_no_arguments_scores_unsynced_commits(tmp_path: Path, monkey
     a = repo.commit({"s/new.py": "a = 1\n", "tests/test_new.py": "def test(): pass\n"}, "feat: new", when=T0 + timedelta(days=60))
     b = repo.commit({"s/new.py": "a = 2\n"}, "feat: tweak", when=T0 + timedelta(days=61))
     monkeypatch.chdir(repo.path)
-    result = anyio.run(engine.score_pr_risk, RiskScoreQuery())
+    result = anyio.run(engine.risk.score_pr_risk, RiskScoreQuery())
     assert result.target == "feature vs main"
     assert {c.sha for c in result.commits} == {a, b} and result.commits_total == 2
     assert 0 <= result.risk_score <= 100 and result.tier in ("low", "medium", "high", "critical")

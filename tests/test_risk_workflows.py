@@ -43,7 +43,7 @@ CODES = re.compile(
 def _engine(tmp: Path, repo: GitRepo, name: str = "risk.db") -> LocalEngine:
     engine = LocalEngine(Settings(db=tmp / name, sync_max_age_seconds=3600))
     engine.register_repository(repo.path)
-    anyio.run(engine.sync)
+    anyio.run(engine.repos.sync)
     return engine
 
 
@@ -100,7 +100,7 @@ def _brought(repo: GitRepo, merge: str) -> set[str]:
 
 def test_a_merge_commit_is_scored_as_the_commits_it_brings(merges) -> None:
     repo, engine, c = merges
-    result = anyio.run(engine.score_pr_risk, RiskScoreQuery(repo="merges", commit=c["m1"]))
+    result = anyio.run(engine.risk.score_pr_risk, RiskScoreQuery(repo="merges", commit=c["m1"]))
     assert {x.sha for x in result.commits} == _brought(repo, c["m1"]) == {c["c1"], c["c2"]}
     assert result.commits_total == 2 and result.target == f"merge commit {c['m1'][:12]}"
     assert any("merge commit" in n and "2 commit(s) it brings" in n for n in result.notes)
@@ -110,22 +110,22 @@ def test_a_merge_commit_is_scored_as_the_commits_it_brings(merges) -> None:
     kinds = {(a.file_type, a.kind): (a.lines, a.files, a.counted_as_code) for a in result.added_lines}
     assert kinds == {("Python", "source"): (2, 1, True), ("Python", "tests"): (2, 1, False)}
     # The same commits as a range score the same.
-    ranged = anyio.run(engine.score_pr_risk, RiskScoreQuery(repo="merges", base=f"{c['m1']}^1", head=f"{c['m1']}^2"))
+    ranged = anyio.run(engine.risk.score_pr_risk, RiskScoreQuery(repo="merges", base=f"{c['m1']}^1", head=f"{c['m1']}^2"))
     assert ranged.risk_score == result.risk_score and ranged.probability == result.probability
 
 
 def test_prs_merged_by_merge_commits_and_squashes(merges) -> None:
     repo, engine, c = merges
-    by_merge = anyio.run(engine.score_pr_risk, RiskScoreQuery(repo="merges", pr_number=7))
+    by_merge = anyio.run(engine.risk.score_pr_risk, RiskScoreQuery(repo="merges", pr_number=7))
     assert by_merge.target == f"PR #7 (merged in {c['m1'][:12]})" and by_merge.pr_number == 7
     assert {x.sha for x in by_merge.commits} == {c["c1"], c["c2"]}
     # A two-parent commit titled "… (#8)" is a merge whatever its subject says.
-    titled = anyio.run(engine.score_pr_risk, RiskScoreQuery(repo="merges", pr_number=8))
+    titled = anyio.run(engine.risk.score_pr_risk, RiskScoreQuery(repo="merges", pr_number=8))
     assert titled.target == f"PR #8 (merged in {c['m2'][:12]})"
     assert {x.sha for x in titled.commits} == _brought(repo, c["m2"]) == {c["o1"]}
     assert titled.signals["sloc_added"].value == 2
     # A single-parent commit titled "… (#9)" is a squash: that one commit.
-    squash = anyio.run(engine.score_pr_risk, RiskScoreQuery(repo="merges", pr_number=9))
+    squash = anyio.run(engine.risk.score_pr_risk, RiskScoreQuery(repo="merges", pr_number=9))
     assert squash.target == f"PR #9 (squashed as {c['s1'][:12]})" and [x.sha for x in squash.commits] == [c["s1"]]
 
 
@@ -141,7 +141,7 @@ def test_docs_only_change_scores_low_and_says_so(tmp_path: Path) -> None:
     mixed = repo.commit({"docs/faqs.md": faq + "More.\n", "app/new.py": "# note\n\nnew = 1\n"},
                         "Document and add new", author=ADA, when=T0 + timedelta(days=41))
     engine = _engine(tmp_path, repo)
-    result = anyio.run(engine.score_pr_risk, RiskScoreQuery(repo="docs", commit=docs))
+    result = anyio.run(engine.risk.score_pr_risk, RiskScoreQuery(repo="docs", commit=docs))
     assert result.risk_score == 0 and result.tier == "low" and result.probability == 0
     assert result.recommendation.startswith("Low risk: a documentation-only change (30 lines of Markdown documentation)")
     assert result.signals["fix"].value == 0  # "Closes #2121" only closes an issue
@@ -151,7 +151,7 @@ def test_docs_only_change_scores_low_and_says_so(tmp_path: Path) -> None:
     assert result.signals["sloc_added"].says.startswith("It adds no code: a documentation-only change")
     assert abs(result.baseline_score + sum(s.contribution for s in result.signals.values()) - result.risk_score) <= 1.5
     # With one source line among the docs, the model scores it and says what it counted.
-    both = anyio.run(engine.score_pr_risk, RiskScoreQuery(repo="docs", commit=mixed))
+    both = anyio.run(engine.risk.score_pr_risk, RiskScoreQuery(repo="docs", commit=mixed))
     assert both.signals["sloc_added"].value == 1  # 'new = 1'; the comment is not code, nor is Markdown
     assert [(a.file_type, a.kind, a.lines) for a in both.added_lines] == [("Python", "source", 1), ("Markdown", "docs", 1)]
     assert "documentation-only" not in both.recommendation
@@ -171,7 +171,7 @@ def test_source_lines_are_source_files_only(tmp_path: Path) -> None:
     }
     sha = repo.commit(files, "feat: many kinds", when=T0)
     engine = _engine(tmp_path, repo)
-    result = anyio.run(engine.score_pr_risk, RiskScoreQuery(repo="kinds", commit=sha))
+    result = anyio.run(engine.risk.score_pr_risk, RiskScoreQuery(repo="kinds", commit=sha))
     assert result.signals["sloc_added"].value == 3
     got = {(a.file_type, a.kind): a.lines for a in result.added_lines}
     assert got == {("Python", "source"): 2, ("JavaScript", "source"): 1, ("Markdown", "docs"): 2,
@@ -235,7 +235,7 @@ def test_bots_are_neither_fixes_nor_training_rows(tmp_path: Path) -> None:
     # 6 features, 2 fixes and the human fix are rows; the history also has the 6 docs and the 2 bots' changes.
     assert len(shas) == len(set(shas)) == 6 + 2 + 1 and history.n == 6 + 2 + 6 + 3
     # Scoring a bot's commit works and says it is a bot's.
-    result = anyio.run(engine.score_pr_risk, RiskScoreQuery(repo="bots", commit=bump))
+    result = anyio.run(engine.risk.score_pr_risk, RiskScoreQuery(repo="bots", commit=bump))
     assert result.signals["fix"].value == 0 and any("by a bot" in n for n in result.notes)
     engine.store.close()
 
@@ -286,7 +286,7 @@ def test_explanations_on_a_generated_history_have_no_feature_codes(merges) -> No
     for q in (RiskScoreQuery(repo="merges", commit=c["m1"]), RiskScoreQuery(repo="merges", pr_number=8),
               RiskScoreQuery(repo="merges", base=repo.rev_parse("HEAD~6"), head="HEAD"),
               *(RiskScoreQuery(repo="merges", commit=f"HEAD~{k}") for k in range(12))):
-        result = anyio.run(engine.score_pr_risk, q)
+        result = anyio.run(engine.risk.score_pr_risk, q)
         texts = [result.recommendation, *(s.says for s in result.signals.values() if s.says)]
         for text in texts:
             assert not CODES.search(text), text
@@ -370,14 +370,14 @@ def test_szz_with_a_failing_git_leaves_fixes_pending_then_labels_them(tmp_path: 
     monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
     engine = _engine(tmp_path, repo)
     row = engine.resolve_repo("szzfail")
-    report = anyio.run(engine.sync)
+    report = anyio.run(engine.repos.sync)
     assert report.repos[0].fix_labels.model_dump()["pending"] == n_fixes  # sync says so, before any labelling
     flag.touch()
     assert ensure_labels(engine.store, row.id, row.path) == 0
     coverage = label_coverage(engine.store.read(), row.id, fix_pattern())
     assert (coverage.fixes, coverage.labelled, coverage.pending, coverage.unreadable) == (n_fixes, 0, n_fixes, 0)
     assert _links(engine) == {} and engine.store.read().execute("SELECT count(*) FROM risk_szz_fixes").fetchone()[0] == 0
-    scored = anyio.run(engine.score_pr_risk, RiskScoreQuery(repo="szzfail", commit="HEAD"))
+    scored = anyio.run(engine.risk.score_pr_risk, RiskScoreQuery(repo="szzfail", commit="HEAD"))
     assert scored.fix_labels is not None and scored.fix_labels.pending == n_fixes and scored.fix_labels.labelled == 0
     assert any("pending" in n for n in scored.notes)
     assert engine.store.read().execute("SELECT count(*) FROM risk_sloc").fetchone()[0] == 0  # nothing guessed
@@ -439,7 +439,7 @@ def test_evaluate_with_no_readable_fix_says_why(tmp_path: Path, capsys: pytest.C
     for blob in blobs:
         _object_path(repo, blob).unlink()
     with pytest.raises(DataError) as err:
-        anyio.run(lambda: engine.evaluate_risk("broken", bootstrap=0))
+        anyio.run(lambda: engine.risk.evaluate_risk("broken", bootstrap=0))
     text = str(err.value)
     assert "No evaluation is possible on broken" in text and "30 unreadable" in text and "SZZ labelled 0 of the 30" in text
     engine.store.close()
@@ -497,7 +497,7 @@ def test_source_lines_on_generated_histories(tmp_path_factory: pytest.TempPathFa
     stored = dict(engine.store.read().execute("SELECT sha, added FROM risk_sloc").fetchall())
     assert stored == expected
     last = list(expected)[-1]
-    result = anyio.run(engine.score_pr_risk, RiskScoreQuery(repo="gen", commit=last))
+    result = anyio.run(engine.risk.score_pr_risk, RiskScoreQuery(repo="gen", commit=last))
     assert sum(a.lines for a in result.added_lines if a.counted_as_code) == expected[last]
     engine.store.close()
 
@@ -519,5 +519,5 @@ def test_a_partial_clone_without_file_contents_is_unreadable_not_clean(tmp_path:
     assert ensure_sloc(engine.store, row.id, row.path) == 2 * n
     assert {a for (a,) in engine.store.read().execute("SELECT added FROM risk_sloc")} == {-1}  # unknown, not 0
     with pytest.raises(DataError, match=f"{n} unreadable"):
-        anyio.run(lambda: engine.evaluate_risk("partial", bootstrap=0))
+        anyio.run(lambda: engine.risk.evaluate_risk("partial", bootstrap=0))
     engine.store.close()

@@ -57,8 +57,8 @@ def test_test_paths() -> None:
 
 def test_scorecard_from_sample(local_engine) -> None:
     async def go():  # type: ignore[no-untyped-def]
-        card = await local_engine.get_scorecard(ScorecardQuery(repo="sample", period="last_90_days"))
-        dora = await local_engine.get_dora(__import__("engmetrics.queries", fromlist=["DoraQuery"]).DoraQuery(
+        card = await local_engine.reports.get_scorecard(ScorecardQuery(repo="sample", period="last_90_days"))
+        dora = await local_engine.dora.get_dora(__import__("engmetrics.queries", fromlist=["DoraQuery"]).DoraQuery(
             repo="sample", period="last_90_days"))
         return card, dora
 

@@ -63,7 +63,7 @@ def shared_store(tmp_path_factory: pytest.TempPathFactory) -> Store:
     engine = LocalEngine(Settings(db=db))
     for path in (alpha, beta, gamma):
         engine.register_repository(path)
-    report = anyio.run(engine.sync)
+    report = anyio.run(engine.repos.sync)
     assert not report.errors
     engine.store.close()
     return Store(root, db, alpha, beta, gamma)
@@ -163,15 +163,12 @@ async def test_the_whole_store_without_repo_is_said_in_the_instructions(shared_s
 
 def test_a_scoped_engine_keeps_the_scope_for_every_operation(shared_store: Store) -> None:
     """The defaulting is applied to every declared operation whose request names a repository, not per tool."""
-    from engmetrics.engine.operations import operations
-
     engine = LocalEngine(Settings(db=shared_store.db))
     engine.serve_only([engine.register_repository(shared_store.beta)])
-    wrapped = [op.name for op in operations(LocalEngine)
-               if op.query_model is not None and "repo" in op.query_model.model_fields]
-    assert {"get_dora", "get_changelog", "forecast_delivery", "score_pr_risk", "list_pull_requests"} <= set(wrapped)
-    for name in wrapped:
-        assert getattr(getattr(LocalEngine, name), "__wrapped__", None) is not None, name
+    wrapped = [op for op in engine.operations() if op.query_model is not None and "repo" in op.query_model.model_fields]
+    assert {"get_dora", "get_changelog", "forecast_delivery", "score_pr_risk", "list_pull_requests"} <= {op.name for op in wrapped}
+    for op in wrapped:
+        assert getattr(getattr(engine.area(op.area), op.name), "__wrapped__", None) is not None, op.name
     engine.store.close()
 
 

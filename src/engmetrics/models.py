@@ -11,6 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from engmetrics.periods import Window, iso
+
 Rating = Literal["elite", "high", "medium", "low"]
 TrendDirection = Literal["improving", "worsening", "stable"]
 FailureSignal = Literal["incident", "revert", "hotfix"]
@@ -28,6 +30,11 @@ class Period(Model):
     from_: str = Field(alias="from", description="Start, ISO 8601 UTC, inclusive")
     to: str = Field(description="End, ISO 8601 UTC, exclusive")
     label: str = Field(description="How the window was asked for, e.g. 'last_30_days'")
+
+    @classmethod
+    def of(cls, window: Window) -> Period:
+        """The public form of a `Window`."""
+        return cls(from_=iso(window.start_ts) or "", to=iso(window.end_ts) or "", label=window.label)
 
 
 class MetricFigure(Model):

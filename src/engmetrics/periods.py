@@ -209,3 +209,38 @@ def to_ts(value: str | datetime) -> int:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return int(value.timestamp())
+
+
+@dataclass(frozen=True, slots=True)
+class Bucket:
+    """One series bucket: label and ``[start_ts, end_ts)`` in Unix seconds."""
+
+    label: str
+    start_ts: int
+    end_ts: int
+
+    @property
+    def window(self) -> Window:
+        """The bucket as a `Window`."""
+        return Window(datetime.fromtimestamp(self.start_ts, UTC), datetime.fromtimestamp(self.end_ts, UTC), self.label)
+
+
+def buckets(window: Window, granularity: str = "weekly") -> list[Bucket]:
+    """ISO-week or calendar-month buckets covering ``window`` (first aligned down, last clipped to its end)."""
+    start = window.start.astimezone(UTC)
+    day = start.date()
+    out: list[Bucket] = []
+    if granularity == "weekly":
+        cur = datetime(day.year, day.month, day.day, tzinfo=UTC) - timedelta(days=day.weekday())
+        while cur < window.end:
+            nxt = cur + timedelta(days=7)
+            y, w, _ = cur.isocalendar()
+            out.append(Bucket(f"{y}-W{w:02d}", int(cur.timestamp()), int(min(nxt, window.end).timestamp())))
+            cur = nxt
+    else:
+        cur = datetime(day.year, day.month, 1, tzinfo=UTC)
+        while cur < window.end:
+            nxt = datetime(cur.year + (cur.month == 12), cur.month % 12 + 1, 1, tzinfo=UTC)
+            out.append(Bucket(f"{cur.year}-{cur.month:02d}", int(cur.timestamp()), int(min(nxt, window.end).timestamp())))
+            cur = nxt
+    return out

@@ -14,13 +14,12 @@ A **person** is one human with several identities (emails, GitHub logins); an id
 ``[people]`` is a person of its own. A **team** is a set of repositories and/or people. Its pull requests
 are those in its repositories (when it lists repos) authored by its people (when it lists people): both
 conditions apply when both are given. Its repositories, for repository-scoped figures such as DORA, are
-its listed repos, else every repository its people committed to. A person in two teams counts once in
+its listed repos, else every repository its people committed to (`engmetrics.store.repos.team_repo_ids`). A person in two teams counts once in
 each team and once overall (identities are merged into the person before counting).
 """
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -116,13 +115,7 @@ def load_directory(teams: dict[str, Any], people: dict[str, Any]) -> Directory:
     return d
 
 
-def directory(engine: Any) -> Directory:
-    """The directory configured in ``engine.settings``."""
-    settings = engine.settings
-    return load_directory(getattr(settings, "teams", {}) or {}, getattr(settings, "people", {}) or {})
-
-
-def _identity_matches(d: Directory, members: set[str]) -> set[str]:
+def identities_of(d: Directory, members: set[str]) -> set[str]:
     """Every identity (lowercase) of the member person ids."""
     out = set(members)
     for pid in members:
@@ -132,71 +125,11 @@ def _identity_matches(d: Directory, members: set[str]) -> set[str]:
     return out
 
 
-def team_repo_ids(engine: Any, team: str) -> list[int]:
-    """Repository ids of a team in the whole store: its listed repos, else the repositories its people
-    committed to. (The engine narrows them to the repositories it serves: `LocalEngine.scope_repo_ids`.)"""
-    from engmetrics.store.repos import find_repository
-
-    d = directory(engine)
-    t = d.team(team)
-    conn: sqlite3.Connection = engine.store.read()
-    if t.repos:
-        return sorted({find_repository(conn, r).id for r in t.repos})
-    emails = sorted(_identity_matches(d, d.members(t)))
-    marks = ",".join("?" * len(emails))
-    ids = {r[0] for r in conn.execute(f"SELECT DISTINCT repo_id FROM commits WHERE lower(author_email) IN ({marks})", emails)}
-    try:
-        ids |= {r[0] for r in conn.execute(f"SELECT DISTINCT repo_id FROM pull_requests WHERE lower(author) IN ({marks})", emails)}
-    except sqlite3.OperationalError:  # PR tables not migrated in this store
-        pass
-    return sorted(ids)
-
-
-def team_identities(engine: Any, team: str | None) -> set[str] | None:
+def team_identities(d: Directory, team: str | None) -> set[str] | None:
     """Lowercase emails/logins whose PRs belong to ``team``; None when the team (or no team) has no people filter."""
     if not team:
         return None
-    d = directory(engine)
     t = d.team(team)
     if not t.people:
         return None
-    return _identity_matches(d, d.members(t))
-
-
-def list_team_rows(engine: Any) -> list[dict[str, Any]]:
-    """Each configured team as a dict: name, repos, people, member_count, unknown_repos (names not in the store).
-
-    On an engine serving some repositories only (``engine.served_ids``), teams none of whose repositories
-    is served are left out.
-    """
-    from engmetrics.store.repos import find_repository, list_repositories
-
-    d = directory(engine)
-    conn = engine.store.read()
-    known = {r.name for r in list_repositories(conn)}
-    served = getattr(engine, "served_ids", None)
-
-    def is_served(t: Team) -> bool:
-        if served is None:
-            return True
-        if not t.repos:
-            return any(i in served for i in team_repo_ids(engine, t.name))
-        for name in t.repos:
-            try:
-                if find_repository(conn, name).id in served:
-                    return True
-            except NotFound:  # listed but not in the store (reported as unknown_repos)
-                continue
-        return False
-
-    return [
-        {
-            "name": t.name,
-            "repos": list(t.repos),
-            "people": sorted(d.members(t)),
-            "member_count": len(d.members(t)),
-            "unknown_repos": [r for r in t.repos if r not in known],
-        }
-        for t in sorted(d.teams.values(), key=lambda t: t.name.lower())
-        if is_served(t)
-    ]
+    return identities_of(d, d.members(t))

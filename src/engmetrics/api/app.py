@@ -1,6 +1,6 @@
 """The REST API (the Upshot contract under /v1), generated from the engine's declared operations.
 
-Every operation from `operations(LocalEngine)` becomes a route ``/v1<path>``: a GET reads its query string
+Every operation of the engine (`Engine.operations`) becomes a route ``/v1<path>``: a GET reads its query string
 (and ``{path}`` parameters) into the operation's request model, a POST reads a JSON body; the answer is the
 result model as JSON. List operations (request with ``limit``/``cursor``, result with one list and a cursor)
 answer Upstat list objects ``{"object": "list", "data", "has_more", "url", …}`` paged by ``limit`` (1–100,
@@ -43,7 +43,7 @@ from engmetrics.api import keys as keystore
 from engmetrics.api.errors import ApiError, from_engmetrics, from_validation, internal, invalid
 from engmetrics.api.limits import UPSHOT_PLANS, PlanLimits, RateLimiter
 from engmetrics.api.shapes import API_DEFAULT_LIMIT, API_MAX_LIMIT, ListShape, list_shape, path_params, wire_names
-from engmetrics.engine.operations import Operation, operations
+from engmetrics.operations import Operation
 from engmetrics.errors import EngmetricsError, InvalidInput
 from engmetrics.store.db import Store
 from engmetrics.validation import MAX_BODY_BYTES, check_string, check_value, sentence, unknown_name_message
@@ -175,7 +175,7 @@ class EngmetricsApi:
         self.config = config or ApiConfig()
         self.store: Store = store or engine.store
         self.limiter = RateLimiter(self.config.plans, self.config.minute_seconds, self.config.day_seconds)
-        self.ops = operations(type(engine))
+        self.ops = engine.operations()
         self._inflight: set[tuple[str, str]] = set()
         self._openapi: bytes | None = None
         self._cache: dict[tuple[Any, ...], tuple[float, bytes]] = {}  # insertion (= expiry) order
@@ -209,7 +209,7 @@ class EngmetricsApi:
 
     def _endpoint(self, op: Operation):  # type: ignore[no-untyped-def]
         shape = list_shape(op)
-        method = getattr(self.engine, op.name)
+        method = getattr(self.engine.area(op.area), op.name)
 
         async def endpoint(request: Request) -> Response:
             rid = request.scope.get("state", {}).get("request_id", "req_unknown")
@@ -577,7 +577,7 @@ async def _sync_loop(engine: Any, every: float, changed: Any) -> None:
     """Sync the engine's sources now and then every ``every`` seconds; failures are logged, never raised."""
     while True:
         try:
-            report = await engine.sync()
+            report = await engine.repos.sync()
             changed()
             for problem in report.errors:
                 log.warning("background sync: %s", problem)

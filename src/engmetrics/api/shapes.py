@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from engmetrics.engine.operations import Operation
+from engmetrics.operations import Operation
 
 API_DEFAULT_LIMIT = 10
 API_MAX_LIMIT = 100

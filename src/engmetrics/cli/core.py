@@ -54,7 +54,7 @@ def sync_command(
             async def progress(done: float, total: float | None, message: str | None) -> None:
                 bar.update(task, completed=done, total=total, description=message or "syncing")
 
-            return await engine.sync(None, progress)
+            return await engine.repos.sync(None, progress)
 
     report = run(go)
     if json_:
@@ -78,7 +78,7 @@ def sync_command(
 
 def _import(kind: str, file: Path, db: Path | None, json_: bool) -> None:
     engine = local_engine(db)
-    report = run(lambda: engine.import_events(file, kind))
+    report = run(lambda: engine.dora.import_events(file, kind))
     if json_:
         print_json(report)
     else:
@@ -129,10 +129,10 @@ def deploy_record(
     except Exception:
         if path_exists(repo):
             engine.register_repository(repo)
-            run(lambda: engine.sync(repo))
+            run(lambda: engine.repos.sync(repo))
         else:
             raise
-    dep = run(lambda: engine.record_deployment(repo, sha, environment=environment, status=status, at=at, service=service))
+    dep = run(lambda: engine.dora.record_deployment(repo, sha, environment=environment, status=status, at=at, service=service))
     if json_:
         print_json(dep)
     else:
@@ -154,7 +154,7 @@ def dora_command(
 
     engine = local_engine(db)
     q = validate(DoraQuery, period=period, from_=from_, to=to, repo=repo, team=team, benchmark_year=benchmark_year)
-    report = run(lambda: engine.get_dora(q))
+    report = run(lambda: engine.dora.get_dora(q))
     if json_:
         print_json(report)
         return
@@ -198,7 +198,7 @@ def render_dora(report) -> None:  # type: ignore[no-untyped-def]
 def repos_command(db: DbOpt = None, json_: JsonOpt = False) -> None:
     """List the repositories in the store."""
     engine = local_engine(db)
-    result = run(engine.list_repositories)
+    result = run(engine.repos.list_repositories)
     if json_:
         print_json(result)
         return

@@ -33,8 +33,8 @@ def demo_command(
     async def go():  # type: ignore[no-untyped-def]
         with err.status("building and syncing the demo workspace…"):
             await prepare_demo(engine, root)
-        repos = await engine.list_repositories()
-        dora = await engine.get_dora(DoraQuery(period="last_90_days"))
+        repos = await engine.repos.list_repositories()
+        dora = await engine.dora.get_dora(DoraQuery(period="last_90_days"))
         return repos, dora
 
     repos, dora = run(go)

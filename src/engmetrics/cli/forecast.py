@@ -52,7 +52,7 @@ def delivery_command(
     q = validate(DeliveryForecastQuery, items=items, by_date=by_date, confidence_levels=conf, split_rate=split_rate,
                  scope_growth_per_week=growth, **_common(repo, team, items_from, history_weeks, start, holiday, seed))
     engine = local_engine(db)
-    result = run(lambda: engine.forecast_delivery(q))
+    result = run(lambda: engine.forecast.forecast_delivery(q))
     if json_:
         print_json(result)
         return
@@ -83,7 +83,7 @@ def backlog_command(
     q = validate(BacklogForecastQuery, backlog_size=size, **_common(repo, team, items_from, history_weeks, start,
                                                                     holiday, seed))
     engine = local_engine(db)
-    result = run(lambda: engine.forecast_backlog(q))
+    result = run(lambda: engine.forecast.forecast_backlog(q))
     if json_:
         print_json(result)
         return
@@ -115,7 +115,7 @@ def backtest_command(
     q = validate(BacktestQuery, horizons=_int_list(horizons, "--horizons"), simulations=simulations, as_of=as_of,
                  **_common(repo, team, items_from, history_weeks, None, None, seed))
     engine = local_engine(db)
-    result = run(lambda: engine.forecast_backtest(q))
+    result = run(lambda: engine.forecast.forecast_backtest(q))
     if json_:
         print_json(result)
         return
@@ -134,7 +134,7 @@ def import_items_command(
 ) -> None:
     """Import work items (done ones feed throughput; open ones, without completed_at, are the backlog)."""
     engine = local_engine(db)
-    report = run(lambda: engine.import_work_items(file))
+    report = run(lambda: engine.forecast.import_work_items(file))
     if json_:
         print_json(report)
     else:

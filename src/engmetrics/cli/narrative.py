@@ -28,7 +28,7 @@ def report_command(
 
     q = validate(ReportRequest, audience=audience, period=period, from_=from_, to=to, format=format_, repo=repo, team=team)
     engine = local_engine(db)
-    status = run(lambda: engine.generate_report(q))
+    status = run(lambda: engine.reports.generate_report(q))
     if json_:
         print_json(status)
     elif status.report is not None:
@@ -52,7 +52,7 @@ def changelog_command(
     q = validate(ChangelogQuery, limit=limit, since=since, group_by="release" if by_release else "week", repo=repo,
                  team=team, items_per_entry=30)
     engine = local_engine(db)
-    log = run(lambda: engine.get_changelog(q))
+    log = run(lambda: engine.reports.get_changelog(q))
     if json_:
         print_json(log)
         return
@@ -77,7 +77,7 @@ def scorecard_command(
 
     q = validate(ScorecardQuery, repo=repo, team=team, period=period, from_=from_, to=to)
     engine = local_engine(db)
-    card = run(lambda: engine.get_scorecard(q))
+    card = run(lambda: engine.reports.get_scorecard(q))
     if json_:
         print_json(card)
     else:

@@ -34,8 +34,8 @@ def score_command(
         except Exception:  # a name, not a path: resolved by the engine
             pass
     if engine.store.read().execute("SELECT count(*) FROM commits").fetchone()[0] == 0:
-        run(lambda: engine.sync(None))
-    result = run(lambda: engine.score_pr_risk(q))
+        run(lambda: engine.repos.sync(None))
+    result = run(lambda: engine.risk.score_pr_risk(q))
     if json_:
         print_json(result)
         return
@@ -82,8 +82,8 @@ def evaluate_command(
     name = repo
     if path_is(repo, "dir"):
         name = engine.register_repository(repo).name
-        run(lambda: engine.sync(name))
-    result = run(lambda: engine.evaluate_risk(name, bootstrap=bootstrap))
+        run(lambda: engine.repos.sync(name))
+    result = run(lambda: engine.risk.evaluate_risk(name, bootstrap=bootstrap))
     if json_:
         data = result.model_dump()
         print_json(data)

@@ -15,7 +15,7 @@ teams_app = typer.Typer(help="Teams from engmetrics.toml (\\[teams.<name>] repos
 def teams_list(db: DbOpt = None, json_: JsonOpt = False) -> None:
     """List teams with their repositories and people (the list_teams tool's model with --json)."""
     engine = local_engine(db)
-    result = run(engine.list_teams)
+    result = run(engine.flow.list_teams)
     if json_:
         print_json(result)
         return

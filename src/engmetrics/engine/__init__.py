@@ -1,5 +1,1 @@
-"""Engines: one interface (`Engine`), computed locally from the store or called over a remote API."""
-
-from engmetrics.engine.base import Engine, ProgressFn
-
-__all__ = ["Engine", "ProgressFn"]
+"""Engines: every area's interface composed (`Engine`), answered from the local store or a remote API."""

@@ -41,9 +41,9 @@ async def prepare_demo(engine, root: Path) -> None:  # type: ignore[no-untyped-d
     info = json.loads(marker.read_text())
     for path in info["repos"]:
         engine.register_repository(path)
-    await engine.sync()
-    await engine.import_events(info["deployments"], "deployments")
-    await engine.import_events(info["incidents"], "incidents")
+    await engine.repos.sync()
+    await engine.dora.import_events(info["deployments"], "deployments")
+    await engine.dora.import_events(info["incidents"], "incidents")
 
 
 def make_engine(settings: Settings, *, db: Path | None = None):  # type: ignore[no-untyped-def]

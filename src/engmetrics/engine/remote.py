@@ -16,7 +16,6 @@ never appears in a message or a log.
 
 from __future__ import annotations
 
-import abc
 import base64
 import binascii
 import contextvars
@@ -27,6 +26,7 @@ import random
 import time
 import uuid
 from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -35,10 +35,10 @@ import httpx2
 from pydantic import BaseModel, ValidationError
 
 from engmetrics.config import Settings
-from engmetrics.engine.base import Engine, ProgressFn
-from engmetrics.engine.operations import Operation, operations
+from engmetrics.engine.engine import Engine
+from engmetrics.engine.registry import AREA_INTERFACES
+from engmetrics.operations import Operation, area_operations
 from engmetrics.errors import EngmetricsError, InvalidInput, NotFound, RemoteError, Unsupported
-from engmetrics.models import SyncReport
 
 log = logging.getLogger(__name__)
 
@@ -453,7 +453,11 @@ def _provider(settings: Settings, options: RemoteOptions, transport: httpx2.Asyn
 
 
 class RemoteEngine(Engine):
-    """The Engine over an HTTP API (``settings.api_url``, ``settings.provider``); keeps no data of its own."""
+    """The Engine over an HTTP API (``settings.api_url``, ``settings.provider``); keeps no data of its own.
+
+    Each area is a client generated from the area's interface (`remote_area`): its operations go through
+    `call` (one deadline per call), and what the interface offers in process only is `Unsupported` here.
+    """
 
     kind = "remote"
 
@@ -464,6 +468,7 @@ class RemoteEngine(Engine):
         self.settings = settings
         self.options = options or RemoteOptions(deadline_seconds=settings.remote_deadline_seconds)
         self.provider = _provider(settings, self.options, transport)
+        super().__init__(**{name: remote_area(name, interface, self) for name, interface in AREA_INTERFACES})
 
     async def call(self, op: Operation, q: BaseModel | None) -> BaseModel:
         """Answer ``op`` through the provider within one deadline (`RemoteOptions.deadline_seconds`) that
@@ -474,48 +479,57 @@ class RemoteEngine(Engine):
         finally:
             _DEADLINE.reset(token)
 
-    async def sync(self, repo: str | None = None, progress: ProgressFn | None = None) -> SyncReport:
-        """Nothing to sync here: the remote server keeps its own data up to date."""
-        raise Unsupported(
-            f"In remote mode there is nothing to sync locally: {self.provider.label} keeps its own data up to date "
-            "(on an engmetrics API server, `engmetrics api` syncs in the background; `engmetrics sync` there forces it)."
-        )
-
     async def aclose(self) -> None:
         await self.provider.http.aclose()
 
     def unsupported(self, what: str) -> Unsupported:
+        """The error for what the remote API cannot answer."""
         return Unsupported(f"{self.provider.label} cannot answer {what}.")
 
 
-def _remote_method(op: Operation):  # type: ignore[no-untyped-def]
+def _operation_method(op: Operation) -> Callable[..., Awaitable[BaseModel]]:
     if op.query_model is None:
 
-        async def call_none(self: RemoteEngine) -> BaseModel:
-            return await self.call(op, None)
+        async def call_none(self: Any) -> BaseModel:
+            return await self.engine.call(op, None)
 
         method = call_none
     else:
 
-        async def call_one(self: RemoteEngine, q: BaseModel) -> BaseModel:
-            return await self.call(op, q)
+        async def call_one(self: Any, q: BaseModel) -> BaseModel:
+            return await self.engine.call(op, q)
 
         method = call_one
     method.__name__ = method.__qualname__ = op.name
     method.__doc__ = f"{op.summary} (over HTTP: {op.method} /v1{op.path})"
-    method.__engmetrics_operation__ = (op.method, op.path)  # type: ignore[attr-defined]
-    method.__annotations__ = {"return": op.result_model, **({"q": op.query_model} if op.query_model else {})}
     return method
 
 
-def install_operations(cls: type) -> None:
-    """Give ``cls`` one generated method per declared Engine operation (declarations come from `operations`)."""
-    for op in operations(Engine):
-        setattr(cls, op.name, _remote_method(op))
-    abc.update_abstractmethods(cls)
+def _in_process_method(name: str) -> Callable[..., Awaitable[Any]]:
+    async def unsupported(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if name == "sync":
+            raise Unsupported(
+                f"In remote mode there is nothing to sync locally: {self.engine.provider.label} keeps its own data up "
+                "to date (on an engmetrics API server, `engmetrics api` syncs in the background; `engmetrics sync` "
+                "there forces it)."
+            )
+        raise Unsupported(f"{self.engine.provider.label} cannot answer {name.replace('_', ' ')}: it is only "
+                          "available with a local store (unset ENGMETRICS_API_URL).")
+
+    unsupported.__name__ = unsupported.__qualname__ = name
+    return unsupported
 
 
-install_operations(RemoteEngine)
+def remote_area(area: str, interface: type, engine: RemoteEngine) -> Any:
+    """An instance of ``interface`` whose operations are answered over HTTP by ``engine``."""
+    ops = {op.name: op for op in area_operations(area, interface)}
+    namespace: dict[str, Any] = {}
+    for name in interface.__abstractmethods__:  # type: ignore[attr-defined]  # ABCs carry it
+        namespace[name] = _operation_method(ops[name]) if name in ops else _in_process_method(name)
+    cls = type(f"Remote{interface.__name__}", (interface,), namespace)
+    instance = cls()
+    instance.engine = engine
+    return instance
 
 
 # ---- vendor providers ------------------------------------------------------------------------------------
@@ -747,7 +761,7 @@ class KoalrProvider(_VendorProvider):
         raise NotFound(f"Koalr has no team {team!r} (teams: {names}).", param="team")
 
     async def _dora(self, op: Operation, q: Any) -> BaseModel:
-        from engmetrics.metrics.ratings import rate
+        from engmetrics.ratings import rate
 
         if q.repo or q.team:
             raise Unsupported("Koalr's API reports DORA metrics for the whole organisation only: drop repo and team.")

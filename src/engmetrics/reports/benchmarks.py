@@ -1,6 +1,6 @@
 """Benchmarks: each DORA figure against the published tiers of a named DORA report year.
 
-Uses `engmetrics.metrics.ratings`: the tier is `rate` (the best level whose threshold the value meets),
+Uses `engmetrics.ratings`: the tier is `rate` (the best level whose threshold the value meets),
 the next tier is `next_tier` (the next better level actually reachable), and the distance is
 `distance_to_next_tier` (|value − threshold|, in the metric's unit). Rework rate has no published tiers
 and is left out.
@@ -8,7 +8,7 @@ and is left out.
 
 from __future__ import annotations
 
-from engmetrics.metrics import ratings
+from engmetrics import ratings
 from engmetrics.models import DoraReport
 from engmetrics.reports.models import Benchmark, BenchmarkReport
 

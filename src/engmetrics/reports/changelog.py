@@ -178,7 +178,7 @@ def pr_merge_members(conn: sqlite3.Connection, commits: Iterable[CommitRow]) -> 
     merges = [c for c in commits if len(c.parents) > 1 and pr_number(c.subject, c.body) is not None]
     if not merges:
         return {}
-    from engmetrics.sources.derive import load_graph
+    from engmetrics.areas.dora.queries import load_graph
 
     members: dict[tuple[str, str], list[str]] = {}
     graphs: dict[str, object] = {}

@@ -17,7 +17,7 @@ Rules, first match wins (5 then corrects what the words said by what the files s
    ♿ 🔥 🚨 → improvements; 📝 💡 → docs; 🔒 🔐 → security; 💥 → breaking (features); ✅ → tests;
    👷 💚 🔧 🙈 → other.
 4. **Keywords** in plain subjects: a security word (security, CVE-, vulnerability, XSS, CSRF, injection)
-   → security; a fix word (`engmetrics.metrics.dora.is_fix`) → fixes; starting with
+   → security; a fix word (`engmetrics.commits.is_fix`) → fixes; starting with
    Add/Introduce/Implement/Support/Allow/Enable/New/Create → features; improve/optimi[sz]e/speed up/
    faster/refactor/clean up/simplify/performance/update → improvements; docs/documentation/README/typo
    → docs; anything else → other.
@@ -38,7 +38,7 @@ from dataclasses import dataclass, replace
 
 from engmetrics.bots import is_bot
 from engmetrics.filekinds import NON_PRODUCT_KINDS, kind_of
-from engmetrics.metrics.dora import is_fix
+from engmetrics.commits import is_fix
 
 _CONVENTIONAL = re.compile(r"^\s*(?P<type>[A-Za-z]+)(?:\((?P<scope>[^)]*)\))?(?P<bang>!)?\s*:\s*(?P<text>.*)$")
 _CONV_TYPES = {

@@ -26,7 +26,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from engmetrics.metrics import ratings
+from engmetrics import ratings
 from engmetrics.models import DoraReport
 from engmetrics.reports.models import Insight
 from engmetrics.reports.numbers import count, fmt, num

@@ -154,7 +154,7 @@ class MetricSeriesQuery(WindowArgs, Scope):
     @field_validator("metric")
     @classmethod
     def _known(cls, v: str) -> str:
-        from engmetrics.metrics.ratings import _ALIASES
+        from engmetrics.ratings import _ALIASES
 
         key = v.strip().lower().replace("-", "_").replace(" ", "_")
         key = _ALIASES.get(key, key)

@@ -3,7 +3,7 @@
 Status rules:
 
 - **DORA metrics** (deployment frequency, lead time, change failure rate, recovery time): by the metric's
-  DORA tier for the benchmark year (`engmetrics.metrics.ratings.rate`): elite or high → green, medium →
+  DORA tier for the benchmark year (`engmetrics.ratings.rate`): elite or high → green, medium →
   amber, low → red. (2024 publishes no reachable medium tier for change failure rate and recovery time,
   so those are green or red unless the amber trend rule applies.)
 - **PR review time** (median hours from a PR's opening, or ready-for-review, to its merge, over PRs merged in
@@ -26,7 +26,7 @@ import re
 import sqlite3
 from collections.abc import Sequence
 
-from engmetrics.metrics.dora import r2, trend, trend_direction
+from engmetrics.trends import r2, trend, trend_direction
 from engmetrics.models import DoraReport, Rating, TrendDirection
 from engmetrics.periods import Window
 from engmetrics.reports.models import Scorecard, Signal, Status

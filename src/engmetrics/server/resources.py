@@ -47,7 +47,7 @@ def register(mcp: MCPServer[Any], rt: Runtime) -> None:
 
     async def _entry(entry_id: str) -> str:
         await rt.ready()
-        entry = await rt.engine.get_changelog_entry(ChangelogEntryQuery(entry_id=entry_id))
+        entry = await rt.engine.reports.get_changelog_entry(ChangelogEntryQuery(entry_id=entry_id))
         return entry_markdown(entry)
 
     @mcp.resource("changelog://latest", name="changelog-latest", title="Latest changelog entry",
@@ -62,20 +62,19 @@ def register(mcp: MCPServer[Any], rt: Runtime) -> None:
     async def changelog_entry(entry_id: str) -> str:
         return await _guard(_entry(entry_id))
 
-    def _scorecard_query(name: str) -> ScorecardQuery:
-        from engmetrics.teams import directory
-
+    async def _scorecard_query(name: str) -> ScorecardQuery:
+        """The scorecard of everything, of the team called ``name``, else of the repository ``name``."""
         if name in ("all", "*"):
             return ScorecardQuery()
         try:
-            teams = directory(rt.engine).teams
-        except Exception:
-            teams = {}
+            teams = {t.name for t in (await rt.engine.flow.list_teams()).teams}
+        except EngmetricsError:  # an engine that cannot list teams (a remote vendor): a repository then
+            teams = set()
         return ScorecardQuery(team=name) if name in teams else ScorecardQuery(repo=name)
 
     async def _scorecard(name: str) -> Any:
         await rt.ready()
-        return await rt.engine.get_scorecard(_scorecard_query(name))
+        return await rt.engine.reports.get_scorecard(await _scorecard_query(name))
 
     @mcp.resource("scorecard://{name}", name="scorecard", title="Scorecard (Markdown)",
                   description="Health scorecard of a repository, a team, or 'all' (last 30 days): signals green/amber/red "
@@ -94,7 +93,7 @@ def register(mcp: MCPServer[Any], rt: Runtime) -> None:
     async def report(report_id: str) -> str:
         async def get() -> Any:
             await rt.ready()
-            return await rt.engine.get_report(ReportId(report_id=report_id))
+            return await rt.engine.reports.get_report(ReportId(report_id=report_id))
 
         return (await _guard(get())).content
 
@@ -102,13 +101,13 @@ def register(mcp: MCPServer[Any], rt: Runtime) -> None:
 
     async def _repo_names() -> list[str]:
         try:
-            return [r.name for r in (await rt.engine.list_repositories()).repositories]
+            return [r.name for r in (await rt.engine.repos.list_repositories()).repositories]
         except Exception:
             return []
 
     async def _team_names() -> list[str]:
         try:
-            return [t.name for t in (await rt.engine.list_teams()).teams]  # the teams of the served repositories
+            return [t.name for t in (await rt.engine.flow.list_teams()).teams]  # the teams of the served repositories
         except Exception:
             return []
 
@@ -116,7 +115,7 @@ def register(mcp: MCPServer[Any], rt: Runtime) -> None:
         ids = ["latest"]
         for group in ("week", "release"):
             try:
-                page = await rt.engine.get_changelog(ChangelogQuery(limit=20, group_by=group))
+                page = await rt.engine.reports.get_changelog(ChangelogQuery(limit=20, group_by=group))
                 ids += [e.id for e in page.entries]
             except Exception:
                 pass
@@ -131,8 +130,11 @@ def register(mcp: MCPServer[Any], rt: Runtime) -> None:
             if ref.uri.startswith("scorecard://"):
                 return _filter(["all", *await _repo_names(), *await _team_names()], value)
             if ref.uri.startswith("report://"):
-                ids = getattr(rt.engine, "report_ids", None)
-                return _filter(await rt.engine.store.run(ids) if ids else [], value)
+                try:
+                    ids = await rt.engine.reports.report_ids()
+                except EngmetricsError:  # a remote engine keeps no reports of its own
+                    ids = []
+                return _filter(ids, value)
             return None
         if isinstance(ref, PromptReference):
             options = {

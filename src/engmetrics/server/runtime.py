@@ -11,7 +11,7 @@ import anyio
 from anyio.abc import TaskGroup
 
 from engmetrics.config import Settings
-from engmetrics.engine.base import Engine
+from engmetrics.engine.engine import Engine
 from engmetrics.engine.factory import demo_root, make_engine, prepare_demo
 from engmetrics.errors import StoreUnavailable
 from engmetrics.models import SyncReport
@@ -77,7 +77,7 @@ class Runtime:
             return
         self._syncing = True
         try:
-            self.last_report = await self.engine.sync()
+            self.last_report = await self.engine.repos.sync()
             self.last_error = None
             for err in self.last_report.errors:
                 log.warning("sync: %s", err)

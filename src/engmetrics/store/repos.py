@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engmetrics.errors import NotFound
+from engmetrics.teams import Directory, identities_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,3 +86,16 @@ def find_repository(conn: sqlite3.Connection, name_or_path: str, among: Collecti
                 else "No repository is synced yet: run `engmetrics sync --repo PATH`.")
         raise NotFound(f"Unknown repository {shown!r}. {hint}", param="repo")
     return _row(r)
+
+
+def team_repo_ids(conn: sqlite3.Connection, directory: Directory, team: str) -> list[int]:
+    """Repository ids of a team in the whole store: its listed repos, else the repositories its people
+    committed to or opened pull requests in. (The engine narrows them to the repositories it serves.)"""
+    t = directory.team(team)
+    if t.repos:
+        return sorted({find_repository(conn, r).id for r in t.repos})
+    emails = sorted(identities_of(directory, directory.members(t)))
+    marks = ",".join("?" * len(emails))
+    ids = {r[0] for r in conn.execute(f"SELECT DISTINCT repo_id FROM commits WHERE lower(author_email) IN ({marks})", emails)}
+    ids |= {r[0] for r in conn.execute(f"SELECT DISTINCT repo_id FROM pull_requests WHERE lower(author) IN ({marks})", emails)}
+    return sorted(ids)

@@ -81,7 +81,7 @@ MIGRATIONS: list[list[str]] = [
         )""",
         "CREATE INDEX incidents_by_time ON incidents(started_at)",
         # Derived: the effective deployments of each repository (explicit events if it has any, else tags),
-        # what each shipped, and which failed. Rebuilt by `engmetrics.sources.derive` after every sync/import.
+        # what each shipped, and which failed. Rebuilt by `engmetrics.areas.dora.derive` after every sync/import.
         """CREATE TABLE deployments (
             id TEXT PRIMARY KEY,
             repo_id INTEGER NOT NULL REFERENCES repositories(id) ON DELETE CASCADE,

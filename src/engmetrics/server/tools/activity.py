@@ -56,7 +56,7 @@ def register(mcp: MCPServer[Any], rt: Runtime) -> None:
             limit=limit, cursor=cursor,
         )
         await rt.ready()
-        return await rt.engine.get_activity(q)
+        return await rt.engine.activity.get_activity(q)
 
     @user_errors
     async def get_contributor_summary(
@@ -67,7 +67,7 @@ def register(mcp: MCPServer[Any], rt: Runtime) -> None:
     ) -> ContributorSummary:
         q = validate(ContributorQuery, contributor=contributor, period=period, from_=from_, to=to)
         await rt.ready()
-        return await rt.engine.get_contributor_summary(q)
+        return await rt.engine.activity.get_contributor_summary(q)
 
     mcp.add_tool(accepts_from(get_activity), name="get_activity", title="Activity feed",
                  description=ACTIVITY, annotations=READ_ONLY)

@@ -55,7 +55,7 @@ def register(mcp: MCPServer[Any], rt: Runtime) -> None:
             limit=limit, cursor=cursor,
         )
         await rt.ready()
-        return await rt.engine.list_deployments(q)
+        return await rt.engine.dora.list_deployments(q)
 
     @user_errors
     async def list_incidents(
@@ -73,7 +73,7 @@ def register(mcp: MCPServer[Any], rt: Runtime) -> None:
             cursor=cursor,
         )
         await rt.ready()
-        return await rt.engine.list_incidents(q)
+        return await rt.engine.dora.list_incidents(q)
 
     mcp.add_tool(accepts_from(list_deployments), name="list_deployments", title="Deployments",
                  description=DEPLOYMENTS, annotations=READ_ONLY)

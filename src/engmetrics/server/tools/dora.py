@@ -44,7 +44,7 @@ def register(mcp: MCPServer[Any], rt: Runtime) -> None:
     ) -> DoraReport:
         q = validate(DoraQuery, period=period, from_=from_, to=to, repo=repo, team=team, benchmark_year=benchmark_year)
         await rt.ready()
-        return await rt.engine.get_dora(q)
+        return await rt.engine.dora.get_dora(q)
 
     mcp.add_tool(
         accepts_from(get_dora),

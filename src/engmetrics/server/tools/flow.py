@@ -7,7 +7,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp_types import ToolAnnotations
 from pydantic import Field
 
-from engmetrics.engine.features.flow import (
+from engmetrics.areas.flow.models import (
     FlowMetrics,
     FlowQuery,
     PullRequestList,
@@ -107,7 +107,7 @@ def register(mcp: MCPServer[Any], rt: Runtime) -> None:
     ) -> FlowMetrics:
         q = validate(FlowQuery, period=period, from_=from_, to=to, repo=repo, team=team)
         await rt.ready()
-        return await rt.engine.get_flow_metrics(q)
+        return await rt.engine.flow.get_flow_metrics(q)
 
     @user_errors
     async def get_review_metrics(
@@ -115,7 +115,7 @@ def register(mcp: MCPServer[Any], rt: Runtime) -> None:
     ) -> ReviewMetrics:
         q = validate(FlowQuery, period=period, from_=from_, to=to, repo=repo, team=team)
         await rt.ready()
-        return await rt.engine.get_review_metrics(q)
+        return await rt.engine.flow.get_review_metrics(q)
 
     @user_errors
     async def get_value_stream(
@@ -123,7 +123,7 @@ def register(mcp: MCPServer[Any], rt: Runtime) -> None:
     ) -> ValueStream:
         q = validate(FlowQuery, period=period, from_=from_, to=to, repo=repo, team=team)
         await rt.ready()
-        return await rt.engine.get_value_stream(q)
+        return await rt.engine.flow.get_value_stream(q)
 
     @user_errors
     async def list_pull_requests(
@@ -142,7 +142,7 @@ def register(mcp: MCPServer[Any], rt: Runtime) -> None:
         q = validate(PullRequestQuery, state=state, author=author, repo=repo, team=team, period=period, from_=from_,
                      to=to, limit=limit, cursor=cursor)
         await rt.ready()
-        return await rt.engine.list_pull_requests(q)
+        return await rt.engine.flow.list_pull_requests(q)
 
     @user_errors
     async def list_stuck_pull_requests(
@@ -154,12 +154,12 @@ def register(mcp: MCPServer[Any], rt: Runtime) -> None:
     ) -> StuckPullRequestList:
         q = validate(StuckQuery, repo=repo, team=team, min_hours=min_hours, limit=limit, cursor=cursor)
         await rt.ready()
-        return await rt.engine.list_stuck_pull_requests(q)
+        return await rt.engine.flow.list_stuck_pull_requests(q)
 
     @user_errors
     async def list_teams() -> TeamList:
         await rt.ready()
-        return await rt.engine.list_teams()
+        return await rt.engine.flow.list_teams()
 
     for fn, title, desc in (
         (get_flow_metrics, "Flow metrics", FLOW),

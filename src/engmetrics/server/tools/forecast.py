@@ -86,7 +86,7 @@ def register(mcp: MCPServer[Any], rt: Runtime) -> None:
             holidays=holidays, split_rate=split_rate, scope_growth_per_week=scope_growth_per_week,
         )
         await rt.ready()
-        return await rt.engine.forecast_delivery(q)
+        return await rt.engine.forecast.forecast_delivery(q)
 
     @user_errors
     async def forecast_backlog(
@@ -108,7 +108,7 @@ def register(mcp: MCPServer[Any], rt: Runtime) -> None:
             scope_growth_per_week=scope_growth_per_week,
         )
         await rt.ready()
-        return await rt.engine.forecast_backlog(q)
+        return await rt.engine.forecast.forecast_backlog(q)
 
     annotations = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False)
     mcp.add_tool(forecast_delivery, name="forecast_delivery", title="Delivery forecast", description=DELIVERY,

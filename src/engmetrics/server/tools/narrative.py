@@ -170,7 +170,7 @@ def register(mcp: MCPServer[Any], rt: Runtime) -> None:
         q = validate(ChangelogQuery, limit=limit, cursor=cursor, repo=repo, team=team, since=since, group_by=group_by,
                      items_per_entry=items_per_entry)
         await rt.ready()
-        return await rt.engine.get_changelog(q)
+        return await rt.engine.reports.get_changelog(q)
 
     @user_errors
     async def get_scorecard(
@@ -183,7 +183,7 @@ def register(mcp: MCPServer[Any], rt: Runtime) -> None:
     ) -> Scorecard:
         q = validate(ScorecardQuery, repo=repo, team=team, period=period, from_=from_, to=to, benchmark_year=benchmark_year)
         await rt.ready()
-        return await rt.engine.get_scorecard(q)
+        return await rt.engine.reports.get_scorecard(q)
 
     @user_errors
     async def get_metric_series(
@@ -198,7 +198,7 @@ def register(mcp: MCPServer[Any], rt: Runtime) -> None:
         q = validate(MetricSeriesQuery, metric=metric, period=period, from_=from_, to=to, granularity=granularity,
                      repo=repo, team=team)
         await rt.ready()
-        return await rt.engine.get_metric_series(q)
+        return await rt.engine.reports.get_metric_series(q)
 
     @user_errors
     async def get_insights(
@@ -211,7 +211,7 @@ def register(mcp: MCPServer[Any], rt: Runtime) -> None:
     ) -> InsightList:
         q = validate(InsightsQuery, limit=limit, cursor=cursor, repo=repo, team=team, weeks=weeks, benchmark_year=benchmark_year)
         await rt.ready()
-        return await rt.engine.get_insights(q)
+        return await rt.engine.reports.get_insights(q)
 
     @user_errors
     async def get_benchmarks(
@@ -224,7 +224,7 @@ def register(mcp: MCPServer[Any], rt: Runtime) -> None:
     ) -> BenchmarkReport:
         q = validate(BenchmarkQuery, year=year, period=period, from_=from_, to=to, repo=repo, team=team)
         await rt.ready()
-        return await rt.engine.get_benchmarks(q)
+        return await rt.engine.reports.get_benchmarks(q)
 
     # ---- generate_report: resolvers run before the body (the SDK asks the client's model in between) ----
 
@@ -236,7 +236,7 @@ def register(mcp: MCPServer[Any], rt: Runtime) -> None:
                 to=args.get("to"), format=args.get("format"), repo=args.get("repo"), team=args.get("team"),
             )
             await rt.ready()
-            return await rt.engine.generate_report(q)
+            return await rt.engine.reports.generate_report(q)
         except EngmetricsError as exc:
             raise ToolError(exc.message) from None
         except ToolError:
@@ -251,10 +251,9 @@ def register(mcp: MCPServer[Any], rt: Runtime) -> None:
         ctx: Context, polish: bool, generated: Annotated[ReportStatus, Resolve(_generated)]
     ) -> Sample | None:
         caps = ctx.client_capabilities
-        markdown_of = getattr(rt.engine, "report_markdown", None)
-        if not polish or generated.report is None or caps is None or caps.sampling is None or markdown_of is None:
+        if not polish or generated.report is None or caps is None or caps.sampling is None or rt.engine.kind != "local":
             return None
-        draft = await markdown_of(generated.report_id)
+        draft = await rt.engine.reports.report_markdown(generated.report_id)
         text = polish_request(generated.report.audience, draft, generated.report.numbers)
         return Sample(
             [SamplingMessage(role="user", content=TextContent(type="text", text=text))],
@@ -283,9 +282,8 @@ def register(mcp: MCPServer[Any], rt: Runtime) -> None:
     ) -> ReportStatus:
         status = generated
         text = _text_of(polished)
-        polish_with = getattr(rt.engine, "polish_report", None)
-        if text and polish_with is not None:
-            report, unsupported = await polish_with(status.report_id, text)
+        if text and rt.engine.kind == "local":
+            report, unsupported = await rt.engine.reports.polish_report(status.report_id, text)
             notes = list(status.notes)
             if unsupported:
                 notes.append(
@@ -303,7 +301,7 @@ def register(mcp: MCPServer[Any], rt: Runtime) -> None:
     ) -> Report:
         q = validate(ReportId, report_id=report_id)
         await rt.ready()
-        return await rt.engine.get_report(q)
+        return await rt.engine.reports.get_report(q)
 
     mcp.add_tool(get_changelog, name="get_changelog", title="Changelog", description=CHANGELOG, annotations=READ_ONLY)
     mcp.add_tool(accepts_from(get_scorecard), name="get_scorecard", title="Scorecard", description=SCORECARD,

@@ -38,7 +38,7 @@ def register(mcp: MCPServer[Any], rt: Runtime) -> None:
     @user_errors
     async def list_repositories() -> RepositoryList:
         await rt.ready()
-        return await rt.engine.list_repositories()
+        return await rt.engine.repos.list_repositories()
 
     @user_errors
     async def sync(
@@ -51,7 +51,7 @@ def register(mcp: MCPServer[Any], rt: Runtime) -> None:
 
         if not rt.first_sync_done.is_set():
             await rt.first_sync_done.wait()
-        return await rt.engine.sync(repo, progress)
+        return await rt.engine.repos.sync(repo, progress)
 
     mcp.add_tool(list_repositories, name="list_repositories", title="Repositories", description=LIST,
                  annotations=ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False))

@@ -67,7 +67,7 @@ def register(mcp: MCPServer[Any], rt: Runtime) -> None:
     ) -> RiskScore:
         q = validate(RiskScoreQuery, repo=repo, base=base, head=head, commit=commit, pr_number=pr_number, owner=owner)
         await rt.ready()
-        return await rt.engine.score_pr_risk(q)
+        return await rt.engine.risk.score_pr_risk(q)
 
     mcp.add_tool(
         score_pr_risk,
@@ -88,7 +88,7 @@ def register(mcp: MCPServer[Any], rt: Runtime) -> None:
     ) -> RiskyChangeList:
         q = validate(RiskyChangesQuery, period=period, from_=from_, to=to, repo=repo, limit=limit, cursor=cursor)
         await rt.ready()
-        return await rt.engine.list_risky_changes(q)
+        return await rt.engine.risk.list_risky_changes(q)
 
     mcp.add_tool(
         accepts_from(list_risky_changes),

@@ -1,14 +1,9 @@
-"""Engine operations for change risk (score_pr_risk, list_risky_changes).
-
-`RiskApi` declares the operations (with `@operation` for their REST route); `LocalRisk` implements
-them for `LocalEngine` (it may use `self.store`, `self.settings`, `self.resolve_repo`, `self.scope_repo_ids`).
-"""
+"""The risk area over the local store and the repositories' git history."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from engmetrics.engine.operations import operation
 from engmetrics.risk.models import (
     RiskEvaluation,
     RiskScore,
@@ -19,24 +14,13 @@ from engmetrics.risk.models import (
 )
 
 
-class RiskApi:
-    """Declarations of the risk operations; each raises `Unsupported` unless an engine implements it."""
-
-    @operation("POST", "/pr-risk/score")
-    async def score_pr_risk(self, q: RiskScoreQuery) -> RiskScore:
-        """Risk 0–100 of a change (branch, range, commit or PR), explained signal by signal."""
-        raise self.unsupported("change risk scores")  # type: ignore[attr-defined]
-
-    @operation("GET", "/risk/changes")
-    async def list_risky_changes(self, q: RiskyChangesQuery) -> RiskyChangeList:
-        """The riskiest changes of a window, riskiest first."""
-        raise self.unsupported("risky change lists")  # type: ignore[attr-defined]
+from engmetrics.areas.context import AreaService
+from engmetrics.areas.risk.api import RiskApi
 
 
-class LocalRisk:
-    """The local engine's implementation of the risk operations."""
+class RiskService(AreaService, RiskApi):
+    """The risk area over the local store and the repositories' git history."""
 
-    store: Any
 
     def _risk_repo(self, repo: str | None, owner: str | None = None) -> Any:
         """The repository a risk question is about: the named one, else the working tree's, else the only one."""
@@ -50,7 +34,7 @@ class LocalRisk:
         names = split_owner(repo, owner)
         for i, name in enumerate(names):
             try:
-                return self.resolve_repo(name)  # type: ignore[attr-defined]
+                return self.resolve_repo(name)
             except NotFound:
                 if i < len(names) - 1:
                     continue
@@ -61,7 +45,7 @@ class LocalRisk:
                         param="repo",
                     ) from None
                 raise
-        rows = self.served_repositories()  # type: ignore[attr-defined]
+        rows = self.served_repositories()
         try:
             top = check_repository(str(Path.cwd()))
             for r in rows:
@@ -122,7 +106,7 @@ class LocalRisk:
         from engmetrics.risk.score import top_signals
         from engmetrics.risk.training import ensure_model
 
-        rows = rows if rows is not None else self.served_repositories()  # type: ignore[attr-defined]
+        rows = rows if rows is not None else self.served_repositories()
         found: list[tuple[float, float, Any, Any, int]] = []  # (score, probability, row, trained, index)
         for row in rows:
             trained = ensure_model(self.store, row.id, row.path, settings=self.settings)

@@ -1,9 +1,4 @@
-"""Engine operations for changelog, scorecards, metric series, insights, benchmarks and reports.
-
-`NarrativeApi` declares the operations (with `@operation` for their REST route); `LocalNarrative` implements
-them for `LocalEngine` (it may use `self.store`, `self.settings`, `self.resolve_repo`, `self.scope_repo_ids`).
-Definitions live in `engmetrics.reports.*` (classify, changelog, series, scorecard, insights, benchmarks, report).
-"""
+"""The reports area over the local store, with DORA figures from the DORA area."""
 
 from __future__ import annotations
 
@@ -12,7 +7,6 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from engmetrics.engine.operations import operation
 from engmetrics.reports.models import (
     BenchmarkQuery,
     BenchmarkReport,
@@ -32,62 +26,35 @@ from engmetrics.reports.models import (
     ScorecardQuery,
 )
 
+from engmetrics.areas.context import AreaService, Context
+from engmetrics.models import Period
+from engmetrics.areas.dora.api import DoraApi
+from engmetrics.areas.reports.api import ReportsApi
+from engmetrics.periods import Bucket, Window, buckets
+from engmetrics.reports.series import change_sizes
+
 REPORT_DEFAULT_PERIOD = "last_14_days"
-
-
-class NarrativeApi:
-    """Declarations of the narrative operations; each raises `Unsupported` unless an engine implements it."""
-
-    @operation("GET", "/changelog")
-    async def get_changelog(self, q: ChangelogQuery) -> Changelog:
-        """Changelog entries (per week or per release), newest first, with category counts."""
-        raise self.unsupported("the changelog")  # type: ignore[attr-defined]
-
-    @operation("GET", "/changelog/{entry_id}")
-    async def get_changelog_entry(self, q: ChangelogEntryQuery) -> ChangelogEntry:
-        """One changelog entry by id ('week-of-2025-02-10' or 'release-<repo>-<tag>')."""
-        raise self.unsupported("changelog entries")  # type: ignore[attr-defined]
-
-    @operation("GET", "/scorecards")
-    async def get_scorecard(self, q: ScorecardQuery) -> Scorecard:
-        """A repository's or team's scorecard: green/amber/red signals with trends and an overall score."""
-        raise self.unsupported("scorecards")  # type: ignore[attr-defined]
-
-    @operation("GET", "/metrics/series")
-    async def get_metric_series(self, q: MetricSeriesQuery) -> MetricSeries:
-        """One metric as a weekly or monthly series."""
-        raise self.unsupported("metric series")  # type: ignore[attr-defined]
-
-    @operation("GET", "/insights")
-    async def get_insights(self, q: InsightsQuery) -> InsightList:
-        """Trends, anomalies, correlations and benchmark observations from the weekly series."""
-        raise self.unsupported("insights")  # type: ignore[attr-defined]
-
-    @operation("GET", "/benchmarks")
-    async def get_benchmarks(self, q: BenchmarkQuery) -> BenchmarkReport:
-        """The DORA figures against a DORA report year's tiers, with the distance to the next tier."""
-        raise self.unsupported("benchmarks")  # type: ignore[attr-defined]
-
-    @operation("POST", "/reports/generate")
-    async def generate_report(self, q: ReportRequest) -> ReportStatus:
-        """Generate a report for an audience and format; answers with its id and status."""
-        raise self.unsupported("report generation")  # type: ignore[attr-defined]
-
-    @operation("GET", "/reports/{report_id}")
-    async def get_report(self, q: ReportId) -> Report:
-        """A generated report."""
-        raise self.unsupported("reports")  # type: ignore[attr-defined]
 
 
 def _now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
-class LocalNarrative:
-    """The local engine's implementation of the narrative operations."""
+class ReportsService(AreaService, ReportsApi):
+    """The reports area over the local store, with DORA figures from the DORA area."""
 
-    store: Any
-    settings: Any
+    def __init__(self, ctx: Context, dora: DoraApi) -> None:
+        super().__init__(ctx)
+        self.dora = dora
+
+    async def _series(self, window: Window, repo_ids: list[int] | None, metrics: list[str],
+                      granularity: str) -> tuple[list[Bucket], dict[str, list[float | None]]]:
+        """The buckets of ``window`` and each metric's value per bucket (DORA metrics from the DORA area)."""
+        bks = buckets(window, granularity)
+        values = await self.dora.metric_series(bks, repo_ids, metrics)
+        if "change_size" in metrics:
+            values["change_size"] = await self.store.run(lambda: change_sizes(self.store.read(), bks, repo_ids))
+        return bks, values
 
     # ---- helpers ---------------------------------------------------------------------------------
 
@@ -95,20 +62,20 @@ class LocalNarrative:
         if team:
             return f"team {team}"
         if repo:
-            return self.resolve_repo(repo).name  # type: ignore[attr-defined]
-        if getattr(self, "served_ids", None) is not None:
-            return ", ".join(r.name for r in self.served_repositories())  # type: ignore[attr-defined]
+            return self.resolve_repo(repo).name
+        if self.ctx.served_ids is not None:
+            return ", ".join(r.name for r in self.served_repositories())
         return "all repositories"
 
     def _report_hidden(self) -> tuple[str, list[Any]]:
         """SQL restricting stored reports to those about a served repository (or none in particular)."""
-        if getattr(self, "served_ids", None) is None:
+        if self.ctx.served_ids is None:
             return "", []
-        names = [r.name for r in self.served_repositories()]  # type: ignore[attr-defined]
+        names = [r.name for r in self.served_repositories()]
         return f" AND (repo IS NULL OR repo IN ({','.join('?' * len(names))}))", names
 
     def _repo_name(self, repo: str | None) -> str | None:
-        return self.resolve_repo(repo).name if repo else None  # type: ignore[attr-defined]
+        return self.resolve_repo(repo).name if repo else None
 
     # ---- changelog -------------------------------------------------------------------------------
 
@@ -117,7 +84,7 @@ class LocalNarrative:
         from engmetrics.queries import decode_cursor, encode_cursor
         from engmetrics.reports import changelog as cl
 
-        repo_ids = self.scope_repo_ids(q.repo, q.team)  # type: ignore[attr-defined]
+        repo_ids = self.scope_repo_ids(q.repo, q.team)
         since_ts = int(parse_instant(q.since, param="since").timestamp()) if q.since else None
         offset = decode_cursor(q.cursor)
 
@@ -144,7 +111,7 @@ class LocalNarrative:
         from engmetrics.errors import InvalidInput, NotFound
         from engmetrics.reports import changelog as cl
 
-        repo_ids = self.scope_repo_ids(q.repo, q.team)  # type: ignore[attr-defined]
+        repo_ids = self.scope_repo_ids(q.repo, q.team)
         entry_id = q.entry_id.strip()
         if entry_id in ("latest", "latest-week"):
             page = await self.get_changelog(ChangelogQuery(repo=q.repo, team=q.team, limit=1, items_per_entry=30))
@@ -175,34 +142,31 @@ class LocalNarrative:
     # ---- scorecards, series, insights, benchmarks -------------------------------------------------
 
     async def _dora(self, window: Any, repo_ids: list[int] | None, year: int | None, repo: str | None, team: str | None) -> Any:
-        from engmetrics.engine.dora_query import dora_report
-
         y = year or self.settings.benchmark_year
-        return await self.store.run(dora_report, self.store, window, repo_ids, y, repo, team)
+        return await self.dora.dora_for_window(window, repo_ids, y, repo, team)
 
     async def get_scorecard(self, q: ScorecardQuery) -> Scorecard:
-        from engmetrics.metrics.ratings import check_year
+        from engmetrics.ratings import check_year
         from engmetrics.periods import iso, resolve_window
         from engmetrics.reports.scorecard import build_scorecard, extra_signals
 
         check_year(q.benchmark_year)
         window = resolve_window(q.period, q.from_, q.to)
-        repo_ids = self.scope_repo_ids(q.repo, q.team)  # type: ignore[attr-defined]
+        repo_ids = self.scope_repo_ids(q.repo, q.team)
         name = q.team or self._repo_name(q.repo) or "all"
         report = await self._dora(window, repo_ids, q.benchmark_year, self._repo_name(q.repo), q.team)
         extras = await self.store.run(lambda: extra_signals(self.store.read(), window, repo_ids))
         return build_scorecard(name, report, extras, iso(_now().timestamp()) or "")
 
     async def get_metric_series(self, q: MetricSeriesQuery) -> MetricSeries:
-        from engmetrics.engine.local import period_model
         from engmetrics.periods import resolve_window
         from engmetrics.reports.benchmarks import tier_thresholds
         from engmetrics.reports.models import SeriesPoint
-        from engmetrics.reports.series import UNITS, average, load_series, trends
+        from engmetrics.reports.series import UNITS, average, trends
 
         window = resolve_window(q.period, q.from_, q.to, default="last_90_days")
-        repo_ids = self.scope_repo_ids(q.repo, q.team)  # type: ignore[attr-defined]
-        bks, values = await self.store.run(load_series, self.store, window, repo_ids, [q.metric], q.granularity)
+        repo_ids = self.scope_repo_ids(q.repo, q.team)
+        bks, values = await self._series(window, repo_ids, [q.metric], q.granularity)
         vals = values[q.metric]
         from engmetrics.periods import iso
 
@@ -212,7 +176,7 @@ class LocalNarrative:
         ]
         tiers = tier_thresholds(q.metric, self.settings.benchmark_year) if q.metric not in ("change_size", "rework_rate") else None
         return MetricSeries(
-            metric=q.metric, unit=UNITS[q.metric], granularity=q.granularity, period=period_model(window),
+            metric=q.metric, unit=UNITS[q.metric], granularity=q.granularity, period=Period.of(window),
             repo=self._repo_name(q.repo), team=q.team, series=points, period_average=average(vals),
             benchmark_median=None, benchmark_tiers=tiers,
         )
@@ -222,21 +186,20 @@ class LocalNarrative:
         from engmetrics.periods import Window, iso
         from engmetrics.reports.changelog import week_start
         from engmetrics.reports.insights import TREND_METRICS, compute_insights
-        from engmetrics.reports.series import load_series
 
         stop = week_start(int(end.timestamp()))
         window = Window(stop - timedelta(weeks=weeks), stop, f"the last {weeks} complete weeks")
-        bks, values = await self.store.run(load_series, self.store, window, repo_ids, list(TREND_METRICS), "weekly")
+        bks, values = await self._series(window, repo_ids, list(TREND_METRICS), "weekly")
         report = await self._dora(window, repo_ids, year, repo, team)
         found = compute_insights([b.label for b in bks], values, scope, iso(_now().timestamp()) or "", report)
         return len(bks), found
 
     async def get_insights(self, q: InsightsQuery) -> InsightList:
-        from engmetrics.metrics.ratings import check_year
+        from engmetrics.ratings import check_year
         from engmetrics.queries import decode_cursor, encode_cursor
 
         check_year(q.benchmark_year)
-        repo_ids = self.scope_repo_ids(q.repo, q.team)  # type: ignore[attr-defined]
+        repo_ids = self.scope_repo_ids(q.repo, q.team)
         offset = decode_cursor(q.cursor)
         weeks, found = await self._insights(
             _now(), q.weeks, repo_ids, self._scope_name(q.repo, q.team), q.benchmark_year, self._repo_name(q.repo), q.team
@@ -246,13 +209,13 @@ class LocalNarrative:
         return InsightList(insights=page, weeks_examined=weeks, cursor=encode_cursor(nxt) if nxt < len(found) else None)
 
     async def get_benchmarks(self, q: BenchmarkQuery) -> BenchmarkReport:
-        from engmetrics.metrics.ratings import check_year
+        from engmetrics.ratings import check_year
         from engmetrics.periods import iso, resolve_window
         from engmetrics.reports.benchmarks import benchmarks
 
         year = check_year(q.year or self.settings.benchmark_year)
         window = resolve_window(q.period, q.from_, q.to, default="last_90_days")
-        repo_ids = self.scope_repo_ids(q.repo, q.team)  # type: ignore[attr-defined]
+        repo_ids = self.scope_repo_ids(q.repo, q.team)
         report = await self._dora(window, repo_ids, year, self._repo_name(q.repo), q.team)
         return benchmarks(report, iso(_now().timestamp()) or "")
 
@@ -266,7 +229,7 @@ class LocalNarrative:
         from engmetrics.reports.scorecard import dora_signals, extra_signals
 
         window = resolve_window(q.period, q.from_, q.to, default=REPORT_DEFAULT_PERIOD)
-        repo_ids = self.scope_repo_ids(q.repo, q.team)  # type: ignore[attr-defined]
+        repo_ids = self.scope_repo_ids(q.repo, q.team)
         repo = self._repo_name(q.repo)
         dora = await self._dora(window, repo_ids, None, repo, q.team)
 
@@ -279,7 +242,7 @@ class LocalNarrative:
         entry, extras = await self.store.run(changes)
         from engmetrics.periods import iso
 
-        incidents = await self.list_incidents(  # type: ignore[attr-defined]
+        incidents = await self.dora.list_incidents(
             IncidentQuery(repo=q.repo, team=q.team, from_=iso(window.start_ts), to=iso(window.end_ts - 1), limit=20)
         )
         scope = repo or (f"team {q.team}" if q.team else "the team")
@@ -318,7 +281,7 @@ class LocalNarrative:
         only, args = self._report_hidden()
         row = self.store.read().execute(f"SELECT * FROM reports WHERE id = ?{only}", (report_id, *args)).fetchone()
         if row is None:
-            recent = self.report_ids(5)
+            recent = self._report_ids(5)
             hint = f" Recent reports: {', '.join(recent)}." if recent else " No report has been generated yet."
             raise NotFound(f"No report {report_id!r}. Call generate_report first and pass its report_id.{hint}",
                            param="report_id")
@@ -333,13 +296,16 @@ class LocalNarrative:
         def work() -> Report:
             rid = q.report_id.strip()
             if rid == "latest":
-                newest = self.report_ids(1)
+                newest = self._report_ids(1)
                 rid = newest[0] if newest else rid
             return self._read_report(rid)
 
         return await self.store.run(work)
 
-    def report_ids(self, limit: int = 50) -> list[str]:
+    async def report_ids(self, limit: int = 50) -> list[str]:
+        return await self.store.run(self._report_ids, limit)
+
+    def _report_ids(self, limit: int = 50) -> list[str]:
         """The newest stored report ids (for completion)."""
         only, args = self._report_hidden()
         return [r[0] for r in self.store.read().execute(

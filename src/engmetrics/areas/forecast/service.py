@@ -1,9 +1,4 @@
-"""Engine operations for delivery forecasts (forecast_delivery, forecast_backlog, forecast_backtest).
-
-`ForecastApi` declares the operations (with `@operation` for their REST route); `LocalForecast` implements
-them for `LocalEngine` (it may use `self.store`, `self.settings`, `self.resolve_repo`, `self.scope_repo_ids`).
-The computation lives in `engmetrics.forecast` (pure functions over weekly throughput arrays).
-"""
+"""The forecast area over the local store: weekly throughput, Monte Carlo, calibration."""
 
 from __future__ import annotations
 
@@ -22,36 +17,18 @@ from engmetrics.forecast.models import (
     ForecastOptions,
     WorkItemImport,
 )
-from engmetrics.engine.operations import operation
 
 if TYPE_CHECKING:
     from engmetrics.forecast.run import ForecastHistory
 
 
-class ForecastApi:
-    """Declarations of the forecast operations; each raises `Unsupported` unless an engine implements it."""
-
-    @operation("GET", "/forecast/delivery")
-    async def forecast_delivery(self, q: DeliveryForecastQuery) -> DeliveryForecast:
-        """Monte Carlo delivery forecast: P50/P85/P95 dates for ``items``, or items done by ``by_date``."""
-        raise self.unsupported("delivery forecasts")  # type: ignore[attr-defined]
-
-    @operation("GET", "/forecast/backlog")
-    async def forecast_backlog(self, q: BacklogForecastQuery) -> BacklogForecast:
-        """Weeks until the backlog is empty (P50/P85/P95) and weekly throughput percentiles."""
-        raise self.unsupported("backlog forecasts")  # type: ignore[attr-defined]
-
-    @operation("GET", "/forecast/backtest")
-    async def forecast_backtest(self, q: BacktestQuery) -> BacktestReport:
-        """Calibration table: hit rates and pinball loss of past forecasts, calibrated vs i.i.d. sampling, using
-        only the history before ``as_of`` (default today)."""
-        raise self.unsupported("forecast backtests")  # type: ignore[attr-defined]
+from engmetrics.areas.context import AreaService
+from engmetrics.areas.forecast.api import ForecastApi
 
 
-class LocalForecast:
-    """The local engine's implementation of the forecast operations."""
+class ForecastService(AreaService, ForecastApi):
+    """The forecast area over the local store: weekly throughput, Monte Carlo, calibration."""
 
-    store: Any
 
     async def forecast_delivery(self, q: DeliveryForecastQuery) -> DeliveryForecast:
         from engmetrics.forecast.run import delivery_forecast
@@ -93,7 +70,7 @@ class LocalForecast:
                                param="repo")
         if team:
             try:
-                ids = self.scope_repo_ids(None, team)  # type: ignore[attr-defined]
+                ids = self.scope_repo_ids(None, team)
             except (ModuleNotFoundError, NotFound) as exc:
                 row = self.store.read().execute(
                     "SELECT 1 FROM work_items WHERE lower(team) = lower(?) LIMIT 1", (team,)
@@ -105,9 +82,9 @@ class LocalForecast:
                                    param="team") from None
                 ids = []
             if names:
-                ids = [i for i in (ids or []) if i in {self.resolve_repo(n).id for n in names}]  # type: ignore[attr-defined]
+                ids = [i for i in (ids or []) if i in {self.resolve_repo(n).id for n in names}]
             return ItemScope(repo_ids=ids, team=team, repo_names=names)
-        ids = [self.resolve_repo(n).id for n in names] if names else self.scope_repo_ids(None)  # type: ignore[attr-defined]
+        ids = [self.resolve_repo(n).id for n in names] if names else self.scope_repo_ids(None)
         return ItemScope(repo_ids=ids, team=None, repo_names=names)
 
     def _forecast_history(self, q: ForecastOptions, max_weeks: int | None, until: date | None = None) -> ForecastHistory:

@@ -1,0 +1,1 @@
+"""Activity: the feed of commits, deployments, incidents and PR events, and one contributor's summary."""

@@ -1,0 +1,1 @@
+"""DORA: deployments, what each shipped, which failed, and the five DORA figures over a window."""

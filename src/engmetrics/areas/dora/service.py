@@ -1,0 +1,117 @@
+"""The DORA area over the local store: `DoraApi` implemented with `queries` and the pure `metrics`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from engmetrics.areas.context import AreaService
+from engmetrics.areas.dora import queries
+from engmetrics.areas.dora.api import DoraApi
+from engmetrics.areas.dora.derive import derive_repository
+from engmetrics.areas.dora.metrics.figures import summarize
+from engmetrics.areas.dora.metrics.series import DORA_SERIES_METRICS, dora_value
+from engmetrics.errors import InvalidInput
+from engmetrics.models import Deployment, DeploymentList, DoraReport, ImportReport, IncidentList
+from engmetrics.periods import Bucket, Window, parse_instant, resolve_window, utcnow
+from engmetrics.queries import DeploymentQuery, DoraQuery, IncidentQuery, decode_cursor
+from engmetrics.sources.events import import_file, upsert_deployment
+
+
+class DoraService(AreaService, DoraApi):
+    """DORA figures, deployments and incidents from the derived tables."""
+
+    async def get_dora(self, q: DoraQuery) -> DoraReport:
+        window = resolve_window(q.period, q.from_, q.to)
+        repo_ids = self.scope_repo_ids(q.repo, q.team)
+        year = q.benchmark_year or self.settings.benchmark_year
+        return await self.dora_for_window(window, repo_ids, year, q.repo, q.team)
+
+    async def dora_for_window(self, window: Window, repo_ids: list[int] | None, benchmark_year: int,
+                              repo: str | None = None, team: str | None = None) -> DoraReport:
+        return await self.store.run(self._dora_report, window, repo_ids, benchmark_year, repo, team)
+
+    def _dora_report(self, window: Window, repo_ids: list[int] | None, benchmark_year: int, repo: str | None,
+                     team: str | None) -> DoraReport:
+        """The report for ``window`` over ``repo_ids`` (None: all), trended against the previous window. Lead time
+        is per commit; the pull-request view (`lead_time.by_pull_request`) is over the same deployments."""
+        previous = window.previous()
+        records = queries.load_deployments(self.store, previous.start_ts, window.end_ts, repo_ids)
+        conn = self.store.read()
+        current = [r for r in records if window.start_ts <= r.deployed_at < window.end_ts]
+        return summarize(
+            records, window, previous, benchmark_year, repo=repo, team=team, tag_pattern=self.settings.tag_pattern,
+            pr_lead_times=queries.pr_lead_times(conn, records),
+            without_incident_data=queries.repos_without_incidents(conn, current),
+        )
+
+    async def metric_series(self, buckets: Sequence[Bucket], repo_ids: list[int] | None,
+                            metrics: Sequence[str]) -> dict[str, list[float | None]]:
+        def work() -> dict[str, list[float | None]]:
+            wanted = [m for m in metrics if m in DORA_SERIES_METRICS]
+            if not buckets or not wanted:
+                return {m: [] for m in wanted}
+            records = queries.load_deployments(self.store, buckets[0].start_ts, buckets[-1].end_ts, repo_ids)
+            first = queries.first_commit_time(self.store.read(), repo_ids)
+            return {m: [dora_value(m, records, b, first is not None and b.end_ts > first) for b in buckets] for m in wanted}
+
+        return await self.store.run(work)
+
+    async def list_deployments(self, q: DeploymentQuery) -> DeploymentList:
+        window = resolve_window(q.period, q.from_, q.to)
+        repo_ids = self.scope_repo_ids(q.repo, q.team)
+        offset = decode_cursor(q.cursor)
+
+        def work() -> DeploymentList:
+            items, total, cursor = queries.deployment_page(
+                self.store.read(), window.start_ts, window.end_ts, repo_ids, q.environment, q.limit, offset
+            )
+            return DeploymentList(items=items, total=total, cursor=cursor)
+
+        return await self.store.run(work)
+
+    async def list_incidents(self, q: IncidentQuery) -> IncidentList:
+        window = resolve_window(q.period, q.from_, q.to)
+        repo_ids = self.scope_repo_ids(q.repo, q.team)
+        offset = decode_cursor(q.cursor)
+
+        def work() -> IncidentList:
+            items, total, cursor = queries.incident_page(
+                self.store.read(), window.start_ts, window.end_ts, repo_ids, q.status, q.limit, offset
+            )
+            return IncidentList(items=items, total=total, cursor=cursor)
+
+        return await self.store.run(work)
+
+    # ---- events -----------------------------------------------------------------------------------------
+
+    async def record_deployment(self, repo: str, sha: str, *, environment: str = "production", status: str = "success",
+                                at: str | None = None, service: str | None = None) -> Deployment:
+        row = self.resolve_repo(repo)
+        deployed_at = int((parse_instant(at, param="at") if at else utcnow()).timestamp())
+
+        def write() -> Deployment:
+            with self.store.tx() as conn:
+                eid, _ = upsert_deployment(
+                    conn, row, sha=sha, deployed_at=deployed_at, environment=environment, status=status,
+                    service=service, source="cli",
+                )
+            derive_repository(self.store, row.id, self.settings.tag_pattern)
+            return queries.deployments_by_ids(self.store.read(), [eid])[0]
+
+        return await self.store.run(write)
+
+    async def import_events(self, path: str | Path, kind: str) -> ImportReport:
+        if kind not in ("deployments", "incidents"):
+            raise InvalidInput("kind must be 'deployments' or 'incidents'")
+
+        def work() -> ImportReport:
+            outcome = import_file(self.store, Path(path), kind)  # type: ignore[arg-type]  # checked just above
+            repo_ids = outcome.touched_repo_ids if kind == "deployments" else set(queries.repository_ids(self.store.read()))
+            for rid in sorted(repo_ids):
+                derive_repository(self.store, rid, self.settings.tag_pattern)
+            return ImportReport(
+                kind=kind, file=str(path), imported=outcome.imported, unchanged=outcome.unchanged, errors=outcome.errors
+            )
+
+        return await self.store.run(work)

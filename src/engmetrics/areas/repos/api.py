@@ -1,0 +1,39 @@
+"""The repositories area's interface: list the repositories, sync their sources."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from engmetrics.areas.context import ProgressFn
+from engmetrics.operations import operation
+from engmetrics.models import RepositoryList, SyncReport
+from engmetrics.store.repos import RepoRow
+
+
+class ReposApi(ABC):
+    """Repositories and their sync."""
+
+    @operation("GET", "/repositories")
+    @abstractmethod
+    async def list_repositories(self) -> RepositoryList:
+        """Every repository the engine answers for."""
+
+    @abstractmethod
+    async def sync(self, repo: str | None = None, progress: ProgressFn | None = None) -> SyncReport:
+        """Bring the store up to date with its sources (every served repository, or one)."""
+
+
+@dataclass
+class StepOutcome:
+    """What one sync step did for one repository: the `SyncedRepo` fields it fills and notes for ``skipped``."""
+
+    fields: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+SyncStep = Callable[[RepoRow, "ProgressFn | None"], StepOutcome]
+"""A step of a repository's sync after its git history was read (PR sources, derived deployments, fix labels):
+runs in a worker thread, in the order the engine lists the steps."""

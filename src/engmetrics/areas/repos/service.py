@@ -1,0 +1,121 @@
+"""The repositories area over the local store: listing, registering and syncing repositories."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import anyio
+import anyio.from_thread
+import anyio.to_thread
+
+from engmetrics.areas.context import AreaService, Context, ProgressFn
+from engmetrics.areas.repos import queries
+from engmetrics.areas.repos.api import ReposApi, SyncStep
+from engmetrics.errors import EngmetricsError
+from engmetrics.models import Repository, RepositoryList, SyncedRepo, SyncReport
+from engmetrics.periods import iso
+from engmetrics.sources.git import check_repository, sync_git
+from engmetrics.store.repos import RepoRow, add_repository
+from engmetrics.validation import path_exists
+
+log = logging.getLogger(__name__)
+
+
+class ReposService(AreaService, ReposApi):
+    """Repositories of the store; ``steps`` run after each repository's git history is read (see `SyncStep`)."""
+
+    def __init__(self, ctx: Context, steps: Sequence[SyncStep] = ()) -> None:
+        super().__init__(ctx)
+        self.steps = list(steps)
+        self._sync_lock = anyio.Lock()
+        self.last_sync_at: float | None = None
+
+    def register_repository(self, path: str | Path, name: str | None = None) -> RepoRow:
+        """Register a git repository (checked to be one) so that `sync` reads it.
+
+        ``path`` may be ``PATH=NAME`` to name it (default: the folder's name, e.g. ``~/src/api=payments``).
+        """
+        text = str(path)
+        if name is None and "=" in text and not path_exists(text):
+            text, _, given = text.rpartition("=")
+            name = given.strip() or None
+        top = check_repository(text)
+        with self.store.tx() as conn:
+            return add_repository(conn, top, name)
+
+    async def list_repositories(self) -> RepositoryList:
+        return await self.store.run(self._list_repositories)
+
+    def _list_repositories(self) -> RepositoryList:
+        conn = self.store.read()
+        out = []
+        for r in self.served_repositories():
+            h = queries.holdings(conn, r.id)
+            source = "none" if not h.deployments else ("events" if h.deployments_from_events else "tags")
+            out.append(
+                Repository(
+                    name=r.name, path=r.path, default_branch=r.default_branch, commits=h.commits, tags=h.tags,
+                    deployments=h.deployments, incidents=h.incidents, deployment_source=source,
+                    first_commit_at=iso(h.first_author_time), last_commit_at=iso(h.last_committer_time),
+                    last_synced_at=iso(r.last_synced_at),
+                )
+            )
+        return RepositoryList(repositories=out)
+
+    async def sync(self, repo: str | None = None, progress: ProgressFn | None = None) -> SyncReport:
+        async with self._sync_lock:
+            rows = [self.resolve_repo(repo)] if repo else self.served_repositories()
+            report = SyncReport(repos=[])
+            for index, row in enumerate(rows):
+                if progress:
+                    await progress(index, len(rows), f"syncing {row.name}")
+                try:
+                    report.repos.append(await anyio.to_thread.run_sync(self._sync_one, row, progress))
+                except Exception as exc:  # one bad repository must not stop the others
+                    leaf: BaseException = exc
+                    while isinstance(leaf, BaseExceptionGroup) and leaf.exceptions:  # the cause, not the group's text
+                        leaf = leaf.exceptions[0]
+                    if not isinstance(leaf, EngmetricsError):
+                        log.error("sync of %s failed", row.name, exc_info=leaf)
+                    report.errors.append(f"{row.name}: {leaf}")
+            if progress:
+                await progress(len(rows), len(rows), "done")
+            self.last_sync_at = time.time()
+            return report
+
+    def _sync_one(self, row: RepoRow, progress: ProgressFn | None) -> SyncedRepo:
+        started = time.perf_counter()
+
+        def on_batch(done: int, total: int | None) -> None:
+            if progress is not None:
+                try:
+                    anyio.from_thread.run(progress, done, total, f"{row.name}: {done} commits")
+                except RuntimeError:  # not called from an anyio worker thread (CLI): ignore
+                    pass
+
+        result = sync_git(self.store, row.id, row.path, on_batch)
+        fields: dict[str, object] = {}
+        notes: list[str] = []
+        for step in self.steps:
+            outcome = step(row, progress)
+            fields.update(outcome.fields)
+            notes += outcome.notes
+        with self.store.tx() as conn:
+            deployments = queries.mark_synced(conn, row.id, result.default_branch)
+        return SyncedRepo(
+            repo=row.name,
+            new_commits=result.new_commits,
+            new_tags=result.new_tags,
+            deployments=deployments,
+            walked_history=result.walked_history,
+            skipped=list(result.skipped) + notes,
+            seconds=round(time.perf_counter() - started, 3),
+            **fields,  # type: ignore[arg-type]  # each step fills SyncedRepo fields by name
+        )
+
+    def is_stale(self) -> bool:
+        """Whether data is older than ``sync_max_age_seconds``."""
+        return self.last_sync_at is None or time.time() - self.last_sync_at > self.settings.sync_max_age_seconds
