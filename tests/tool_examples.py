@@ -20,25 +20,17 @@ TOOL_EXAMPLES: dict[str, dict[str, Any]] = {
     "forecast_backlog": {"backlog_size": 20, "repo": "sample"},
     "score_pr_risk": {"repo": "sample", "commit": "HEAD"},
     "list_risky_changes": {"period": "last_90_days", "repo": "sample", "limit": 5},
+    "get_flow_metrics": {"period": "last_90_days", "repo": "sample"},
+    "get_review_metrics": {"period": "last_30_days"},
+    "get_value_stream": {"from": "90d", "to": "now"},
+    "list_pull_requests": {"state": "all", "period": "last_30_days", "limit": 5},
+    "list_stuck_pull_requests": {"min_hours": 12},
+    "list_teams": {},
+    "get_changelog": {"limit": 2, "repo": "sample", "items_per_entry": 3},
+    "get_scorecard": {"repo": "sample", "period": "last_90_days"},
+    "get_metric_series": {"metric": "lead_time", "period": "last_90_days", "repo": "sample"},
+    "get_insights": {"repo": "sample", "limit": 5},
+    "get_benchmarks": {"year": 2024, "repo": "sample"},
+    "generate_report": {"audience": "team", "period": "last_30_days", "format": "slack", "repo": "sample"},
+    "get_report": {"report_id": "latest"},
 }
-TOOL_EXAMPLES.update(
-    {
-        "get_flow_metrics": {"period": "last_90_days", "repo": "sample"},
-        "get_review_metrics": {"period": "last_30_days"},
-        "get_value_stream": {"from": "90d", "to": "now"},
-        "list_pull_requests": {"state": "all", "period": "last_30_days", "limit": 5},
-        "list_stuck_pull_requests": {"min_hours": 12},
-        "list_teams": {},
-    }
-)
-TOOL_EXAMPLES.update(
-    {
-        "get_changelog": {"limit": 2, "repo": "sample", "items_per_entry": 3},
-        "get_scorecard": {"repo": "sample", "period": "last_90_days"},
-        "get_metric_series": {"metric": "lead_time", "period": "last_90_days", "repo": "sample"},
-        "get_insights": {"repo": "sample", "limit": 5},
-        "get_benchmarks": {"year": 2024, "repo": "sample"},
-        "generate_report": {"audience": "team", "period": "last_30_days", "format": "slack", "repo": "sample"},
-        "get_report": {"report_id": "latest"},
-    }
-)

@@ -29,12 +29,16 @@ class Tool:
     """How an operation is offered as an MCP tool: title, description for a model, annotations.
 
     ``name`` defaults to the operation's name. ``read_only``/``idempotent``/``open_world`` become the
-    tool's annotations (MCP hints).
+    tool's annotations (MCP hints). ``exclude`` names request fields not offered to a model (advanced options the
+    REST API and the CLI still take); they keep their defaults. With ``nullable_options`` every optional field is
+    offered as nullable with a null default (a model may send null; the field's own default then applies).
     """
 
     title: str
     description: str
     name: str | None = None
+    exclude: tuple[str, ...] = ()
+    nullable_options: bool = False
     read_only: bool = True
     idempotent: bool = True
     open_world: bool = False

@@ -23,54 +23,54 @@ MAX_LIMIT = 100
 class WindowArgs(Model):
     """A time window: a named ``period`` or explicit ``from``/``to``."""
 
-    period: str | None = Field(default=None, description="e.g. 'last_30_days', '7d', 'last_month', 'ytd'")
-    from_: str | None = Field(default=None, alias="from", description="ISO date/time (UTC), '7d' or 'now'")
-    to: str | None = Field(default=None, description="ISO date/time (UTC, inclusive), '7d' or 'now'")
+    period: str | None = Field(default=None, description='Named window: last_7_days, last_30_days (default), last_90_days, 7d, 30d, 90d, this_week, last_week, this_month, last_month, this_quarter, last_quarter, ytd. Omit when giving from/to.')
+    from_: str | None = Field(default=None, alias="from", description="Window start: ISO date or time in UTC ('2025-02-01'), a relative '7d', or 'now'")
+    to: str | None = Field(default=None, description="Window end, inclusive: ISO date or time in UTC ('2025-02-15'), '7d', or 'now'")
 
 
 class Scope(Model):
     """Which repository or team a question is about (all repositories when both are null)."""
 
-    repo: str | None = Field(default=None, description="Repository name or path")
-    team: str | None = Field(default=None, description="Team name from engmetrics.toml")
+    repo: str | None = Field(default=None, description='Repository name (see list_repositories) or path; all repositories when omitted')
+    team: str | None = Field(default=None, description='Team name from engmetrics.toml (see list_teams); instead of repo')
 
 
 class Page(Model):
     """Cursor pagination."""
 
-    limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
-    cursor: str | None = None
+    limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description='Items per page, 1–100 (default 20)')
+    cursor: str | None = Field(default=None, description='The `cursor` from the previous page; omit for the first page')
 
 
 class DoraQuery(WindowArgs, Scope):
     """Arguments of get_dora."""
 
-    benchmark_year: int | None = Field(default=None, description="DORA report year for ratings: 2023 or 2024")
+    benchmark_year: int | None = Field(default=None, description='DORA report year whose thresholds rate the figures: 2023 or 2024 (default 2024)')
 
 
 class DeploymentQuery(WindowArgs, Scope, Page):
     """Arguments of list_deployments."""
 
-    environment: str | None = Field(default=None, description="e.g. 'production'; all environments when null")
+    environment: str | None = Field(default=None, description="e.g. 'production'; all environments when omitted")
 
 
 class IncidentQuery(WindowArgs, Scope, Page):
     """Arguments of list_incidents."""
 
-    status: Literal["open", "resolved"] | None = None
+    status: Literal["open", "resolved"] | None = Field(default=None, description="'open' or 'resolved'; both when omitted")
 
 
 class ActivityQuery(WindowArgs, Scope, Page):
     """Arguments of get_activity."""
 
-    type: ActivityType | None = None
-    author: str | None = Field(default=None, description="Email or name (substring match)")
+    type: ActivityType | None = Field(default=None, description='Only this event type')
+    author: str | None = Field(default=None, description='Email or name, substring match (commits and PR events)')
 
 
 class ContributorQuery(WindowArgs):
     """Arguments of get_contributor_summary."""
 
-    contributor: str = Field(min_length=1, description="Email or name")
+    contributor: str = Field(min_length=1, description="Email or name as in git, e.g. 'jane@acme.com'")
 
     @field_validator("contributor")
     @classmethod

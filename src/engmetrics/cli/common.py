@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from rich.console import Console
 
 from engmetrics.logsetup import setup_logging  # noqa: F401  (re-exported for the command modules)
+from engmetrics.queries import Scope, WindowArgs
 
 EXIT_OK, EXIT_USAGE, EXIT_DATA = 0, 1, 2
 T = TypeVar("T")
@@ -25,10 +26,18 @@ DbOpt = Annotated[
     Path | None, typer.Option("--db", help="SQLite store (default: ENGMETRICS_DB, else the user data directory)")
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result model as JSON (the MCP tool's output)")]
-RepoOpt = Annotated[str | None, typer.Option("--repo", help="Repository name or path")]
-PeriodOpt = Annotated[str | None, typer.Option("--period", help="last_30_days, 7d, last_month, ytd, …")]
-FromOpt = Annotated[str | None, typer.Option("--from", help="Window start: ISO date/time (UTC), '7d' or 'now'")]
-ToOpt = Annotated[str | None, typer.Option("--to", help="Window end (inclusive): ISO date/time (UTC) or 'now'")]
+
+
+def described(model: type[BaseModel], field: str) -> str:
+    """The one description of a request field (on its model), for an option's help."""
+    return model.model_fields[field].description or field
+
+
+RepoOpt = Annotated[str | None, typer.Option("--repo", help=described(Scope, "repo"))]
+TeamOpt = Annotated[str | None, typer.Option("--team", help=described(Scope, "team"))]
+PeriodOpt = Annotated[str | None, typer.Option("--period", help=described(WindowArgs, "period"))]
+FromOpt = Annotated[str | None, typer.Option("--from", help=described(WindowArgs, "from_"))]
+ToOpt = Annotated[str | None, typer.Option("--to", help=described(WindowArgs, "to"))]
 
 
 def settings(db: Path | None = None, **overrides: Any) -> Any:

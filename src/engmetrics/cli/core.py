@@ -9,6 +9,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from engmetrics.queries import DoraQuery
 from engmetrics.cli.common import (
     EXIT_DATA,
     DbOpt,
@@ -16,7 +17,9 @@ from engmetrics.cli.common import (
     JsonOpt,
     PeriodOpt,
     RepoOpt,
+    TeamOpt,
     ToOpt,
+    described,
     err,
     fail,
     local_engine,
@@ -144,8 +147,8 @@ def dora_command(
     from_: FromOpt = None,
     to: ToOpt = None,
     repo: RepoOpt = None,
-    team: Annotated[str | None, typer.Option("--team", help="Team name")] = None,
-    benchmark_year: Annotated[int | None, typer.Option("--benchmark-year", help="2023 or 2024")] = None,
+    team: TeamOpt = None,
+    benchmark_year: Annotated[int | None, typer.Option("--benchmark-year", help=described(DoraQuery, "benchmark_year"))] = None,
     db: DbOpt = None,
     json_: JsonOpt = False,
 ) -> None:

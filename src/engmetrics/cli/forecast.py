@@ -8,12 +8,11 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from engmetrics.cli.common import DbOpt, JsonOpt, err, local_engine, out, print_json, run
+from engmetrics.cli.common import DbOpt, JsonOpt, TeamOpt, err, local_engine, out, print_json, run
 
 forecast_app = typer.Typer(help="Monte Carlo delivery forecasts calibrated on your own history.", no_args_is_help=True)
 
 RepoOpt = Annotated[str | None, typer.Option("--repo", help="Repository name or path; several separated by commas")]
-TeamOpt = Annotated[str | None, typer.Option("--team", help="Team name from engmetrics.toml")]
 SourceOpt = Annotated[
     str | None, typer.Option("--items-from", help="What an item is: auto, prs, commits, work_items (default auto)")
 ]

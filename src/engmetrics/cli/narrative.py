@@ -6,9 +6,8 @@ from typing import Annotated
 
 import typer
 
-from engmetrics.cli.common import DbOpt, FromOpt, JsonOpt, PeriodOpt, RepoOpt, ToOpt, local_engine, out, print_json, run
+from engmetrics.cli.common import DbOpt, FromOpt, JsonOpt, PeriodOpt, RepoOpt, TeamOpt, ToOpt, local_engine, out, print_json, run
 
-TeamOpt = Annotated[str | None, typer.Option("--team", help="Team name from engmetrics.toml")]
 
 
 def report_command(

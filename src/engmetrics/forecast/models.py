@@ -16,26 +16,24 @@ DEFAULT_CONFIDENCES = [50, 85, 95]
 class ForecastOptions(Scope):
     """What counts as an item, how much history to learn from, and the calendar ahead."""
 
-    repo: str | None = Field(default=None, description="Repository name or path; several separated by commas")
+    repo: str | None = Field(default=None, description='Repository name (see list_repositories), or several separated by commas; all when omitted')
     item_source: ItemSource = Field(
         default="auto",
-        description="What a completed item is: 'prs' (merged pull requests), 'commits' (first-parent commits on the "
-        "default branch), 'work_items' (imported with `engmetrics forecast import-items`), or 'auto' (work items when "
-        "the store has no repository, else PRs when the history has any, else commits)",
+        description='What counts as a finished item: prs (merged pull requests), commits (first-parent commits on the default branch), work_items (imported), auto (default: PRs if any, else commits)',
     )
-    history_weeks: int = Field(default=26, ge=4, le=260, description="Weeks of throughput history sampled (default 26)")
+    history_weeks: int = Field(default=26, ge=4, le=260, description='Weeks of throughput history to sample, 4–260 (default 26)')
     simulations: int = Field(default=10_000, ge=100, le=100_000, description="Monte Carlo runs (default 10,000)")
     seed: int = Field(default=0, description="Random seed: the same question with the same seed gets the same answer")
     calibrate: bool = Field(default=True, description="Correct the quantiles by a backtest on this history")
     start_date: str | None = Field(default=None, description="ISO date work starts (default today, UTC)")
-    holidays: list[str] = Field(default_factory=list, description="ISO dates with no work (e.g. ['2026-12-25'])")
+    holidays: list[str] = Field(default_factory=list, description="ISO dates with no work, e.g. ['2026-12-25']")
     working_days: list[int] = Field(
         default_factory=lambda: [0, 1, 2, 3, 4], description="Working weekdays, 0=Monday … 6=Sunday (default Mon–Fri)"
     )
     split_rate: float = Field(
-        default=0.0, ge=0.0, le=5.0, description="Extra items each item grows into on average (0.2 → 20 items become 24)"
+        default=0.0, ge=0.0, le=5.0, description='Extra items each item grows into, e.g. 0.2 (default 0)'
     )
-    scope_growth_per_week: float = Field(default=0.0, ge=0.0, description="Items added to the scope each week")
+    scope_growth_per_week: float = Field(default=0.0, ge=0.0, description='Items added to the scope per week (default 0)')
 
     @field_validator("working_days")
     @classmethod
@@ -48,10 +46,10 @@ class ForecastOptions(Scope):
 class DeliveryForecastQuery(ForecastOptions):
     """Arguments of forecast_delivery: ``items`` (when will they be done) or ``by_date`` (how many by then)."""
 
-    items: int | None = Field(default=None, description="Items to finish; gives completion dates")
-    by_date: str | None = Field(default=None, description="ISO date; gives item counts done by then")
+    items: int | None = Field(default=None, description='Number of items to finish (positive); gives dates')
+    by_date: str | None = Field(default=None, description='Future ISO date; gives item counts done by then')
     confidence_levels: list[int] = Field(
-        default_factory=lambda: list(DEFAULT_CONFIDENCES), description="Confidence levels in percent (1–99)"
+        default_factory=lambda: list(DEFAULT_CONFIDENCES), description='Confidence levels in percent, 1–99 (default [50, 85, 95])'
     )
 
     @field_validator("items")
@@ -79,7 +77,7 @@ class BacklogForecastQuery(ForecastOptions):
     """Arguments of forecast_backlog."""
 
     backlog_size: int | None = Field(
-        default=None, ge=1, description="Items in the backlog (default: open imported work items in scope)"
+        default=None, ge=1, description='Items in the backlog (default: open imported work items)'
     )
 
 

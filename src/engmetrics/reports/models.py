@@ -25,11 +25,11 @@ Severity = Literal["low", "medium", "high"]
 class ChangelogQuery(Scope):
     """Arguments of get_changelog."""
 
-    limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Entries per page")
-    cursor: str | None = None
+    limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description='Items per page, 1–100 (default 20)')
+    cursor: str | None = Field(default=None, description='The `cursor` from the previous page; omit for the first page')
     since: str | None = Field(default=None, description="Only changes at or after this ISO date/time, '30d' or 'now'")
-    group_by: Literal["week", "release"] = Field(default="week", description="One entry per ISO week or per release")
-    items_per_entry: int = Field(default=0, ge=0, le=30, description="Listed changes kept per entry (0: counts only)")
+    group_by: Literal["week", "release"] = Field(default="week", description="'week' (ISO weeks) or 'release' (tags/deployments)")
+    items_per_entry: int = Field(default=0, ge=0, le=30, description='Listed changes kept per entry, 0–30 (0: counts only)')
 
 
 class ChangelogEntryQuery(Scope):
@@ -102,7 +102,7 @@ class Changelog(Model):
 class ScorecardQuery(WindowArgs, Scope):
     """Arguments of get_scorecard."""
 
-    benchmark_year: int | None = None
+    benchmark_year: int | None = Field(default=None, description='DORA report year whose tiers rate the figures: 2023 or 2024 (default 2024)')
 
 
 class Signal(Model):
@@ -149,7 +149,7 @@ class MetricSeriesQuery(WindowArgs, Scope):
     """Arguments of get_metric_series."""
 
     metric: str = Field(description="One of " + ", ".join(SERIES_METRICS))
-    granularity: Granularity = "weekly"
+    granularity: Granularity = Field(default="weekly", description="'weekly' (ISO weeks) or 'monthly'")
 
     @field_validator("metric")
     @classmethod
@@ -194,10 +194,10 @@ class MetricSeries(Model):
 class InsightsQuery(Scope):
     """Arguments of get_insights."""
 
-    limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
-    cursor: str | None = None
-    weeks: int = Field(default=12, ge=4, le=104, description="Complete ISO weeks of history examined")
-    benchmark_year: int | None = None
+    limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description='Items per page, 1–100 (default 20)')
+    cursor: str | None = Field(default=None, description='The `cursor` from the previous page; omit for the first page')
+    weeks: int = Field(default=12, ge=4, le=104, description='Complete ISO weeks of history examined, 4–104 (default 12)')
+    benchmark_year: int | None = Field(default=None, description='DORA report year whose tiers rate the figures: 2023 or 2024 (default 2024)')
 
 
 class Insight(Model):
@@ -223,7 +223,7 @@ class InsightList(Model):
 class BenchmarkQuery(WindowArgs, Scope):
     """Arguments of get_benchmarks."""
 
-    year: int | None = Field(default=None, description="DORA report year: 2023 or 2024")
+    year: int | None = Field(default=None, description='DORA report year whose tiers rate the figures: 2023 or 2024 (default 2024)')
 
 
 class Benchmark(Model):
@@ -257,15 +257,15 @@ class BenchmarkReport(Model):
 class ReportRequest(WindowArgs, Scope):
     """Arguments of generate_report."""
 
-    audience: Audience = "team"
-    format: ReportFormat = "markdown"
-    period: str | None = Field(default=None, description="e.g. 'last_14_days' (default), 'last_month'")
+    audience: Audience = Field(default="team", description="'team' (full detail), 'leaders' (outcomes, trends) or 'customers' (features, fixes)")
+    format: ReportFormat = Field(default="markdown", description="'markdown', 'slack' (mrkdwn), 'email' (email-safe HTML) or 'html'")
+    period: str | None = Field(default=None, description='Named window: last_7_days, last_30_days (default), last_90_days, 7d, 30d, 90d, this_week, last_week, this_month, last_month, this_quarter, last_quarter, ytd. Omit when giving from/to.')
 
 
 class ReportId(Model):
     """Arguments of get_report."""
 
-    report_id: str = Field(min_length=1, description="An id from generate_report, or 'latest' for the newest report")
+    report_id: str = Field(min_length=1, description="The report_id generate_report answered with, e.g. 'rpt_3f2a9c0d1e4b'")
 
 
 class ReportStatus(Model):

@@ -15,12 +15,12 @@ Tier = Literal["low", "medium", "high", "critical"]
 class RiskScoreQuery(Model):
     """Arguments of score_pr_risk: what to score (nothing = the current branch vs the default branch)."""
 
-    repo: str | None = Field(default=None, description="Repository name or path; 'owner/name' also matches 'name'")
-    owner: str | None = Field(default=None, description="GitHub organisation or user (with repo, as in the Koalr API)")
-    base: str | None = Field(default=None, description="Base revision (branch, tag, sha); default: the default branch")
-    head: str | None = Field(default=None, description="Head revision; default: HEAD")
-    commit: str | None = Field(default=None, description="One commit to score (sha, tag, branch)")
-    pr_number: int | None = Field(default=None, ge=1, description="Pull request number")
+    repo: str | None = Field(default=None, description="Repository name or path ('owner/name' works); the working repository when omitted")
+    owner: str | None = Field(default=None, description="GitHub organisation or user that owns repo, e.g. 'acme'")
+    base: str | None = Field(default=None, description='Base revision (branch, tag or sha); default: the default branch')
+    head: str | None = Field(default=None, description='Head revision; default: HEAD (the current branch)')
+    commit: str | None = Field(default=None, description='Score this one commit (sha, branch or tag) instead of a range')
+    pr_number: int | None = Field(default=None, ge=1, description='Pull request number, e.g. 1847')
 
     @field_validator("repo", "owner", "base", "head", "commit")
     @classmethod
@@ -33,7 +33,7 @@ class RiskScoreQuery(Model):
 class RiskyChangesQuery(WindowArgs, Page):
     """Arguments of list_risky_changes."""
 
-    repo: str | None = Field(default=None, description="Repository name or path; all repositories when null")
+    repo: str | None = Field(default=None, description='Repository name or path; all repositories when omitted')
 
 
 class RiskSignal(Model):

@@ -9,10 +9,7 @@ only the SDK so the handshake is not kept waiting for engmetrics' own modules.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import logging
-import pkgutil
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
@@ -174,12 +171,6 @@ class EngmetricsMCP(MCPServer[Any]):
             raise
 
 
-def _tool_modules() -> list[str]:
-    import engmetrics.server.tools as pkg
-
-    return sorted(m.name for m in pkgutil.iter_modules(pkg.__path__) if not m.name.startswith("_"))
-
-
 def instructions(scope_note: str | None = None) -> str:
     """The MCP instructions, with a closing paragraph saying which repositories the server answers for."""
     return INSTRUCTIONS if not scope_note else f"{INSTRUCTIONS}\nScope: {scope_note}\n"
@@ -198,20 +189,28 @@ def _new_server(name: str, lifespan: Callable[[Any], Any], scope_note: str | Non
 
 
 def register_all(mcp: MCPServer[Any], runtime: Runtime) -> None:
-    """Register every tool module's tools, then the resources and prompts, answering from ``runtime``."""
-    for module_name in _tool_modules():
-        module = importlib.import_module(f"engmetrics.server.tools.{module_name}")
-        module.register(mcp, runtime)
-    for extra in ("resources", "prompts"):
-        if importlib.util.find_spec(f"engmetrics.server.{extra}") is not None:
-            importlib.import_module(f"engmetrics.server.{extra}").register(mcp, runtime)
+    """Register every tool, resource and prompt, answering from ``runtime``: the tools generated from the areas'
+    operations (`engmetrics.engine.registry`), the two written by hand (sync, generate_report), the resources and
+    the prompts of the ``prompts/`` folder. The one list of what the server offers."""
+    from engmetrics.engine.registry import AREA_INTERFACES
+    from engmetrics.operations import collect
+    from engmetrics.server.prompts import register_prompts
+    from engmetrics.server.resources import register_resources
+    from engmetrics.server.tools.generate_report import register_generate_report
+    from engmetrics.server.tools.generated import register_operation_tools
+    from engmetrics.server.tools.sync import register_sync
+
+    register_operation_tools(mcp, runtime, collect(AREA_INTERFACES))
+    register_sync(mcp, runtime)
+    register_generate_report(mcp, runtime)
+    register_resources(mcp, runtime)
+    register_prompts(mcp, runtime)
 
 
 def build_server(runtime: Runtime, *, name: str = "engmetrics") -> EngmetricsMCP:
     """An MCP server whose tools answer from ``runtime.engine``, everything registered now.
 
-    Every module in `engmetrics.server.tools` contributes through its ``register(mcp, runtime)``;
-    resources and prompts likewise from `engmetrics.server.resources` and the ``prompts/`` folder.
+    What it offers is listed once, in `register_all`.
     """
 
     @asynccontextmanager

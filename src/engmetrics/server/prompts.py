@@ -127,7 +127,7 @@ def load_prompts(folder: Path | None = None) -> list[PromptFile]:
     return out
 
 
-def register(mcp: MCPServer[Any], rt: Runtime) -> None:
+def register_prompts(mcp: MCPServer[Any], rt: Runtime) -> None:
     """Add each prompt file as an MCP prompt."""
     for pf in load_prompts():
 

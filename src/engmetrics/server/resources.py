@@ -39,7 +39,7 @@ def _filter(values: list[str], prefix: str) -> Completion:
     return Completion(values=hits[:MAX_COMPLETIONS], total=len(hits), has_more=len(hits) > MAX_COMPLETIONS)
 
 
-def register(mcp: MCPServer[Any], rt: Runtime) -> None:
+def register_resources(mcp: MCPServer[Any], rt: Runtime) -> None:
     """Add the resources and the completion handler."""
     from engmetrics.reports.changelog import entry_markdown
     from engmetrics.reports.models import ChangelogEntryQuery, ChangelogQuery, ReportId, ScorecardQuery

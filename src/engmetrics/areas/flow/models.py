@@ -17,14 +17,14 @@ class FlowQuery(WindowArgs, Scope):
 class PullRequestQuery(WindowArgs, Scope, Page):
     """Arguments of list_pull_requests."""
 
-    state: Literal["open", "merged", "closed", "all"] | None = Field(default=None, description="Default: all")
+    state: Literal["open", "merged", "closed", "all"] | None = Field(default=None, description='open, merged, closed or all (default)')
     author: str | None = Field(default=None, description="GitHub login, email or person id (substring match)")
 
 
 class StuckQuery(Scope, Page):
     """Arguments of list_stuck_pull_requests."""
 
-    min_hours: float = Field(default=24.0, ge=0, le=24 * 365, description="Only PRs waiting at least this many hours")
+    min_hours: float = Field(default=24.0, ge=0, le=24 * 365, description='Only PRs waiting at least this many hours (default 24)')
 
 
 class StageFigure(Model):

@@ -8,15 +8,28 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engmetrics.areas.context import ProgressFn
-from engmetrics.operations import operation
+from engmetrics.operations import Tool, operation
 from engmetrics.models import RepositoryList, SyncReport
 from engmetrics.store.repos import RepoRow
+
+
+LIST_REPOSITORIES_TOOL = Tool(
+    title='Repositories',
+    description="""\
+Every repository engmetrics has data for: name (what `repo` arguments take), path, default branch, counts of \
+commits, tags, deployments and incidents, where deployments come from (explicit events, release tags, or none \
+yet), first/last commit times and when it was last synced.
+Use it first when unsure which `repo` names exist, or to check data is fresh.
+Example: list_repositories() → {"repositories": [{"name": "webapp", "commits": 5120, "deployments": 86, \
+"deployment_source": "tags", "last_synced_at": "2025-02-14T15:30:00Z", ...}]}
+""",
+)
 
 
 class ReposApi(ABC):
     """Repositories and their sync."""
 
-    @operation("GET", "/repositories")
+    @operation("GET", "/repositories", tool=LIST_REPOSITORIES_TOOL)
     @abstractmethod
     async def list_repositories(self) -> RepositoryList:
         """Every repository the engine answers for."""

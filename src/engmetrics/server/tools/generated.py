@@ -1,0 +1,105 @@
+"""MCP tools generated from the operations areas declare (`@operation(..., tool=Tool(...))`).
+
+A generated tool takes exactly its request model's fields as arguments (each described once, on the model),
+validates them into the model, waits until the runtime has data, and calls the operation on the engine;
+name, title, description and annotations come from the declaration. Only tools that really behave
+differently (`sync` reports progress, `generate_report` may ask the client's model to polish) are written
+by hand beside this module.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+from mcp.server.mcpserver import MCPServer
+from mcp_types import ToolAnnotations
+from pydantic import BaseModel, Field
+
+from engmetrics.operations import Operation, Tool
+from engmetrics.queries import validate
+from engmetrics.server.errors import user_errors
+from engmetrics.server.runtime import Runtime
+
+
+def argument_type(model: type[BaseModel], name: str, *, nullable: bool = False) -> Any:
+    """The annotation a tool argument for ``model``'s field ``name`` takes: its type (or null, with ``nullable``) and
+    constraints, with its one description (and its wire name, e.g. ``from``)."""
+    field = model.model_fields[name]
+    described = Field(description=field.description, alias=field.alias)
+    value = Annotated[(field.annotation, *field.metadata)] if field.metadata else field.annotation
+    if nullable:  # the constraints then apply to the value, not to null
+        return Annotated[value | None, described]
+    return Annotated[value, described]
+
+
+def accepts_from(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    """Let a hand-written tool take the argument ``from`` (a Python keyword) as its parameter ``from_``: the SDK
+    calls a tool with its arguments' wire names; this maps ``from`` back while keeping ``fn``'s signature."""
+
+    @functools.wraps(fn)
+    async def wrapper(**kwargs: Any) -> Any:
+        if "from" in kwargs:
+            kwargs["from_"] = kwargs.pop("from")
+        return await fn(**kwargs)
+
+    wrapper.__signature__ = inspect.signature(fn)  # type: ignore[attr-defined]
+    return wrapper
+
+
+def _parameters(model: type[BaseModel], spec: Tool) -> list[inspect.Parameter]:
+    """One keyword parameter per field of ``model`` but the excluded ones (its type, description, constraints, alias
+    and default; with ``nullable_options``, optional fields take null for their default)."""
+    params = []
+    for name, field in model.model_fields.items():
+        if name in spec.exclude:
+            continue
+        annotation = argument_type(model, name)
+        if field.is_required():
+            default = inspect.Parameter.empty
+        elif spec.nullable_options:
+            default, annotation = None, argument_type(model, name, nullable=True)
+        else:
+            default = field.get_default(call_default_factory=True)
+        params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation))
+    return params
+
+
+def operation_tool(op: Operation, rt: Runtime) -> Callable[..., Awaitable[BaseModel]]:
+    """The async function the SDK registers for ``op``: its signature is the request model's fields."""
+    model = op.query_model
+    wire = {f.alias: name for name, f in model.model_fields.items() if f.alias} if model else {}
+
+    async def tool(**arguments: Any) -> BaseModel:
+        await rt.ready()
+        if model is None:
+            return await rt.engine.call(op, None)
+        values = {wire.get(k, k): v for k, v in arguments.items()}
+        return await rt.engine.call(op, validate(model, **values))
+
+    name = op.tool_name or op.name
+    params = _parameters(model, op.tool or Tool(title=name, description=op.summary)) if model is not None else []
+    tool.__name__ = tool.__qualname__ = name
+    tool.__doc__ = op.summary
+    tool.__signature__ = inspect.Signature(params, return_annotation=op.result_model)  # type: ignore[attr-defined]
+    tool.__annotations__ = {**{p.name: p.annotation for p in params}, "return": op.result_model}
+    return user_errors(tool)
+
+
+def register_operation_tools(mcp: MCPServer[Any], rt: Runtime, operations: list[Operation]) -> None:
+    """Add a tool for every operation that declares one."""
+    for op in operations:
+        spec = op.tool
+        if spec is None:
+            continue
+        mcp.add_tool(
+            operation_tool(op, rt),
+            name=op.tool_name,
+            title=spec.title,
+            description=spec.description,
+            annotations=ToolAnnotations(
+                read_only_hint=spec.read_only, idempotent_hint=spec.idempotent, open_world_hint=spec.open_world
+            ),
+        )
