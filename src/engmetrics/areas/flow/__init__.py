@@ -1,0 +1,1 @@
+"""Flow: pull requests, reviews, flow efficiency, value stream and teams."""

@@ -1,0 +1,1 @@
+"""Delivery forecasts: Monte Carlo over weekly throughput, calibrated on the history's own backtest."""

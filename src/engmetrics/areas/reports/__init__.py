@@ -1,0 +1,1 @@
+"""Reports: changelogs, scorecards, metric series, insights, benchmarks and written reports."""
