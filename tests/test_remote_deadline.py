@@ -13,7 +13,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from engmetrics.config import Settings
-from engmetrics.engine.remote import RemoteEngine, RemoteOptions
+from engmetrics.engine.remote.engine import RemoteEngine
+from engmetrics.engine.remote.http import RemoteOptions
 from engmetrics.errors import RemoteError
 from engmetrics.queries import DoraQuery
 from engmetrics.server.app import build_server

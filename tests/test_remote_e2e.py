@@ -17,7 +17,8 @@ from mcp import Client
 
 from engmetrics.config import Settings
 from engmetrics.engine.local import LocalEngine
-from engmetrics.engine.remote import RemoteEngine, RemoteOptions
+from engmetrics.engine.remote.engine import RemoteEngine
+from engmetrics.engine.remote.http import RemoteOptions
 from engmetrics.server.app import build_server
 from engmetrics.server.runtime import Runtime
 from test_api import copy_store, free_port

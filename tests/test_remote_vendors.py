@@ -15,7 +15,8 @@ from starlette.routing import Route
 
 from engmetrics.config import Settings
 from engmetrics.operations import Operation
-from engmetrics.engine.remote import RemoteEngine, RemoteOptions
+from engmetrics.engine.remote.engine import RemoteEngine
+from engmetrics.engine.remote.http import RemoteOptions
 from engmetrics.errors import InvalidInput, RemoteError, Unsupported
 from engmetrics.models import Model
 from engmetrics.queries import ActivityQuery, ContributorQuery, DeploymentQuery, DoraQuery, IncidentQuery

@@ -42,7 +42,7 @@ from engmetrics import __version__
 from engmetrics.api import keys as keystore
 from engmetrics.api.errors import ApiError, from_engmetrics, from_validation, internal, invalid
 from engmetrics.api.limits import UPSHOT_PLANS, PlanLimits, RateLimiter
-from engmetrics.api.shapes import API_DEFAULT_LIMIT, API_MAX_LIMIT, ListShape, list_shape, path_params, wire_names
+from engmetrics.wire import API_DEFAULT_LIMIT, API_MAX_LIMIT, ListShape, list_shape, path_params, wire_names
 from engmetrics.operations import Operation
 from engmetrics.errors import EngmetricsError, InvalidInput
 from engmetrics.store.db import Store

@@ -8,7 +8,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from engmetrics import __version__
-from engmetrics.api.shapes import API_DEFAULT_LIMIT, API_MAX_LIMIT, list_shape, path_params
+from engmetrics.wire import API_DEFAULT_LIMIT, API_MAX_LIMIT, list_shape, path_params
 from engmetrics.operations import Operation
 
 _REF = "#/components/schemas/{model}"

@@ -149,4 +149,4 @@ def _without_store(exc: StoreUnavailable) -> Runtime:
     from engmetrics.engine.unavailable import UnavailableEngine
 
     log.error("%s Serving anyway: every tool answers with this message.", exc.message)
-    return Runtime(UnavailableEngine(exc), sync_on_start=False)  # type: ignore[arg-type]
+    return Runtime(UnavailableEngine(exc), sync_on_start=False)

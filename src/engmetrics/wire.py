@@ -1,10 +1,13 @@
-"""How an engine operation looks on the wire: list operations (paged with limit/cursor) vs single results.
+"""How an operation looks on the wire (the REST API's /v1): list operations (paged with limit/cursor) vs single
+results, its path parameters, request field names as sent, and the API's page sizes (items per page).
 
-Shared by the REST API (which turns engine pages into list objects) and `RemoteEngine` (which turns them back).
+Core, below every layer: shared by the REST API (which turns engine pages into list objects) and the remote
+engine (`engmetrics.engine.remote`, which turns them back).
 """
 
 from __future__ import annotations
 
+import re
 import typing
 from dataclasses import dataclass
 
@@ -55,8 +58,6 @@ def list_shape(op: Operation) -> ListShape | None:
 
 def path_params(op: Operation) -> list[str]:
     """Names of the ``{…}`` parameters in the operation's path."""
-    import re
-
     return re.findall(r"{(\w+)}", op.path)
 
 

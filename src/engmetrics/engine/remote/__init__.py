@@ -1,0 +1,11 @@
+"""The remote engine: the Engine interface over HTTP — our /v1 API, Upshot's API, or Koalr's.
+
+- `engine`: `RemoteEngine`, each area's client implemented from its interface (`remote_area`), the providers table.
+- `provider`: what every provider shares (address, key, its answers and refusals as our models and errors);
+  `vendor`: what the vendor providers share (a table of the operations they offer, the rest `Unsupported`).
+- One module per provider: `engmetrics` (our own /v1, every declared operation at its route), `upshot`, `koalr`.
+- `http`: the HTTP client (timeouts, retries with backoff, rate limits); `deadline`: one time budget per engine
+  call; `cursors`: the opaque cursors handed to callers.
+
+Every failure is an `EngmetricsError` naming the URL and what to do; the key never appears in a message or a log.
+"""
