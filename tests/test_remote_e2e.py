@@ -16,6 +16,7 @@ import pytest
 from mcp import Client
 
 from engmetrics.config import Settings
+from engmetrics.engine.factory import make_engine
 from engmetrics.engine.local import LocalEngine
 from engmetrics.engine.remote.engine import RemoteEngine
 from engmetrics.engine.remote.http import RemoteOptions
@@ -186,3 +187,19 @@ async def test_every_tool_answers_in_remote_mode_like_local(api_server, sample_w
             assert left == right, (tool, json.dumps(left)[:600], json.dumps(right)[:600])
     await remote_engine.aclose()
     local_engine.store.close()
+
+
+async def test_the_engine_the_settings_ask_for(tmp_path: Path) -> None:
+    """Remote when ENGMETRICS_API_URL is set; a named store (the demo's) is always local, since the demo builds
+    and syncs repositories of its own."""
+    remote_settings = Settings(api_url="http://127.0.0.1:9/v1", api_key="emk_x")
+    remote = make_engine(remote_settings)
+    assert isinstance(remote, RemoteEngine) and remote.kind == "remote"
+    await remote.aclose()
+    demo = make_engine(remote_settings, db=tmp_path / "demo.db")
+    assert isinstance(demo, LocalEngine) and demo.kind == "local" and demo.settings.db == tmp_path / "demo.db"
+    assert (await demo.repos.list_repositories()).repositories == []
+    await demo.aclose()
+    local = make_engine(Settings(db=tmp_path / "local.db"))
+    assert isinstance(local, LocalEngine) and local.settings.db == tmp_path / "local.db"
+    await local.aclose()

@@ -420,3 +420,27 @@ async def test_post_retries_reuse_one_idempotency_key() -> None:
         out = await e.provider.call(op, _Echo(text="hi"))
         await e.aclose()
     assert out == _Echo(text="hi") and len(seen) == 2 and seen[0] and seen[0] == seen[1]
+
+
+# ---- cursors -------------------------------------------------------------------------------------------------
+
+
+async def test_a_forged_cursor_is_a_user_error_not_a_crash(upshot, koalr) -> None:
+    """Our cursors are base64 JSON anyone can write: one holding the wrong types is `InvalidInput` naming `cursor`."""
+    from engmetrics.engine.remote.cursors import encode_remote_cursor
+
+    u = engine(upshot[0], "upshot", UPSHOT_KEY)
+    k = engine(koalr[0], "koalr", KOALR_KEY)
+    for forged in ({"s": "x"}, {"s": 1.5}, {"c": 7}, {"s": True}):
+        with pytest.raises(InvalidInput, match="cursor") as info:
+            await u.activity.get_activity(ActivityQuery(cursor=encode_remote_cursor(forged)))
+        assert info.value.param == "cursor"
+    for forged in ({"p": "2"}, {"p": None}, {"s": [1]}):
+        with pytest.raises(InvalidInput, match="cursor"):
+            await k.dora.list_deployments(DeploymentQuery(period="last_30_days", cursor=encode_remote_cursor(forged)))
+    # A genuine one still pages on from where it says.
+    page = await k.dora.list_deployments(DeploymentQuery(period="last_30_days", limit=3,
+                                                         cursor=encode_remote_cursor({"p": 2, "s": 1})))
+    assert [d.id for d in page.items] == ["dep_11", "dep_12", "dep_13"]
+    await u.aclose()
+    await k.aclose()
