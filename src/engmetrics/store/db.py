@@ -79,7 +79,7 @@ class Store:
         )
 
     def _connect(self) -> sqlite3.Connection:
-        lease = getattr(self._local, "lease", None)
+        lease: _Lease | None = getattr(self._local, "lease", None)  # thread-local: set by the first call in a thread
         if lease is not None:
             return lease.conn
         with self._pool_lock:
@@ -151,7 +151,7 @@ class Store:
         """
         conn = self._connect()
         try:
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            version: int = conn.execute("PRAGMA user_version").fetchone()[0]
             if version == len(MIGRATIONS) and not self._pending_features(conn):
                 return version
         except sqlite3.DatabaseError as exc:
