@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from engmetrics.demo import DemoWorkspace, build_demo
+from engmetrics.demo.workspace import DemoWorkspace, build_demo
 
 AS_OF = date(2025, 6, 30)
 END = datetime(AS_OF.year, AS_OF.month, AS_OF.day, tzinfo=UTC)
