@@ -28,7 +28,7 @@ async def prepare_demo(engine, root: Path) -> None:  # type: ignore[no-untyped-d
 
     import anyio.to_thread
 
-    from engmetrics.demo import build_demo
+    from engmetrics.demo.workspace import build_demo
 
     marker = root / "workspace.json"
     if not marker.exists():
