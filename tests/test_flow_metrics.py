@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engmetrics.metrics.flow import (
+from engmetrics.areas.flow.metrics.flow import (
     PullRequestRecord as PR,
     ReviewRecord as R,
     active_seconds,
@@ -14,8 +14,8 @@ from engmetrics.metrics.flow import (
     size_bucket,
     stuck_prs,
 )
-from engmetrics.metrics.reviews import review_figures
-from engmetrics.metrics.value_stream import value_stream
+from engmetrics.areas.flow.metrics.reviews import review_figures
+from engmetrics.areas.flow.metrics.value_stream import value_stream
 
 H = 3600
 

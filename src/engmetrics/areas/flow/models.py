@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from engmetrics.metrics.flow import Stat
+from engmetrics.areas.flow.metrics.flow import Stat
 from engmetrics.models import Model, Period
 from engmetrics.queries import Page, Scope, WindowArgs
 

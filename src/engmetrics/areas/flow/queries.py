@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from engmetrics.metrics.flow import PullRequestRecord, ReviewRecord
+from engmetrics.areas.flow.metrics.flow import PullRequestRecord, ReviewRecord
 from engmetrics.store.db import Store
 
 _DEPLOYED = (

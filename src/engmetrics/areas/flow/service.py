@@ -25,7 +25,7 @@ from engmetrics.areas.flow.models import (
 )
 from engmetrics.areas.flow.queries import load_pull_requests
 from engmetrics.errors import NotFound
-from engmetrics.metrics.flow import (
+from engmetrics.areas.flow.metrics.flow import (
     PullRequestRecord,
     coding_hours,
     cycle_hours,
@@ -35,8 +35,8 @@ from engmetrics.metrics.flow import (
     review_hours,
     stuck_prs,
 )
-from engmetrics.metrics.reviews import review_figures
-from engmetrics.metrics.value_stream import value_stream
+from engmetrics.areas.flow.metrics.reviews import review_figures
+from engmetrics.areas.flow.metrics.value_stream import value_stream
 from engmetrics.models import Period
 from engmetrics.periods import iso, resolve_window
 from engmetrics.queries import decode_cursor, encode_cursor

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from engmetrics.metrics.flow import PullRequestRecord, Stat, deploy_hours, merge_cycle_hours, merged_in, stat, HOUR
+from engmetrics.areas.flow.metrics.flow import PullRequestRecord, Stat, deploy_hours, merge_cycle_hours, merged_in, stat, HOUR
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from engmetrics.metrics.flow import HOUR, PullRequestRecord, Stat, merged_in, stat
+from engmetrics.areas.flow.metrics.flow import HOUR, PullRequestRecord, Stat, merged_in, stat
 
 
 @dataclass(frozen=True, slots=True)
