@@ -1,17 +1,4 @@
-"""Pull-request lifecycle and flow metrics: pure functions over `PullRequestRecord` timelines.
-
-All times are Unix seconds (UTC); every duration returned is in hours.
-
-PR lifecycle stages (a stage is skipped for a PR when one of its ends is unknown or it is negative):
-
-- **coding time**: first commit (earliest author time of the PR's commits) → PR opened.
-- **pickup time**: opened → first review by someone other than the author. For a PR opened as a draft,
-  the clock starts when it was marked ready for review. Self-reviews never count as a review.
-- **review time**: first review by someone else → merge.
-- **deploy time**: merge → the first successful production deployment that shipped the merge commit.
-- **cycle time**: first commit → that deployment (PRs never deployed have no cycle time).
-
-Flow metrics over a window ``[start, end)``:
+"""Flow metrics of a window ``[start, end)`` over `PullRequestRecord` timelines (Unix seconds in, hours out).
 
 - **cycle_time**: median (and P85) cycle time of PRs merged in the window and deployed; when no PR in
   scope was ever deployed (no deployment data), first commit → merge instead, and the definition says so.
@@ -22,162 +9,36 @@ Flow metrics over a window ``[start, end)``:
   commit (author and commit times) and each review, clipped to the PR's elapsed span. A ratio in [0, 1].
 - **size distribution**: merged PRs by lines changed (additions + deletions): xs ≤ 10, s ≤ 100,
   m ≤ 400, l ≤ 1000, xl > 1000.
+
+The stages (coding, pickup, review, deploy, cycle) are defined in `timeline`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
-HOUR = 3600.0
+from engmetrics.areas.flow.metrics.stats import Stat, stat
+from engmetrics.areas.flow.metrics.timeline import (
+    HOUR,
+    PullRequestRecord,
+    coding_hours,
+    cycle_hours,
+    deploy_hours,
+    merge_cycle_hours,
+    merged_in,
+    open_at,
+    pickup_hours,
+    review_hours,
+)
+
 ACTIVE_WINDOW_HOURS = 1.0
 SIZE_BUCKETS: tuple[tuple[str, int | None], ...] = (("xs", 10), ("s", 100), ("m", 400), ("l", 1000), ("xl", None))
 
-
-@dataclass(frozen=True, slots=True)
-class ReviewRecord:
-    """One submitted review. ``state``: approved, changes_requested, commented or dismissed."""
-
-    reviewer: str | None
-    state: str
-    submitted_at: int
-    comments: int = 0
-
-
-@dataclass(slots=True)
-class PullRequestRecord:
-    """A pull request's timeline. ``author`` and reviewers are lowercase identities (login or email)."""
-
-    repo: str
-    number: int
-    title: str = ""
-    author: str | None = None
-    state: str = "open"  # open | merged | closed
-    draft: bool = False
-    created_at: int | None = None
-    ready_at: int | None = None
-    first_commit_at: int | None = None
-    merged_at: int | None = None
-    closed_at: int | None = None
-    deployed_at: int | None = None
-    additions: int | None = None
-    deletions: int | None = None
-    issue_created_at: int | None = None
-    source: str = "github"
-    reviews: tuple[ReviewRecord, ...] = ()
-    commit_times: tuple[int, ...] = ()  # committer times of its commits (pushes)
-    author_times: tuple[int, ...] = ()
-    author_aliases: frozenset[str] = field(default_factory=frozenset)  # other identities of the author
-
-    def is_self(self, reviewer: str | None) -> bool:
-        """Whether ``reviewer`` is the author (or one of the author's identities)."""
-        if reviewer is None:
-            return False
-        r = reviewer.lower()
-        return r == (self.author or "").lower() or r in self.author_aliases
-
-    @property
-    def others_reviews(self) -> list[ReviewRecord]:
-        """Reviews by someone other than the author, oldest first."""
-        return sorted((r for r in self.reviews if not self.is_self(r.reviewer)), key=lambda r: r.submitted_at)
-
-    @property
-    def first_review_at(self) -> int | None:
-        """Time of the first review by someone else."""
-        rs = self.others_reviews
-        return rs[0].submitted_at if rs else None
-
-    @property
-    def approved_at(self) -> int | None:
-        """Time of the first approval by someone else."""
-        return next((r.submitted_at for r in self.others_reviews if r.state == "approved"), None)
-
-    @property
-    def review_start(self) -> int | None:
-        """When the PR became reviewable: ready_at for drafts made ready, else created_at."""
-        return self.ready_at if self.ready_at is not None else self.created_at
-
-    @property
-    def size(self) -> int | None:
-        """Lines changed (additions + deletions), when known."""
-        if self.additions is None and self.deletions is None:
-            return None
-        return (self.additions or 0) + (self.deletions or 0)
-
-
-def _span(a: int | None, b: int | None) -> float | None:
-    if a is None or b is None or b < a:
-        return None
-    return (b - a) / HOUR
-
-
-def coding_hours(pr: PullRequestRecord) -> float | None:
-    """First commit → opened, hours (None when unknown)."""
-    return _span(pr.first_commit_at, pr.created_at)
-
-
-def pickup_hours(pr: PullRequestRecord) -> float | None:
-    """Opened (or ready for review) → first review by someone else, hours."""
-    return _span(pr.review_start, pr.first_review_at)
-
-
-def review_hours(pr: PullRequestRecord) -> float | None:
-    """First review by someone else → merge, hours."""
-    return _span(pr.first_review_at, pr.merged_at)
-
-
-def deploy_hours(pr: PullRequestRecord) -> float | None:
-    """Merge → first production deployment containing the merge commit, hours."""
-    return _span(pr.merged_at, pr.deployed_at)
-
-
-def cycle_hours(pr: PullRequestRecord) -> float | None:
-    """First commit → production, hours (None when not deployed)."""
-    return _span(pr.first_commit_at, pr.deployed_at)
-
-
-def merge_cycle_hours(pr: PullRequestRecord) -> float | None:
-    """First commit → merge, hours."""
-    return _span(pr.first_commit_at, pr.merged_at)
-
-
-@dataclass(frozen=True, slots=True)
-class Stat:
-    """Median, 85th percentile and mean of a sample (hours), with its size."""
-
-    median: float | None
-    p85: float | None
-    mean: float | None
-    count: int
-
-
-def stat(values: Iterable[float | None]) -> Stat:
-    """`Stat` over the non-None values."""
-    arr = np.fromiter((v for v in values if v is not None), dtype=float)
-    if not arr.size:
-        return Stat(None, None, None, 0)
-    return Stat(
-        round(float(np.median(arr)), 2), round(float(np.percentile(arr, 85)), 2), round(float(arr.mean()), 2), int(arr.size)
-    )
-
-
-def merged_in(prs: Iterable[PullRequestRecord], start: int, end: int) -> list[PullRequestRecord]:
-    """PRs merged in ``[start, end)``."""
-    return [p for p in prs if p.merged_at is not None and start <= p.merged_at < end]
-
-
-def open_at(prs: Iterable[PullRequestRecord], at: int) -> list[PullRequestRecord]:
-    """PRs open at ``at``: opened before it and neither merged nor closed by then."""
-    out = []
-    for p in prs:
-        if p.created_at is None or p.created_at >= at:
-            continue
-        ended = p.merged_at if p.merged_at is not None else p.closed_at
-        if ended is None or ended >= at:
-            out.append(p)
-    return out
+CycleTimeDefinition = Literal["first_commit_to_deploy", "first_commit_to_merge"]
 
 
 def active_seconds(pr: PullRequestRecord, window_hours: float = ACTIVE_WINDOW_HOURS) -> tuple[float, float] | None:
@@ -187,18 +48,18 @@ def active_seconds(pr: PullRequestRecord, window_hours: float = ACTIVE_WINDOW_HO
     lo, hi = pr.first_commit_at, pr.merged_at
     w = window_hours * HOUR
     events = sorted({*pr.commit_times, *pr.author_times, *(r.submitted_at for r in pr.reviews)})
-    intervals = sorted((max(lo, t - w), min(hi, t)) for t in events if t > lo and t - w < hi)
+    intervals = sorted((max(float(lo), t - w), float(min(hi, t))) for t in events if t > lo and t - w < hi)
     active = 0.0
-    cur_s = cur_e = None
+    current: tuple[float, float] | None = None
     for s, e in intervals:
-        if cur_e is None or s > cur_e:
-            if cur_e is not None:
-                active += cur_e - cur_s  # type: ignore[operator]
-            cur_s, cur_e = s, e
+        if current is None or s > current[1]:
+            if current is not None:
+                active += current[1] - current[0]
+            current = (s, e)
         else:
-            cur_e = max(cur_e, e)
-    if cur_e is not None:
-        active += cur_e - cur_s  # type: ignore[operator]
+            current = (current[0], max(current[1], e))
+    if current is not None:
+        active += current[1] - current[0]
     return active, float(hi - lo)
 
 
@@ -231,7 +92,7 @@ class FlowFigures:
     """Flow metrics for one window (hours, counts, ratio)."""
 
     cycle_time: Stat
-    cycle_time_definition: str  # first_commit_to_deploy | first_commit_to_merge
+    cycle_time_definition: CycleTimeDefinition
     coding: Stat
     pickup: Stat
     review: Stat
@@ -249,6 +110,7 @@ def flow_figures(prs: Sequence[PullRequestRecord], start: int, end: int) -> Flow
     """Flow metrics for PRs over ``[start, end)`` (see the module docstring for the definitions)."""
     merged = merged_in(prs, start, end)
     any_deployed = any(p.deployed_at is not None for p in prs)
+    definition: CycleTimeDefinition
     if any_deployed:
         cycle, definition = stat(cycle_hours(p) for p in merged), "first_commit_to_deploy"
     else:
@@ -270,50 +132,3 @@ def flow_figures(prs: Sequence[PullRequestRecord], start: int, end: int) -> Flow
         size_median=float(np.median(sizes)) if sizes else None,
         merged_not_deployed=sum(1 for p in merged if p.deployed_at is None) if any_deployed else len(merged),
     )
-
-
-@dataclass(frozen=True, slots=True)
-class StuckPR:
-    """An open PR waiting, why, and since when (Unix seconds)."""
-
-    pr: PullRequestRecord
-    reason: str  # waiting_for_review | approved_not_merged | changes_requested | waiting_for_re_review
-    since: int
-    waiting_hours: float
-
-
-def stuck_prs(prs: Iterable[PullRequestRecord], now: int, min_hours: float = 24.0) -> list[StuckPR]:
-    """Open, non-draft PRs waiting at least ``min_hours``, longest first.
-
-    Reasons: ``waiting_for_review`` (no review by someone else, since ready/opened);
-    ``approved_not_merged`` (approved, no later changes requested, since the approval);
-    ``changes_requested`` (the latest review asked for changes and no commit came after it, waiting on the author);
-    ``waiting_for_re_review`` (commits pushed after the latest review, since the latest push).
-    """
-    out = []
-    for p in prs:
-        if p.state != "open" or p.draft:
-            continue
-        reviews = p.others_reviews
-        last_push = max(p.commit_times, default=None)
-        if not reviews:
-            since, reason = p.review_start, "waiting_for_review"
-        else:
-            last = reviews[-1]
-            if last_push is not None and last_push > last.submitted_at:
-                since, reason = last_push, "waiting_for_re_review"
-            elif last.state == "changes_requested":
-                since, reason = last.submitted_at, "changes_requested"
-            elif p.approved_at is not None and not any(
-                r.state == "changes_requested" and r.submitted_at > p.approved_at for r in reviews
-            ):
-                since, reason = p.approved_at, "approved_not_merged"
-            else:
-                since, reason = last.submitted_at, "waiting_for_review"
-        if since is None:
-            continue
-        hours = (now - since) / HOUR
-        if hours >= min_hours:
-            out.append(StuckPR(p, reason, since, round(hours, 2)))
-    out.sort(key=lambda s: (-s.waiting_hours, s.pr.repo, s.pr.number))
-    return out
