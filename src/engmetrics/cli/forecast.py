@@ -44,7 +44,7 @@ def delivery_command(
     start: StartOpt = None, holiday: HolidayOpt = None, seed: SeedOpt = None, db: DbOpt = None, json_: JsonOpt = False,
 ) -> None:
     """When will N items be done (--items), or how many by a date (--by)."""
-    from engmetrics.forecast.models import DeliveryForecastQuery
+    from engmetrics.areas.forecast.models import DeliveryForecastQuery
     from engmetrics.queries import validate
 
     conf = _int_list(levels, "--levels") if levels else None
@@ -76,7 +76,7 @@ def backlog_command(
     start: StartOpt = None, holiday: HolidayOpt = None, seed: SeedOpt = None, db: DbOpt = None, json_: JsonOpt = False,
 ) -> None:
     """How long until the backlog is empty (weeks and dates at P50/P85/P95)."""
-    from engmetrics.forecast.models import BacklogForecastQuery
+    from engmetrics.areas.forecast.models import BacklogForecastQuery
     from engmetrics.queries import validate
 
     q = validate(BacklogForecastQuery, backlog_size=size, **_common(repo, team, items_from, history_weeks, start,
@@ -108,7 +108,7 @@ def backtest_command(
     seed: SeedOpt = None, db: DbOpt = None, json_: JsonOpt = False,
 ) -> None:
     """Calibration table: how often past P50/P85/P95 forecasts came true, calibrated vs i.i.d. sampling."""
-    from engmetrics.forecast.models import BacktestQuery
+    from engmetrics.areas.forecast.models import BacktestQuery
     from engmetrics.queries import validate
 
     q = validate(BacktestQuery, horizons=_int_list(horizons, "--horizons"), simulations=simulations, as_of=as_of,

@@ -7,7 +7,7 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from engmetrics.forecast.models import (
+from engmetrics.areas.forecast.models import (
     BacklogForecast,
     BacklogForecastQuery,
     BacktestQuery,

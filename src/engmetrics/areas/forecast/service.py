@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engmetrics.errors import DataError, InvalidInput, NotFound
-from engmetrics.forecast.models import (
+from engmetrics.areas.forecast.models import (
     BacklogForecast,
     BacklogForecastQuery,
     BacktestQuery,
@@ -19,7 +19,7 @@ from engmetrics.forecast.models import (
 )
 
 if TYPE_CHECKING:
-    from engmetrics.forecast.run import ForecastHistory
+    from engmetrics.areas.forecast.answers import ForecastHistory
 
 
 from engmetrics.areas.context import AreaService
@@ -31,19 +31,19 @@ class ForecastService(AreaService, ForecastApi):
 
 
     async def forecast_delivery(self, q: DeliveryForecastQuery) -> DeliveryForecast:
-        from engmetrics.forecast.run import delivery_forecast
+        from engmetrics.areas.forecast.answers import delivery_forecast
 
         history = await self.store.run(self._forecast_history, q, None)
         return await self.store.run(delivery_forecast, history, q)
 
     async def forecast_backlog(self, q: BacklogForecastQuery) -> BacklogForecast:
-        from engmetrics.forecast.run import backlog_forecast
+        from engmetrics.areas.forecast.answers import backlog_forecast
 
         history = await self.store.run(self._forecast_history, q, None)
         return await self.store.run(backlog_forecast, history, q)
 
     async def forecast_backtest(self, q: BacktestQuery) -> BacktestReport:
-        from engmetrics.forecast.run import BACKTEST_MAX_WEEKS, backtest_report
+        from engmetrics.areas.forecast.answers import BACKTEST_MAX_WEEKS, backtest_report
 
         as_of = q.as_of or q.start_date
         day = parse_day(as_of, "as_of") if as_of else None
@@ -55,14 +55,14 @@ class ForecastService(AreaService, ForecastApi):
 
     async def import_work_items(self, path: str | Path) -> WorkItemImport:
         """Import work items (CSV or JSON: id, completed_at, optional started_at, team, type, title, repo)."""
-        from engmetrics.forecast.items import import_work_items
+        from engmetrics.areas.forecast.work_items import import_work_items
 
         return await self.store.run(import_work_items, self.store, Path(path))
 
     # ---- helpers ---------------------------------------------------------------------------------
 
     def _forecast_scope(self, repo: str | None, team: str | None) -> Any:
-        from engmetrics.forecast.throughput import ItemScope
+        from engmetrics.areas.forecast.queries import ItemScope
 
         names = [n.strip() for n in repo.split(",") if n.strip()] if repo else []
         if repo is not None and not names:
@@ -90,8 +90,8 @@ class ForecastService(AreaService, ForecastApi):
     def _forecast_history(self, q: ForecastOptions, max_weeks: int | None, until: date | None = None) -> ForecastHistory:
         """The weekly throughput in scope before the forecast's as-of day: ``until`` when given (a backtest),
         else the start date (``q.start_date``, default today) or today, whichever is earlier."""
-        from engmetrics.forecast.run import CALIBRATION_LOOKBACK_WEEKS, ForecastHistory
-        from engmetrics.forecast.throughput import (
+        from engmetrics.areas.forecast.answers import CALIBRATION_LOOKBACK_WEEKS, ForecastHistory
+        from engmetrics.areas.forecast.queries import (
             ITEM_SOURCES,
             WEEK_SECONDS,
             open_work_items,

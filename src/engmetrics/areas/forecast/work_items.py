@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from engmetrics.errors import EngmetricsError, InvalidInput
-from engmetrics.forecast.models import WorkItemImport
+from engmetrics.areas.forecast.models import WorkItemImport
 from engmetrics.periods import parse_instant
 from engmetrics.sources.events import read_records
 from engmetrics.store.db import Store

@@ -9,7 +9,7 @@ Methods compared on the same origins:
 
 - ``calibrated``: stationary bootstrap + adaptive conformal correction computed, at each origin, only
   from earlier origins whose outcome was already known (``t' + h ≤ t``), with the levels ordered as in
-  `engmetrics.forecast.calibration.ordered_levels` — what engmetrics would have said then.
+  `engmetrics.areas.forecast.metrics.calibration.ordered_levels` — what engmetrics would have said then.
 - ``bootstrap``: the stationary bootstrap alone.
 - ``iid``: classic throughput Monte Carlo (past weeks drawn independently).
 
@@ -24,7 +24,7 @@ import math
 
 import numpy as np
 
-from engmetrics.forecast.calibration import (
+from engmetrics.areas.forecast.metrics.calibration import (
     MIN_ORIGIN_HISTORY_WEEKS,
     MIN_SCORES,
     OriginForecasts,
@@ -33,7 +33,7 @@ from engmetrics.forecast.calibration import (
     forecast_origins,
     scores,
 )
-from engmetrics.forecast.models import BacktestRow, LevelHit
+from engmetrics.areas.forecast.models import BacktestRow, LevelHit
 
 METHODS = ("calibrated", "bootstrap", "iid")
 

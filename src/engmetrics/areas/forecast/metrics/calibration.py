@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engmetrics.forecast.simulate import Sampling, block_length_for, quantile_curves, sample_indices
+from engmetrics.areas.forecast.metrics.simulate import Sampling, block_length_for, quantile_curves, sample_indices
 
 MIN_ORIGIN_HISTORY_WEEKS = 10
 MIN_SCORES = 15

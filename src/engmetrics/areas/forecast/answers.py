@@ -3,11 +3,11 @@
 The method (``METHOD``): simulate ``runs`` futures by the stationary bootstrap of the last ``window``
 weeks; take the quantile curves of cumulative throughput; correct each confidence level by the
 conformal correction learnt from forecasts at every past origin of the same history, then order the
-levels (see `engmetrics.forecast.calibration`); read completion weeks or item counts off the corrected
+levels (see `engmetrics.areas.forecast.metrics.calibration`); read completion weeks or item counts off the corrected
 curves. Because the curves never cross (a more confident level never promises more items by any week),
 P50 ≤ P85 ≤ P95 for dates and weeks, and the reverse for item counts by a date, at any start date.
 Warnings (stale, short or thin history, very wide ranges, answers far from the history's pace) come from
-`engmetrics.forecast.caveats`.
+`engmetrics.areas.forecast.metrics.caveats`.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 
-from engmetrics.forecast.backtest import walk_forward
-from engmetrics.forecast.caveats import (
+from engmetrics.areas.forecast.metrics.backtest import walk_forward
+from engmetrics.areas.forecast.metrics.caveats import (
     STALE_WEEKS,
     history_warnings,
     pace_items_warning,
@@ -28,7 +28,7 @@ from engmetrics.forecast.caveats import (
     wide_items_warning,
     wide_weeks_warning,
 )
-from engmetrics.forecast.calibration import (
+from engmetrics.areas.forecast.metrics.calibration import (
     CALIBRATION_RUNS,
     MIN_ORIGIN_HISTORY_WEEKS,
     apply_corrections,
@@ -36,7 +36,7 @@ from engmetrics.forecast.calibration import (
     forecast_origins,
 )
 from engmetrics.errors import InvalidInput
-from engmetrics.forecast.models import (
+from engmetrics.areas.forecast.models import (
     DEFAULT_CONFIDENCES,
     BacklogForecast,
     BacklogForecastQuery,
@@ -52,7 +52,7 @@ from engmetrics.forecast.models import (
     ThroughputSummary,
     WeeksToEmpty,
 )
-from engmetrics.forecast.simulate import (
+from engmetrics.areas.forecast.metrics.simulate import (
     block_length_for,
     completion_week,
     items_by_week,
@@ -61,7 +61,7 @@ from engmetrics.forecast.simulate import (
     quantile_curves,
     simulate_paths,
 )
-from engmetrics.forecast.throughput import WEEK_SECONDS, WorkCalendar
+from engmetrics.areas.forecast.queries import WEEK_SECONDS, WorkCalendar
 from engmetrics.models import Period
 from engmetrics.periods import iso
 
