@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from engmetrics.areas.forecast.models import (
     BacklogForecast,
@@ -17,10 +15,6 @@ from engmetrics.areas.forecast.models import (
     WorkItemImport,
 )
 from engmetrics.operations import Tool, operation
-
-if TYPE_CHECKING:
-    pass
-
 
 FORECAST_DELIVERY_TOOL = Tool(
     title='Delivery forecast',

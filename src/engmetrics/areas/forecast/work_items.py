@@ -1,23 +1,40 @@
-"""Importing work items (CSV or JSON) into the ``work_items`` table.
+"""Reading work-item files (CSV or JSON) into rows of the ``work_items`` table; `queries.save_work_items`
+writes them.
 
-Columns/keys: ``id`` (required), ``completed_at`` (ISO 8601; empty for an open item), optional ``started_at``,
-``team``, ``type``, ``title``, ``repo``. Re-importing the same file changes nothing; a row with the same id
-and new values replaces the old one.
+Columns/keys: ``id`` (required), ``completed_at`` (ISO 8601, or Unix seconds in JSON; empty for an open item),
+optional ``started_at``, ``team``, ``type``, ``title``, ``repo``. Re-importing the same file changes nothing; a
+row with the same id and new values replaces the old one. Times are stored as Unix seconds (UTC).
 """
 
 from __future__ import annotations
 
-import time
+from dataclasses import astuple, dataclass
 from pathlib import Path
 from typing import Any
 
 from engmetrics.errors import EngmetricsError, InvalidInput
-from engmetrics.areas.forecast.models import WorkItemImport
 from engmetrics.periods import parse_instant
 from engmetrics.sources.events import read_records
-from engmetrics.store.db import Store
 
-_FIELDS = ("title", "team", "type", "repo", "started_at", "completed_at")
+WORK_ITEM_FIELDS = ("title", "team", "type", "repo", "started_at", "completed_at")
+"""The stored columns besides ``id``, in `WorkItemRow.values` order."""
+
+
+@dataclass(frozen=True)
+class WorkItemRow:
+    """One work item as stored (times in Unix seconds; ``completed_at`` None for an open item)."""
+
+    id: str
+    title: str | None
+    team: str | None
+    type: str | None
+    repo: str | None
+    started_at: int | None
+    completed_at: int | None
+
+    def values(self) -> tuple[str | int | None, ...]:
+        """The stored columns besides ``id``, in `WORK_ITEM_FIELDS` order."""
+        return astuple(self)[1:]
 
 
 def _text(value: Any) -> str | None:
@@ -36,8 +53,8 @@ def _time(value: Any, name: str) -> int | None:
     return int(parse_instant(text, param=name).timestamp())
 
 
-def parse_item(rec: dict[str, Any]) -> tuple:
-    """One record as a ``work_items`` row (id, title, team, type, repo, started_at, completed_at)."""
+def parse_item(rec: dict[str, Any]) -> WorkItemRow:
+    """One record as a `WorkItemRow`; `InvalidInput` saying what is wrong with it otherwise."""
     if "__invalid__" in rec:
         raise InvalidInput("each item must be an object with at least an id")
     item_id = _text(rec.get("id"))
@@ -47,36 +64,17 @@ def parse_item(rec: dict[str, Any]) -> tuple:
     completed = _time(rec.get("completed_at"), "completed_at")
     if started is not None and completed is not None and completed < started:
         raise InvalidInput("completed_at is before started_at")
-    return (item_id, _text(rec.get("title")), _text(rec.get("team")), _text(rec.get("type")), _text(rec.get("repo")),
-            started, completed)
+    return WorkItemRow(item_id, _text(rec.get("title")), _text(rec.get("team")), _text(rec.get("type")),
+                       _text(rec.get("repo")), started, completed)
 
 
-def import_work_items(store: Store, path: Path) -> WorkItemImport:
-    """Import ``path`` (.csv or .json) into the store in one transaction; bad rows are reported, not imported."""
-    records = read_records(path)
-    report = WorkItemImport(file=str(path), imported=0, unchanged=0, open_items=0)
-    now = int(time.time())
-    with store.tx() as conn:
-        for line, rec in records:
-            try:
-                row = parse_item(rec)
-            except EngmetricsError as exc:
-                report.errors.append(f"line {line}: {exc.message}")
-                continue
-            old = conn.execute(
-                f"SELECT {', '.join(_FIELDS)} FROM work_items WHERE id = ?", (row[0],)
-            ).fetchone()
-            if old is not None and tuple(old) == row[1:]:
-                report.unchanged += 1
-            else:
-                conn.execute(
-                    "INSERT INTO work_items(id, title, team, type, repo, started_at, completed_at, imported_at)"
-                    " VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET title=excluded.title, team=excluded.team,"
-                    " type=excluded.type, repo=excluded.repo, started_at=excluded.started_at,"
-                    " completed_at=excluded.completed_at, imported_at=excluded.imported_at",
-                    (*row, now),
-                )
-                report.imported += 1
-            if row[6] is None:
-                report.open_items += 1
-    return report
+def read_work_items(path: Path) -> tuple[list[WorkItemRow], list[str]]:
+    """The rows of ``path`` (.csv or .json) in file order, and ``'line N: reason'`` for each rejected record."""
+    rows: list[WorkItemRow] = []
+    errors: list[str] = []
+    for line, rec in read_records(path):
+        try:
+            rows.append(parse_item(rec))
+        except EngmetricsError as exc:
+            errors.append(f"line {line}: {exc.message}")
+    return rows, errors
