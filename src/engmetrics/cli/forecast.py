@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -37,7 +37,7 @@ SeedOpt = Annotated[int | None, typer.Option("--seed", help=described(ForecastOp
 
 
 def _common(repo: str | None, team: str | None, source: str | None, history: int | None, start: str | None,
-            holidays: list[str] | None, seed: int | None) -> dict[str, Any]:
+            holidays: list[str] | None, seed: int | None) -> dict[str, object]:
     return {"repo": repo, "team": team, "item_source": source, "history_weeks": history, "start_date": start,
             "holidays": holidays or None, "seed": seed}
 

@@ -1,4 +1,5 @@
-"""Answering forecast questions from a weekly throughput history (pure: arrays in, models out).
+"""Answering forecast questions from a weekly throughput history (pure: arrays in, models out; items and
+weeks, times in Unix seconds UTC).
 
 The method (``METHOD``): simulate ``runs`` futures by the stationary bootstrap of the last ``window``
 weeks; take the quantile curves of cumulative throughput; correct each confidence level by the

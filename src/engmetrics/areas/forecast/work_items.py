@@ -8,9 +8,9 @@ row with the same id and new values replaces the old one. Times are stored as Un
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import astuple, dataclass
 from pathlib import Path
-from typing import Any
 
 from engmetrics.errors import EngmetricsError, InvalidInput
 from engmetrics.periods import parse_instant
@@ -37,14 +37,14 @@ class WorkItemRow:
         return astuple(self)[1:]
 
 
-def _text(value: Any) -> str | None:
+def _text(value: object) -> str | None:
     if value is None:
         return None
     s = str(value).strip()
     return s or None
 
 
-def _time(value: Any, name: str) -> int | None:
+def _time(value: object, name: str) -> int | None:
     text = _text(value)
     if text is None:
         return None
@@ -53,7 +53,7 @@ def _time(value: Any, name: str) -> int | None:
     return int(parse_instant(text, param=name).timestamp())
 
 
-def parse_item(rec: dict[str, Any]) -> WorkItemRow:
+def parse_item(rec: Mapping[str, object]) -> WorkItemRow:
     """One record as a `WorkItemRow`; `InvalidInput` saying what is wrong with it otherwise."""
     if "__invalid__" in rec:
         raise InvalidInput("each item must be an object with at least an id")
