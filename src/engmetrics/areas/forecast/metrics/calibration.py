@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engmetrics.forecast.simulate import Sampling, block_length_for, quantile_curves, sample_indices
+from engmetrics.areas.forecast.metrics.simulate import Sampling, block_length_for, quantile_curves, sample_indices
 
 MIN_ORIGIN_HISTORY_WEEKS = 10
 MIN_SCORES = 15
@@ -83,12 +83,14 @@ def forecast_origins(
 
 def scale_of(median: np.ndarray) -> np.ndarray:
     """The unit scores are measured in: the forecast's median items, at least 1."""
-    return np.maximum(median, 1.0)
+    scale: np.ndarray = np.maximum(median, 1.0)
+    return scale
 
 
 def scores(of: OriginForecasts) -> np.ndarray:
     """Conformal scores ``(X_p − A) / scale``, shape (L, m, H); NaN where the outcome is unknown."""
-    return (of.curves - of.actual[None]) / scale_of(of.median)[None]
+    score: np.ndarray = (of.curves - of.actual[None]) / scale_of(of.median)[None]
+    return score
 
 
 def corrections(
@@ -162,7 +164,8 @@ def _ranked(sorted_scores: np.ndarray, levels: np.ndarray) -> np.ndarray:
     """The conformal quantile of each row of ``sorted_scores`` (L, n) at ``levels`` (L,): rank ⌈(n+1)·p⌉, clipped."""
     n = sorted_scores.shape[1]
     ranks = np.clip(np.ceil((n + 1) * levels).astype(np.int64), 1, n) - 1
-    return sorted_scores[np.arange(sorted_scores.shape[0]), ranks]
+    ranked: np.ndarray = sorted_scores[np.arange(sorted_scores.shape[0]), ranks]
+    return ranked
 
 
 def adaptive_corrections(
@@ -179,7 +182,7 @@ def adaptive_corrections(
     Returns (per-origin corrections (L, m), NaN before ``min_scores`` outcomes are known; the correction
     for a forecast made now, after the last origin, or None without enough outcomes).
     """
-    L, m, _ = score.shape
+    L, m = int(score.shape[0]), int(score.shape[1])
     h = horizon
     target = of.confidences
     levels = target.copy()
@@ -219,19 +222,23 @@ def adaptive_corrections(
 CALIBRATION_GRID = (1, 2, 3, 4, 6, 8, 12, 16, 20, 26)
 
 
-def current_corrections(of: OriginForecasts, horizon: int, **kwargs: object) -> np.ndarray | None:
+def current_corrections(
+    of: OriginForecasts, horizon: int, *, rate: float = ADAPT_RATE, min_scores: int = MIN_SCORES,
+    max_age_weeks: int | None = None,
+) -> np.ndarray | None:
     """Corrections (L, horizon) for a forecast made now, after the last origin; None without enough history.
 
     Computed at the horizons of ``CALIBRATION_GRID`` up to ``horizon`` (and at most the origins' horizon),
     interpolated linearly between them; beyond the longest one with enough outcomes, that one's correction
-    holds (it is relative to the forecast's median, so it grows with it).
+    holds (it is relative to the forecast's median, so it grows with it). ``rate``, ``min_scores`` and
+    ``max_age_weeks`` are `adaptive_corrections`'.
     """
     sc = scores(of)
     top = min(horizon, of.curves.shape[2])
     grid = [h for h in CALIBRATION_GRID if h <= top] or [top]
     found_h, found_c = [], []
     for h in grid:
-        _, fix = adaptive_corrections(of, sc, h, **kwargs)  # type: ignore[arg-type]
+        _, fix = adaptive_corrections(of, sc, h, rate=rate, min_scores=min_scores, max_age_weeks=max_age_weeks)
         if fix is not None:
             found_h.append(h)
             found_c.append(fix)

@@ -63,7 +63,7 @@ def simulate_paths(
     """
     hist = np.asarray(history, dtype=np.float64)
     idx = sample_indices(np.array([hist.size]), runs, horizon, rng, sampling, mean_block)[0]
-    paths = hist[idx]
+    paths: np.ndarray = hist[idx]
     if capacity is not None:
         paths = paths * np.asarray(capacity, dtype=np.float64)[None, :]
     return paths
@@ -113,7 +113,10 @@ def items_by_week(curve: np.ndarray, weeks: float) -> float:
         return 0.0
     full = int(np.floor(weeks))
     frac = weeks - full
-    at = lambda h: 0.0 if h <= 0 else float(curve[min(h, curve.size) - 1])  # noqa: E731
+
+    def at(h: int) -> float:
+        return 0.0 if h <= 0 else float(curve[min(h, curve.size) - 1])
+
     return at(full) + frac * (at(full + 1) - at(full))
 
 

@@ -9,7 +9,7 @@ Methods compared on the same origins:
 
 - ``calibrated``: stationary bootstrap + adaptive conformal correction computed, at each origin, only
   from earlier origins whose outcome was already known (``t' + h ≤ t``), with the levels ordered as in
-  `engmetrics.forecast.calibration.ordered_levels` — what engmetrics would have said then.
+  `engmetrics.areas.forecast.metrics.calibration.ordered_levels` — what engmetrics would have said then.
 - ``bootstrap``: the stationary bootstrap alone.
 - ``iid``: classic throughput Monte Carlo (past weeks drawn independently).
 
@@ -24,7 +24,7 @@ import math
 
 import numpy as np
 
-from engmetrics.forecast.calibration import (
+from engmetrics.areas.forecast.metrics.calibration import (
     MIN_ORIGIN_HISTORY_WEEKS,
     MIN_SCORES,
     OriginForecasts,
@@ -33,9 +33,9 @@ from engmetrics.forecast.calibration import (
     forecast_origins,
     scores,
 )
-from engmetrics.forecast.models import BacktestRow, LevelHit
+from engmetrics.areas.forecast.models import BacktestMethod, BacktestRow, LevelHit
 
-METHODS = ("calibrated", "bootstrap", "iid")
+METHODS: tuple[BacktestMethod, ...] = ("calibrated", "bootstrap", "iid")
 
 
 def wilson_interval(hits: int, n: int, z: float = 1.96) -> tuple[float, float]:
@@ -55,7 +55,7 @@ def pinball_loss(actual: np.ndarray, forecast: np.ndarray, tau: float) -> float:
     return float(np.mean(np.maximum(tau * u, (tau - 1) * u))) if u.size else 0.0
 
 
-def score_row(method: str, horizon: int, confidences: np.ndarray, forecast: np.ndarray, actual: np.ndarray) -> BacktestRow:
+def score_row(method: BacktestMethod, horizon: int, confidences: np.ndarray, forecast: np.ndarray, actual: np.ndarray) -> BacktestRow:
     """A `BacktestRow` from forecasts (L, n) at ``confidences`` and actual items (n,)."""
     n = actual.size
     levels = []
@@ -75,7 +75,7 @@ def score_row(method: str, horizon: int, confidences: np.ndarray, forecast: np.n
     loss = float(np.mean(losses)) if losses else 0.0
     mean_actual = float(actual.mean()) if n else 0.0
     return BacktestRow(
-        method=method,  # type: ignore[arg-type]
+        method=method,
         horizon_weeks=horizon,
         origins=n,
         levels=levels,
@@ -86,7 +86,7 @@ def score_row(method: str, horizon: int, confidences: np.ndarray, forecast: np.n
 
 def walk_forward(
     weekly: np.ndarray, *, window: int, horizons: list[int], confidences: np.ndarray, runs: int,
-    rng: np.random.Generator, methods: tuple[str, ...] = METHODS, min_history: int = MIN_ORIGIN_HISTORY_WEEKS,
+    rng: np.random.Generator, methods: tuple[BacktestMethod, ...] = METHODS, min_history: int = MIN_ORIGIN_HISTORY_WEEKS,
     min_scores: int = MIN_SCORES, max_age_weeks: int | None = None,
     boot: OriginForecasts | None = None,
 ) -> list[BacktestRow]:

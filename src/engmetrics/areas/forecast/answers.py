@@ -1,13 +1,14 @@
-"""Answering forecast questions from a weekly throughput history (pure: arrays in, models out).
+"""Answering forecast questions from a weekly throughput history (pure: arrays in, models out; items and
+weeks, times in Unix seconds UTC).
 
 The method (``METHOD``): simulate ``runs`` futures by the stationary bootstrap of the last ``window``
 weeks; take the quantile curves of cumulative throughput; correct each confidence level by the
 conformal correction learnt from forecasts at every past origin of the same history, then order the
-levels (see `engmetrics.forecast.calibration`); read completion weeks or item counts off the corrected
+levels (see `engmetrics.areas.forecast.metrics.calibration`); read completion weeks or item counts off the corrected
 curves. Because the curves never cross (a more confident level never promises more items by any week),
 P50 ≤ P85 ≤ P95 for dates and weeks, and the reverse for item counts by a date, at any start date.
 Warnings (stale, short or thin history, very wide ranges, answers far from the history's pace) come from
-`engmetrics.forecast.caveats`.
+`engmetrics.areas.forecast.metrics.caveats`.
 """
 
 from __future__ import annotations
@@ -18,8 +19,16 @@ from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 
-from engmetrics.forecast.backtest import walk_forward
-from engmetrics.forecast.caveats import (
+from engmetrics.areas.forecast.metrics.backtest import walk_forward
+from engmetrics.areas.forecast.metrics.calendar import WorkCalendar
+from engmetrics.areas.forecast.metrics.calibration import (
+    CALIBRATION_RUNS,
+    MIN_ORIGIN_HISTORY_WEEKS,
+    apply_corrections,
+    current_corrections,
+    forecast_origins,
+)
+from engmetrics.areas.forecast.metrics.caveats import (
     STALE_WEEKS,
     history_warnings,
     pace_items_warning,
@@ -28,21 +37,25 @@ from engmetrics.forecast.caveats import (
     wide_items_warning,
     wide_weeks_warning,
 )
-from engmetrics.forecast.calibration import (
-    CALIBRATION_RUNS,
-    MIN_ORIGIN_HISTORY_WEEKS,
-    apply_corrections,
-    current_corrections,
-    forecast_origins,
+from engmetrics.areas.forecast.metrics.simulate import (
+    block_length_for,
+    completion_week,
+    items_by_week,
+    lag1_autocorrelation,
+    monotone,
+    quantile_curves,
+    simulate_paths,
 )
-from engmetrics.errors import InvalidInput
-from engmetrics.forecast.models import (
+from engmetrics.areas.forecast.metrics.throughput import WEEK_SECONDS
+from engmetrics.areas.forecast.models import (
     DEFAULT_CONFIDENCES,
     BacklogForecast,
     BacklogForecastQuery,
+    BacklogSource,
     BacktestQuery,
     BacktestReport,
     BacktestRow,
+    CountedSource,
     DeliveryForecast,
     DeliveryForecastQuery,
     EmptyBy,
@@ -52,16 +65,7 @@ from engmetrics.forecast.models import (
     ThroughputSummary,
     WeeksToEmpty,
 )
-from engmetrics.forecast.simulate import (
-    block_length_for,
-    completion_week,
-    items_by_week,
-    lag1_autocorrelation,
-    monotone,
-    quantile_curves,
-    simulate_paths,
-)
-from engmetrics.forecast.throughput import WEEK_SECONDS, WorkCalendar
+from engmetrics.errors import InvalidInput
 from engmetrics.models import Period
 from engmetrics.periods import iso
 
@@ -73,12 +77,12 @@ RELIABILITY_HORIZONS = [4, 12]
 MAX_HORIZON_WEEKS = 520
 
 
-def summarize(weekly: np.ndarray, source: str, as_of: int) -> ThroughputSummary:
+def summarize(weekly: np.ndarray, source: CountedSource, as_of: int) -> ThroughputSummary:
     """A `ThroughputSummary` of ``weekly`` (items per week, oldest first) ending at ``as_of`` (Unix seconds)."""
     w = np.asarray(weekly, dtype=np.float64)
     start = as_of - w.size * WEEK_SECONDS
     return ThroughputSummary(
-        item_source=source,  # type: ignore[arg-type]
+        item_source=source,
         weeks=int(w.size),
         window=Period(from_=iso(start) or "", to=iso(as_of) or "", label=f"last {w.size} weeks"),
         items=int(w.sum()),
@@ -146,7 +150,7 @@ def forecast_curves(
                   Reliability(rows=rows, note=note), warnings)
 
 
-def dates_for(weeks: float | None, calendar) -> str | None:  # type: ignore[no-untyped-def]
+def dates_for(weeks: float | None, calendar: WorkCalendar) -> str | None:
     """The ISO working day fractional ``weeks`` lands on, per ``calendar`` (`WorkCalendar`); None for None."""
     if weeks is None:
         return None
@@ -162,7 +166,7 @@ class ForecastHistory:
     """What the store gave a forecast: weekly items (oldest first) ending at ``as_of`` (Unix seconds, midnight UTC)."""
 
     weekly: np.ndarray
-    source: str
+    source: CountedSource
     as_of: int
     start: date
     today: date
@@ -225,6 +229,7 @@ def delivery_forecast(h: ForecastHistory, q: DeliveryForecastQuery) -> DeliveryF
     calendar = _calendar(h, q)
     after: list[str] = []  # warnings about the answer, after those about the history and the calibration
     points: list[ForecastPoint] = []
+    pick: dict[int, str | int | None]  # P50/P85/P95: dates, or item counts by a date
     if q.items is not None:
         need = q.items * (1.0 + q.split_rate)
         weeks, curves = _completion_weeks(h, q, conf, need, calendar, reliability=True)
@@ -257,12 +262,13 @@ def delivery_forecast(h: ForecastHistory, q: DeliveryForecastQuery) -> DeliveryF
             done = items_by_week(c, weeks_float) / (1.0 + q.split_rate)
             points.append(ForecastPoint(confidence_percent=level, items=int(math.floor(done + 1e-9)),
                                         weeks=round(weeks_float, 2)))
-        pick = {p.confidence_percent: p.items for p in points}  # type: ignore[misc]
-        if 50 in pick:
+        counts = {p.confidence_percent: p.items for p in points}
+        pick = dict(counts)
+        if 50 in counts:
             pace = _net_pace(h, q) / (1.0 + q.split_rate)
-            after += pace_items_warning(pace, weeks_float, pick[50], by.isoformat())  # type: ignore[arg-type]
-        if 50 in pick and 85 in pick:
-            after += wide_items_warning(pick[50], pick[85], by.isoformat())  # type: ignore[arg-type]
+            after += pace_items_warning(pace, weeks_float, counts[50], by.isoformat())
+        if 50 in counts and 85 in counts:
+            after += wide_items_warning(counts[50], counts[85], by.isoformat())
     return DeliveryForecast(
         items=q.items, by_date=q.by_date, start_date=h.start.isoformat(), repo=q.repo, team=q.team,
         p50=pick.get(50), p85=pick.get(85), p95=pick.get(95), forecasts=points, simulations=q.simulations,
@@ -273,7 +279,8 @@ def delivery_forecast(h: ForecastHistory, q: DeliveryForecastQuery) -> DeliveryF
 
 def backlog_forecast(h: ForecastHistory, q: BacklogForecastQuery) -> BacklogForecast:
     """Answer forecast_backlog: weeks (and dates) until the backlog is empty at P50/P85/P95."""
-    size, origin = (q.backlog_size, "argument") if q.backlog_size else (h.open_items, "work_items")
+    origin: BacklogSource = "argument" if q.backlog_size else "work_items"
+    size = q.backlog_size or h.open_items
     if not size:
         raise InvalidInput(
             "backlog_size is required: pass the number of items in the backlog (e.g. 68), or import open work items "
@@ -287,7 +294,7 @@ def backlog_forecast(h: ForecastHistory, q: BacklogForecastQuery) -> BacklogFore
     d = [dates_for(w, calendar) for w in weeks]
     after = pace_weeks_warning(size * (1.0 + q.split_rate), _net_pace(h, q), r[0]) + wide_weeks_warning(r[0], r[1], d[1])
     return BacklogForecast(
-        backlog_size=int(size), backlog_source=origin, start_date=h.start.isoformat(), repo=q.repo, team=q.team,  # type: ignore[arg-type]
+        backlog_size=int(size), backlog_source=origin, start_date=h.start.isoformat(), repo=q.repo, team=q.team,
         weekly_throughput_p50=round(float(np.quantile(window, 0.5)), 2),
         weekly_throughput_p85=round(float(np.quantile(window, 0.85)), 2),
         weeks_to_empty=WeeksToEmpty(p50=r[0], p85=r[1], p95=r[2]), empty_by=EmptyBy(p50=d[0], p85=d[1], p95=d[2]),

@@ -10,6 +10,10 @@ from engmetrics.models import Model, Period
 from engmetrics.queries import Scope
 
 ItemSource = Literal["auto", "prs", "commits", "work_items"]
+CountedSource = Literal["prs", "commits", "work_items"]
+"""What counted as an item once ``auto`` is resolved."""
+BacktestMethod = Literal["calibrated", "bootstrap", "iid"]
+BacklogSource = Literal["argument", "work_items"]
 DEFAULT_CONFIDENCES = [50, 85, 95]
 
 
@@ -109,7 +113,7 @@ class BacktestQuery(ForecastOptions):
 class ThroughputSummary(Model):
     """The weekly throughput history a forecast sampled."""
 
-    item_source: Literal["prs", "commits", "work_items"] = Field(description="What counted as a completed item")
+    item_source: CountedSource = Field(description="What counted as a completed item")
     weeks: int = Field(description="Weeks of history sampled (zero weeks included)")
     window: Period = Field(description="The history's UTC window")
     items: int = Field(description="Items completed in the window")
@@ -136,7 +140,7 @@ class LevelHit(Model):
 class BacktestRow(Model):
     """One method at one horizon over every evaluated origin."""
 
-    method: Literal["calibrated", "bootstrap", "iid"] = Field(
+    method: BacktestMethod = Field(
         description="'calibrated' (engmetrics' forecasts as it answers them: stationary bootstrap + walk-forward "
         "calibration, levels ordered), 'bootstrap' (the same without calibration), 'iid' (classic throughput "
         "Monte Carlo)"
@@ -204,7 +208,7 @@ class BacklogForecast(Model):
     """How long until the backlog is empty, from weekly throughput."""
 
     backlog_size: int
-    backlog_source: Literal["argument", "work_items"] = Field(description="Where backlog_size came from")
+    backlog_source: BacklogSource = Field(description="Where backlog_size came from")
     start_date: str
     repo: str | None
     team: str | None
