@@ -2,7 +2,7 @@
 
 An *item* is, by ``item_source``:
 
-- ``prs``: a merged pull request, as `engmetrics.sources.git_prs.merged_prs` finds it in git (merge
+- ``prs``: a merged pull request, as `engmetrics.sources.git.pr_merges.merged_prs` finds it in git (merge
   commits, ``(#N)`` squash subjects), completed at the merge commit's committer time;
 - ``commits``: a commit on the first-parent chain of the default branch (a merge counts once),
   completed at its committer time;
@@ -44,7 +44,7 @@ ItemLoader = Callable[[sqlite3.Connection, ItemScope, int], np.ndarray]
 
 def merged_pr_times(conn: sqlite3.Connection, scope: ItemScope, since: int) -> np.ndarray:
     """Merge times (Unix seconds) of merged PRs found in git, oldest first."""
-    from engmetrics.sources.git_prs import merged_prs
+    from engmetrics.sources.git.pr_merges import merged_prs
 
     return np.array(sorted(p.merged_at for p in merged_prs(conn, scope.repo_ids, since)), dtype=np.int64)
 
