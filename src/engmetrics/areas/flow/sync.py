@@ -12,8 +12,10 @@ from engmetrics.areas.context import Context, ProgressFn
 from engmetrics.areas.repos.api import StepOutcome
 from engmetrics.config import Settings
 from engmetrics.errors import EngmetricsError
-from engmetrics.sources.github import GitHubClient, parse_slug, resolve_api_url, resolve_token, sync_github_repo
-from engmetrics.sources.prs import rebuild_from_git
+from engmetrics.sources.git.pr_rebuild import rebuild_from_git
+from engmetrics.sources.github.client import GitHubClient
+from engmetrics.sources.github.config import parse_slug, resolve_api_url, resolve_token
+from engmetrics.sources.github.sync import sync_github_repo
 from engmetrics.store.repos import RepoRow
 
 log = logging.getLogger(__name__)

@@ -3,7 +3,7 @@ work items (the backlog), and the imported work items' writes.
 
 An *item* is, by ``item_source``:
 
-- ``prs``: a merged pull request, as `engmetrics.sources.git_prs.merged_prs` finds it in git (merge
+- ``prs``: a merged pull request, as `engmetrics.sources.git.pr_merges.merged_prs` finds it in git (merge
   commits, ``(#N)`` squash subjects), completed at the merge commit's committer time;
 - ``commits``: a commit on the first-parent chain of the default branch (a merge counts once),
   completed at its committer time;
@@ -23,7 +23,7 @@ import numpy as np
 
 from engmetrics.areas.forecast.models import CountedSource, ItemSource
 from engmetrics.areas.forecast.work_items import WORK_ITEM_FIELDS, WorkItemRow
-from engmetrics.sources.git_prs import merged_prs
+from engmetrics.sources.git.pr_merges import merged_prs
 from engmetrics.store.db import Store
 
 

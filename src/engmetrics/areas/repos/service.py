@@ -17,7 +17,8 @@ from engmetrics.areas.repos.api import ReposApi, SyncStep
 from engmetrics.errors import EngmetricsError
 from engmetrics.models import Repository, RepositoryList, SyncedRepo, SyncReport
 from engmetrics.periods import iso
-from engmetrics.sources.git import check_repository, sync_git
+from engmetrics.sources.git.repository import check_repository
+from engmetrics.sources.git.sync import sync_git
 from engmetrics.store.repos import RepoRow, add_repository
 from engmetrics.validation import path_exists
 

@@ -10,7 +10,8 @@ parents, never from its words (DESIGN.md, "Pull requests from git"):
   from its first;
 - only a **single-parent** commit naming a PR is a squash (or rebase) merge: the PR is that one commit.
 
-Only commits in the store are read; nothing is computed here beyond recognising PRs.
+Only commits in the store are read (`storage.merge_candidates`); nothing is computed here beyond
+recognising PRs. `pr_rebuild` writes them into ``pull_requests``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import re
 import sqlite3
 from dataclasses import dataclass
 
-from engmetrics.store.db import repo_filter
+from engmetrics.sources.git.storage import merge_candidates
 
 _MERGE_PR = re.compile(r"^Merge pull request #(\d+) from (\S+)")
 _BITBUCKET = re.compile(r"\(pull request #(\d+)\)")
@@ -60,17 +61,7 @@ def merged_prs(conn: sqlite3.Connection, repo_ids: list[int] | None = None, sinc
 
     The merge time is the committer time of the merge/squash commit.
     """
-    scope, args = repo_filter(repo_ids)
-    where = "1=1" + scope
-    if since is not None:
-        where += " AND committer_time >= ?"
-        args.append(since)
-    candidates = conn.execute(
-        "SELECT repo_id, sha, committer_time, subject, body, author_email, parents FROM commits"
-        f" WHERE {where} AND (subject LIKE 'Merge%' OR subject LIKE '%(#%)%' OR subject LIKE '%pull request #%')"
-        " ORDER BY committer_time, sha",
-        args,
-    ).fetchall()
+    candidates = merge_candidates(conn, repo_ids, since)
     found: dict[tuple[int, int], GitPullRequest] = {}
     for repo_id, sha, when, subject, body, email, parents in candidates:
         hit = pr_number(subject, body)
