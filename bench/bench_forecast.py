@@ -35,12 +35,12 @@ from pathlib import Path
 import anyio
 import numpy as np
 
+from engmetrics.areas.forecast.answers import ForecastHistory, delivery_forecast
+from engmetrics.areas.forecast.metrics.simulate import quantile_curves, simulate_paths
+from engmetrics.areas.forecast.models import BacklogForecastQuery, BacktestQuery, DeliveryForecastQuery
 from engmetrics.config import Settings
 from engmetrics.engine.local import LocalEngine
 from engmetrics.errors import EngmetricsError
-from engmetrics.forecast.models import BacklogForecastQuery, BacktestQuery, DeliveryForecastQuery
-from engmetrics.forecast.run import ForecastHistory, delivery_forecast
-from engmetrics.forecast.simulate import quantile_curves, simulate_paths
 
 
 def best_ms(fn, repeats: int = 7) -> float:  # type: ignore[no-untyped-def]

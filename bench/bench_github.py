@@ -43,7 +43,7 @@ def make_prs(n: int, now: int) -> list[dict]:
 async def raw_transfer(url: str, token: str, n: int) -> tuple[float, int]:
     import httpx2
 
-    from engmetrics.sources.github import PR_PAGE_SIZE, PR_QUERY
+    from engmetrics.sources.github.pr_query import PR_PAGE_SIZE, PR_QUERY
 
     headers = {"Authorization": f"Bearer {token}", "Accept": "application/vnd.github+json"}
     requests = 0
@@ -67,7 +67,8 @@ async def raw_transfer(url: str, token: str, n: int) -> tuple[float, int]:
 
 
 async def sync(url: str, token: str, db: Path) -> tuple[float, dict, int]:
-    from engmetrics.sources.github import GitHubClient, sync_github_repo
+    from engmetrics.sources.github.client import GitHubClient
+    from engmetrics.sources.github.sync import sync_github_repo
     from engmetrics.store.db import open_store
 
     store = open_store(db)

@@ -51,7 +51,7 @@ SYNC_CHILD = PEAK_RSS + r"""
 import json, sys, time
 from engmetrics.store.db import open_store
 from engmetrics.store.repos import add_repository
-from engmetrics.sources.git import sync_git
+from engmetrics.sources.git.sync import sync_git
 db, repo = sys.argv[1], sys.argv[2]
 store = open_store(db)
 with store.tx() as c:

@@ -7,12 +7,13 @@ from datetime import date
 import numpy as np
 import pytest
 
+from engmetrics.areas.forecast.answers import ForecastHistory, backlog_forecast, backtest_report, delivery_forecast
+from engmetrics.areas.forecast.metrics.backtest import pinball_loss, walk_forward, wilson_interval
+from engmetrics.areas.forecast.metrics.simulate import completion_week, sample_indices, simulate_paths
+from engmetrics.areas.forecast.models import BacklogForecastQuery, BacktestQuery, DeliveryForecastQuery
+from engmetrics.areas.forecast.metrics.calendar import WorkCalendar
+from engmetrics.areas.forecast.metrics.throughput import weekly_counts
 from engmetrics.errors import InvalidInput
-from engmetrics.forecast.backtest import pinball_loss, walk_forward, wilson_interval
-from engmetrics.forecast.models import BacklogForecastQuery, BacktestQuery, DeliveryForecastQuery
-from engmetrics.forecast.run import ForecastHistory, backlog_forecast, backtest_report, delivery_forecast
-from engmetrics.forecast.simulate import completion_week, sample_indices, simulate_paths
-from engmetrics.forecast.throughput import WorkCalendar, weekly_counts
 from engmetrics.queries import validate
 
 MONDAY = date(2026, 3, 2)

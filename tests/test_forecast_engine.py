@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 from mcp import Client
 
+from engmetrics.areas.forecast.models import BacktestQuery, DeliveryForecastQuery
 from engmetrics.cli.main import main as cli_main
 from engmetrics.config import Settings
 from engmetrics.engine.local import LocalEngine
-from engmetrics.forecast.models import BacktestQuery, DeliveryForecastQuery
 from engmetrics.server.app import build_server
 from engmetrics.server.runtime import Runtime
 from gitrepo import GitRepo

@@ -20,12 +20,12 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from engmetrics.areas.forecast.answers import ForecastHistory, backlog_forecast, delivery_forecast
+from engmetrics.areas.forecast.metrics.backtest import walk_forward
+from engmetrics.areas.forecast.metrics.calibration import ordered_levels
+from engmetrics.areas.forecast.metrics.caveats import pace_weeks_warning, wide_items_warning, wide_weeks_warning
+from engmetrics.areas.forecast.models import BacklogForecastQuery, DeliveryForecastQuery
 from engmetrics.cli.main import main as cli_main
-from engmetrics.forecast.backtest import walk_forward
-from engmetrics.forecast.caveats import pace_weeks_warning, wide_items_warning, wide_weeks_warning
-from engmetrics.forecast.calibration import ordered_levels
-from engmetrics.forecast.models import BacklogForecastQuery, DeliveryForecastQuery
-from engmetrics.forecast.run import ForecastHistory, backlog_forecast, delivery_forecast
 
 TODAY = date(2026, 3, 2)
 AS_OF = int(datetime(2026, 3, 2, tzinfo=UTC).timestamp())

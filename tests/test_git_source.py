@@ -10,14 +10,9 @@ from pathlib import Path
 import pytest
 
 from engmetrics.errors import DataError
-from engmetrics.sources.git import (
-    GitSyncResult,
-    check_repository,
-    current_branch,
-    default_branch,
-    parse_trailers,
-    sync_git,
-)
+from engmetrics.sources.git.messages import parse_trailers
+from engmetrics.sources.git.repository import check_repository, current_branch, default_branch
+from engmetrics.sources.git.sync import GitSyncResult, sync_git
 from engmetrics.store.db import Store, open_store
 from engmetrics.store.repos import add_repository
 from gitrepo import GitRepo, run_git, unix

@@ -17,7 +17,10 @@ from test_github_standin import StandInGitHub, iso
 from engmetrics.config import Settings
 from engmetrics.engine.local import LocalEngine
 from engmetrics.queries import DoraQuery
-from engmetrics.sources.github import PENDING_RECHECK_DAYS, GitHubClient, GitHubSyncResult, sync_github_repo
+from engmetrics.sources.github.client import GitHubClient
+from engmetrics.sources.github.deployments import PENDING_RECHECK_DAYS
+from engmetrics.sources.github.result import GitHubSyncResult
+from engmetrics.sources.github.sync import sync_github_repo
 from engmetrics.store.db import Store
 from gitrepo import GitRepo
 

@@ -17,7 +17,10 @@ from test_github_standin import TIMEOUT, StandInGitHub, iso
 
 from engmetrics.config import Settings
 from engmetrics.engine.local import LocalEngine
-from engmetrics.sources.github import PR_PAGE_FLOOR, GitHubClient, GitHubSyncResult, sync_github_repo
+from engmetrics.sources.github.client import GitHubClient
+from engmetrics.sources.github.pr_query import PR_PAGE_FLOOR
+from engmetrics.sources.github.result import GitHubSyncResult
+from engmetrics.sources.github.sync import sync_github_repo
 from engmetrics.store.db import Store
 from github_graphql import field_error
 from gitrepo import GitRepo

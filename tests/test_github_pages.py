@@ -11,13 +11,10 @@ import anyio
 import pytest
 from test_github_standin import StandInGitHub, pr_node
 
-from engmetrics.sources.github import (
-    PR_PAGE_SIZE,
-    GitHubClient,
-    _raw_page_info,
-    sync_github_repo,
-    write_pr_page,
-)
+from engmetrics.sources.github.client import GitHubClient
+from engmetrics.sources.github.pr_query import PR_PAGE_SIZE, raw_page_info
+from engmetrics.sources.github.storage import write_pr_page
+from engmetrics.sources.github.sync import sync_github_repo
 from engmetrics.store.db import Store, open_store
 
 NOW = int(time.time()) // 60 * 60
@@ -112,9 +109,9 @@ def test_multi_page_sync_writes_the_same_rows_and_restores_indexes(tmp_path: Pat
 
 
 def test_first_load_with_every_page_sent_raw_writes_the_same_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from engmetrics.sources import github
+    from engmetrics.sources.github import pulls
 
-    monkeypatch.setattr(github, "_RAW_SHARE", 1)  # every page (the first one too) goes to the writer unparsed
+    monkeypatch.setattr(pulls, "_RAW_SHARE", 1)  # every page (the first one too) goes to the writer unparsed
     gh = StandInGitHub()
     gh.prs = nodes(2 * PR_PAGE_SIZE + 3)
     gh.prs[5]["title"] = 'a "pageInfo": {"hasNextPage": false} title'
@@ -132,12 +129,12 @@ def test_raw_page_info_reads_page_info_and_counts_nodes_or_gives_up() -> None:
     body = (b'{"data":{"repository":{"pullRequests":{"pageInfo":{"hasNextPage":true,"endCursor":"Y3"},'
             b'"nodes":[{"number":1,"title":"\\"pageInfo\\": \\"headRefOid\\":","headRefOid":"a"},null,'
             b'{"number":2,"headRefOid" : "b"}]}}}}')
-    assert _raw_page_info(body) == ({"hasNextPage": True, "endCursor": "Y3"}, 2)
-    assert _raw_page_info(b'{"data":{"repository":null}}') is None
+    assert raw_page_info(body) == ({"hasNextPage": True, "endCursor": "Y3"}, 2)
+    assert raw_page_info(b'{"data":{"repository":null}}') is None
 
 
 def test_pr_rows_usual_and_tolerant_paths_agree_and_odd_shapes_still_convert() -> None:
-    from engmetrics.sources.github import _pr_rows_tolerant, _pr_rows_usual, pr_rows
+    from engmetrics.sources.github.pr_rows import _pr_rows_tolerant, _pr_rows_usual, pr_rows
 
     for node in nodes(60):
         assert _pr_rows_usual(1, node) == _pr_rows_tolerant(1, node)

@@ -318,7 +318,7 @@ def _post(url: str, token: str, query: str, variables: dict[str, Any] | None = N
 def test_pr_query_is_valid_against_githubs_schema_within_its_limits_and_asks_for_nothing_deprecated() -> None:
     import graphql
 
-    from engmetrics.sources.github import PR_PAGE_FLOOR, PR_PAGE_SIZE, PR_QUERY, PR_REVIEWS, REVIEW_COMMENTS
+    from engmetrics.sources.github.pr_query import PR_PAGE_FLOOR, PR_PAGE_SIZE, PR_QUERY, PR_REVIEWS, REVIEW_COMMENTS
     from github_graphql import count_nodes, deprecated_fields
 
     document = graphql.parse(PR_QUERY)
@@ -333,7 +333,7 @@ def test_pr_query_is_valid_against_githubs_schema_within_its_limits_and_asks_for
 
 
 def test_standin_answers_like_github_refusing_what_github_refuses() -> None:
-    from engmetrics.sources.github import PR_QUERY
+    from engmetrics.sources.github.pr_query import PR_QUERY
 
     gh = StandInGitHub()
     gh.prs = [pr_node(1, created=1_700_000_000, reviews=[("grace", "APPROVED", 1_700_000_600, 1)])]
@@ -364,7 +364,7 @@ def test_standin_answers_like_github_refusing_what_github_refuses() -> None:
 
 
 def test_a_32_bit_database_id_cannot_carry_githubs_ids_the_query_before_fulldatabaseid_fails() -> None:
-    from engmetrics.sources.github import PR_QUERY
+    from engmetrics.sources.github.pr_query import PR_QUERY
 
     old_query = PR_QUERY.replace("fullDatabaseId", "databaseId")
     gh = StandInGitHub()

@@ -14,7 +14,8 @@ from engmetrics.config import Settings
 from engmetrics.areas.flow.models import FlowQuery, PullRequestQuery, StuckQuery
 from engmetrics.engine.local import LocalEngine
 from engmetrics.queries import ActivityQuery, ContributorQuery, DoraQuery
-from engmetrics.sources.github import GitHubClient, sync_github_repo
+from engmetrics.sources.github.client import GitHubClient
+from engmetrics.sources.github.sync import sync_github_repo
 from gitrepo import GitRepo
 from test_github_standin import StandInGitHub, comment_id, iso, pr_node, review_id
 

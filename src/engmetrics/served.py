@@ -47,7 +47,7 @@ def choose_served(settings: Settings | None, repos: list[str] | tuple[str, ...],
         return ServedRepos(tuple(settings.repos), "ENGMETRICS_REPOS")
     if work_tree:
         from engmetrics.errors import DataError
-        from engmetrics.sources.git import check_repository
+        from engmetrics.sources.git.repository import check_repository
 
         try:
             return ServedRepos((check_repository(str(cwd or Path.cwd())),), "work tree")

@@ -3,27 +3,41 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from engmetrics.cli.common import DbOpt, JsonOpt, TeamOpt, err, local_engine, out, print_json, run
+from engmetrics.areas.forecast.models import (
+    BacklogForecast,
+    BacklogForecastQuery,
+    BacktestQuery,
+    BacktestReport,
+    BacktestRow,
+    DeliveryForecast,
+    DeliveryForecastQuery,
+    ForecastOptions,
+    WorkItemImport,
+)
+from engmetrics.cli.common import DbOpt, JsonOpt, TeamOpt, described, err, local_engine, out, print_json, run
+from engmetrics.errors import InvalidInput
+from engmetrics.queries import validate
 
 forecast_app = typer.Typer(help="Monte Carlo delivery forecasts calibrated on your own history.", no_args_is_help=True)
 
-RepoOpt = Annotated[str | None, typer.Option("--repo", help="Repository name or path; several separated by commas")]
-SourceOpt = Annotated[
-    str | None, typer.Option("--items-from", help="What an item is: auto, prs, commits, work_items (default auto)")
+RepoOpt = Annotated[str | None, typer.Option("--repo", help=described(ForecastOptions, "repo"))]
+SourceOpt = Annotated[str | None, typer.Option("--items-from", help=described(ForecastOptions, "item_source"))]
+HistoryOpt = Annotated[int | None, typer.Option("--history-weeks", help=described(ForecastOptions, "history_weeks"))]
+StartOpt = Annotated[str | None, typer.Option("--start", help=described(ForecastOptions, "start_date"))]
+HolidayOpt = Annotated[
+    list[str] | None,
+    typer.Option("--holiday", help=f"{described(ForecastOptions, 'holidays')}; repeat --holiday for each"),
 ]
-HistoryOpt = Annotated[int | None, typer.Option("--history-weeks", help="Weeks of throughput history (default 26)")]
-StartOpt = Annotated[str | None, typer.Option("--start", help="ISO date work starts (default today)")]
-HolidayOpt = Annotated[list[str] | None, typer.Option("--holiday", help="ISO date with no work (repeatable)")]
-SeedOpt = Annotated[int | None, typer.Option("--seed", help="Random seed (default 0)")]
+SeedOpt = Annotated[int | None, typer.Option("--seed", help=described(ForecastOptions, "seed"))]
 
 
 def _common(repo: str | None, team: str | None, source: str | None, history: int | None, start: str | None,
-            holidays: list[str] | None, seed: int | None) -> dict[str, Any]:
+            holidays: list[str] | None, seed: int | None) -> dict[str, object]:
     return {"repo": repo, "team": team, "item_source": source, "history_weeks": history, "start_date": start,
             "holidays": holidays or None, "seed": seed}
 
@@ -35,23 +49,26 @@ def _warn(warnings: list[str]) -> None:
 
 @forecast_app.command("delivery")
 def delivery_command(
-    items: Annotated[int | None, typer.Option("--items", help="Items to finish: answers with dates")] = None,
-    by_date: Annotated[str | None, typer.Option("--by", help="ISO date: answers with item counts")] = None,
-    levels: Annotated[str | None, typer.Option("--levels", help="Confidence levels in percent, e.g. 50,85,95")] = None,
-    split_rate: Annotated[float | None, typer.Option("--split-rate", help="Extra items per item, e.g. 0.2")] = None,
-    growth: Annotated[float | None, typer.Option("--scope-growth", help="Items added per week")] = None,
+    items: Annotated[int | None, typer.Option("--items", help=described(DeliveryForecastQuery, "items"))] = None,
+    by_date: Annotated[str | None, typer.Option("--by", help=described(DeliveryForecastQuery, "by_date"))] = None,
+    levels: Annotated[str | None, typer.Option(
+        "--levels", help=f"{described(DeliveryForecastQuery, 'confidence_levels')}; comma-separated, e.g. 50,85,95",
+    )] = None,
+    split_rate: Annotated[
+        float | None, typer.Option("--split-rate", help=described(DeliveryForecastQuery, "split_rate"))
+    ] = None,
+    growth: Annotated[
+        float | None, typer.Option("--scope-growth", help=described(DeliveryForecastQuery, "scope_growth_per_week"))
+    ] = None,
     repo: RepoOpt = None, team: TeamOpt = None, items_from: SourceOpt = None, history_weeks: HistoryOpt = None,
     start: StartOpt = None, holiday: HolidayOpt = None, seed: SeedOpt = None, db: DbOpt = None, json_: JsonOpt = False,
 ) -> None:
     """When will N items be done (--items), or how many by a date (--by)."""
-    from engmetrics.forecast.models import DeliveryForecastQuery
-    from engmetrics.queries import validate
-
     conf = _int_list(levels, "--levels") if levels else None
     q = validate(DeliveryForecastQuery, items=items, by_date=by_date, confidence_levels=conf, split_rate=split_rate,
                  scope_growth_per_week=growth, **_common(repo, team, items_from, history_weeks, start, holiday, seed))
     engine = local_engine(db)
-    result = run(lambda: engine.forecast.forecast_delivery(q))
+    result: DeliveryForecast = run(lambda: engine.forecast.forecast_delivery(q))
     if json_:
         print_json(result)
         return
@@ -71,26 +88,24 @@ def delivery_command(
 
 @forecast_app.command("backlog")
 def backlog_command(
-    size: Annotated[int | None, typer.Option("--size", help="Backlog items (default: open imported work items)")] = None,
+    size: Annotated[int | None, typer.Option("--size", help=described(BacklogForecastQuery, "backlog_size"))] = None,
     repo: RepoOpt = None, team: TeamOpt = None, items_from: SourceOpt = None, history_weeks: HistoryOpt = None,
     start: StartOpt = None, holiday: HolidayOpt = None, seed: SeedOpt = None, db: DbOpt = None, json_: JsonOpt = False,
 ) -> None:
     """How long until the backlog is empty (weeks and dates at P50/P85/P95)."""
-    from engmetrics.forecast.models import BacklogForecastQuery
-    from engmetrics.queries import validate
-
     q = validate(BacklogForecastQuery, backlog_size=size, **_common(repo, team, items_from, history_weeks, start,
                                                                     holiday, seed))
     engine = local_engine(db)
-    result = run(lambda: engine.forecast.forecast_backlog(q))
+    result: BacklogForecast = run(lambda: engine.forecast.forecast_backlog(q))
     if json_:
         print_json(result)
         return
     table = Table(title=f"backlog of {result.backlog_size} items from {result.start_date}")
     for col in ("confidence", "weeks to empty", "empty by"):
         table.add_column(col)
-    for level in ("p50", "p85", "p95"):
-        table.add_row(level.upper(), str(getattr(result.weeks_to_empty, level)), str(getattr(result.empty_by, level)))
+    weeks, by = result.weeks_to_empty, result.empty_by
+    for level, w, d in (("P50", weeks.p50, by.p50), ("P85", weeks.p85, by.p85), ("P95", weeks.p95, by.p95)):
+        table.add_row(level, str(w), str(d))
     out.print(table)
     out.print(f"weekly throughput P50 {result.weekly_throughput_p50}, P85 {result.weekly_throughput_p85} "
               f"({result.throughput.item_source}); {result.method}")
@@ -99,22 +114,21 @@ def backlog_command(
 
 @forecast_app.command("backtest")
 def backtest_command(
-    horizons: Annotated[str, typer.Option("--horizons", help="Horizons in weeks, e.g. 4,12")] = "4,12",
-    simulations: Annotated[int | None, typer.Option("--simulations", help="Runs per origin (default 2000)")] = None,
-    as_of: Annotated[
-        str | None, typer.Option("--as-of", help="ISO date: backtest only the history before this day (default today)")
+    horizons: Annotated[
+        str, typer.Option("--horizons", help=f"{described(BacktestQuery, 'horizons')}; comma-separated, e.g. 4,12")
+    ] = "4,12",
+    simulations: Annotated[
+        int | None, typer.Option("--simulations", help=described(BacktestQuery, "simulations"))
     ] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help=described(BacktestQuery, "as_of"))] = None,
     repo: RepoOpt = None, team: TeamOpt = None, items_from: SourceOpt = None, history_weeks: HistoryOpt = None,
     seed: SeedOpt = None, db: DbOpt = None, json_: JsonOpt = False,
 ) -> None:
     """Calibration table: how often past P50/P85/P95 forecasts came true, calibrated vs i.i.d. sampling."""
-    from engmetrics.forecast.models import BacktestQuery
-    from engmetrics.queries import validate
-
     q = validate(BacktestQuery, horizons=_int_list(horizons, "--horizons"), simulations=simulations, as_of=as_of,
                  **_common(repo, team, items_from, history_weeks, None, None, seed))
     engine = local_engine(db)
-    result = run(lambda: engine.forecast.forecast_backtest(q))
+    result: BacktestReport = run(lambda: engine.forecast.forecast_backtest(q))
     if json_:
         print_json(result)
         return
@@ -133,7 +147,7 @@ def import_items_command(
 ) -> None:
     """Import work items (done ones feed throughput; open ones, without completed_at, are the backlog)."""
     engine = local_engine(db)
-    report = run(lambda: engine.forecast.import_work_items(file))
+    report: WorkItemImport = run(lambda: engine.forecast.import_work_items(file))
     if json_:
         print_json(report)
     else:
@@ -143,7 +157,7 @@ def import_items_command(
         err.print(f"[yellow]rejected:[/] {e}", highlight=False)
 
 
-def _print_rows(rows: list[Any], title: str) -> None:
+def _print_rows(rows: list[BacktestRow], title: str) -> None:
     if not rows:
         return
     table = Table(title=title)
@@ -156,8 +170,7 @@ def _print_rows(rows: list[Any], title: str) -> None:
 
 
 def _int_list(text: str, option: str) -> list[int]:
-    from engmetrics.errors import InvalidInput
-
+    """Whole numbers separated by commas; `InvalidInput` naming ``option`` otherwise."""
     try:
         return [int(x) for x in text.replace(" ", "").split(",") if x]
     except ValueError:

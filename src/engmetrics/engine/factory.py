@@ -37,7 +37,7 @@ def demo_root() -> Path:
 
 async def prepare_demo(engine: LocalEngine, root: Path) -> None:
     """Build the demo workspace under ``root`` if missing, register its repositories, sync and import events."""
-    from engmetrics.demo import build_demo  # lazy: the demo builder is only needed with --demo / `engmetrics demo`
+    from engmetrics.demo.workspace import build_demo  # lazy: the demo builder is only needed with --demo / `engmetrics demo`
 
     marker = root / "workspace.json"
     if not marker.exists():

@@ -32,7 +32,7 @@ from engmetrics.periods import iso
 from engmetrics.reports.classify import classify
 from engmetrics.reports.models import CategoryCounts, ChangelogEntry, ChangelogItem, NoiseGroup
 from engmetrics.reports.numbers import count
-from engmetrics.sources.git_prs import pr_number
+from engmetrics.sources.git.pr_merges import pr_number
 from engmetrics.store.db import repo_filter
 
 MAX_ITEMS = 30

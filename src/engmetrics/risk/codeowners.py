@@ -175,7 +175,7 @@ def _parsed(text: str) -> Rules | None:
 
 def load_timeline(path: str) -> Timeline:
     """Every version of the repository's CODEOWNERS (all three locations; GitHub's precedence per commit)."""
-    from engmetrics.sources.git import decode_text, run_git
+    from engmetrics.sources.git.run import decode_text, run_git
 
     proc = run_git(path, "log", "--first-parent", "--reverse", "--format=%H %ct", "--", *LOCATIONS)
     if proc.returncode != 0:

@@ -51,7 +51,9 @@ from engmetrics.risk.sloc import AddedLines, count_added_lines
 from engmetrics.risk.szz import LabelCoverage, fix_pattern, git_says, is_missing_objects, label_coverage
 from engmetrics.risk.training import Trained
 from engmetrics.risk.wording import Context, recommendation, sentence
-from engmetrics.sources.git import LOG_FORMAT, LogParser, decode_text, parse_trailers, run_git
+from engmetrics.sources.git.log_parser import LOG_FORMAT, LogParser
+from engmetrics.sources.git.messages import parse_trailers
+from engmetrics.sources.git.run import decode_text, run_git
 from engmetrics.store.db import Store
 
 if TYPE_CHECKING:
@@ -189,7 +191,7 @@ def resolve_target(path: str, default_branch: str | None, *, base: str | None, h
         base_name = default_branch
         base_sha = _verify(path, branch_ref(path, default_branch), "base")
     if head is None:
-        from engmetrics.sources.git import current_branch
+        from engmetrics.sources.git.repository import current_branch
 
         head_name = current_branch(path) or "HEAD"
     else:

@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from engmetrics.errors import DataError, InvalidInput, NotFound
 from engmetrics.periods import parse_instant
+from engmetrics.store.db import Store
 from engmetrics.store.repos import RepoRow, find_repository
 
 DEPLOY_STATUSES = ("success", "failure")
@@ -171,15 +172,15 @@ def read_records(path: Path) -> list[tuple[int, dict[str, Any]]]:
     raise DataError(f"{path}: unknown file type {suffix or '(none)'}; use .csv or .json.")
 
 
-def import_file(conn_factory: Any, path: Path, kind: Literal["deployments", "incidents"]) -> ImportOutcome:
+def import_file(store: Store, path: Path, kind: Literal["deployments", "incidents"]) -> ImportOutcome:
     """Import deployments or incidents from ``path``; each good row lands, each bad row is reported.
 
-    ``conn_factory`` is a `Store`; every row is written in one transaction with the others.
+    Every row is written in one transaction with the others (a bad row is rolled back alone).
     """
     records = read_records(path)
     outcome = ImportOutcome()
     label = "record" if path.suffix.lower() == ".json" else "line"
-    with conn_factory.tx() as conn:
+    with store.tx() as conn:
         for line, rec in records:
             if "__invalid__" in rec:
                 outcome.errors.append(f"{label} {line}: not an object")

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from engmetrics.forecast.models import (
+from engmetrics.areas.forecast.models import (
     BacklogForecast,
     BacklogForecastQuery,
     BacktestQuery,
@@ -17,10 +15,6 @@ from engmetrics.forecast.models import (
     WorkItemImport,
 )
 from engmetrics.operations import Tool, operation
-
-if TYPE_CHECKING:
-    pass
-
 
 FORECAST_DELIVERY_TOOL = Tool(
     title='Delivery forecast',

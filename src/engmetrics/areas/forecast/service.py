@@ -1,50 +1,59 @@
-"""The forecast area over the local store: weekly throughput, Monte Carlo, calibration."""
+"""The forecast area over the local store: `ForecastApi` implemented with `queries` (items, work items) and
+`answers` (Monte Carlo, calibration, warnings over the weekly throughput)."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
-from engmetrics.errors import DataError, InvalidInput, NotFound
-from engmetrics.forecast.models import (
+from engmetrics.areas.context import AreaService
+from engmetrics.areas.forecast import queries
+from engmetrics.areas.forecast.answers import (
+    BACKTEST_MAX_WEEKS,
+    CALIBRATION_LOOKBACK_WEEKS,
+    ForecastHistory,
+    backlog_forecast,
+    backtest_report,
+    delivery_forecast,
+)
+from engmetrics.areas.forecast.api import ForecastApi
+from engmetrics.areas.forecast.metrics.throughput import WEEK_SECONDS, weekly_counts
+from engmetrics.areas.forecast.models import (
     BacklogForecast,
     BacklogForecastQuery,
     BacktestQuery,
     BacktestReport,
+    CountedSource,
     DeliveryForecast,
     DeliveryForecastQuery,
     ForecastOptions,
     WorkItemImport,
 )
+from engmetrics.areas.forecast.queries import ItemScope
+from engmetrics.areas.forecast.work_items import read_work_items
+from engmetrics.errors import DataError, InvalidInput, NotFound
+from engmetrics.periods import parse_instant
 
-if TYPE_CHECKING:
-    from engmetrics.forecast.run import ForecastHistory
-
-
-from engmetrics.areas.context import AreaService
-from engmetrics.areas.forecast.api import ForecastApi
+_NO_ITEMS_HINT: dict[CountedSource, str] = {
+    "prs": "item_source='commits' (first-parent commits) if this repository does not merge pull requests",
+    "commits": "`engmetrics sync` to read the repository's history",
+    "work_items": "`engmetrics forecast import-items FILE` to import completed work items",
+}
 
 
 class ForecastService(AreaService, ForecastApi):
     """The forecast area over the local store: weekly throughput, Monte Carlo, calibration."""
 
-
     async def forecast_delivery(self, q: DeliveryForecastQuery) -> DeliveryForecast:
-        from engmetrics.forecast.run import delivery_forecast
-
         history = await self.store.run(self._forecast_history, q, None)
         return await self.store.run(delivery_forecast, history, q)
 
     async def forecast_backlog(self, q: BacklogForecastQuery) -> BacklogForecast:
-        from engmetrics.forecast.run import backlog_forecast
-
         history = await self.store.run(self._forecast_history, q, None)
         return await self.store.run(backlog_forecast, history, q)
 
     async def forecast_backtest(self, q: BacktestQuery) -> BacktestReport:
-        from engmetrics.forecast.run import BACKTEST_MAX_WEEKS, backtest_report
-
         as_of = q.as_of or q.start_date
         day = parse_day(as_of, "as_of") if as_of else None
         if day is not None and day > datetime.now(UTC).date():
@@ -55,31 +64,28 @@ class ForecastService(AreaService, ForecastApi):
 
     async def import_work_items(self, path: str | Path) -> WorkItemImport:
         """Import work items (CSV or JSON: id, completed_at, optional started_at, team, type, title, repo)."""
-        from engmetrics.forecast.items import import_work_items
-
-        return await self.store.run(import_work_items, self.store, Path(path))
+        file = Path(path)
+        rows, errors = await self.store.run(read_work_items, file)
+        imported, unchanged = await self.store.run(queries.save_work_items, self.store, rows, int(time.time()))
+        return WorkItemImport(file=str(file), imported=imported, unchanged=unchanged,
+                              open_items=sum(1 for r in rows if r.completed_at is None), errors=errors)
 
     # ---- helpers ---------------------------------------------------------------------------------
 
-    def _forecast_scope(self, repo: str | None, team: str | None) -> Any:
-        from engmetrics.forecast.throughput import ItemScope
-
+    def _forecast_scope(self, repo: str | None, team: str | None) -> ItemScope:
+        """The items a question covers: its repositories (served ones), or a team's — a configured team's
+        repositories, else (a team only imported work items name) its work items."""
         names = [n.strip() for n in repo.split(",") if n.strip()] if repo else []
         if repo is not None and not names:
             raise InvalidInput("repo is empty: pass a repository name (see list_repositories), or several separated by commas.",
                                param="repo")
         if team:
+            ids: list[int] | None
             try:
                 ids = self.scope_repo_ids(None, team)
-            except (ModuleNotFoundError, NotFound) as exc:
-                row = self.store.read().execute(
-                    "SELECT 1 FROM work_items WHERE lower(team) = lower(?) LIMIT 1", (team,)
-                ).fetchone()
-                if row is None:
-                    if isinstance(exc, NotFound):
-                        raise
-                    raise NotFound(f"Unknown team {team!r}: no configured team and no imported work item has it.",
-                                   param="team") from None
+            except NotFound:
+                if not queries.team_has_work_items(self.store.read(), team):
+                    raise
                 ids = []
             if names:
                 ids = [i for i in (ids or []) if i in {self.resolve_repo(n).id for n in names}]
@@ -90,15 +96,6 @@ class ForecastService(AreaService, ForecastApi):
     def _forecast_history(self, q: ForecastOptions, max_weeks: int | None, until: date | None = None) -> ForecastHistory:
         """The weekly throughput in scope before the forecast's as-of day: ``until`` when given (a backtest),
         else the start date (``q.start_date``, default today) or today, whichever is earlier."""
-        from engmetrics.forecast.run import CALIBRATION_LOOKBACK_WEEKS, ForecastHistory
-        from engmetrics.forecast.throughput import (
-            ITEM_SOURCES,
-            WEEK_SECONDS,
-            open_work_items,
-            resolve_source,
-            weekly_counts,
-        )
-
         today = datetime.now(UTC).date()
         if until is not None:
             start = until
@@ -110,8 +107,8 @@ class ForecastService(AreaService, ForecastApi):
         scope = self._forecast_scope(q.repo, q.team)
         since = as_of - weeks * WEEK_SECONDS
         conn = self.store.read()
-        source = resolve_source(conn, q.item_source, scope, since)
-        times = ITEM_SOURCES[source](conn, scope, since)
+        source = queries.resolve_source(conn, q.item_source, scope, since)
+        times = queries.ITEM_SOURCES[source](conn, scope, since)
         weekly = weekly_counts(times, as_of, weeks)
         before = times[times < as_of]
         last_item = int(before[-1]) if before.size else None
@@ -119,25 +116,19 @@ class ForecastService(AreaService, ForecastApi):
         if weekly.size == 0 or weekly[-q.history_weeks :].sum() == 0:
             newest = (f" (the newest is from {datetime.fromtimestamp(last_item, UTC).date().isoformat()}: the data "
                       "looks stopped)") if last_item is not None else ""
-            hint = {
-                "prs": "item_source='commits' (first-parent commits) if this repository does not merge pull requests",
-                "commits": "`engmetrics sync` to read the repository's history",
-                "work_items": "`engmetrics forecast import-items FILE` to import completed work items",
-            }[source]
             raise DataError(
                 f"No completed items ({source}) in the {q.history_weeks} weeks before {as_of_day.isoformat()} in {where}"
                 f"{newest}: "
-                f"there is no throughput to forecast from. Try a longer history_weeks, {hint}, or another scope."
+                f"there is no throughput to forecast from. Try a longer history_weeks, {_NO_ITEMS_HINT[source]}, "
+                "or another scope."
             )
-        open_items = open_work_items(conn, scope)
+        open_items = queries.open_work_items(conn, scope)
         return ForecastHistory(weekly=weekly, source=source, as_of=as_of, start=start, today=today, open_items=open_items,
                                last_item=last_item)
 
 
 def parse_day(value: str, param: str) -> date:
     """An ISO date (``YYYY-MM-DD``; a full ISO time counts by its UTC date); `InvalidInput` otherwise."""
-    from engmetrics.periods import parse_instant
-
     text = value.strip()
     try:
         return date.fromisoformat(text)

@@ -17,7 +17,8 @@ from engmetrics.areas.repos.api import ReposApi, SyncStep
 from engmetrics.errors import EngmetricsError
 from engmetrics.models import Repository, RepositoryList, SyncedRepo, SyncReport
 from engmetrics.periods import iso
-from engmetrics.sources.git import check_repository, sync_git
+from engmetrics.sources.git.repository import check_repository
+from engmetrics.sources.git.sync import sync_git
 from engmetrics.store.repos import RepoRow, add_repository
 from engmetrics.validation import path_exists
 
@@ -113,7 +114,7 @@ class ReposService(AreaService, ReposApi):
             walked_history=result.walked_history,
             skipped=list(result.skipped) + notes,
             seconds=round(time.perf_counter() - started, 3),
-            **fields,  # type: ignore[arg-type]  # each step fills SyncedRepo fields by name
+            **fields,  # each step fills SyncedRepo fields by name
         )
 
     def is_stale(self) -> bool:

@@ -28,7 +28,7 @@ class RiskService(AreaService, RiskApi):
 
         from engmetrics.errors import EngmetricsError, NotFound
         from engmetrics.risk.score import split_owner
-        from engmetrics.sources.git import check_repository
+        from engmetrics.sources.git.repository import check_repository
         from engmetrics.validation import path_exists
 
         names = split_owner(repo, owner)
@@ -69,9 +69,9 @@ class RiskService(AreaService, RiskApi):
         from engmetrics.risk.score import resolve_target, score
         from engmetrics.risk.szz import fix_pattern, label_coverage
         from engmetrics.risk.training import ensure_model
-        from engmetrics.sources.git import check_repository
-        from engmetrics.sources.git import default_branch as git_default_branch
-        from engmetrics.sources.git_prs import merged_prs
+        from engmetrics.sources.git.repository import check_repository
+        from engmetrics.sources.git.pr_merges import merged_prs
+        from engmetrics.sources.git.repository import default_branch as git_default_branch
 
         path = check_repository(row.path)
         merged = None
