@@ -15,6 +15,7 @@ from starlette.routing import Route
 
 from engmetrics.config import Settings
 from engmetrics.operations import Operation
+from engmetrics.engine.remote.cursors import encode_remote_cursor
 from engmetrics.engine.remote.engine import RemoteEngine
 from engmetrics.engine.remote.http import RemoteOptions
 from engmetrics.errors import InvalidInput, RemoteError, Unsupported
@@ -427,8 +428,6 @@ async def test_post_retries_reuse_one_idempotency_key() -> None:
 
 async def test_a_forged_cursor_is_a_user_error_not_a_crash(upshot, koalr) -> None:
     """Our cursors are base64 JSON anyone can write: one holding the wrong types is `InvalidInput` naming `cursor`."""
-    from engmetrics.engine.remote.cursors import encode_remote_cursor
-
     u = engine(upshot[0], "upshot", UPSHOT_KEY)
     k = engine(koalr[0], "koalr", KOALR_KEY)
     for forged in ({"s": "x"}, {"s": 1.5}, {"c": 7}, {"s": True}):

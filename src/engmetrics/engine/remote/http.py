@@ -143,7 +143,9 @@ class Http:
         last: str = ""
 
         async def pause(seconds: float) -> None:
-            if seconds >= deadline.remaining():
+            left = deadline.remaining()
+            if seconds >= left:  # no retry fits: end the call at its deadline, as its error says
+                await anyio.sleep(max(0.0, left))
                 raise deadline.error(self.label, where)
             await anyio.sleep(seconds)
 
