@@ -60,7 +60,7 @@ def speed(commits: int) -> None:
 
     from engmetrics.config import Settings
     from engmetrics.engine.local import LocalEngine
-    from engmetrics.risk.models import RiskScoreQuery
+    from engmetrics.areas.risk.models import RiskScoreQuery
 
     with tempfile.TemporaryDirectory() as tmp:
         repo = Path(tmp) / "synthetic"
@@ -98,7 +98,7 @@ def speed(commits: int) -> None:
             s = time.perf_counter()
             anyio.run(engine.risk.score_pr_risk, q)
             warm[k] = time.perf_counter() - s
-        from engmetrics.risk import training
+        from engmetrics.areas.risk import training
 
         uncached = [0.0] * 3
         for k in range(3):  # as a new process would: the stored feature state parsed again

@@ -13,10 +13,10 @@ from mcp import Client
 
 from engmetrics.config import Settings
 from engmetrics.engine.local import LocalEngine
-from engmetrics.risk.features import FEATURES, replay, stored_changes
-from engmetrics.risk.models import RiskScoreQuery
-from engmetrics.risk.sloc import ensure_sloc
-from engmetrics.risk.szz import ensure_labels, fix_pattern, label_fix, pending_fixes, replay_labels
+from engmetrics.areas.risk.metrics.features import FEATURES, replay, stored_changes
+from engmetrics.areas.risk.models import RiskScoreQuery
+from engmetrics.areas.risk.source_lines import ensure_sloc
+from engmetrics.areas.risk.szz import ensure_labels, fix_pattern, label_fix, pending_fixes, replay_labels
 from engmetrics.server.app import build_server
 from engmetrics.server.runtime import Runtime
 from gitrepo import GitRepo
@@ -123,10 +123,10 @@ def test_source_lines_added_leave_out_blanks_comments_and_whitespace_edits(tmp_p
 def test_recommendation_names_size_once_and_suggests_splitting() -> None:
     import numpy as np
 
-    from engmetrics.risk.features import Change, FileDelta
-    from engmetrics.risk.score import recommendation
-    from engmetrics.risk.sloc import AddedLines
-    from engmetrics.risk.wording import Context
+    from engmetrics.areas.risk.metrics.features import Change, FileDelta
+    from engmetrics.areas.risk.scoring import recommendation
+    from engmetrics.areas.risk.source_lines import AddedLines
+    from engmetrics.areas.risk.metrics.wording import Context
 
     change = Change("abc", "ada@example.com", "Ada", 0, "feat: big", [FileDelta("payments/api.py", None, 400, 3)])
     x = {name: 0.0 for name in FEATURES} | {"sloc_added": 310, "la": 400, "nf": 1, "tests_touched": 1}
@@ -322,7 +322,7 @@ def test_cli_evaluate_json_shape(tmp_path: Path, capsys: pytest.CaptureFixture[s
 
 
 def test_codeowners_coverage_and_owner_involvement(tmp_path: Path) -> None:
-    from engmetrics.risk.codeowners import People, Rules, participants, signals
+    from engmetrics.areas.risk.metrics.codeowners import People, Rules, participants, signals
 
     rules = Rules.parse("# owners\n*.md @docs-team\n/src/ @ada grace@example.com\nsrc/vendored/\n/ci/ @org/infra\n")
     assert rules.owners("src/app.py") == ("@ada", "grace@example.com")
@@ -346,7 +346,7 @@ def test_codeowners_coverage_and_owner_involvement(tmp_path: Path) -> None:
     by_grace = repo.commit({"src/a.py": "a = 3\n", "b.py": "b\n"}, "feat: grace edits", author=GRACE,
                            when=T0 + timedelta(days=3))
     engine = _engine(tmp_path, repo)
-    from engmetrics.risk.training import labelled_dataset
+    from engmetrics.areas.risk.training import labelled_dataset
 
     row = engine.resolve_repo("owners")
     shas, _, X, _, _ = labelled_dataset(engine.store, row.id, fix_pattern(), row.path)
@@ -359,9 +359,9 @@ def test_codeowners_coverage_and_owner_involvement(tmp_path: Path) -> None:
 
 def test_recommendation_phrases_each_signal_by_its_actual_value() -> None:
     """A learned model may give points to touching tests; the sentence must not then claim 'no test changes'."""
-    from engmetrics.risk.features import Change, FileDelta
-    from engmetrics.risk.score import recommendation
-    from engmetrics.risk.wording import Context
+    from engmetrics.areas.risk.metrics.features import Change, FileDelta
+    from engmetrics.areas.risk.scoring import recommendation
+    from engmetrics.areas.risk.metrics.wording import Context
 
     change = Change(sha="a" * 40, author_email="a@x.io", author_name="A", time=0, message="feat: x",
                     files=[FileDelta("payments/api.py", None, 10, 2), FileDelta("tests/test_api.py", None, 5, 0)])

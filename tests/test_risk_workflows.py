@@ -21,12 +21,12 @@ from hypothesis import strategies as st
 from engmetrics.config import Settings
 from engmetrics.engine.local import LocalEngine
 from engmetrics.errors import DataError
-from engmetrics.risk.features import DEFAULT_FIX_PATTERN, FEATURES, Change, FileDelta, History
-from engmetrics.risk.models import RiskScoreQuery
-from engmetrics.risk.sloc import AddedLines, ensure_sloc
-from engmetrics.risk.szz import ensure_labels, fix_pattern, label_coverage, pending_fixes
-from engmetrics.risk.training import labelled_dataset
-from engmetrics.risk.wording import Context, recommendation, sentence, size_word
+from engmetrics.areas.risk.metrics.features import DEFAULT_FIX_PATTERN, FEATURES, Change, FileDelta, History
+from engmetrics.areas.risk.models import RiskScoreQuery
+from engmetrics.areas.risk.source_lines import AddedLines, ensure_sloc
+from engmetrics.areas.risk.szz import ensure_labels, fix_pattern, label_coverage, pending_fixes
+from engmetrics.areas.risk.training import labelled_dataset
+from engmetrics.areas.risk.metrics.wording import Context, recommendation, sentence, size_word
 from gitrepo import GitRepo
 
 ADA = ("Ada", "ada@example.com")
@@ -177,7 +177,7 @@ def test_source_lines_are_source_files_only(tmp_path: Path) -> None:
     assert got == {("Python", "source"): 2, ("JavaScript", "source"): 1, ("Markdown", "docs"): 2,
                    ("Python", "tests"): 2, ("Python", "vendored"): 1, ("JSON", "generated"): 1, ("YAML", "config"): 1}
     assert [a.kind for a in result.added_lines if a.counted_as_code] == ["source", "source"]
-    from engmetrics.risk.features import replay, stored_changes
+    from engmetrics.areas.risk.metrics.features import replay, stored_changes
 
     row = engine.resolve_repo("kinds")
     _, _, X = replay(stored_changes(engine.store.read(), row.id))
@@ -503,7 +503,7 @@ def test_source_lines_on_generated_histories(tmp_path_factory: pytest.TempPathFa
 
 
 def test_a_partial_clone_without_file_contents_is_unreadable_not_clean(tmp_path: Path) -> None:
-    from engmetrics.risk.szz import PROBE, REPLAY_MIN
+    from engmetrics.areas.risk.szz import PROBE, REPLAY_MIN
 
     n = REPLAY_MIN + PROBE + 5
     source, _ = _fixes_repo(tmp_path / "full", n)

@@ -24,7 +24,7 @@ def score_command(
 ) -> None:
     """Score the current branch (or --base/--head, --commit, --pr) 0–100 with every signal explained."""
     from engmetrics.queries import validate
-    from engmetrics.risk.models import RiskScoreQuery
+    from engmetrics.areas.risk.models import RiskScoreQuery
 
     q = validate(RiskScoreQuery, repo=repo, base=base, head=head, commit=commit, pr_number=pr)
     engine = local_engine(db)
@@ -41,7 +41,7 @@ def score_command(
         return
     out.print(f"[bold]{result.repo}[/] {result.target}: risk [bold]{result.risk_score}[/]/100 ({result.tier}), "
               f"p={result.probability:.2f}")
-    from engmetrics.risk.wording import LABELS
+    from engmetrics.areas.risk.metrics.wording import LABELS
 
     out.print(result.recommendation)
     table = Table(title=f"signals (a typical change scores {result.baseline_score:.0f})")

@@ -6,7 +6,7 @@ from abc import ABC, abstractmethod
 
 
 from engmetrics.operations import Tool, operation
-from engmetrics.risk.models import (
+from engmetrics.areas.risk.models import (
     RiskEvaluation,
     RiskScore,
     RiskScoreQuery,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engmetrics.risk.models import (
+from engmetrics.areas.risk.models import (
     RiskEvaluation,
     RiskScore,
     RiskScoreQuery,
@@ -27,7 +27,7 @@ class RiskService(AreaService, RiskApi):
         from pathlib import Path
 
         from engmetrics.errors import EngmetricsError, NotFound
-        from engmetrics.risk.score import split_owner
+        from engmetrics.areas.risk.scoring import split_owner
         from engmetrics.sources.git import check_repository
         from engmetrics.validation import path_exists
 
@@ -66,9 +66,9 @@ class RiskService(AreaService, RiskApi):
         return await self.store.run(self._score_pr_risk, row, q)
 
     def _score_pr_risk(self, row: Any, q: RiskScoreQuery) -> RiskScore:
-        from engmetrics.risk.score import resolve_target, score
-        from engmetrics.risk.szz import fix_pattern, label_coverage
-        from engmetrics.risk.training import ensure_model
+        from engmetrics.areas.risk.scoring import resolve_target, score
+        from engmetrics.areas.risk.szz import fix_pattern, label_coverage
+        from engmetrics.areas.risk.training import ensure_model
         from engmetrics.sources.git import check_repository
         from engmetrics.sources.git import default_branch as git_default_branch
         from engmetrics.sources.git_prs import merged_prs
@@ -102,9 +102,9 @@ class RiskService(AreaService, RiskApi):
 
         from engmetrics.periods import iso
         from engmetrics.queries import encode_cursor
-        from engmetrics.risk.model import tier
-        from engmetrics.risk.score import top_signals
-        from engmetrics.risk.training import ensure_model
+        from engmetrics.areas.risk.metrics.model import tier
+        from engmetrics.areas.risk.scoring import top_signals
+        from engmetrics.areas.risk.training import ensure_model
 
         rows = rows if rows is not None else self.served_repositories()
         found: list[tuple[float, float, Any, Any, int]] = []  # (score, probability, row, trained, index)
@@ -143,12 +143,12 @@ class RiskService(AreaService, RiskApi):
 
     def _evaluate_risk(self, row: Any, bootstrap: int | None) -> RiskEvaluation:
         from engmetrics.errors import DataError
-        from engmetrics.risk.evaluate import BOOTSTRAP, evaluate
-        from engmetrics.risk.models import EvaluatedModel
-        from engmetrics.risk.score import fix_labels
-        from engmetrics.risk.sloc import ensure_sloc
-        from engmetrics.risk.szz import ensure_labels, fix_pattern, label_coverage
-        from engmetrics.risk.training import labelled_dataset
+        from engmetrics.areas.risk.metrics.evaluation import BOOTSTRAP, evaluate
+        from engmetrics.areas.risk.models import EvaluatedModel
+        from engmetrics.areas.risk.scoring import fix_labels
+        from engmetrics.areas.risk.source_lines import ensure_sloc
+        from engmetrics.areas.risk.szz import ensure_labels, fix_pattern, label_coverage
+        from engmetrics.areas.risk.training import labelled_dataset
 
         pattern = fix_pattern(self.settings)
         ensure_labels(self.store, row.id, row.path, pattern)

@@ -29,7 +29,7 @@ from typing import Literal
 
 import numpy as np
 
-from engmetrics.risk.features import FEATURES
+from engmetrics.areas.risk.metrics.features import FEATURES
 
 TIERS = ((95, "critical"), (80, "high"), (50, "medium"), (0, "low"))
 MIN_CHANGES = 100

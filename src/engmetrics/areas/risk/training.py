@@ -7,7 +7,7 @@ definitions' versions). Training leaves out the changes within the label horizon
 scores are percentiles of, what `list_risky_changes` lists — are the changes that can be labelled
 bug-inducing: not bots' changes (Dependabot, Renovate, pre-commit.ci…), and not changes that touch no product
 file (only documentation, tests, CI configuration or repository metadata: SZZ can never trace a bug to
-them, see `engmetrics.risk.szz`). Both are still replayed into the history, as they did change the files.
+them, see `engmetrics.areas.risk.szz`). Both are still replayed into the history, as they did change the files.
 The model's AUC is measured by the rolling evaluation (`evaluate`).
 """
 
@@ -24,11 +24,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from engmetrics.risk.evaluate import evaluate, label_horizon_seconds
-from engmetrics.risk.features import FEATURE_VERSION, FEATURES, History, is_bot_change, is_product_change, replay, stored_changes
-from engmetrics.risk.model import MIN_CHANGES, MIN_INDUCING, RiskModel, prior, train_engmetrics
-from engmetrics.risk.sloc import ensure_sloc
-from engmetrics.risk.szz import LABEL_VERSION, ensure_labels, fix_pattern, inducing_times
+from engmetrics.areas.risk.metrics.evaluation import evaluate, label_horizon_seconds
+from engmetrics.areas.risk.metrics.features import FEATURE_VERSION, FEATURES, History, is_bot_change, is_product_change, replay, stored_changes
+from engmetrics.areas.risk.metrics.model import MIN_CHANGES, MIN_INDUCING, RiskModel, prior, train_engmetrics
+from engmetrics.areas.risk.source_lines import ensure_sloc
+from engmetrics.areas.risk.szz import LABEL_VERSION, ensure_labels, fix_pattern, inducing_times
 from engmetrics.store.db import Store
 
 if TYPE_CHECKING:
@@ -101,7 +101,7 @@ def labelled_dataset(store: Store, repo_id: int, pattern: str, path: str | None 
     timeline, people = None, None
     if path is not None:
         from engmetrics.config import Settings
-        from engmetrics.risk.codeowners import People, load_timeline
+        from engmetrics.areas.risk.metrics.codeowners import People, load_timeline
 
         timeline = load_timeline(path)
         settings = settings or Settings()

@@ -122,7 +122,7 @@ class RiskyChangeList(Model):
 
 class EvaluatedModel(Model):
     """One model's test figures on the repository's history: the mean over the rolling splits of each
-    split's figure, with bootstrap 95% intervals (see `engmetrics.risk.evaluate`)."""
+    split's figure, with bootstrap 95% intervals (see `engmetrics.areas.risk.metrics.evaluation`)."""
 
     name: Literal["engmetrics", "lapredict", "kamei", "size"]
     auc: float | None

@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING
 
 from engmetrics.bots import is_bot
 from engmetrics.filekinds import is_product, is_source
-from engmetrics.risk.features import DEFAULT_FIX_PATTERN
+from engmetrics.areas.risk.metrics.features import DEFAULT_FIX_PATTERN
 from engmetrics.sources.git import decode_text, git_command, git_env, run_git
 from engmetrics.store.db import Store
 

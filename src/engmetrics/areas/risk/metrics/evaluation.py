@@ -35,8 +35,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from engmetrics.risk.features import FEATURES, KAMEI
-from engmetrics.risk.model import train, train_engmetrics
+from engmetrics.areas.risk.metrics.features import FEATURES, KAMEI
+from engmetrics.areas.risk.metrics.model import train, train_engmetrics
 
 DAY = 86400
 DEFAULT_SPLITS = 5

@@ -31,7 +31,7 @@ import numpy as np
 from engmetrics.errors import DataError, InvalidInput, NotFound
 from engmetrics.models import FixLabels
 from engmetrics.periods import iso
-from engmetrics.risk.features import (
+from engmetrics.areas.risk.metrics.features import (
     FEATURES,
     Change,
     FileDelta,
@@ -44,13 +44,13 @@ from engmetrics.risk.features import (
     sensitive_kinds,
     stored_changes,
 )
-from engmetrics.risk.model import RiskModel, tier
-from engmetrics.risk.models import AddedLines as AddedLinesRow
-from engmetrics.risk.models import RiskModelInfo, RiskScore, RiskSignal, ScoredCommit
-from engmetrics.risk.sloc import AddedLines, count_added_lines
-from engmetrics.risk.szz import LabelCoverage, fix_pattern, git_says, is_missing_objects, label_coverage
-from engmetrics.risk.training import Trained
-from engmetrics.risk.wording import Context, recommendation, sentence
+from engmetrics.areas.risk.metrics.model import RiskModel, tier
+from engmetrics.areas.risk.models import AddedLines as AddedLinesRow
+from engmetrics.areas.risk.models import RiskModelInfo, RiskScore, RiskSignal, ScoredCommit
+from engmetrics.areas.risk.source_lines import AddedLines, count_added_lines
+from engmetrics.areas.risk.szz import LabelCoverage, fix_pattern, git_says, is_missing_objects, label_coverage
+from engmetrics.areas.risk.training import Trained
+from engmetrics.areas.risk.metrics.wording import Context, recommendation, sentence
 from engmetrics.sources.git import LOG_FORMAT, LogParser, decode_text, parse_trailers, run_git
 from engmetrics.store.db import Store
 

@@ -31,7 +31,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from engmetrics.filekinds import kind_of, language_of
-from engmetrics.risk.szz import COMMENT_LINE, git_says, is_missing_objects, side_path
+from engmetrics.areas.risk.szz import COMMENT_LINE, git_says, is_missing_objects, side_path
 from engmetrics.sources.git import decode_text, git_command, git_env
 from engmetrics.store.db import Store
 

@@ -42,11 +42,11 @@ Signals beyond Kamei:
 - ``author_file_exp``: share of the touched files the author changed before (0–1).
 - ``sloc_added``: source lines added — added lines of source files (`engmetrics.filekinds.is_source`: not
   documentation, tests, generated or vendored files, configuration or data) that are not blank and not
-  comment-only, whitespace-only edits not counted (see `engmetrics.risk.sloc`): the lines a later fix can be
+  comment-only, whitespace-only edits not counted (see `engmetrics.areas.risk.source_lines`): the lines a later fix can be
   traced back to by SZZ. Lines added to source files stand in when git could not diff the commit.
 - ``owner_coverage``: share of the touched paths with an owner in the CODEOWNERS in force before the
   change (0–1; 0 when the repository has none); ``owner_involved``: 1 when an owner of a touched path
-  authored or co-authored (``Co-authored-by:``) the change (see `engmetrics.risk.codeowners`).
+  authored or co-authored (``Co-authored-by:``) the change (see `engmetrics.areas.risk.metrics.codeowners`).
 """
 
 from __future__ import annotations
@@ -65,8 +65,8 @@ import numpy as np
 
 from engmetrics.bots import is_bot
 from engmetrics.filekinds import is_product, is_source, is_test, kind_of
-from engmetrics.risk.codeowners import People, Timeline, participants
-from engmetrics.risk.codeowners import signals as owner_signals
+from engmetrics.areas.risk.metrics.codeowners import People, Timeline, participants
+from engmetrics.areas.risk.metrics.codeowners import signals as owner_signals
 
 KAMEI = ("ns", "nd", "nf", "entropy", "la", "ld", "lt", "fix", "ndev", "age", "nuc", "exp", "rexp", "sexp")
 EXTRA = ("test_share", "tests_touched", "hotspot", "coupling_missed", "sensitive", "ai_share", "author_file_exp",
@@ -147,7 +147,7 @@ class Change:
     files: list[FileDelta]
     ai_lines: int = 0  # changed lines that come from AI-assisted commits
     shas: list[str] = field(default_factory=list)  # the commits in it (one for a commit)
-    sloc_added: int | None = None  # source lines added (see `engmetrics.risk.sloc`); None: unknown
+    sloc_added: int | None = None  # source lines added (see `engmetrics.areas.risk.source_lines`); None: unknown
 
     @property
     def lines_added(self) -> int:
