@@ -13,10 +13,12 @@ from mcp import Client
 
 from engmetrics.config import Settings
 from engmetrics.engine.local import LocalEngine
-from engmetrics.areas.risk.metrics.features import FEATURES, replay, stored_changes
-from engmetrics.areas.risk.models import RiskScoreQuery
+from engmetrics.areas.risk.labelling import ensure_labels, fix_pattern
+from engmetrics.areas.risk.metrics.features import FEATURES, replay
+from engmetrics.areas.risk.models import RiskEvaluationQuery, RiskScoreQuery
+from engmetrics.areas.risk.queries import pending_fixes, stored_changes
 from engmetrics.areas.risk.source_lines import ensure_sloc
-from engmetrics.areas.risk.szz import ensure_labels, fix_pattern, label_fix, pending_fixes, replay_labels
+from engmetrics.areas.risk.szz import label_fix, replay_labels
 from engmetrics.server.app import build_server
 from engmetrics.server.runtime import Runtime
 from gitrepo import GitRepo
@@ -123,10 +125,8 @@ def test_source_lines_added_leave_out_blanks_comments_and_whitespace_edits(tmp_p
 def test_recommendation_names_size_once_and_suggests_splitting() -> None:
     import numpy as np
 
-    from engmetrics.areas.risk.metrics.features import Change, FileDelta
-    from engmetrics.areas.risk.scoring import recommendation
-    from engmetrics.areas.risk.source_lines import AddedLines
-    from engmetrics.areas.risk.metrics.wording import Context
+    from engmetrics.areas.risk.metrics.changes import AddedLines, Change, FileDelta
+    from engmetrics.areas.risk.metrics.wording import Context, recommendation
 
     change = Change("abc", "ada@example.com", "Ada", 0, "feat: big", [FileDelta("payments/api.py", None, 400, 3)])
     x = {name: 0.0 for name in FEATURES} | {"sloc_added": 310, "la": 400, "nf": 1, "tests_touched": 1}
@@ -227,7 +227,7 @@ def _planted(root: Path, cycles: int = 48) -> GitRepo:
 def test_evaluation_beats_size_on_a_planted_pattern(tmp_path: Path) -> None:
     repo = _planted(tmp_path)
     engine = _engine(tmp_path, repo)
-    ev = anyio.run(lambda: engine.risk.evaluate_risk("planted", bootstrap=20))
+    ev = anyio.run(lambda: engine.risk.evaluate_risk(RiskEvaluationQuery(repo="planted", bootstrap=20)))
     models = {m.name: m for m in ev.models}
     assert set(models) == {"engmetrics", "lapredict", "kamei", "size"}
     assert ev.splits >= 3 and ev.labelled_inducing > 20
@@ -346,7 +346,7 @@ def test_codeowners_coverage_and_owner_involvement(tmp_path: Path) -> None:
     by_grace = repo.commit({"src/a.py": "a = 3\n", "b.py": "b\n"}, "feat: grace edits", author=GRACE,
                            when=T0 + timedelta(days=3))
     engine = _engine(tmp_path, repo)
-    from engmetrics.areas.risk.training import labelled_dataset
+    from engmetrics.areas.risk.feature_replay import labelled_dataset
 
     row = engine.resolve_repo("owners")
     shas, _, X, _, _ = labelled_dataset(engine.store, row.id, fix_pattern(), row.path)
@@ -359,9 +359,8 @@ def test_codeowners_coverage_and_owner_involvement(tmp_path: Path) -> None:
 
 def test_recommendation_phrases_each_signal_by_its_actual_value() -> None:
     """A learned model may give points to touching tests; the sentence must not then claim 'no test changes'."""
-    from engmetrics.areas.risk.metrics.features import Change, FileDelta
-    from engmetrics.areas.risk.scoring import recommendation
-    from engmetrics.areas.risk.metrics.wording import Context
+    from engmetrics.areas.risk.metrics.changes import Change, FileDelta
+    from engmetrics.areas.risk.metrics.wording import Context, recommendation
 
     change = Change(sha="a" * 40, author_email="a@x.io", author_name="A", time=0, message="feat: x",
                     files=[FileDelta("payments/api.py", None, 10, 2), FileDelta("tests/test_api.py", None, 5, 0)])

@@ -8,8 +8,8 @@ test data. Each metric is computed on each split's test changes and averaged ove
 al. 2021 do: scores of models fitted on different training sets are not comparable across splits, so
 pooling them would penalise a model for its scale, not its ranking). Each mean has a bootstrap 95%
 interval: replicate b resamples every split's test changes (seeded, the same resample for every model),
-computes the metric per split and averages over splits; the interval is the 2.5–97.5 percentiles of 300
-replicates. Splits whose test changes are all of one class are left out.
+computes the metric per split and averages over splits; the interval is the 2.5–97.5 percentiles of the
+replicates (300 unless the request says otherwise: `RiskEvaluationQuery.bootstrap`; no interval below 10). Splits whose test changes are all of one class are left out.
 
 Metrics:
 
@@ -40,7 +40,6 @@ from engmetrics.areas.risk.metrics.model import train, train_engmetrics
 
 DAY = 86400
 DEFAULT_SPLITS = 5
-BOOTSTRAP = 300
 MODELS = ("engmetrics", "lapredict", "kamei", "size")
 _LA, _LD = FEATURES.index("la"), FEATURES.index("ld")
 
@@ -157,11 +156,12 @@ def _predictors() -> dict[str, Predictor]:
 
 
 def evaluate(X: np.ndarray, times: np.ndarray, fixed_at: np.ndarray, *, splits: int = DEFAULT_SPLITS,
-             bootstrap: int = BOOTSTRAP, seed: int = 0, models: tuple[str, ...] = MODELS) -> Evaluation:
+             bootstrap: int, seed: int = 0, models: tuple[str, ...] = MODELS) -> Evaluation:
     """Rolling evaluation of every model in `MODELS`.
 
     ``X``: features (rows of `FEATURES`) of changes sorted by time; ``times``: their Unix times;
-    ``fixed_at``: for each change, the Unix time its first fix was committed (``inf`` when never fixed).
+    ``fixed_at``: for each change, the Unix time its first fix was committed (``inf`` when never fixed);
+    ``bootstrap``: resamples for the intervals (0: none).
     """
     horizon = label_horizon_seconds(times)
     known = times <= (times.max() - horizon) if len(times) else np.zeros(0, dtype=bool)

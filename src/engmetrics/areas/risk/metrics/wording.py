@@ -19,9 +19,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from engmetrics.areas.risk.metrics.changes import AddedLines, Change, sensitive_kinds, subsystem
 from engmetrics.filekinds import kind_of
-from engmetrics.areas.risk.metrics.features import Change, sensitive_kinds, subsystem
-from engmetrics.areas.risk.source_lines import AddedLines
 
 LARGE = 0.8  # share of past changes below a value for it to be called large
 SMALL = 0.25  # at most this share below: small
