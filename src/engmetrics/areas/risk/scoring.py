@@ -65,7 +65,7 @@ def read_commits(path: str, revs: list[str]) -> list[GitCommit]:
         raise DataError(f"git log {' '.join(revs)} failed in {path}: {said}")
     out: list[GitCommit] = []
 
-    def emit(h: list[str], files: list[tuple]) -> None:
+    def emit(h: list[str], files: list[tuple[str, str | None, int | None, int | None]]) -> None:
         sha, parents, an, ae, _at, _cn, _ce, ct, message = h
         trailers = parse_trailers(message)
         deltas = [FileDelta(p, o, a, d) for p, o, a, d in files]

@@ -127,9 +127,10 @@ class RiskService(AreaService, RiskApi):
             inside = np.nonzero((trained.times >= window.start_ts) & (trained.times < window.end_ts))[0]
             if not len(inside):
                 continue
-            p = trained.model.proba(trained.X[inside])
-            scores = trained.model.percentile(p)
-            found += [(float(s), float(pi), row, trained, int(i)) for s, pi, i in zip(scores, p, inside, strict=True)]
+            probabilities = trained.model.proba(trained.X[inside])
+            scores = trained.model.percentile(probabilities)
+            found += [(float(s), float(p), row, trained, int(i))
+                      for s, p, i in zip(scores, probabilities, inside, strict=True)]
         found.sort(key=lambda t: (-t[1], t[2].name, t[3].shas[t[4]]))
         page = found[offset : offset + limit]
         conn = self.store.read()

@@ -303,8 +303,8 @@ def replay_labels(path: str, fixes: list[Fix]) -> Replayed:
                 sections[-1].append(sec)
                 rest = raw[11:]
                 if rest.startswith(b"a/") and b" b/" in rest:
-                    a, _, b = rest[2:].partition(b" b/")
-                    sec.old, sec.new = decode_text(a), decode_text(b)
+                    old_name, _, new_name = rest[2:].partition(b" b/")
+                    sec.old, sec.new = decode_text(old_name), decode_text(new_name)
                 continue
             if sec is None:
                 continue

@@ -57,6 +57,7 @@ import math
 import re
 import zlib
 from collections.abc import Iterable
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -85,6 +86,15 @@ COUPLING_MIN = 3
 COUPLING_SHARE = 0.5
 COUPLING_MAX_FILES = 20
 
+_V = TypeVar("_V")
+
+
+def _rename(table: dict[str, _V], old: str, new: str) -> None:
+    """Carry ``table``'s entry for ``old`` over to ``new`` (a renamed file keeps its history)."""
+    if old in table:
+        table[new] = table.pop(old)
+
+
 class History:
     """What earlier changes tell about a repository's files and authors (see the module docstring)."""
 
@@ -103,11 +113,12 @@ class History:
         self.a_times: dict[str, list[int]] = {}
         self.a_sub: dict[str, dict[str, list[int]]] = {}
         self._strong: dict[str, set[str]] = {}  # path -> partners co-changed at least COUPLING_MIN times
-        self._arrays: dict[str, tuple[np.ndarray, int]] = {}  # author -> (times buffer, used)
+        self._arrays: dict[str, tuple[Floats, int]] = {}  # author -> (times buffer, used)
         self.codeowners = Timeline()  # CODEOWNERS versions (set before replaying; saved with the state)
         self.people: People | None = None  # identities from the teams configuration, if any
 
-    def _author_array(self, author: str) -> np.ndarray:
+    def _author_array(self, author: str) -> Floats:
+        """The author's change times as float64 (a buffer grown as changes are recorded, not rebuilt)."""
         times = self.a_times[author]
         buf, used = self._arrays.get(author, (None, 0))
         if buf is None or used > len(times):
@@ -133,7 +144,7 @@ class History:
         """`is_fix` of a change (a bot's change is never a fix)."""
         return not is_bot_change(ch) and bool(self._fix.search(ch.message))
 
-    def features(self, ch: Change) -> np.ndarray:
+    def features(self, ch: Change) -> Floats:
         """The `FEATURES` vector of ``ch`` from the changes recorded so far (float64, units per docstring)."""
         files = ch.files
         paths = [f.path for f in files]
@@ -145,8 +156,8 @@ class History:
         if total:
             for f in files:
                 if f.lines:
-                    p = f.lines / total
-                    entropy -= p * math.log2(p)
+                    share = f.lines / total
+                    entropy -= share * math.log2(share)
         la = ch.lines_added
         ld = sum(f.deleted or 0 for f in files)
         lt = sum(max(self.f_loc.get(p, 0), 0) for p in hist_paths)
@@ -244,10 +255,13 @@ class History:
         is_fix = self.is_fix_change(ch)
         for f in ch.files:
             if f.old_path and f.old_path != f.path and f.old_path in self.f_idx:
-                for table in (self.f_idx, self.f_times, self.f_authors, self.f_loc, self.f_partners, self._strong,
-                              self.f_fixes):
-                    if f.old_path in table:
-                        table[f.path] = table.pop(f.old_path)  # type: ignore[index]
+                _rename(self.f_idx, f.old_path, f.path)
+                _rename(self.f_times, f.old_path, f.path)
+                _rename(self.f_loc, f.old_path, f.path)
+                _rename(self.f_authors, f.old_path, f.path)
+                _rename(self.f_partners, f.old_path, f.path)
+                _rename(self._strong, f.old_path, f.path)
+                _rename(self.f_fixes, f.old_path, f.path)
             p = f.path
             self.f_idx.setdefault(p, []).append(i)
             self.f_times.setdefault(p, []).append(ch.time)
@@ -274,28 +288,30 @@ class History:
 
     def dumps(self) -> bytes:
         """The state as zlib-compressed JSON."""
-        data = {k: getattr(self, k) for k in (
-            "fix_pattern", "n", "last_time", "last_sha", "f_idx", "f_times", "f_authors", "f_loc", "f_partners",
-            "f_fixes", "a_times", "a_sub",
-        )}
-        data["codeowners"] = self.codeowners.versions
+        data = {
+            "fix_pattern": self.fix_pattern, "n": self.n, "last_time": self.last_time, "last_sha": self.last_sha,
+            "f_idx": self.f_idx, "f_times": self.f_times, "f_authors": self.f_authors, "f_loc": self.f_loc,
+            "f_partners": self.f_partners, "f_fixes": self.f_fixes, "a_times": self.a_times, "a_sub": self.a_sub,
+            "codeowners": self.codeowners.versions,
+        }
         return zlib.compress(json.dumps(data, separators=(",", ":")).encode(), 1)
 
     @classmethod
     def loads(cls, blob: bytes) -> History:
         """A state saved by `dumps`."""
         data = json.loads(zlib.decompress(blob))
-        h = cls(data.pop("fix_pattern"))
-        h.codeowners = Timeline([(int(t), str(x)) for t, x in data.pop("codeowners", [])])
-        for k, v in data.items():
-            setattr(h, k, v)
+        h = cls(data["fix_pattern"])
+        h.codeowners = Timeline([(int(t), str(x)) for t, x in data.get("codeowners", [])])
+        h.n, h.last_time, h.last_sha = data["n"], data["last_time"], data["last_sha"]
+        h.f_idx, h.f_times, h.f_authors, h.f_loc = data["f_idx"], data["f_times"], data["f_authors"], data["f_loc"]
+        h.f_partners, h.f_fixes, h.a_times, h.a_sub = data["f_partners"], data["f_fixes"], data["a_times"], data["a_sub"]
         h._strong = {p: {q for q, c in d.items() if c >= COUPLING_MIN} for p, d in h.f_partners.items()}
         return h
 
 
 def replay(changes: Iterable[Change], history: History | None = None, fix_pattern: str = DEFAULT_FIX_PATTERN,
            *, until: tuple[int, str] | None = None, skip: frozenset[str] = frozenset(), codeowners: Timeline | None = None,
-           people: People | None = None) -> tuple[History, list[str], np.ndarray]:
+           people: People | None = None) -> tuple[History, list[str], Floats]:
     """Feed ``changes`` (in time order) through a `History`: (the history after them, their shas, their features).
 
     ``until`` = (time, sha): stop before the first change ordered at or after it; ``skip``: shas not recorded.
@@ -306,7 +322,7 @@ def replay(changes: Iterable[Change], history: History | None = None, fix_patter
     if people is not None:
         h.people = people
     shas: list[str] = []
-    rows: list[np.ndarray] = []
+    rows: list[Floats] = []
     for ch in changes:
         if until is not None and (ch.time, ch.sha) >= until:
             break
