@@ -136,7 +136,8 @@ def score(store: Store, repo_id: int, repo_name: str, trained: Trained, path: st
                          says=sentence(name, ctx) if abs(points.get(name, 0.0)) >= 1.0 else None)
         for name in FEATURES
     }
-    level = tier(s)
+    risk_score = int(round(s))
+    level = tier(risk_score)  # the tier of the score as shown: 49.6 is 50, medium
     sensitive = [f"{f.path} ({', '.join(sensitive_kinds(f.path))})" for f in change.files if sensitive_kinds(f.path)]
     listed = sorted(real, key=lambda c: c.change.time, reverse=True)[:20]
     if model.kind == "prior":
@@ -149,7 +150,7 @@ def score(store: Store, repo_id: int, repo_name: str, trained: Trained, path: st
     if labels is not None and labels.note:
         notes.append(labels.note)
     return RiskScore(
-        repo=repo_name, target=target.label, pr_number=target.pr_number, risk_score=int(round(s)), tier=level,
+        repo=repo_name, target=target.label, pr_number=target.pr_number, risk_score=risk_score, tier=level,
         probability=round(p, 4), baseline_score=round(base, 1), signals=signals,
         recommendation=recommendation(level, points, ctx, product=product), model=model_info(model),
         commits=[ScoredCommit(sha=c.change.sha, subject=c.subject[:200], author=c.change.author_email,

@@ -143,10 +143,11 @@ class RiskService(AreaService, RiskApi):
         items = []
         for s, p, row, trained, i in page:
             sha = trained.shas[i]
+            shown = int(round(s))  # the tier is the shown score's: 49.6 is 50, medium
             c = summaries[row.id].get(sha)
             items.append(RiskyChange(
                 repo=row.name, sha=sha, subject=c.subject[:200] if c else "", author=c.author_email if c else "",
-                committed_at=(iso(c.committer_time) or "") if c else "", risk_score=int(round(s)), tier=tier(s),
+                committed_at=(iso(c.committer_time) or "") if c else "", risk_score=shown, tier=tier(shown),
                 probability=round(p, 4), top_signals=top_signals(trained.model, trained.X[i]),
                 later_fixed=sha in fixed[row.id],
             ))

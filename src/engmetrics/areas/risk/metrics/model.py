@@ -30,8 +30,9 @@ from typing import Literal
 import numpy as np
 
 from engmetrics.areas.risk.metrics.features import FEATURES, Floats
+from engmetrics.areas.risk.models import Tier
 
-TIERS = ((95, "critical"), (80, "high"), (50, "medium"), (0, "low"))
+TIERS: tuple[tuple[int, Tier], ...] = ((95, "critical"), (80, "high"), (50, "medium"), (0, "low"))
 MIN_CHANGES = 100
 MIN_INDUCING = 10
 PRIOR_BASE_RATE = 0.2
@@ -44,7 +45,7 @@ PRIOR_COEFFICIENTS: dict[str, float] = {
 }
 
 
-def tier(score: float) -> str:
+def tier(score: float) -> Tier:
     """The tier of a 0–100 score: low < 50 ≤ medium < 80 ≤ high < 95 ≤ critical."""
     return next(name for cut, name in TIERS if score >= cut)
 
