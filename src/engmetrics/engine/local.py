@@ -23,7 +23,7 @@ from engmetrics.areas.repos.service import ReposService
 from engmetrics.areas.risk.service import RiskService
 from engmetrics.config import Settings
 from engmetrics.engine.engine import Engine
-from engmetrics.risk.score import sync_fix_labels
+from engmetrics.areas.risk.sync import sync_fix_labels
 from engmetrics.store.db import Store, open_store
 from engmetrics.store.repos import RepoRow
 
