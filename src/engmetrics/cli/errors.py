@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import sqlite3
 import sys
 import traceback
 from typing import Any
@@ -76,11 +75,8 @@ def report(exc: BaseException, argv: list[str], app: typer.Typer) -> int:
         say(cli_wording(exc.message, exc.param, _options_of(_command(app, argv)[0])))
         return EXIT_DATA
     if isinstance(exc, OSError):
-        where = f" {exc.filename!r}" if getattr(exc, "filename", None) else ""
+        where = f" {exc.filename!r}" if exc.filename else ""
         say(f"cannot read or write{where}: {exc.strerror or exc}.")
-        return EXIT_DATA
-    if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
-        say("the engmetrics store is busy (another engmetrics process is writing to it); try again in a moment.")
         return EXIT_DATA
     if isinstance(exc, SystemExit):
         return int(exc.code) if isinstance(exc.code, int) else EXIT_USAGE
@@ -98,7 +94,7 @@ def tce_exit_types() -> tuple[type[BaseException], ...]:
     """typer's Exit (and click's, if a command raised that one)."""
     found: list[type[BaseException]] = [typer.Exit]
     try:
-        import click
+        import click  # optional: typer may be installed without click
 
         found.append(click.exceptions.Exit)
     except ImportError:  # pragma: no cover - click is optional

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import anyio.to_thread
 
-from engmetrics.errors import DataError, StoreUnavailable
+from engmetrics.errors import DataError, StoreBusy, StoreUnavailable
 from engmetrics.store.schema import MIGRATIONS
 
 log = logging.getLogger(__name__)
@@ -121,10 +121,19 @@ class Store:
 
     @contextmanager
     def tx(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction (BEGIN IMMEDIATE … COMMIT); rolled back whole on any error."""
+        """A write transaction (BEGIN IMMEDIATE … COMMIT); rolled back whole on any error. `StoreBusy` when
+        another process kept the store locked for the whole busy timeout (30 s)."""
         conn = self._connect()
         with self._write_lock:
-            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                if "locked" in str(exc) or "busy" in str(exc):
+                    raise StoreBusy(
+                        f"The engmetrics store at {self.path} is busy (another engmetrics process is writing to it); "
+                        "try again in a moment."
+                    ) from None
+                raise
             try:
                 yield conn
             except BaseException:
@@ -167,8 +176,8 @@ class Store:
                     c.execute(f"PRAGMA user_version = {number + 1}")
                     log.info("store %s migrated to schema version %d", self.path, number + 1)
                 self._migrate_features(c)
-        except sqlite3.OperationalError as exc:
-            if "locked" in str(exc) or "busy" in str(exc):
+        except (sqlite3.OperationalError, StoreBusy) as exc:
+            if isinstance(exc, StoreBusy) or "locked" in str(exc) or "busy" in str(exc):
                 raise DataError(
                     f"The engmetrics store at {self.path} stayed locked by another process for 30 s while "
                     "engmetrics tried to prepare it; try again once that process is done."
