@@ -6,12 +6,13 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import anyio
 import typer
 from pydantic import BaseModel
 from rich.console import Console
+from rich.markup import escape
 
 from engmetrics.config import Settings, load_settings
 from engmetrics.queries import Scope, WindowArgs
@@ -68,9 +69,13 @@ def print_json(model: BaseModel | object) -> None:
         out.print_json(json.dumps(model))
 
 
-def fail(message: str, code: int = EXIT_DATA) -> None:
-    """Print an error to stderr (one line, `engmetrics.cli.errors.say`) and exit with ``code``."""
-    from engmetrics.cli.errors import say
+def say(message: str) -> None:
+    """Print ``error: <message>`` as one line on stderr (markup in the message is not interpreted)."""
+    line = " ".join(message.split())
+    err.print(f"[bold red]error:[/] {escape(line)}", highlight=False, soft_wrap=True)
 
+
+def fail(message: str, code: int = EXIT_DATA) -> NoReturn:
+    """Print an error to stderr (one line, `say`) and exit with ``code``."""
     say(message)
     raise typer.Exit(code)

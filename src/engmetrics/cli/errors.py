@@ -22,10 +22,9 @@ import traceback
 from typing import Any
 
 import typer
-from rich.markup import escape
 from typer._click import exceptions as tce
 
-from engmetrics.cli.common import EXIT_DATA, EXIT_USAGE, err
+from engmetrics.cli.common import EXIT_DATA, EXIT_USAGE, err, say
 from engmetrics.errors import EngmetricsError
 from engmetrics.validation import closest, describe_error
 
@@ -44,12 +43,6 @@ TOOL_COMMANDS = {
     "forecast_backlog": "engmetrics forecast backlog",
 }
 """MCP tool names that errors mention, and the CLI command that does the same for a person."""
-
-
-def say(message: str) -> None:
-    """Print ``error: <message>`` as one line on stderr (markup in the message is not interpreted)."""
-    line = " ".join(message.split())
-    err.print(f"[bold red]error:[/] {escape(line)}", highlight=False, soft_wrap=True)
 
 
 def report(exc: BaseException, argv: list[str], app: typer.Typer) -> int:

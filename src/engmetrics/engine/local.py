@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
-from typing import Any
 
 from pydantic import BaseModel
 
@@ -87,8 +86,8 @@ class LocalEngine(Engine):
             method: Callable[[BaseModel], Awaitable[BaseModel]] = getattr(service, op.name)
 
             @functools.wraps(method)
-            async def scoped(q: BaseModel, _method: Any = method) -> BaseModel:
-                return await _method(self.ctx.with_served_default(q))  # type: ignore[no-any-return]
+            async def scoped(q: BaseModel, _method: Callable[[BaseModel], Awaitable[BaseModel]] = method) -> BaseModel:
+                return await _method(self.ctx.with_served_default(q))
 
             setattr(service, op.name, scoped)
 

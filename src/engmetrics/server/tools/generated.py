@@ -47,7 +47,7 @@ def accepts_from(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[A
             kwargs["from_"] = kwargs.pop("from")
         return await fn(**kwargs)
 
-    wrapper.__signature__ = inspect.signature(fn)  # type: ignore[attr-defined]
+    wrapper.__signature__ = inspect.signature(fn)  # type: ignore[attr-defined]  # the SDK reads __signature__
     return wrapper
 
 
@@ -102,7 +102,7 @@ def operation_tool(op: Operation, rt: Runtime) -> Callable[..., Awaitable[BaseMo
     params = _parameters(model, op.tool or Tool(title=name, description=op.summary)) if model is not None else []
     tool.__name__ = tool.__qualname__ = name
     tool.__doc__ = op.summary
-    tool.__signature__ = inspect.Signature(params, return_annotation=op.result_model)  # type: ignore[attr-defined]
+    tool.__signature__ = inspect.Signature(params, return_annotation=op.result_model)  # type: ignore[attr-defined]  # the SDK reads __signature__
     tool.__annotations__ = {**{p.name: p.annotation for p in params}, "return": op.result_model}
     return user_errors(tool)
 
