@@ -6,12 +6,13 @@ import json
 import os
 import re
 import subprocess
+import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 
-from engmetrics.demo import DemoWorkspace, build_demo
+from engmetrics.demo.workspace import DemoWorkspace, build_demo
 
 AS_OF = date(2025, 6, 30)
 END = datetime(AS_OF.year, AS_OF.month, AS_OF.day, tzinfo=UTC)
@@ -184,3 +185,49 @@ def test_incidents_reference_existing_deployments_and_commits(ws: DemoWorkspace)
             assert dep["repo"] == i["repo"] and ts(dep["deployed_at"]) <= ts(i["started_at"])
         if i["sha"]:
             assert i["sha"] in all_commits[i["repo"]]
+
+
+def run_cli(*args: str, env_extra: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ENGMETRICS_")}
+    env.update(COLUMNS="200", **env_extra)
+    return subprocess.run([sys.executable, "-m", "engmetrics.cli.main", *args], capture_output=True, text=True,
+                          env=env, timeout=240)
+
+
+def test_demo_command_builds_syncs_and_answers_from_the_workspace(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    elsewhere = {"ENGMETRICS_DEMO_DIR": str(tmp_path / "default")}  # so --dir is not the default root
+    proc = run_cli("demo", "--dir", str(root), "--json", env_extra=elsewhere)
+    assert proc.returncode == 0, proc.stderr
+    answer = json.loads(proc.stdout)
+    assert answer["workspace"] == str(root.resolve())
+    assert sorted(answer["repositories"]) == ["payments-api", "webapp"]
+
+    # DESIGN: a deployment is a successful production deployment; explicit events (payments-api's
+    # deployments.json) else release tags (webapp, pre-releases excluded, one per commit, at the tagger date).
+    dora = answer["dora"]
+    lo, hi = ts(dora["period"]["from"]).timestamp(), ts(dora["period"]["to"]).timestamp()
+    explicit = [d for d in json.loads((root / "deployments.json").read_text())
+                if d["environment"] == "production" and d["status"] == "success"
+                and lo <= ts(d["deployed_at"]).timestamp() < hi]
+    first_tag: dict[str, int] = {}
+    for line in git(root / "repos" / "webapp", "for-each-ref", "--format=%(refname:short) %(*objectname) "
+                                                                "%(taggerdate:unix)", "refs/tags").splitlines():
+        name, commit, when = line.split()
+        if RELEASE.match(name):
+            first_tag[commit] = min(int(when), first_tag.get(commit, int(when)))
+    tagged = [t for t in first_tag.values() if lo <= t < hi]
+    assert explicit and tagged
+    assert dora["deployment_frequency"]["deployments"] == len(explicit) + len(tagged)
+
+    # Again, as a person reads it: the workspace is reused, and the client snippet points at --dir.
+    proc = run_cli("demo", "--dir", str(root), env_extra=elsewhere)
+    assert proc.returncode == 0, proc.stderr
+    incidents = json.loads((root / "incidents.json").read_text())
+    for name in ("webapp", "payments-api"):
+        count = sum(i["repo"] == name for i in incidents)
+        assert re.search(rf"• {name}: \d+ commits, \d+ deployments \(\w+\), {count} incidents", proc.stdout)
+    snippet = json.loads(proc.stdout.split("MCP config):", 1)[1].split("Then ask:", 1)[0])
+    server = snippet["mcpServers"]["engmetrics-demo"]
+    assert server["args"] == ["serve", "--demo"] and Path(server["command"]).is_absolute()
+    assert server["env"] == {"ENGMETRICS_DEMO_DIR": str(root.resolve())}

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from engmetrics.metrics.flow import (
+from engmetrics.areas.flow.metrics.flow import active_seconds, flow_figures, size_bucket
+from engmetrics.areas.flow.metrics.reviews import review_figures
+from engmetrics.areas.flow.metrics.stuck import stuck_prs
+from engmetrics.areas.flow.metrics.timeline import (
     PullRequestRecord as PR,
     ReviewRecord as R,
-    active_seconds,
     coding_hours,
     cycle_hours,
-    flow_figures,
     pickup_hours,
     review_hours,
-    size_bucket,
-    stuck_prs,
 )
-from engmetrics.metrics.reviews import review_figures
-from engmetrics.metrics.value_stream import value_stream
+from engmetrics.areas.flow.metrics.value_stream import value_stream
+
 
 H = 3600
 

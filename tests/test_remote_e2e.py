@@ -87,7 +87,7 @@ async def test_remote_mode_answers_like_local_mode(api_server, sample_workspace,
     url, key, db = api_server
     local_engine = LocalEngine(Settings(db=copy_store(db, tmp_path), sync_max_age_seconds=3600))
     local_engine.last_sync_at = time.time()  # fresh: no background re-sync (the API server does not sync either)
-    remote_engine = RemoteEngine(Settings(api_url=url, api_key=key))
+    remote_engine = RemoteEngine(Settings(api_url=url, api_key=key, remote_deadline_seconds=120))  # a loaded CI machine: the deadline is not under test here
     local = build_server(Runtime(local_engine, sync_on_start=False))
     remote = build_server(Runtime(remote_engine, sync_on_start=False))
     window = _window(sample_workspace)
@@ -158,7 +158,7 @@ async def test_every_tool_answers_in_remote_mode_like_local(api_server, sample_w
     url, key, db = api_server
     local_engine = LocalEngine(Settings(db=copy_store(db, tmp_path), sync_max_age_seconds=3600))
     local_engine.last_sync_at = time.time()
-    remote_engine = RemoteEngine(Settings(api_url=url, api_key=key))
+    remote_engine = RemoteEngine(Settings(api_url=url, api_key=key, remote_deadline_seconds=120))  # a loaded CI machine: the deadline is not under test here
     # Generated and time-stamped answers differ by nature; their shape must still agree.
     shape_only = {"generate_report", "get_report", "forecast_delivery", "forecast_backlog", "forecast_backtest"}
     async with Client(build_server(Runtime(local_engine, sync_on_start=False))) as lc, \

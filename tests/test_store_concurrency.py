@@ -15,8 +15,9 @@ from pathlib import Path
 
 import httpx2
 
-from engmetrics.store.db import Store, feature_migrations, open_store
-from engmetrics.store.schema import MIGRATIONS
+from engmetrics.store.db import Store, open_store
+from engmetrics.store.migrations import CORE as MIGRATIONS
+from engmetrics.store.migrations import FEATURES
 from gitrepo import GitRepo
 
 # Each process waits for the same instant before touching the store, so they really start together.
@@ -55,7 +56,7 @@ def _check_schema(db: Path) -> None:
     conn = sqlite3.connect(db)
     assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
     done = dict(conn.execute("SELECT feature, version FROM feature_schema").fetchall())
-    assert done == {feature: len(steps) for feature, steps in feature_migrations().items()}
+    assert done == {feature: len(steps) for feature, steps in FEATURES.items()}
     conn.close()
 
 

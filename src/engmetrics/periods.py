@@ -119,13 +119,13 @@ def named_window(period: str, now: datetime | None = None) -> Window:
     if p == "this_month":
         return Window(_day_start(today.replace(day=1)), now, p)
     if p == "last_month":
-        end = today.replace(day=1)
-        return Window(_day_start(_add_months(end, -1)), _day_start(end), p)
+        first = today.replace(day=1)
+        return Window(_day_start(_add_months(first, -1)), _day_start(first), p)
     if p == "this_quarter":
         return Window(_day_start(_quarter_start(today)), now, p)
     if p == "last_quarter":
-        end = _quarter_start(today)
-        return Window(_day_start(_add_months(end, -3)), _day_start(end), p)
+        quarter = _quarter_start(today)
+        return Window(_day_start(_add_months(quarter, -3)), _day_start(quarter), p)
     if p in ("ytd", "this_year"):
         return Window(_day_start(date(today.year, 1, 1)), now, p)
     raise InvalidInput(f"Unknown period {period!r}. {ACCEPTED_HELP}", param="period")

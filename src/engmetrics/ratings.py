@@ -251,7 +251,7 @@ def next_tier(metric: str, value: float | None, year: int | None = DEFAULT_YEAR)
     if scale is None or value is None:
         return None
     current = rate(metric, value, year)
-    index = _ORDER.index(current)  # type: ignore[arg-type]
+    index = _ORDER.index(current)
     for tier in reversed(scale.tiers[:index]):
         if tier.threshold is not None and rate(metric, tier.threshold, year) == tier.rating:
             return tier

@@ -9,9 +9,9 @@ one served repository when there is one (`with_served_default`, applied to every
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import anyio.to_thread
 from pydantic import BaseModel
@@ -120,7 +120,7 @@ class Context:
         return None if self.served_ids is None else sorted(self.served_ids)
 
 
-ProgressFn = Callable[[float, float | None, str | None], Awaitable[None]]
+ProgressFn = Callable[[float, float | None, str | None], Coroutine[Any, Any, None]]
 """Progress callback of long work: (done, total or None, message)."""
 
 

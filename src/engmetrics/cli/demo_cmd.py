@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from engmetrics.cli.common import JsonOpt, err, out, print_json, run
+from engmetrics.cli.core import render_dora
+from engmetrics.queries import DoraQuery
+
+if TYPE_CHECKING:
+    from engmetrics.engine.engine import Engine
+    from engmetrics.models import DoraReport, RepositoryList
 
 
 def demo_command(
@@ -19,18 +26,16 @@ def demo_command(
 ) -> None:
     """Build a realistic demo workspace (git history, releases, deployments, incidents), offline and deterministic,
     then print its DORA summary and the snippet that points Claude Desktop at it."""
-    from engmetrics.cli.core import render_dora
-    from engmetrics.config import load_settings
-    from engmetrics.engine.factory import demo_root, make_engine, prepare_demo
-    from engmetrics.queries import DoraQuery
+    from engmetrics.config import load_settings  # lazy: settings load only when a command runs (CLI start-up)
+    from engmetrics.engine.factory import demo_root, make_engine, prepare_demo  # lazy: as above
 
     root = (dir_ or demo_root()).expanduser().resolve()
     if fresh and root.exists():
         shutil.rmtree(root)
     root.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(load_settings(), db=root / "engmetrics.db")
+    engine: Engine = make_engine(load_settings(), db=root / "engmetrics.db")
 
-    async def go():  # type: ignore[no-untyped-def]
+    async def go() -> tuple[RepositoryList, DoraReport]:
         with err.status("building and syncing the demo workspace…"):
             await prepare_demo(engine, root)
         repos = await engine.repos.list_repositories()
@@ -47,9 +52,10 @@ def demo_command(
         out.print(f"  • {r.name}: {r.commits} commits, {r.deployments} deployments ({r.deployment_source}), "
                   f"{r.incidents} incidents")
     render_dora(dora)
-    snippet = {"mcpServers": {"engmetrics-demo": {"command": engmetrics_command(), "args": ["serve", "--demo"]}}}
+    server: dict[str, object] = {"command": engmetrics_command(), "args": ["serve", "--demo"]}
     if root != demo_root().expanduser().resolve():
-        snippet["mcpServers"]["engmetrics-demo"]["env"] = {"ENGMETRICS_DEMO_DIR": str(root)}
+        server["env"] = {"ENGMETRICS_DEMO_DIR": str(root)}
+    snippet = {"mcpServers": {"engmetrics-demo": server}}
     out.print("\nAdd this to Claude Desktop's claude_desktop_config.json (or your client's MCP config):")
     out.print_json(json.dumps(snippet))
     out.print("Then ask: [italic]\"How are our DORA metrics this quarter?\"[/]")
@@ -57,9 +63,6 @@ def demo_command(
 
 def engmetrics_command() -> str:
     """The absolute path of the `engmetrics` executable running now (a client may not share this PATH)."""
-    import shutil
-    import sys
-
     here = Path(sys.argv[0])
     if here.name == "engmetrics" and here.exists():
         return str(here.resolve())

@@ -28,7 +28,7 @@ def demo_root() -> Path:
 
 async def prepare_demo(engine: Engine, root: Path) -> None:
     """Build the demo workspace under ``root`` if missing, register its repositories, sync and import events."""
-    from engmetrics.demo import build_demo  # lazy: the demo builder is needed only for --demo
+    from engmetrics.demo.workspace import build_demo  # lazy: the demo builder is needed only for --demo
 
     if not isinstance(engine, LocalEngine):
         raise Unsupported("The demo workspace needs a local store: unset ENGMETRICS_API_URL to use it.")

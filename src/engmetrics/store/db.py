@@ -14,7 +14,8 @@ from typing import Any, TypeVar
 import anyio.to_thread
 
 from engmetrics.errors import DataError, StoreBusy, StoreUnavailable
-from engmetrics.store.schema import MIGRATIONS
+from engmetrics.store.migrations import CORE as MIGRATIONS
+from engmetrics.store.migrations import FEATURES
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -79,7 +80,7 @@ class Store:
         )
 
     def _connect(self) -> sqlite3.Connection:
-        lease = getattr(self._local, "lease", None)
+        lease: _Lease | None = getattr(self._local, "lease", None)  # thread-local: set by the first call in a thread
         if lease is not None:
             return lease.conn
         with self._pool_lock:
@@ -160,7 +161,7 @@ class Store:
         """
         conn = self._connect()
         try:
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            version: int = conn.execute("PRAGMA user_version").fetchone()[0]
             if version == len(MIGRATIONS) and not self._pending_features(conn):
                 return version
         except sqlite3.DatabaseError as exc:
@@ -195,12 +196,12 @@ class Store:
     def _pending_features(self, conn: sqlite3.Connection) -> bool:
         """Whether any feature area has migrations this store has not applied yet."""
         done = dict(conn.execute("SELECT feature, version FROM feature_schema").fetchall())
-        return any(done.get(feature, 0) != len(steps) for feature, steps in feature_migrations().items())
+        return any(done.get(feature, 0) != len(steps) for feature, steps in FEATURES.items())
 
     def _migrate_features(self, conn: sqlite3.Connection) -> None:
         """Apply each feature's own migrations (modules `engmetrics.store.schema_<feature>`), versioned apart,
         inside the caller's write transaction."""
-        for feature, steps in feature_migrations().items():
+        for feature, steps in FEATURES.items():
             row = conn.execute("SELECT version FROM feature_schema WHERE feature = ?", (feature,)).fetchone()
             done = row[0] if row else 0
             if done > len(steps):
@@ -255,21 +256,6 @@ def repo_filter(repo_ids: list[int] | None, column: str = "repo_id") -> tuple[st
     if repo_ids is None:
         return "", []
     return f" AND {column} IN ({','.join('?' * len(repo_ids))})", list(repo_ids)
-
-
-def feature_migrations() -> dict[str, list[list[str]]]:
-    """Migrations of each feature area: every module ``engmetrics.store.schema_<feature>`` with ``MIGRATIONS``."""
-    import importlib
-    import pkgutil
-
-    import engmetrics.store as pkg
-
-    found: dict[str, list[list[str]]] = {}
-    for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
-        if info.name.startswith("schema_"):
-            module = importlib.import_module(f"engmetrics.store.{info.name}")
-            found[info.name.removeprefix("schema_")] = module.MIGRATIONS
-    return found
 
 
 def open_store(path: Path | str) -> Store:

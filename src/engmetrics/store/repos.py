@@ -49,7 +49,8 @@ def add_repository(conn: sqlite3.Connection, path: str | Path, name: str | None 
     cur = conn.execute(
         "INSERT INTO repositories(name, path, added_at) VALUES (?, ?, ?)", (candidate, p, int(time.time()))
     )
-    return RepoRow(int(cur.lastrowid), candidate, p, None, None)
+    assert cur.lastrowid is not None  # an INSERT always sets it
+    return RepoRow(cur.lastrowid, candidate, p, None, None)
 
 
 def list_repositories(conn: sqlite3.Connection) -> list[RepoRow]:

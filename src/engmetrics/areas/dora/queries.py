@@ -123,7 +123,7 @@ def _page(conn: sqlite3.Connection, table: str, select: str, where: str, args: l
 
 
 def _median_lead(conn: sqlite3.Connection, deployment_id: str) -> float | None:
-    vals = [m[0] for m in conn.execute(
+    vals: list[float] = [m[0] for m in conn.execute(
         "SELECT lead_time_hours FROM deployment_changes WHERE deployment_id = ? AND lead_time_hours > 0"
         " ORDER BY lead_time_hours",
         (deployment_id,),
@@ -131,7 +131,8 @@ def _median_lead(conn: sqlite3.Connection, deployment_id: str) -> float | None:
     if not vals:
         return None
     n = len(vals)
-    return round(vals[n // 2] if n % 2 else (vals[n // 2 - 1] + vals[n // 2]) / 2, 2)
+    middle: float = vals[n // 2] if n % 2 else (vals[n // 2 - 1] + vals[n // 2]) / 2
+    return round(middle, 2)
 
 
 def _deployment(conn: sqlite3.Connection, r: sqlite3.Row) -> Deployment:

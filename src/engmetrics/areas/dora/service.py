@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Literal
 
 from engmetrics.areas.context import AreaService
 from engmetrics.areas.dora import queries
@@ -104,9 +105,10 @@ class DoraService(AreaService, DoraApi):
     async def import_events(self, path: str | Path, kind: str) -> ImportReport:
         if kind not in ("deployments", "incidents"):
             raise InvalidInput("kind must be 'deployments' or 'incidents'")
+        what: Literal["deployments", "incidents"] = "deployments" if kind == "deployments" else "incidents"
 
         def work() -> ImportReport:
-            outcome = import_file(self.store, Path(path), kind)  # type: ignore[arg-type]  # checked just above
+            outcome = import_file(self.store, Path(path), what)
             repo_ids = outcome.touched_repo_ids if kind == "deployments" else set(queries.repository_ids(self.store.read()))
             for rid in sorted(repo_ids):
                 derive_repository(self.store, rid, self.settings.tag_pattern)

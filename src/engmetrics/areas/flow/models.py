@@ -6,9 +6,9 @@ from typing import Literal
 
 from pydantic import Field
 
-from engmetrics.metrics.flow import Stat
 from engmetrics.models import Model, Period
 from engmetrics.queries import Page, Scope, WindowArgs
+
 
 class FlowQuery(WindowArgs, Scope):
     """Arguments of get_flow_metrics, get_review_metrics and get_value_stream."""
@@ -34,10 +34,6 @@ class StageFigure(Model):
     p85_hours: float | None = None
     mean_hours: float | None = None
     count: int = Field(default=0, description="PRs with a value for this stage")
-
-
-def stage(s: Stat) -> StageFigure:
-    return StageFigure(median_hours=s.median, p85_hours=s.p85, mean_hours=s.mean, count=s.count)
 
 
 class FlowMetrics(Model):

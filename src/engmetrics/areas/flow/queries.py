@@ -1,12 +1,21 @@
-"""Every SQL statement of the flow area: PR timelines (with their commits, reviews and deployments)."""
+"""Every read of the flow area: PR timelines (with their commits, reviews and production deployments) as
+`PullRequestRecord`s, and the configured teams as `TeamInfo` (through the store's repository lookups).
+
+Times are Unix seconds (UTC).
+"""
 
 from __future__ import annotations
 
+import sqlite3
 from collections import defaultdict
-from typing import Any
+from collections.abc import Collection
 
-from engmetrics.metrics.flow import PullRequestRecord, ReviewRecord
-from engmetrics.store.db import Store
+from engmetrics.areas.flow.metrics.timeline import PersonOf, PullRequestRecord, ReviewRecord
+from engmetrics.areas.flow.models import TeamInfo
+from engmetrics.errors import NotFound
+from engmetrics.store.db import Store, repo_filter
+from engmetrics.store.repos import find_repository, list_repositories, team_repo_ids
+from engmetrics.teams import Directory, Team
 
 _DEPLOYED = (
     "(SELECT min(d.deployed_at) FROM deployment_changes dc JOIN deployments d ON d.id = dc.deployment_id"
@@ -15,17 +24,13 @@ _DEPLOYED = (
 )
 
 
-def _in(column: str, values: list[Any]) -> tuple[str, list[Any]]:
-    return f" AND {column} IN ({','.join('?' * len(values))})", list(values)
-
-
 def load_pull_requests(
     store: Store,
     repo_ids: list[int] | None,
     *,
     since: int | None = None,
     identities: set[str] | None = None,
-    person_of: Any = None,
+    person_of: PersonOf | None = None,
 ) -> list[PullRequestRecord]:
     """PR timelines in scope: every open PR plus those merged/closed at or after ``since`` (Unix seconds).
 
@@ -33,11 +38,8 @@ def load_pull_requests(
     identities so that reviews by the author under another identity count as self-reviews.
     """
     conn = store.read()
-    where, args = "1=1", []
-    if repo_ids is not None:
-        w, a = _in("p.repo_id", repo_ids)
-        where += w
-        args += a
+    scope, args = repo_filter(repo_ids, "p.repo_id")
+    where = "1=1" + scope
     if since is not None:
         where += " AND (p.state = 'open' OR coalesce(p.merged_at, p.closed_at, 0) >= ? OR p.created_at >= ?)"
         args += [since, since]
@@ -54,7 +56,7 @@ def load_pull_requests(
     keys = {(r["repo_id"], r["number"]) for r in rows}
     reviews: dict[tuple[int, int], list[ReviewRecord]] = defaultdict(list)
     commits: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
-    rw, ra = ("", []) if repo_ids is None else _in("repo_id", repo_ids)
+    rw, ra = repo_filter(repo_ids)
     for rid, num, reviewer, state, at, comments in conn.execute(
         f"SELECT repo_id, number, reviewer, state, submitted_at, comments FROM pr_reviews WHERE 1=1{rw}", ra
     ):
@@ -71,8 +73,7 @@ def load_pull_requests(
         author = r["author"]
         aliases: frozenset[str] = frozenset()
         if person_of is not None and author:
-            pid = person_of(author)
-            aliases = frozenset({pid} | ({r["author_email"]} if r["author_email"] else set()))
+            aliases = frozenset(a for a in (person_of(author), r["author_email"]) if a)
         cm = commits.get(key, [])
         out.append(
             PullRequestRecord(
@@ -92,3 +93,35 @@ def load_pull_requests(
                     r.reviewer for r in pr.reviews if r.reviewer and person_of(r.reviewer) == pid
                 )
     return out
+
+
+def team_infos(conn: sqlite3.Connection, directory: Directory, served_ids: Collection[int] | None) -> list[TeamInfo]:
+    """Each configured team, by name (case-insensitive): its repositories, people (person ids), member count and
+    the listed repositories not in the store. With ``served_ids`` (an engine serving some repositories only),
+    teams none of whose repositories is served are left out."""
+    known = {r.name for r in list_repositories(conn)}
+
+    def is_served(t: Team) -> bool:
+        if served_ids is None:
+            return True
+        if not t.repos:
+            return any(i in served_ids for i in team_repo_ids(conn, directory, t.name))
+        for name in t.repos:
+            try:
+                if find_repository(conn, name).id in served_ids:
+                    return True
+            except NotFound:  # listed but not in the store (reported as unknown_repos)
+                continue
+        return False
+
+    return [
+        TeamInfo(
+            name=t.name,
+            repos=list(t.repos),
+            people=sorted(directory.members(t)),
+            member_count=len(directory.members(t)),
+            unknown_repos=[r for r in t.repos if r not in known],
+        )
+        for t in sorted(directory.teams.values(), key=lambda t: t.name.lower())
+        if is_served(t)
+    ]

@@ -49,12 +49,11 @@ def sync_pull_requests(ctx: Context, row: RepoRow, progress: ProgressFn | None =
     GitHub's message and what to do; `sync_github_repo` syncs each part on its own), and so does any
     unexpected error; the git sync stands either way.
     """
-    engine = ctx
     notes: list[str] = []
     count = 0
-    slug = github_slug_for(engine.settings, row.name, row.path)
+    slug = github_slug_for(ctx.settings, row.name, row.path)
     if slug is not None:
-        token = resolve_token(engine.settings)
+        token = resolve_token(ctx.settings)
         if token is None:
             notes.append(f"GitHub {slug}: no token (set GITHUB_TOKEN or ENGMETRICS_GITHUB_TOKEN); PRs read from git only")
         else:
@@ -65,12 +64,12 @@ def sync_pull_requests(ctx: Context, row: RepoRow, progress: ProgressFn | None =
 
             async def go() -> tuple[int, list[str]]:
                 async with GitHubClient(
-                    token, resolve_api_url(engine.settings), on_wait=report,
-                    max_wait=float(engine.settings.github_max_wait_seconds),
+                    token, resolve_api_url(ctx.settings), on_wait=report,
+                    max_wait=float(ctx.settings.github_max_wait_seconds),
                 ) as client:
                     res = await sync_github_repo(
-                        engine.store, client, row.id, row.name, slug,
-                        incident_label=engine.settings.incident_label, progress=report,
+                        ctx.store, client, row.id, row.name, slug,
+                        incident_label=ctx.settings.incident_label, progress=report,
                     )
                     log.info("GitHub %s: %d requests (%d conditional, %d not modified)", slug, client.stats.requests,
                              client.stats.conditional, client.stats.not_modified)
@@ -95,5 +94,5 @@ def sync_pull_requests(ctx: Context, row: RepoRow, progress: ProgressFn | None =
                     log.error("GitHub sync of %s failed", slug, exc_info=leaf)
                     notes.append(f"GitHub {slug}: failed unexpectedly ({type(leaf).__name__}: {str(leaf)[:200]}); "
                                  "the log has the details")
-    count += rebuild_from_git(engine.store, row.id)
+    count += rebuild_from_git(ctx.store, row.id)
     return StepOutcome({"pull_requests": count}, notes)

@@ -113,7 +113,7 @@ class ReposService(AreaService, ReposApi):
             walked_history=result.walked_history,
             skipped=list(result.skipped) + notes,
             seconds=round(time.perf_counter() - started, 3),
-            **fields,  # type: ignore[arg-type]  # each step fills SyncedRepo fields by name
+            **fields,  # each step fills SyncedRepo fields by name
         )
 
     def is_stale(self) -> bool:

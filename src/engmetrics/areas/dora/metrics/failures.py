@@ -6,11 +6,17 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
+import numpy as np
+import numpy.typing as npt
+
 from engmetrics.areas.dora.metrics.graph import CommitGraph
 from engmetrics.areas.dora.metrics.tags import is_patch_release
 from engmetrics.commits import is_fix, is_revert
 from engmetrics.filekinds import is_product
 from engmetrics.models import FailureSignal
+
+FloatArray = npt.NDArray[np.float64]
+"""Lead times as stored (float64, hours): what `queries.load_deployments` reads back."""
 
 HOTFIX_WINDOW_HOURS = 72.0
 PRODUCTION_ENVIRONMENTS = frozenset({"production", "prod"})
@@ -40,7 +46,7 @@ class DeploymentRecord:
     source: str = "tag"
     tag: str | None = None
     changes: tuple[str, ...] = ()
-    lead_times_hours: tuple[float, ...] = ()
+    lead_times_hours: Sequence[float] | FloatArray = ()
     first: bool = False
     is_hotfix: bool = False
     has_revert: bool = False
@@ -251,19 +257,18 @@ def mark_failures(
     incident_marks: dict[int, IncidentRecord] = {}
     attributed: list[tuple[int, IncidentRecord]] = []
     for inc in sorted(incidents, key=lambda x: (x.started_at, x.id)):
-        target = _attribute(inc, records, counted, by_id, ship_index, repos, graph, time_attribution_without_repo)
-        if target is None:
+        blamed = _attribute(inc, records, counted, by_id, ship_index, repos, graph, time_attribution_without_repo)
+        if blamed is None:
             continue
-        attributed.append((target, inc))
-        if target not in incident_marks:
-            incident_marks[target] = inc
+        attributed.append((blamed, inc))
+        incident_marks.setdefault(blamed, inc)
     for k, inc in incident_marks.items():
         recovery = None if inc.resolved_at is None else max(0.0, _hours(inc.resolved_at - inc.started_at))
         marks[k] = _Mark("incident", inc.id, inc.started_at, recovery, inc.resolved_at or math.inf)
 
     # Rework: deployed while an incident attributed to an earlier deployment of the same sequence was open.
-    for target, inc in attributed:
-        culprit = records[target]
+    for blamed, inc in attributed:
+        culprit = records[blamed]
         if not culprit.counts:
             continue
         closes = math.inf if inc.resolved_at is None else inc.resolved_at

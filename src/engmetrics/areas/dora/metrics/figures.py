@@ -41,7 +41,7 @@ from datetime import UTC, datetime
 import numpy as np
 
 from engmetrics import ratings
-from engmetrics.areas.dora.metrics.failures import PRODUCTION_ENVIRONMENTS, DeploymentRecord
+from engmetrics.areas.dora.metrics.failures import PRODUCTION_ENVIRONMENTS, DeploymentRecord, FloatArray
 from engmetrics.areas.dora.metrics.tags import DEFAULT_TAG_DESCRIPTION
 from engmetrics.models import (
     ChangeFailureRate,
@@ -83,8 +83,9 @@ class WindowFigures:
     pr_lead_time_prs: int = 0
 
 
-def _positive(values: Iterable[Sequence[float]]) -> np.ndarray:
-    arrays = [np.asarray(v, dtype=float) for v in values]
+def _positive(values: Iterable[Sequence[float] | FloatArray]) -> FloatArray:
+    """Every value > 0 of ``values``, as one array."""
+    arrays = [np.asarray(v, dtype=np.float64) for v in values]
     leads = np.concatenate(arrays) if arrays else np.empty(0)
     return leads[leads > 0]
 

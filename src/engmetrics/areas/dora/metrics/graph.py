@@ -30,6 +30,15 @@ class CommitGraph:
     """
 
     __slots__ = ("shas", "index", "parents", "author_times", "subjects", "bodies", "_generation", "_sorted", "_reverts")
+    shas: list[str]
+    index: dict[str, int]
+    parents: list[tuple[int, ...]]
+    author_times: list[int]
+    subjects: list[str]
+    bodies: list[str]
+    _generation: list[int] | None
+    _sorted: list[str] | None
+    _reverts: dict[int, tuple[str, ...]] | None
 
     def __init__(self, commits: Iterable[CommitInfo]) -> None:
         rows = list(commits)
@@ -100,11 +109,12 @@ class CommitGraph:
             return None
         if self._sorted is None:
             self._sorted = sorted(self.shas)
-        i = bisect_left(self._sorted, s)
-        if i < len(self._sorted) and self._sorted[i].startswith(s):
-            if i + 1 < len(self._sorted) and self._sorted[i + 1].startswith(s):
+        ordered = self._sorted
+        i = bisect_left(ordered, s)
+        if i < len(ordered) and ordered[i].startswith(s):
+            if i + 1 < len(ordered) and ordered[i + 1].startswith(s):
                 return None
-            return self._sorted[i]
+            return ordered[i]
         return None
 
     def message(self, i: int) -> str:
@@ -149,6 +159,7 @@ class CommitGraph:
                         gen[node] = 1 + max((gen[p] for p in parents[node]), default=0)
                         stack.pop()
             self._generation = gen
+            return gen
         return self._generation
 
     def reachable(self, i: int, stop: bytearray | None = None) -> list[int]:
@@ -201,6 +212,7 @@ class CommitGraph:
                     continue
                 targets[ci] = tuple(t for n in named if (t := self.resolve(n)) is not None)
             self._reverts = targets
+            return targets
         return self._reverts
 
     def paint(self, this: int, prev: int) -> tuple[list[int], list[int]]:

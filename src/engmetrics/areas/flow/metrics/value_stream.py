@@ -7,7 +7,7 @@ Over PRs merged in a window ``[start, end)``:
 - **commit_to_merge**: first commit → merge.
 - **merge_to_deploy**: merge → the first successful production deployment shipping the merge commit
   (PRs not deployed are left out).
-- **total_lead_time**: the sum of the stage medians that have a value (as in the seed's
+- **total_lead_time**: the sum of the stage medians that have a value, rounded to 0.01 (as in the seed's
   ideaToCommit + commitToMerge + mergeToDeploy).
 """
 
@@ -16,7 +16,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from engmetrics.metrics.flow import PullRequestRecord, Stat, deploy_hours, merge_cycle_hours, merged_in, stat, HOUR
+from engmetrics.areas.flow.metrics.stats import Stat, stat
+from engmetrics.areas.flow.metrics.timeline import PullRequestRecord, deploy_hours, merge_cycle_hours, merged_in, span_hours
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,9 +33,7 @@ class ValueStreamFigures:
 
 def idea_hours(pr: PullRequestRecord) -> float | None:
     """Linked issue created → first commit, hours."""
-    if pr.issue_created_at is None or pr.first_commit_at is None or pr.first_commit_at < pr.issue_created_at:
-        return None
-    return (pr.first_commit_at - pr.issue_created_at) / HOUR
+    return span_hours(pr.issue_created_at, pr.first_commit_at)
 
 
 def value_stream(prs: Sequence[PullRequestRecord], start: int, end: int) -> ValueStreamFigures:

@@ -1,4 +1,4 @@
-"""Code review metrics: pure functions over `PullRequestRecord` timelines. Durations in hours.
+"""Code review metrics of a window: pure functions over `PullRequestRecord` timelines. Durations in hours.
 
 Over a window ``[start, end)``; reviews by the PR's author (self-reviews) never count:
 
@@ -10,7 +10,8 @@ Over a window ``[start, end)``; reviews by the PR's author (self-reviews) never 
 - **review depth**: review comments per review, over reviews submitted in the window.
 - **rework**: over PRs merged in the window that were reviewed, commits pushed (committer time) after
   the first review by someone else — mean per PR, and the share of PRs with any.
-- **unreviewed merges**: PRs merged in the window without a review by someone else before the merge.
+- **unreviewed merges**: PRs merged in the window without a review by someone else before the merge (count,
+  and percent of the PRs merged in the window, to 0.1).
 - **reviewer load**: per reviewer (a person, identities merged), reviews submitted and distinct PRs
   reviewed in the window, heaviest first.
 """
@@ -21,7 +22,8 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from engmetrics.metrics.flow import HOUR, PullRequestRecord, Stat, merged_in, stat
+from engmetrics.areas.flow.metrics.stats import Stat, stat
+from engmetrics.areas.flow.metrics.timeline import PullRequestRecord, merged_in, span_hours
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +48,7 @@ class ReviewFigures:
     rework_share_percent: float | None
     merged: int
     unreviewed_merges: int
+    unreviewed_merge_percent: float | None
     reviewer_load: list[ReviewerLoad]
 
 
@@ -59,16 +62,13 @@ def review_figures(
     """Review metrics over ``[start, end)``; ``person_of`` merges a reviewer's identities (default: as is)."""
     who = person_of or (lambda x: x)
     merged = merged_in(prs, start, end)
-    reviewed_merged = [p for p in merged if p.first_review_at is not None and p.first_review_at <= p.merged_at]  # type: ignore[operator]
-    review_cycle = stat(
-        (p.merged_at - p.review_start) / HOUR if p.review_start is not None and p.merged_at >= p.review_start else None  # type: ignore[operator]
-        for p in reviewed_merged
-    )
-    first_resp = stat(
-        (p.first_review_at - p.review_start) / HOUR  # type: ignore[operator]
-        for p in prs
-        if _in(p.first_review_at, start, end) and p.review_start is not None and p.first_review_at >= p.review_start  # type: ignore[operator]
-    )
+    # (PR, its first review by someone else) for the PRs merged in the window and reviewed before the merge
+    reviewed_merged = [
+        (p, first) for p in merged
+        if (first := p.first_review_at) is not None and p.merged_at is not None and first <= p.merged_at
+    ]
+    review_cycle = stat(span_hours(p.review_start, p.merged_at) for p, _ in reviewed_merged)
+    first_resp = stat(span_hours(p.review_start, p.first_review_at) for p in prs if _in(p.first_review_at, start, end))
     reviews_in = [(p, r) for p in prs for r in p.others_reviews if _in(r.submitted_at, start, end)]
     load: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     prs_by_reviewer: dict[str, set[tuple[str, int]]] = defaultdict(set)
@@ -80,7 +80,7 @@ def review_figures(
         (ReviewerLoad(k, v[0], len(prs_by_reviewer[k])) for k, v in load.items()),
         key=lambda x: (-x.reviews, x.reviewer),
     )
-    rework = [sum(1 for t in p.commit_times if t > p.first_review_at) for p in reviewed_merged]  # type: ignore[operator]
+    rework = [sum(1 for t in p.commit_times if t > first) for p, first in reviewed_merged]
     comments = sum(r.comments for _, r in reviews_in)
     return ReviewFigures(
         review_cycle=review_cycle,
@@ -92,5 +92,6 @@ def review_figures(
         rework_share_percent=round(100.0 * sum(1 for x in rework if x) / len(rework), 1) if rework else None,
         merged=len(merged),
         unreviewed_merges=len(merged) - len(reviewed_merged),
+        unreviewed_merge_percent=round(100.0 * (len(merged) - len(reviewed_merged)) / len(merged), 1) if merged else None,
         reviewer_load=reviewer_load,
     )
