@@ -90,8 +90,9 @@ def _is_list_field(annotation: object) -> bool:
 
 def _query_values(request: Request, model: type[BaseModel] | None, reserved: set[str]) -> dict[str, Any]:
     """Query string → request-model values by wire name; unknown parameters are a 400 naming them."""
+    names = wire_names(model) if model is not None else {}
+    by_wire = {wire: name for name, wire in names.items()}
     fields = model.model_fields if model is not None else {}
-    by_wire = {wire: name for name, wire in (wire_names(model) if model is not None else {}).items()}
     out: dict[str, Any] = {}
     for key in request.query_params.keys():
         if key in reserved:
