@@ -5,6 +5,7 @@ Shared by the REST API (which turns engine pages into list objects) and `RemoteE
 
 from __future__ import annotations
 
+import re
 import typing
 from dataclasses import dataclass
 
@@ -55,8 +56,6 @@ def list_shape(op: Operation) -> ListShape | None:
 
 def path_params(op: Operation) -> list[str]:
     """Names of the ``{…}`` parameters in the operation's path."""
-    import re
-
     return re.findall(r"{(\w+)}", op.path)
 
 

@@ -2,34 +2,36 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 from pathlib import Path
 
+import anyio.to_thread
+import platformdirs
+
 from engmetrics.config import Settings
+from engmetrics.engine.engine import Engine
+from engmetrics.engine.local import LocalEngine
+from engmetrics.errors import Unsupported
 
 log = logging.getLogger(__name__)
 
 
 def demo_root() -> Path:
     """Where the demo workspace lives: ENGMETRICS_DEMO_DIR, else beside the default store."""
-    import os
-
-    import platformdirs
-
     explicit = os.environ.get("ENGMETRICS_DEMO_DIR")
     if explicit:
         return Path(explicit).expanduser()
     return Path(platformdirs.user_data_dir("engmetrics", appauthor=False)) / "demo"
 
 
-async def prepare_demo(engine, root: Path) -> None:  # type: ignore[no-untyped-def]
+async def prepare_demo(engine: Engine, root: Path) -> None:
     """Build the demo workspace under ``root`` if missing, register its repositories, sync and import events."""
-    import json
+    from engmetrics.demo.workspace import build_demo  # lazy: the demo builder is needed only for --demo
 
-    import anyio.to_thread
-
-    from engmetrics.demo.workspace import build_demo
-
+    if not isinstance(engine, LocalEngine):
+        raise Unsupported("The demo workspace needs a local store: unset ENGMETRICS_API_URL to use it.")
     marker = root / "workspace.json"
     if not marker.exists():
         ws = await anyio.to_thread.run_sync(lambda: build_demo(root))
@@ -46,14 +48,12 @@ async def prepare_demo(engine, root: Path) -> None:  # type: ignore[no-untyped-d
     await engine.dora.import_events(info["incidents"], "incidents")
 
 
-def make_engine(settings: Settings, *, db: Path | None = None):  # type: ignore[no-untyped-def]
-    """The engine the settings ask for: remote when ENGMETRICS_API_URL is set, else local."""
+def make_engine(settings: Settings, *, db: Path | None = None) -> Engine:
+    """The engine the settings ask for: remote when ENGMETRICS_API_URL is set, else local (over ``db`` when given)."""
     if settings.api_url:
-        from engmetrics.engine.remote import RemoteEngine
+        from engmetrics.engine.remote import RemoteEngine  # lazy: httpx2 and the providers load in remote mode only
 
         return RemoteEngine(settings)
-    from engmetrics.engine.local import LocalEngine
-
     if db is not None:
         settings = settings.model_copy(update={"db": db})
     return LocalEngine(settings)

@@ -9,15 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from engmetrics.engine.engine import Engine
 from engmetrics.errors import StoreUnavailable
 
 
-class UnavailableEngine:
-    """Stands in for the engine: reaching for any operation (or the store) raises the store's error."""
+class UnavailableEngine(Engine):
+    """Stands in for the engine: reaching for any area (and so any operation) raises the store's error."""
 
-    kind = "unavailable"
-
-    def __init__(self, error: StoreUnavailable) -> None:
+    def __init__(self, error: StoreUnavailable) -> None:  # no areas: each is looked up in __getattr__
         self.error = StoreUnavailable(
             f"{error.message} Then restart the MCP server (reconnect it in your client). Until then every "
             "engmetrics tool answers with this message."
