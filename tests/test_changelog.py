@@ -7,9 +7,9 @@ import pytest
 
 from engmetrics.config import Settings
 from engmetrics.engine.local import LocalEngine
-from engmetrics.reports.changelog import entry_markdown
-from engmetrics.reports.classify import classify
-from engmetrics.reports.models import ChangelogEntryQuery, ChangelogQuery
+from engmetrics.areas.reports.metrics.changelog import entry_markdown
+from engmetrics.areas.reports.metrics.classify import classify
+from engmetrics.areas.reports.models import ChangelogEntryQuery, ChangelogQuery
 from gitrepo import GitRepo
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import anyio
 
-from engmetrics.reports.insights import (
+from engmetrics.areas.reports.metrics.insights import (
     anomaly_insights,
     compute_insights,
     correlation_insights,
@@ -12,7 +12,7 @@ from engmetrics.reports.insights import (
     spearman,
     trend_insights,
 )
-from engmetrics.reports.models import BenchmarkQuery, InsightsQuery, MetricSeriesQuery
+from engmetrics.areas.reports.models import BenchmarkQuery, InsightsQuery, MetricSeriesQuery
 
 LABELS = [f"2026-W{i:02d}" for i in range(1, 13)]
 NOW = "2026-04-01T00:00:00Z"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import anyio
 import pytest
 
-from engmetrics.reports.models import ScorecardQuery, Signal
-from engmetrics.reports.scorecard import (
+from engmetrics.areas.reports.models import ScorecardQuery, Signal
+from engmetrics.areas.reports.metrics.scorecard import (
     TEST_PATH,
     overall_score,
     scorecard_markdown,

@@ -23,7 +23,7 @@ def report_command(
 ) -> None:
     """Write an engineering report (template text, every number computed); prints its content."""
     from engmetrics.queries import validate
-    from engmetrics.reports.models import ReportRequest
+    from engmetrics.areas.reports.models import ReportRequest
 
     q = validate(ReportRequest, audience=audience, period=period, from_=from_, to=to, format=format_, repo=repo, team=team)
     engine = local_engine(db)
@@ -45,8 +45,8 @@ def changelog_command(
 ) -> None:
     """What shipped, per week (or per release), as Markdown."""
     from engmetrics.queries import validate
-    from engmetrics.reports.changelog import entry_markdown
-    from engmetrics.reports.models import ChangelogQuery
+    from engmetrics.areas.reports.metrics.changelog import entry_markdown
+    from engmetrics.areas.reports.models import ChangelogQuery
 
     q = validate(ChangelogQuery, limit=limit, since=since, group_by="release" if by_release else "week", repo=repo,
                  team=team, items_per_entry=30)
@@ -71,8 +71,8 @@ def scorecard_command(
 ) -> None:
     """Health scorecard: green/amber/red signals with trends and an overall score, as Markdown."""
     from engmetrics.queries import validate
-    from engmetrics.reports.models import ScorecardQuery
-    from engmetrics.reports.scorecard import scorecard_markdown
+    from engmetrics.areas.reports.models import ScorecardQuery
+    from engmetrics.areas.reports.metrics.scorecard import scorecard_markdown
 
     q = validate(ScorecardQuery, repo=repo, team=team, period=period, from_=from_, to=to)
     engine = local_engine(db)

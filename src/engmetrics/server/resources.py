@@ -41,9 +41,9 @@ def _filter(values: list[str], prefix: str) -> Completion:
 
 def register_resources(mcp: MCPServer[Any], rt: Runtime) -> None:
     """Add the resources and the completion handler."""
-    from engmetrics.reports.changelog import entry_markdown
-    from engmetrics.reports.models import ChangelogEntryQuery, ChangelogQuery, ReportId, ScorecardQuery
-    from engmetrics.reports.scorecard import scorecard_markdown
+    from engmetrics.areas.reports.metrics.changelog import entry_markdown
+    from engmetrics.areas.reports.models import ChangelogEntryQuery, ChangelogQuery, ReportId, ScorecardQuery
+    from engmetrics.areas.reports.metrics.scorecard import scorecard_markdown
 
     async def _entry(entry_id: str) -> str:
         await rt.ready()

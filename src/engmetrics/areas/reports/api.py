@@ -6,7 +6,7 @@ from abc import ABC, abstractmethod
 
 
 from engmetrics.operations import Tool, operation
-from engmetrics.reports.models import (
+from engmetrics.areas.reports.models import (
     BenchmarkQuery,
     BenchmarkReport,
     Changelog,

@@ -7,7 +7,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from engmetrics.reports.models import (
+from engmetrics.areas.reports.models import (
     BenchmarkQuery,
     BenchmarkReport,
     Changelog,
@@ -31,7 +31,7 @@ from engmetrics.models import Period
 from engmetrics.areas.dora.api import DoraApi
 from engmetrics.areas.reports.api import ReportsApi
 from engmetrics.periods import Bucket, Window, buckets
-from engmetrics.reports.series import change_sizes
+from engmetrics.areas.reports.metrics.series import change_sizes
 
 REPORT_DEFAULT_PERIOD = "last_14_days"
 
@@ -82,7 +82,7 @@ class ReportsService(AreaService, ReportsApi):
     async def get_changelog(self, q: ChangelogQuery) -> Changelog:
         from engmetrics.periods import parse_instant
         from engmetrics.queries import decode_cursor, encode_cursor
-        from engmetrics.reports import changelog as cl
+        from engmetrics.areas.reports.metrics import changelog as cl
 
         repo_ids = self.scope_repo_ids(q.repo, q.team)
         since_ts = int(parse_instant(q.since, param="since").timestamp()) if q.since else None
@@ -109,7 +109,7 @@ class ReportsService(AreaService, ReportsApi):
 
     async def get_changelog_entry(self, q: ChangelogEntryQuery) -> ChangelogEntry:
         from engmetrics.errors import InvalidInput, NotFound
-        from engmetrics.reports import changelog as cl
+        from engmetrics.areas.reports.metrics import changelog as cl
 
         repo_ids = self.scope_repo_ids(q.repo, q.team)
         entry_id = q.entry_id.strip()
@@ -148,7 +148,7 @@ class ReportsService(AreaService, ReportsApi):
     async def get_scorecard(self, q: ScorecardQuery) -> Scorecard:
         from engmetrics.ratings import check_year
         from engmetrics.periods import iso, resolve_window
-        from engmetrics.reports.scorecard import build_scorecard, extra_signals
+        from engmetrics.areas.reports.metrics.scorecard import build_scorecard, extra_signals
 
         check_year(q.benchmark_year)
         window = resolve_window(q.period, q.from_, q.to)
@@ -160,9 +160,9 @@ class ReportsService(AreaService, ReportsApi):
 
     async def get_metric_series(self, q: MetricSeriesQuery) -> MetricSeries:
         from engmetrics.periods import resolve_window
-        from engmetrics.reports.benchmarks import tier_thresholds
-        from engmetrics.reports.models import SeriesPoint
-        from engmetrics.reports.series import UNITS, average, trends
+        from engmetrics.areas.reports.metrics.benchmarks import tier_thresholds
+        from engmetrics.areas.reports.models import SeriesPoint
+        from engmetrics.areas.reports.metrics.series import UNITS, average, trends
 
         window = resolve_window(q.period, q.from_, q.to, default="last_90_days")
         repo_ids = self.scope_repo_ids(q.repo, q.team)
@@ -184,8 +184,8 @@ class ReportsService(AreaService, ReportsApi):
     async def _insights(self, end: datetime, weeks: int, repo_ids: list[int] | None, scope: str, year: int | None,
                         repo: str | None, team: str | None) -> tuple[int, list[Any]]:
         from engmetrics.periods import Window, iso
-        from engmetrics.reports.changelog import week_start
-        from engmetrics.reports.insights import TREND_METRICS, compute_insights
+        from engmetrics.areas.reports.metrics.changelog import week_start
+        from engmetrics.areas.reports.metrics.insights import TREND_METRICS, compute_insights
 
         stop = week_start(int(end.timestamp()))
         window = Window(stop - timedelta(weeks=weeks), stop, f"the last {weeks} complete weeks")
@@ -211,7 +211,7 @@ class ReportsService(AreaService, ReportsApi):
     async def get_benchmarks(self, q: BenchmarkQuery) -> BenchmarkReport:
         from engmetrics.ratings import check_year
         from engmetrics.periods import iso, resolve_window
-        from engmetrics.reports.benchmarks import benchmarks
+        from engmetrics.areas.reports.metrics.benchmarks import benchmarks
 
         year = check_year(q.year or self.settings.benchmark_year)
         window = resolve_window(q.period, q.from_, q.to, default="last_90_days")
@@ -224,9 +224,9 @@ class ReportsService(AreaService, ReportsApi):
     async def generate_report(self, q: ReportRequest) -> ReportStatus:
         from engmetrics.periods import resolve_window
         from engmetrics.queries import IncidentQuery
-        from engmetrics.reports import changelog as cl
-        from engmetrics.reports.report import ReportFacts, compose, fact_lines
-        from engmetrics.reports.scorecard import dora_signals, extra_signals
+        from engmetrics.areas.reports.metrics import changelog as cl
+        from engmetrics.areas.reports.metrics.report import ReportFacts, compose, fact_lines
+        from engmetrics.areas.reports.metrics.scorecard import dora_signals, extra_signals
 
         window = resolve_window(q.period, q.from_, q.to, default=REPORT_DEFAULT_PERIOD)
         repo_ids = self.scope_repo_ids(q.repo, q.team)
@@ -259,7 +259,7 @@ class ReportsService(AreaService, ReportsApi):
 
     def _store_report(self, report_id: str, q: ReportRequest, title: str, markdown: str, facts: list[str], window: Any,
                       repo: str | None, polished: bool) -> Report:
-        from engmetrics.reports.report import render, word_count
+        from engmetrics.areas.reports.metrics.report import render, word_count
 
         content = render(markdown, q.format, title)
         now = int(_now().timestamp())
@@ -316,7 +316,7 @@ class ReportsService(AreaService, ReportsApi):
 
         Returns the report (polished or unchanged) and the numbers that were not supported (empty when used).
         """
-        from engmetrics.reports.report import check_polish, render, word_count
+        from engmetrics.areas.reports.metrics.report import check_polish, render, word_count
 
         def work() -> tuple[Report, list[str]]:
             row = self.store.read().execute("SELECT * FROM reports WHERE id = ?", (report_id,)).fetchone()

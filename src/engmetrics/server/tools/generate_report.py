@@ -12,8 +12,8 @@ from pydantic import Field
 
 from engmetrics.errors import EngmetricsError
 from engmetrics.queries import validate
-from engmetrics.reports.models import ReportRequest, ReportStatus
-from engmetrics.reports.report import POLISH_SYSTEM, polish_request
+from engmetrics.areas.reports.models import ReportRequest, ReportStatus
+from engmetrics.areas.reports.metrics.report import POLISH_SYSTEM, polish_request
 from engmetrics.server.errors import user_errors
 from engmetrics.server.runtime import Runtime
 from engmetrics.server.tools.generated import argument_type, accepts_from

@@ -1,4 +1,4 @@
-"""The changelog: what shipped, per ISO week or per release, classified by `engmetrics.reports.classify`.
+"""The changelog: what shipped, per ISO week or per release, classified by `engmetrics.areas.reports.metrics.classify`.
 
 - **Week entries** (default): commits whose committer time falls in the ISO week (Monday 00:00 UTC to the
   next Monday), id ``week-of-YYYY-MM-DD`` (the Monday), title "Week of Feb 10" (with the year when it is
@@ -10,7 +10,7 @@
   body line after "Merge pull request #N …", or its subject "Title (#N)"), and the commits it brought in
   (reachable from the second parent, not the first) are not listed again. A squash merge (a one-parent
   commit whose subject ends ``(#N)``) is listed as that commit with its PR number.
-- Categories come from the words and the files changed (`engmetrics.reports.classify`, rule 5): the
+- Categories come from the words and the files changed (`engmetrics.areas.reports.metrics.classify`, rule 5): the
   ``file_changes`` of each commit; a merged pull request stands for the files of the commits it brought in.
   A change that touched documentation only is docs, tests only is tests, CI or metadata only is other.
 - Noise (merges, dependency bumps, release chores, translation syncs, bot commits) is counted in
@@ -29,9 +29,9 @@ from datetime import UTC, datetime, timedelta
 
 from engmetrics.models import Period
 from engmetrics.periods import iso
-from engmetrics.reports.classify import classify
-from engmetrics.reports.models import CategoryCounts, ChangelogEntry, ChangelogItem, NoiseGroup
-from engmetrics.reports.numbers import count
+from engmetrics.areas.reports.metrics.classify import classify
+from engmetrics.areas.reports.models import CategoryCounts, ChangelogEntry, ChangelogItem, NoiseGroup
+from engmetrics.areas.reports.metrics.numbers import count
 from engmetrics.sources.git_prs import pr_number
 from engmetrics.store.db import repo_filter
 

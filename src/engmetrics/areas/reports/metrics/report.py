@@ -2,7 +2,7 @@
 
 The narrative is written from ``prompts/templates/report-<audience>.md`` (placeholders such as
 ``{headline}`` filled with sentences built here from the facts; every figure is written by
-`engmetrics.reports.numbers.fmt`). Each audience has its own emphasis:
+`engmetrics.areas.reports.metrics.numbers.fmt`). Each audience has its own emphasis:
 
 - **team**: headline DORA numbers with ratings and trends, what shipped (category counts and the listed
   changes), risks (incidents and failed deployments), insights, and what to watch (amber/red signals).
@@ -28,9 +28,9 @@ from pathlib import Path
 
 from engmetrics.models import DoraReport, Incident
 from engmetrics.periods import Window
-from engmetrics.reports.models import ChangelogEntry, Insight, Signal
-from engmetrics.reports.changelog import COUNT_NOUNS, grouped_text
-from engmetrics.reports.numbers import count, fmt, num, unsupported_numbers
+from engmetrics.areas.reports.models import ChangelogEntry, Insight, Signal
+from engmetrics.areas.reports.metrics.changelog import COUNT_NOUNS, grouped_text
+from engmetrics.areas.reports.metrics.numbers import count, fmt, num, unsupported_numbers
 
 _FIGURES = (
     ("deployment_frequency", "Deployment frequency"),
@@ -71,7 +71,7 @@ class ReportFacts:
 def prompts_dir() -> Path | None:
     """The prompts folder: ``engmetrics/_prompts`` in an installed package, else the checkout's ``prompts/``."""
     here = Path(__file__).resolve()
-    for candidate in (here.parent.parent / "_prompts", here.parents[3] / "prompts"):
+    for candidate in (here.parents[3] / "_prompts", here.parents[5] / "prompts"):
         if candidate.is_dir():
             return candidate
     return None

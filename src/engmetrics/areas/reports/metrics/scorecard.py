@@ -29,8 +29,8 @@ from collections.abc import Sequence
 from engmetrics.trends import r2, trend, trend_direction
 from engmetrics.models import DoraReport, Rating, TrendDirection
 from engmetrics.periods import Window
-from engmetrics.reports.models import Scorecard, Signal, Status
-from engmetrics.reports.numbers import fmt
+from engmetrics.areas.reports.models import Scorecard, Signal, Status
+from engmetrics.areas.reports.metrics.numbers import fmt
 from engmetrics.store.db import repo_filter
 
 POINTS = {"green": 100, "amber": 60, "red": 20}

@@ -28,9 +28,9 @@ import numpy as np
 
 from engmetrics import ratings
 from engmetrics.models import DoraReport
-from engmetrics.reports.models import Insight
-from engmetrics.reports.numbers import count, fmt, num
-from engmetrics.reports.series import HIGHER_IS_BETTER, NAMES, UNITS
+from engmetrics.areas.reports.models import Insight
+from engmetrics.areas.reports.metrics.numbers import count, fmt, num
+from engmetrics.areas.reports.metrics.series import HIGHER_IS_BETTER, NAMES, UNITS
 
 TREND_STEPS = 3
 STEP_PERCENT = 5.0

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from engmetrics import ratings
 from engmetrics.models import DoraReport
-from engmetrics.reports.models import Benchmark, BenchmarkReport
+from engmetrics.areas.reports.models import Benchmark, BenchmarkReport
 
 SOURCES = {
     2023: "Accelerate State of DevOps Report 2023 (DORA), performance levels table",
