@@ -17,7 +17,7 @@ from engmetrics.errors import NotFound
 from engmetrics.queries import DoraQuery
 from engmetrics.areas.reports.models import ReportId, ReportRequest
 from engmetrics.areas.reports.metrics.numbers import fmt, numbers_in, unsupported_numbers
-from engmetrics.areas.reports.metrics.report import to_slack
+from engmetrics.areas.reports.metrics.formats import to_slack
 from engmetrics.server.app import build_server
 from engmetrics.server.runtime import Runtime
 

@@ -9,6 +9,9 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from mcp_types import Completion, PromptReference, ResourceTemplateReference
 
+from engmetrics.areas.reports.metrics.changelog import entry_markdown
+from engmetrics.areas.reports.metrics.scorecard import scorecard_markdown
+from engmetrics.areas.reports.models import ChangelogEntryQuery, ChangelogQuery, ReportId, ScorecardQuery
 from engmetrics.errors import EngmetricsError, NotFound
 from engmetrics.periods import NAMED_PERIODS
 from engmetrics.server.runtime import Runtime
@@ -41,9 +44,6 @@ def _filter(values: list[str], prefix: str) -> Completion:
 
 def register_resources(mcp: MCPServer[Any], rt: Runtime) -> None:
     """Add the resources and the completion handler."""
-    from engmetrics.areas.reports.metrics.changelog import entry_markdown
-    from engmetrics.areas.reports.models import ChangelogEntryQuery, ChangelogQuery, ReportId, ScorecardQuery
-    from engmetrics.areas.reports.metrics.scorecard import scorecard_markdown
 
     async def _entry(entry_id: str) -> str:
         await rt.ready()

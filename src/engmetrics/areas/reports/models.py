@@ -18,6 +18,7 @@ ReportFormat = Literal["markdown", "slack", "email", "html"]
 Granularity = Literal["weekly", "monthly"]
 InsightType = Literal["anomaly", "trend", "recommendation", "benchmark"]
 Severity = Literal["low", "medium", "high"]
+NoiseKind = Literal["merges", "dependencies", "release_chores", "translations", "bots"]
 
 # ---- changelog ---------------------------------------------------------------------------------
 
@@ -70,7 +71,7 @@ class ChangelogItem(Model):
 class NoiseGroup(Model):
     """Changes grouped rather than listed one by one (merges, dependency bumps, release chores, translations)."""
 
-    kind: Literal["merges", "dependencies", "release_chores", "translations", "bots"]
+    kind: NoiseKind
     count: int
 
 
