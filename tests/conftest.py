@@ -9,7 +9,6 @@ copy it first (`workspace_copy`).
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -20,6 +19,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from gitrepo import GitRepo  # noqa: E402
+from helpers import copy_store  # noqa: E402
 
 AUTHORS = [("Ada Lovelace", "ada@example.com"), ("Grace Hopper", "grace@example.com"), ("Linus T", "linus@example.com")]
 
@@ -111,16 +111,6 @@ def sync_sample(ws: Workspace) -> Workspace:
     anyio.run(go)
     engine.store.close()
     return ws
-
-
-def copy_store(db: Path, dest: Path) -> Path:
-    """A copy of the SQLite store ``db`` (with its WAL files) at ``dest``; returns ``dest``."""
-    shutil.copy(db, dest)
-    for suffix in ("-wal", "-shm"):
-        side = Path(str(db) + suffix)
-        if side.exists():
-            shutil.copy(side, Path(str(dest) + suffix))
-    return dest
 
 
 @pytest.fixture

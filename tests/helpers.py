@@ -1,7 +1,9 @@
-"""Shared test helpers: a real MCP client session over a local engine, and tool calls that must succeed."""
+"""Shared test helpers: a copy of a store, a real MCP client session over a local engine, and tool calls that
+must succeed."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -13,6 +15,16 @@ from engmetrics.config import Settings
 from engmetrics.engine.local import LocalEngine
 from engmetrics.server.app import build_server
 from engmetrics.server.runtime import Runtime
+
+
+def copy_store(db: Path, dest: Path) -> Path:
+    """A copy of the SQLite store ``db`` (with its WAL files) at ``dest``; returns ``dest``."""
+    shutil.copy(db, dest)
+    for suffix in ("-wal", "-shm"):
+        side = Path(str(db) + suffix)
+        if side.exists():
+            shutil.copy(side, Path(str(dest) + suffix))
+    return dest
 
 
 @asynccontextmanager

@@ -11,6 +11,7 @@ from engmetrics.areas.reports.metrics.changelog import entry_markdown
 from engmetrics.areas.reports.metrics.classify import classify
 from engmetrics.areas.reports.models import ChangelogEntryQuery, ChangelogQuery
 from gitrepo import GitRepo
+from helpers import call, mcp_session
 
 
 @pytest.mark.parametrize(
@@ -151,8 +152,6 @@ async def test_get_changelog_tool_on_built_repository(tmp_path) -> None:
     full-text search" (standing for its two branch commits) and the breaking "New checkout flow" (#9); the
     bump, the release-notes update and the translation are grouped; the week of Mar 11 lists a fix and a doc.
     v1.1.0 shipped the two commits after v1.0.0 (Mar 7 12:00, the repository's first deployment)."""
-    from helpers import call, mcp_session
-
     repo = _build(tmp_path)
     engine = LocalEngine(Settings(db=tmp_path / "db.sqlite"))
     engine.register_repository(repo.path)
@@ -229,11 +228,12 @@ async def test_commits_between_is_git_rev_list(tmp_path) -> None:
     row = engine.register_repository(repo.path)
     assert not (await engine.repos.sync()).errors
 
-    def parents(sha: str) -> list[str]:
-        return repo.git("rev-list", "--parents", "-n", "1", sha).split()[1:]
+    def parents(sha: str) -> tuple[str, str]:
+        first, second = repo.git("rev-list", "--parents", "-n", "1", sha).split()[1:]
+        return first, second
 
-    ranges = [tuple(parents(m1)), tuple(parents(m2)), (repo.rev_parse("main~1"), m2), (m2, m1), ("f" * 40, m1)]
-    got = await engine.dora.commits_between(row.id, ranges)  # type: ignore[arg-type]
+    ranges = [parents(m1), parents(m2), (repo.rev_parse("main~1"), m2), (m2, m1), ("f" * 40, m1)]
+    got = await engine.dora.commits_between(row.id, ranges)
     for (base, head), shas in zip(ranges[:4], got[:4], strict=True):
         expected = repo.git("rev-list", f"{base}..{head}").split()
         assert shas is not None and sorted(shas) == sorted(expected), (base, head)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from statistics import median
+
 import anyio
 
 from engmetrics.areas.reports.metrics.insights import (
@@ -13,6 +16,10 @@ from engmetrics.areas.reports.metrics.insights import (
     trend_insights,
 )
 from engmetrics.areas.reports.models import BenchmarkQuery, InsightsQuery, MetricSeriesQuery
+from engmetrics.config import Settings
+from engmetrics.engine.local import LocalEngine
+from gitrepo import GitRepo
+from helpers import call, mcp_session
 
 LABELS = [f"2026-W{i:02d}" for i in range(1, 13)]
 NOW = "2026-04-01T00:00:00Z"
@@ -107,7 +114,6 @@ def _sizes_repo(root):  # type: ignore[no-untyped-def]
     """Commits adding new files of known lengths (lines added + deleted = the length) in March 2024:
     W10: 3, 5, 10 lines; W11: 2, 4; W12: none; W13: 7 and a branch commit of 9 merged with a merge commit.
     Releases: v1.0.0 Mar 5, v1.1.0 Mar 8 (W10), v1.2.0 Mar 13 (W11), v1.3.0 Mar 26 (W13)."""
-    from gitrepo import GitRepo
 
     repo = GitRepo(root / "sizes")
     n = iter(range(100))
@@ -135,8 +141,6 @@ def _sizes_repo(root):  # type: ignore[no-untyped-def]
 
 def _weekly_medians(repo, labels: list[str]) -> dict[str, float | None]:  # type: ignore[no-untyped-def]
     """Median lines added + deleted per non-merge commit by the ISO week of its author date, from `git log`."""
-    from datetime import UTC, datetime
-    from statistics import median
 
     sizes: dict[str, list[int]] = {}
     week = None
@@ -152,10 +156,6 @@ def _weekly_medians(repo, labels: list[str]) -> dict[str, float | None]:  # type
 
 
 async def test_get_metric_series_tool(tmp_path) -> None:
-    from engmetrics.config import Settings
-    from engmetrics.engine.local import LocalEngine
-    from helpers import call, mcp_session
-
     repo = _sizes_repo(tmp_path)
     engine = LocalEngine(Settings(db=tmp_path / "db.sqlite"))
     engine.register_repository(repo.path)
@@ -193,9 +193,6 @@ async def test_get_metric_series_tool(tmp_path) -> None:
 def _trend_repo(root, mondays):  # type: ignore[no-untyped-def]
     """One commit each Wednesday noon of the 12 complete weeks before this one: 10 lines for eight weeks, then
     10, 20, 40, 80; no release."""
-    from datetime import timedelta
-
-    from gitrepo import GitRepo
 
     repo = GitRepo(root / "trend")
     for i, (monday, lines) in enumerate(zip(mondays, [10] * 9 + [20, 40, 80], strict=True)):
@@ -204,13 +201,6 @@ def _trend_repo(root, mondays):  # type: ignore[no-untyped-def]
 
 
 async def test_get_insights_tool(tmp_path) -> None:
-    from datetime import UTC, datetime, timedelta
-    from statistics import median
-
-    from engmetrics.config import Settings
-    from engmetrics.engine.local import LocalEngine
-    from helpers import call, mcp_session
-
     today = datetime.now(UTC).date()
     this_monday = datetime(today.year, today.month, today.day, tzinfo=UTC) - timedelta(days=today.weekday())
     mondays = [this_monday - timedelta(weeks=12 - k) for k in range(12)]
@@ -261,7 +251,6 @@ async def test_get_insights_tool(tmp_path) -> None:
 async def test_get_benchmarks_tool(release_train) -> None:
     """The release train over March 2024: 8 deployments in 4 weeks = 2 per week (2024: high, ≥ 1 per week; elite
     needs 7, 5 away); every lead time 10 h (elite, ≤ 24 h); no failure, 0% (elite); no recovery time."""
-    from helpers import call, mcp_session
 
     async with mcp_session(release_train.db) as (client, _):
         got = await call(client, "get_benchmarks", {"year": 2024, "repo": "train", **MARCH})

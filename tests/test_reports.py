@@ -20,6 +20,7 @@ from engmetrics.areas.reports.metrics.numbers import fmt, numbers_in, unsupporte
 from engmetrics.areas.reports.metrics.formats import to_slack
 from engmetrics.server.app import build_server
 from engmetrics.server.runtime import Runtime
+from helpers import call, copy_store, mcp_session
 
 
 def _window(ws):  # type: ignore[no-untyped-def]
@@ -153,9 +154,6 @@ MARCH = {"from": "2024-03-04", "to": "2024-03-31"}
 async def test_generate_and_get_report_tools(release_train, tmp_path) -> None:
     """Hand-computed from the release train: over Mar 4–31, 2024, 8 releases (2 per week; the previous 28 days
     had v0.1.0 alone, 0.25 per week: +700%), each shipping one feature 10 h before it; no failure, no incident."""
-    from conftest import copy_store
-    from helpers import call, mcp_session
-
     db = copy_store(release_train.db, tmp_path / "train.db")
     async with mcp_session(db) as (client, _):
         made = await call(client, "generate_report", {"audience": "team", "repo": "train", "polish": False, **MARCH})

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+import time
+from datetime import UTC, datetime, timedelta
+
 import anyio
 import pytest
 
@@ -15,6 +19,10 @@ from engmetrics.areas.reports.metrics.scorecard import (
     threshold_signal,
     with_trend,
 )
+from engmetrics.config import Settings
+from engmetrics.engine.local import LocalEngine
+from gitrepo import GitRepo
+from helpers import call, mcp_session
 
 
 @pytest.mark.parametrize(
@@ -78,7 +86,7 @@ def test_scorecard_from_sample(local_engine) -> None:
 
 # ---- the get_scorecard tool, through a real MCP client session ---------------------------------------------
 
-TEST_FILE = __import__("re").compile(r"(?:^|/)tests?/|(?:^|/)test_[^/]*$")  # the test's own rule for this repository
+TEST_FILE = re.compile(r"(?:^|/)tests?/|(?:^|/)test_[^/]*$")  # the test's own rule for this repository
 POINTS = {"green": 100, "amber": 60, "red": 20}
 STATUS_OF_RATING = {"elite": "green", "high": "green", "medium": "amber", "low": "red"}
 
@@ -86,10 +94,6 @@ STATUS_OF_RATING = {"elite": "green", "high": "green", "medium": "amber", "low":
 def _card_repo(root):  # type: ignore[no-untyped-def]
     """Ten commits in each of the last two 30-day windows, each released by its own tag an hour later: 5 of the
     current ten change a test file, 6 of the previous ten."""
-    from datetime import UTC, datetime, timedelta
-
-    from gitrepo import GitRepo
-
     now = datetime.now(UTC).replace(microsecond=0)
     repo = GitRepo(root / "card")
     n = 0
@@ -121,12 +125,6 @@ def _test_touch(repo, start: int, end: int) -> float:  # type: ignore[no-untyped
 
 
 async def test_get_scorecard_tool(tmp_path) -> None:
-    import time
-
-    from engmetrics.config import Settings
-    from engmetrics.engine.local import LocalEngine
-    from helpers import call, mcp_session
-
     repo = _card_repo(tmp_path)
     engine = LocalEngine(Settings(db=tmp_path / "db.sqlite"))
     engine.register_repository(repo.path)
