@@ -10,11 +10,12 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from mcp_types import Completion, CompletionArgument, CompletionContext, PromptReference, ResourceTemplateReference
 
+from engmetrics.areas.reports.metrics.changelog import entry_markdown
+from engmetrics.areas.reports.metrics.scorecard import scorecard_markdown
+from engmetrics.areas.reports.models import ChangelogEntryQuery, ChangelogQuery, Report, ReportId, Scorecard, ScorecardQuery
 from engmetrics.errors import EngmetricsError, NotFound
 from engmetrics.periods import NAMED_PERIODS
-from engmetrics.reports.changelog import entry_markdown
-from engmetrics.reports.models import ChangelogEntryQuery, ChangelogQuery, Report, ReportId, Scorecard, ScorecardQuery
-from engmetrics.reports.scorecard import scorecard_markdown
+
 from engmetrics.server.runtime import Runtime
 
 log = logging.getLogger("engmetrics.server")

@@ -10,10 +10,10 @@ from mcp.server.mcpserver.resolve import Resolve, Sample
 from mcp_types import CreateMessageResult, SamplingMessage, TextContent, ToolAnnotations
 from pydantic import Field
 
+from engmetrics.areas.reports.metrics.report import POLISH_SYSTEM, polish_request
+from engmetrics.areas.reports.models import ReportRequest, ReportStatus
 from engmetrics.errors import EngmetricsError
 from engmetrics.queries import validate
-from engmetrics.reports.models import ReportRequest, ReportStatus
-from engmetrics.reports.report import POLISH_SYSTEM, polish_request
 from engmetrics.server.errors import user_errors
 from engmetrics.server.runtime import Runtime
 from engmetrics.server.tools.generated import accepts_from, with_model_arguments
