@@ -30,6 +30,7 @@ sys.path.insert(0, str(HERE))
 def quality(paths: list[str]) -> None:
     import anyio
 
+    from engmetrics.areas.risk.models import RiskEvaluationQuery
     from engmetrics.config import Settings
     from engmetrics.engine.local import LocalEngine
 
@@ -41,7 +42,7 @@ def quality(paths: list[str]) -> None:
             t0 = time.perf_counter()
             anyio.run(lambda: engine.repos.sync(name))
             t1 = time.perf_counter()
-            ev = anyio.run(lambda: engine.risk.evaluate_risk(name))
+            ev = anyio.run(lambda: engine.risk.evaluate_risk(RiskEvaluationQuery(repo=name)))
             t2 = time.perf_counter()
             data = ev.model_dump()
             data.update(sync_seconds=round(t1 - t0, 2), label_and_evaluate_seconds=round(t2 - t1, 2),
@@ -60,7 +61,7 @@ def speed(commits: int) -> None:
 
     from engmetrics.config import Settings
     from engmetrics.engine.local import LocalEngine
-    from engmetrics.risk.models import RiskScoreQuery
+    from engmetrics.areas.risk.models import RiskScoreQuery
 
     with tempfile.TemporaryDirectory() as tmp:
         repo = Path(tmp) / "synthetic"
@@ -98,7 +99,7 @@ def speed(commits: int) -> None:
             s = time.perf_counter()
             anyio.run(engine.risk.score_pr_risk, q)
             warm[k] = time.perf_counter() - s
-        from engmetrics.risk import training
+        from engmetrics.areas.risk import training
 
         uncached = [0.0] * 3
         for k in range(3):  # as a new process would: the stored feature state parsed again

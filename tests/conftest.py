@@ -9,7 +9,6 @@ copy it first (`workspace_copy`).
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -20,6 +19,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from gitrepo import GitRepo  # noqa: E402
+from helpers import copy_store  # noqa: E402
 
 AUTHORS = [("Ada Lovelace", "ada@example.com"), ("Grace Hopper", "grace@example.com"), ("Linus T", "linus@example.com")]
 
@@ -116,12 +116,7 @@ def sync_sample(ws: Workspace) -> Workspace:
 @pytest.fixture
 def workspace_copy(sample_workspace: Workspace, tmp_path: Path) -> Workspace:
     """A private copy of the sample store (same repository) that a test may change."""
-    db = tmp_path / "engmetrics.db"
-    shutil.copy(sample_workspace.db, db)
-    for suffix in ("-wal", "-shm"):
-        side = Path(str(sample_workspace.db) + suffix)
-        if side.exists():
-            shutil.copy(side, Path(str(db) + suffix))
+    db = copy_store(sample_workspace.db, tmp_path / "engmetrics.db")
     return Workspace(sample_workspace.root, sample_workspace.repo, db, sample_workspace.incidents_file,
                      sample_workspace.now, sample_workspace.tags)
 
@@ -135,3 +130,43 @@ def local_engine(workspace_copy: Workspace):
     engine = LocalEngine(Settings(db=workspace_copy.db, sync_max_age_seconds=3600))
     yield engine
     engine.store.close()
+
+
+# ---- a release train with exactly known DORA figures --------------------------------------------------------
+
+#: Days of March 2024 with a release: two in each ISO week of Mar 4–31 (2024-W10 … W13).
+TRAIN_RELEASE_DAYS = (4, 7, 11, 14, 18, 21, 25, 28)
+
+
+@dataclass
+class Train:
+    """The synced release train: its repository and store."""
+
+    repo: GitRepo
+    db: Path
+
+
+@pytest.fixture(scope="session")
+def release_train(tmp_path_factory: pytest.TempPathFactory) -> Train:
+    """Repository ``train``: v0.1.0 on 2024-02-26 20:00 (its first deployment), then two releases a week in
+    March 2024 (v1.1.0 … v1.8.0 on `TRAIN_RELEASE_DAYS` at 20:00 UTC, annotated), each shipping one commit
+    "feat: add widget N" authored and committed at 10:00 the same day. Over from=2024-03-04, to=2024-03-31
+    (28 days): 8 deployments, 2 per week; every lead time 10 h; no failure (no fix, revert or incident).
+    Synced store; treat as read-only (`copy_store` for a private one)."""
+    import anyio
+
+    from engmetrics.config import Settings
+    from engmetrics.engine.local import LocalEngine
+
+    root = tmp_path_factory.mktemp("train")
+    repo = GitRepo(root / "train")
+    repo.commit({"src/app.py": "app = 1\n"}, "feat: start the app", when="2024-02-26T10:00:00Z")
+    repo.tag("v0.1.0", annotated=True, when="2024-02-26T20:00:00Z")
+    for i, day in enumerate(TRAIN_RELEASE_DAYS, start=1):
+        repo.commit({f"src/widget{i}.py": f"widget = {i}\n"}, f"feat: add widget {i}", when=f"2024-03-{day:02d}T10:00:00Z")
+        repo.tag(f"v1.{i}.0", annotated=True, when=f"2024-03-{day:02d}T20:00:00Z")
+    engine = LocalEngine(Settings(db=root / "engmetrics.db"))
+    engine.register_repository(repo.path)
+    assert not anyio.run(engine.repos.sync).errors
+    engine.store.close()
+    return Train(repo, root / "engmetrics.db")

@@ -25,7 +25,6 @@ import pytest
 import uvicorn
 
 from engmetrics.api.app import API_VERSION, ApiConfig, build_api
-from engmetrics.api.keys import create_key, revoke_key
 from engmetrics.api.limits import PlanLimits
 from engmetrics.config import Settings
 from engmetrics.engine.local import LocalEngine
@@ -132,11 +131,11 @@ def api_env(sample_workspace, tmp_path_factory):  # type: ignore[no-untyped-def]
     db = copy_store(sample_workspace.db, tmp_path_factory.mktemp("api"))
     engine = NotesEngine(Settings(db=db, sync_max_age_seconds=3600))
     keys = {
-        "full": create_key(engine.store, "full", ["*"], "enterprise", api_version=API_VERSION).secret,
-        "metrics": create_key(engine.store, "metrics-only", ["metrics:read"], "enterprise", api_version=API_VERSION).secret,
+        "full": engine.keys.create("full", ["*"], "enterprise", api_version=API_VERSION).secret,
+        "metrics": engine.keys.create("metrics-only", ["metrics:read"], "enterprise", api_version=API_VERSION).secret,
     }
-    revoked = create_key(engine.store, "old", None, "free", api_version=API_VERSION)
-    revoke_key(engine.store, revoked.key.id)
+    revoked = engine.keys.create("old", None, "free", api_version=API_VERSION)
+    engine.keys.revoke(revoked.key.id)
     keys["revoked"] = revoked.secret
     with Served(build_api(engine)) as served:
         yield served.url, keys, engine
@@ -328,7 +327,7 @@ def test_openapi_lists_every_operation(api_env) -> None:
 def test_internal_error_is_an_api_error_without_traceback(sample_workspace, tmp_path) -> None:
     db = copy_store(sample_workspace.db, tmp_path)
     engine = LocalEngine(Settings(db=db))
-    secret = create_key(engine.store, "t", None, "pro", api_version=API_VERSION).secret
+    secret = engine.keys.create("t", None, "pro", api_version=API_VERSION).secret
     with engine.store.tx() as conn:
         conn.execute("DROP TABLE incidents")  # a broken store: the engine fails with an unexpected error
     with Served(build_api(engine)) as served, client(served.url, secret) as c:
@@ -341,8 +340,8 @@ def test_rate_limit_to_429_and_recovery_after_reset(sample_workspace, tmp_path) 
     db = copy_store(sample_workspace.db, tmp_path)
     engine = LocalEngine(Settings(db=db))
     config = ApiConfig(plans={"free": PlanLimits(3, 1000), "pro": PlanLimits(100, 4)}, minute_seconds=2.0)
-    per_minute = create_key(engine.store, "small", None, "free", api_version=API_VERSION).secret
-    per_day = create_key(engine.store, "daily", None, "pro", api_version=API_VERSION).secret
+    per_minute = engine.keys.create("small", None, "free", api_version=API_VERSION).secret
+    per_day = engine.keys.create("daily", None, "pro", api_version=API_VERSION).secret
     with Served(build_api(engine, config)) as served:
         with client(served.url, per_minute) as c:
             # Start at the beginning of a window so the three requests share it.

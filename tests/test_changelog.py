@@ -7,10 +7,11 @@ import pytest
 
 from engmetrics.config import Settings
 from engmetrics.engine.local import LocalEngine
-from engmetrics.reports.changelog import entry_markdown
-from engmetrics.reports.classify import classify
-from engmetrics.reports.models import ChangelogEntryQuery, ChangelogQuery
+from engmetrics.areas.reports.metrics.changelog import entry_markdown
+from engmetrics.areas.reports.metrics.classify import classify
+from engmetrics.areas.reports.models import ChangelogEntryQuery, ChangelogQuery
 from gitrepo import GitRepo
+from helpers import call, mcp_session
 
 
 @pytest.mark.parametrize(
@@ -141,3 +142,102 @@ def test_changelog_errors(local_engine) -> None:
         anyio.run(go, ChangelogEntryQuery(entry_id="release-nope-v9"))
     with pytest.raises(InvalidInput):
         anyio.run(go, ChangelogEntryQuery(entry_id="week-of-2024-02-31"))
+
+
+# ---- the get_changelog tool, through a real MCP client session ---------------------------------------------
+
+
+async def test_get_changelog_tool_on_built_repository(tmp_path) -> None:
+    """Hand-computed from `_build`: the week of Mar 4 lists "Add basket", "Rounding of totals", PR #7 "Add
+    full-text search" (standing for its two branch commits) and the breaking "New checkout flow" (#9); the
+    bump, the release-notes update and the translation are grouped; the week of Mar 11 lists a fix and a doc.
+    v1.1.0 shipped the two commits after v1.0.0 (Mar 7 12:00, the repository's first deployment)."""
+    repo = _build(tmp_path)
+    engine = LocalEngine(Settings(db=tmp_path / "db.sqlite"))
+    engine.register_repository(repo.path)
+    assert not (await engine.repos.sync()).errors
+    engine.store.close()
+    merge = repo.git("log", "--merges", "--format=%H")
+    branch_only = repo.git("rev-list", f"{merge}^1..{merge}^2").split()  # git's own answer: what PR #7 brought in
+    assert len(branch_only) == 2
+
+    async with mcp_session(tmp_path / "db.sqlite") as (client, _):
+        weeks = await call(client, "get_changelog", {"items_per_entry": 30})
+        two = await call(client, "get_changelog", {"items_per_entry": 2, "limit": 1, "since": "2024-03-04"})
+        releases = await call(client, "get_changelog", {"group_by": "release", "items_per_entry": 30})
+        older = await call(client, "get_changelog", {"group_by": "release", "limit": 1, "cursor": two["cursor"]})
+
+    assert [e["id"] for e in weeks["entries"]] == ["week-of-2024-03-11", "week-of-2024-03-04"] and weeks["cursor"] is None
+    first = weeks["entries"][1]
+    assert first["categories"] == {"features": 3, "improvements": 0, "fixes": 1, "breaking": 1, "security": 0,
+                                   "docs": 0, "tests": 0, "other": 0}
+    assert first["items_total"] == 4 and first["published_at"] == "2024-03-07T10:00:00Z"
+    assert first["period"] == {"from": "2024-03-04T00:00:00Z", "to": "2024-03-11T00:00:00Z", "label": "week-of-2024-03-04"}
+    assert [(i["title"], i["category"], i["breaking"], i["pr_number"]) for i in first["items"]] == [
+        ("New checkout flow", "features", True, 9),  # breaking first, then by category, newest first
+        ("Add full-text search", "features", False, 7),
+        ("Add basket", "features", False, None),
+        ("Rounding of totals", "fixes", False, None),
+    ]
+    pr = next(i for i in first["items"] if i["pr_number"] == 7)
+    assert pr["sha"] == merge[:12]
+    listed = {i["sha"] for e in weeks["entries"] for i in e["items"]}
+    assert not {s[:12] for s in branch_only} & listed
+    assert sorted((g["kind"], g["count"]) for g in first["grouped"]) == [
+        ("dependencies", 1), ("release_chores", 1), ("translations", 1)]
+    newest = weeks["entries"][0]
+    assert [(i["title"], i["category"]) for i in newest["items"]] == [("Fix login redirect", "fixes"), ("Document the API", "docs")]
+
+    # items_per_entry keeps the first listed changes; the counts and items_total are the entry's own.
+    assert [e["id"] for e in two["entries"]] == ["week-of-2024-03-11"] and two["cursor"]
+    assert len(two["entries"][0]["items"]) == 2 and two["entries"][0]["items_total"] == 2
+
+    v11, v10 = releases["entries"]
+    assert (v11["id"], v11["title"], v11["published_at"]) == ("release-shop-v1.1.0", "v1.1.0", "2024-03-13T12:00:00Z")
+    assert v11["period"]["from"] == "2024-03-07T12:00:00Z"  # the previous release
+    assert {k: v for k, v in v11["categories"].items() if v} == {"fixes": 1, "docs": 1}
+    assert (v10["id"], v10["published_at"]) == ("release-shop-v1.0.0", "2024-03-07T12:00:00Z")
+    assert [e["id"] for e in older["entries"]] == ["release-shop-v1.0.0"] and older["cursor"] is None
+
+
+async def test_commits_between_is_git_rev_list(tmp_path) -> None:
+    """`DoraApi.commits_between` (what the changelog asks for each PR merge) against `git rev-list base..head` on a
+    history with a branch that catches up with main, a criss-cross of merges and a branch merged twice."""
+    repo = GitRepo(tmp_path / "dag")
+    t = iter(range(1, 100))
+
+    def at() -> str:
+        return f"2024-05-01T{next(t) % 24:02d}:{next(t) % 60:02d}:00Z"
+
+    repo.commit({"a": "0"}, "root", when="2024-04-30T00:00:00Z")
+    repo.checkout("topic", create=True)
+    repo.commit({"t": "1"}, "topic 1", when=at())
+    repo.checkout("main")
+    repo.commit({"a": "1"}, "main 1", when=at())
+    repo.checkout("topic")
+    repo.merge("main", message="Merge branch 'main' into topic", when=at())  # the branch catches up
+    repo.commit({"t": "2"}, "topic 2", when=at())
+    repo.checkout("main")
+    repo.commit({"a": "2"}, "main 2", when=at())
+    m1 = repo.merge("topic", message="Merge pull request #1 from acme/topic\n\nTopic", when=at())
+    repo.checkout("topic")
+    repo.commit({"t": "3"}, "topic 3", when=at())
+    repo.checkout("main")
+    m2 = repo.merge("topic", message="Merge pull request #2 from acme/topic\n\nTopic again", when=at())
+    engine = LocalEngine(Settings(db=tmp_path / "db.sqlite"))
+    row = engine.register_repository(repo.path)
+    assert not (await engine.repos.sync()).errors
+
+    def parents(sha: str) -> tuple[str, str]:
+        first, second = repo.git("rev-list", "--parents", "-n", "1", sha).split()[1:]
+        return first, second
+
+    ranges = [parents(m1), parents(m2), (repo.rev_parse("main~1"), m2), (m2, m1), ("f" * 40, m1)]
+    got = await engine.dora.commits_between(row.id, ranges)
+    for (base, head), shas in zip(ranges[:4], got[:4], strict=True):
+        expected = repo.git("rev-list", f"{base}..{head}").split()
+        assert shas is not None and sorted(shas) == sorted(expected), (base, head)
+    assert got[3] == [] and got[4] is None  # an ancestor has nothing of its own; an unknown sha answers None
+    assert sorted(got[0] or []) != sorted(got[1] or [])  # the second merge brought only what came after the first
+    assert await engine.dora.commits_between(row.id, []) == []
+    engine.store.close()

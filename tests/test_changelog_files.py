@@ -27,9 +27,9 @@ from hypothesis import strategies as st
 
 from engmetrics.config import Settings
 from engmetrics.engine.local import LocalEngine
-from engmetrics.reports.changelog import CommitRow, build_entry, entry_markdown
-from engmetrics.reports.models import ChangelogQuery, ReportRequest
-from engmetrics.reports.numbers import count, plural
+from engmetrics.areas.reports.metrics.changelog import CommitRow, build_entry, entry_markdown
+from engmetrics.areas.reports.models import ChangelogQuery, ReportRequest
+from engmetrics.areas.reports.metrics.numbers import count, plural
 from gitrepo import GitRepo
 
 BOT = ("pre-commit-ci[bot]", "66853113+pre-commit-ci[bot]@users.noreply.github.com")

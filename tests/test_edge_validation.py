@@ -10,7 +10,6 @@ import pytest
 from mcp import Client
 
 from engmetrics.api.app import API_VERSION, build_api
-from engmetrics.api.keys import create_key
 from engmetrics.config import Settings
 from engmetrics.engine.local import LocalEngine
 from engmetrics.server.app import build_server
@@ -109,7 +108,7 @@ async def test_errors_are_in_our_words(workspace_copy, tool: str, args: dict, ne
 def api(sample_workspace, tmp_path_factory):  # type: ignore[no-untyped-def]
     db = copy_store(sample_workspace.db, tmp_path_factory.mktemp("edge-api"))
     engine = LocalEngine(Settings(db=db, sync_max_age_seconds=3600))
-    key = create_key(engine.store, "edge", ["*"], "enterprise", api_version=API_VERSION).secret
+    key = engine.keys.create("edge", ["*"], "enterprise", api_version=API_VERSION).secret
     with Served(build_api(engine)) as served:
         yield served.url, key
     engine.store.close()

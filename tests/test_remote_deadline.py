@@ -57,7 +57,9 @@ async def test_a_hung_server_is_given_up_at_the_deadline_with_every_attempt_name
     attempts = int(re.search(r"with (\d+) attempts?", message).group(1))  # type: ignore[union-attr]
     assert attempts == len(seen) and 2 <= attempts < 11
     spent = float(re.search(r"gave up after ([\d.]+) s", message).group(1))  # type: ignore[union-attr]
-    assert spent >= 1.5  # it says how long it tried: the whole deadline
+    # It says how long it tried: about the deadline (it may stop a little early when what is left is shorter than
+    # an attempt's timeout, or end a little late on a loaded machine), never ten attempts' worth (6 s).
+    assert 1.0 <= spent <= 3.0
     assert "emk_test" not in message
 
 

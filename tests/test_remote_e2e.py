@@ -16,10 +16,11 @@ import pytest
 from mcp import Client
 
 from engmetrics.config import Settings
-from engmetrics.engine.factory import make_engine
+from engmetrics.engine.factory import make_engine, prepare_demo
 from engmetrics.engine.local import LocalEngine
 from engmetrics.engine.remote.engine import RemoteEngine
 from engmetrics.engine.remote.http import RemoteOptions
+from engmetrics.errors import Unsupported
 from engmetrics.server.app import build_server
 from engmetrics.server.runtime import Runtime
 from test_api import copy_store, free_port
@@ -190,14 +191,17 @@ async def test_every_tool_answers_in_remote_mode_like_local(api_server, sample_w
 
 
 async def test_the_engine_the_settings_ask_for(tmp_path: Path) -> None:
-    """Remote when ENGMETRICS_API_URL is set; a named store (the demo's) is always local, since the demo builds
-    and syncs repositories of its own."""
+    """Remote when ENGMETRICS_API_URL is set (the demo then says it needs a local store), else local over the
+    store named (the demo's) or the settings' own."""
     remote_settings = Settings(api_url="http://127.0.0.1:9/v1", api_key="emk_x")
-    remote = make_engine(remote_settings)
-    assert isinstance(remote, RemoteEngine) and remote.kind == "remote"
+    remote = make_engine(remote_settings, db=tmp_path / "demo.db")
+    assert isinstance(remote, RemoteEngine) and not (tmp_path / "demo.db").exists()
+    with pytest.raises(Unsupported, match="needs a local store: unset ENGMETRICS_API_URL"):
+        await prepare_demo(remote, tmp_path / "demo")
+    assert not (tmp_path / "demo").exists()
     await remote.aclose()
-    demo = make_engine(remote_settings, db=tmp_path / "demo.db")
-    assert isinstance(demo, LocalEngine) and demo.kind == "local" and demo.settings.db == tmp_path / "demo.db"
+    demo = make_engine(Settings(), db=tmp_path / "demo.db")
+    assert isinstance(demo, LocalEngine) and demo.settings.db == tmp_path / "demo.db"
     assert (await demo.repos.list_repositories()).repositories == []
     await demo.aclose()
     local = make_engine(Settings(db=tmp_path / "local.db"))

@@ -15,11 +15,12 @@ from engmetrics.config import Settings
 from engmetrics.engine.local import LocalEngine
 from engmetrics.errors import NotFound
 from engmetrics.queries import DoraQuery
-from engmetrics.reports.models import ReportId, ReportRequest
-from engmetrics.reports.numbers import fmt, numbers_in, unsupported_numbers
-from engmetrics.reports.report import to_slack
+from engmetrics.areas.reports.models import ReportId, ReportRequest
+from engmetrics.areas.reports.metrics.numbers import fmt, numbers_in, unsupported_numbers
+from engmetrics.areas.reports.metrics.formats import to_slack
 from engmetrics.server.app import build_server
 from engmetrics.server.runtime import Runtime
+from helpers import call, copy_store, mcp_session
 
 
 def _window(ws):  # type: ignore[no-untyped-def]
@@ -143,3 +144,46 @@ async def test_no_sampling_client_gets_template(workspace_copy) -> None:
     assert bad.is_error and "audience" in bad.content[0].text and "Traceback" not in bad.content[0].text
     assert missing.is_error and "generate_report" in missing.content[0].text
     engine.store.close()
+
+
+# ---- generate_report and get_report on the release train, through a real MCP client session -----------------
+
+MARCH = {"from": "2024-03-04", "to": "2024-03-31"}
+
+
+async def test_generate_and_get_report_tools(release_train, tmp_path) -> None:
+    """Hand-computed from the release train: over Mar 4–31, 2024, 8 releases (2 per week; the previous 28 days
+    had v0.1.0 alone, 0.25 per week: +700%), each shipping one feature 10 h before it; no failure, no incident."""
+    db = copy_store(release_train.db, tmp_path / "train.db")
+    async with mcp_session(db) as (client, _):
+        made = await call(client, "generate_report", {"audience": "team", "repo": "train", "polish": False, **MARCH})
+        slack = await call(client, "generate_report", {"audience": "leaders", "format": "slack", "repo": "train", **MARCH})
+        fetched = await call(client, "get_report", {"report_id": made["report_id"]})
+        latest = await call(client, "get_report", {"report_id": "latest"})
+        again = await call(client, "generate_report", {"audience": "team", "repo": "train", "polish": False, **MARCH})
+        missing = await client.call_tool("get_report", {"report_id": "rpt_nope"})
+
+    report = made["report"]
+    assert made["status"] == "ready" and made["report_id"].startswith("rpt_") and report["id"] == made["report_id"]
+    assert (report["audience"], report["format"], report["repo"], report["polished"]) == ("team", "markdown", "train", False)
+    assert report["period"] == {"from": "2024-03-04T00:00:00Z", "to": "2024-04-01T00:00:00Z", "label": "2024-03-04..2024-03-31"}
+    text = report["content"]
+    assert text.startswith("# Engineering Update — Mar 4–31, 2024\n")
+    assert ("Over Mar 4–31, 2024, train made 8 production deployments (2 deploys/week), shipped 8 features and 0 fixes, "
+            "and had 0 incidents.") in text
+    assert "- **Deployment frequency**: 2 deploys/week (high for DORA 2024; +700% vs the previous period, improving)" in text
+    assert "- **Lead time for changes**: 10 h (elite for DORA 2024)" in text
+    assert "- **Change failure rate**: 0% (elite for DORA 2024)" in text
+    assert "- **Failed deployment recovery time**: no data in this period" in text
+    assert "- **Deployments**: 8 to production, 0 marked failed" in text
+    assert "8 features." in text and all(f"- Feature: Add widget {i}" in text for i in range(1, 9))
+    assert "No incidents and no failed deployments in this period." in text
+    assert "Deployments: 8; failed: 0" in report["numbers"] and "Incidents: 0" in report["numbers"]
+    assert report["word_count"] > 100
+    # Stored: get_report answers the same report; the same request is the same report (same id, same text).
+    assert fetched == report and again["report_id"] == made["report_id"] and again["report"]["content"] == text
+    assert latest["id"] in (made["report_id"], slack["report_id"])
+    lead = slack["report"]["content"]
+    assert lead.startswith("*Engineering Summary — Mar 4–31, 2024*\n") and "• *Deployment frequency*: 2 deploys/week" in lead
+    assert "Add widget" not in lead  # leaders: counts, no commit lists
+    assert missing.is_error and "generate_report" in missing.content[0].text and made["report_id"] in missing.content[0].text

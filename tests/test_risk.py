@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import anyio
 import pytest
@@ -13,10 +14,12 @@ from mcp import Client
 
 from engmetrics.config import Settings
 from engmetrics.engine.local import LocalEngine
-from engmetrics.risk.features import FEATURES, replay, stored_changes
-from engmetrics.risk.models import RiskScoreQuery
-from engmetrics.risk.sloc import ensure_sloc
-from engmetrics.risk.szz import ensure_labels, fix_pattern, label_fix, pending_fixes, replay_labels
+from engmetrics.areas.risk.labelling import ensure_labels, fix_pattern
+from engmetrics.areas.risk.metrics.features import FEATURES, replay
+from engmetrics.areas.risk.models import RiskEvaluationQuery, RiskScoreQuery
+from engmetrics.areas.risk.queries import pending_fixes, stored_changes
+from engmetrics.areas.risk.source_lines import ensure_sloc
+from engmetrics.areas.risk.szz import label_fix, replay_labels
 from engmetrics.server.app import build_server
 from engmetrics.server.runtime import Runtime
 from gitrepo import GitRepo
@@ -123,10 +126,8 @@ def test_source_lines_added_leave_out_blanks_comments_and_whitespace_edits(tmp_p
 def test_recommendation_names_size_once_and_suggests_splitting() -> None:
     import numpy as np
 
-    from engmetrics.risk.features import Change, FileDelta
-    from engmetrics.risk.score import recommendation
-    from engmetrics.risk.sloc import AddedLines
-    from engmetrics.risk.wording import Context
+    from engmetrics.areas.risk.metrics.changes import AddedLines, Change, FileDelta
+    from engmetrics.areas.risk.metrics.wording import Context, recommendation
 
     change = Change("abc", "ada@example.com", "Ada", 0, "feat: big", [FileDelta("payments/api.py", None, 400, 3)])
     x = {name: 0.0 for name in FEATURES} | {"sloc_added": 310, "la": 400, "nf": 1, "tests_touched": 1}
@@ -227,7 +228,7 @@ def _planted(root: Path, cycles: int = 48) -> GitRepo:
 def test_evaluation_beats_size_on_a_planted_pattern(tmp_path: Path) -> None:
     repo = _planted(tmp_path)
     engine = _engine(tmp_path, repo)
-    ev = anyio.run(lambda: engine.risk.evaluate_risk("planted", bootstrap=20))
+    ev = anyio.run(lambda: engine.risk.evaluate_risk(RiskEvaluationQuery(repo="planted", bootstrap=20)))
     models = {m.name: m for m in ev.models}
     assert set(models) == {"engmetrics", "lapredict", "kamei", "size"}
     assert ev.splits >= 3 and ev.labelled_inducing > 20
@@ -321,8 +322,33 @@ def test_cli_evaluate_json_shape(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert {"name", "auc", "auc_ci", "brier", "recall_at_20_effort", "popt"} <= set(data["models"][0])
 
 
+def test_cli_score_syncs_a_fresh_store_and_explains(small, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from engmetrics.cli.main import main
+
+    repo, _, (_, _, c3) = small
+    db = str(tmp_path / "fresh.db")  # nothing synced: the command syncs the repository first
+    assert main(["risk", "score", "--repo", str(repo.path), "--commit", c3, "--db", db, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["target"] == f"commit {c3[:12]}" and data["commits_total"] == 1
+    assert data["signals"]["sloc_added"]["value"] == 2 and data["signals"]["fix"]["value"] == 1  # "fix: crash in x"
+    assert data["model"]["kind"] == "prior"
+    assert main(["risk", "score", "--repo", "small", "--commit", c3, "--db", db]) == 0
+    text = capsys.readouterr().out
+    assert f"small commit {c3[:12]}: risk {data['risk_score']}/100 ({data['tier']})" in text
+    # Labels known: changes older than the horizon (20% of the 2-day span): the first two of three.
+    assert "model: prior, trained on 2 changes, AUC n/a" in text
+    assert "labels: 1 of 1 fixes traced by SZZ, 0 pending, 0 unreadable" in text
+    # Option help is the request model's field description (one text for MCP, REST and the CLI).
+    monkeypatch.setenv("COLUMNS", "250")
+    assert main(["risk", "score", "--help"]) == 0
+    assert RiskScoreQuery.model_fields["commit"].description in capsys.readouterr().out
+
+
 def test_codeowners_coverage_and_owner_involvement(tmp_path: Path) -> None:
-    from engmetrics.risk.codeowners import People, Rules, participants, signals
+    from engmetrics.areas.risk.metrics.codeowners import People, Rules, participants, signals
 
     rules = Rules.parse("# owners\n*.md @docs-team\n/src/ @ada grace@example.com\nsrc/vendored/\n/ci/ @org/infra\n")
     assert rules.owners("src/app.py") == ("@ada", "grace@example.com")
@@ -346,7 +372,7 @@ def test_codeowners_coverage_and_owner_involvement(tmp_path: Path) -> None:
     by_grace = repo.commit({"src/a.py": "a = 3\n", "b.py": "b\n"}, "feat: grace edits", author=GRACE,
                            when=T0 + timedelta(days=3))
     engine = _engine(tmp_path, repo)
-    from engmetrics.risk.training import labelled_dataset
+    from engmetrics.areas.risk.feature_replay import labelled_dataset
 
     row = engine.resolve_repo("owners")
     shas, _, X, _, _ = labelled_dataset(engine.store, row.id, fix_pattern(), row.path)
@@ -359,9 +385,8 @@ def test_codeowners_coverage_and_owner_involvement(tmp_path: Path) -> None:
 
 def test_recommendation_phrases_each_signal_by_its_actual_value() -> None:
     """A learned model may give points to touching tests; the sentence must not then claim 'no test changes'."""
-    from engmetrics.risk.features import Change, FileDelta
-    from engmetrics.risk.score import recommendation
-    from engmetrics.risk.wording import Context
+    from engmetrics.areas.risk.metrics.changes import Change, FileDelta
+    from engmetrics.areas.risk.metrics.wording import Context, recommendation
 
     change = Change(sha="a" * 40, author_email="a@x.io", author_name="A", time=0, message="feat: x",
                     files=[FileDelta("payments/api.py", None, 10, 2), FileDelta("tests/test_api.py", None, 5, 0)])
@@ -370,3 +395,146 @@ def test_recommendation_phrases_each_signal_by_its_actual_value() -> None:
     assert touched == "High risk: it changes tests. Review carefully before merging."
     untouched = recommendation("high", {"tests_touched": 4.0}, Context(change, {"tests_touched": 0.0}, {"tests_touched": 1.0}))
     assert "it changes no tests" in untouched and "add tests for payments/" in untouched
+
+
+# ---------------------------------------------------------------------------------------------------
+# The risk tools through a real MCP client session, on the planted history (small single-file changes are
+# later fixed, bigger three-file ones never are), with figures computed here from git and the definitions.
+
+TIERS = ((95, "critical"), (80, "high"), (50, "medium"), (0, "low"))  # README: low < 50 ≤ medium < 80 ≤ high < 95
+
+
+def _tier_of(score: int) -> str:
+    return next(name for cut, name in TIERS if score >= cut)
+
+
+def _git_commits(repo: GitRepo, rev: str = "main") -> list[tuple[str, int, str, str]]:
+    """(sha, committer time, author email, subject) of every commit of ``rev``, read with plain git."""
+    rows = repo.git("log", "--format=%H%x00%ct%x00%ae%x00%s", rev).splitlines()
+    return [(sha, int(ct), email, subject) for sha, ct, email, subject in (r.split("\0") for r in rows)]
+
+
+def _code_lines(text: str) -> int:
+    """Source lines (DESIGN.md): not blank, not comment-only."""
+    return sum(1 for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#"))
+
+
+def test_score_pr_risk_tool_figures_and_wording(tmp_path: Path) -> None:
+    repo = _planted(tmp_path)
+    engine = _engine(tmp_path, repo)
+    history = _git_commits(repo)
+    repo.checkout("feature", create=True)
+    code = "import os\n\n# helpers\n" + "".join(f"def f{k}(x):\n    # doubles x\n    return x * {k}\n\n" for k in range(40))
+    docs = "# New\n\nA module.\n"
+    test = "def test_x():\n    assert True\n"
+    feat = repo.commit({"s/new_module.py": code, "docs/new.md": docs}, "feat: new module", author=ADA,
+                       when=T0 + timedelta(days=100))
+    tst = repo.commit({"tests/test_new.py": test}, "test: new module", author=ADA, when=T0 + timedelta(days=100, hours=1))
+    repo.checkout("main")
+    repo.checkout("other", create=True)
+    small = repo.commit({"s/s_new.py": "".join(f"v{k} = 'new'\n" for k in range(5))}, "feat: small new", author=ADA,
+                        when=T0 + timedelta(days=100))
+
+    # Independently: the planted history's labels, and the training rows (labels known: older than the horizon,
+    # 90 days at most 20% of the history's span).
+    times = [t for _, t, _, _ in history]
+    horizon = min(90 * 86400, 0.2 * (max(times) - min(times)))
+    known = [(t, subject) for _, t, _, subject in history if t <= max(times) - horizon]
+    fixes = [s for _, _, _, s in history if s.startswith("fix:")]
+    # Source lines added of each past change: small = 5 lines, big = 3 files of 12, fix = the one changed line.
+    past_code = sorted(5 if s.startswith("feat: small") else 36 if s.startswith("feat: big") else 1
+                       for _, _, _, s in history)
+    typical_code = past_code[len(past_code) // 2]
+    sloc = _code_lines(code)
+
+    async def session() -> tuple[dict[str, Any], dict[str, Any]]:
+        async with Client(build_server(Runtime(engine, sync_on_start=False))) as client:
+            branch = await client.call_tool("score_pr_risk", {"repo": "planted", "base": "main", "head": "feature"})
+            assert not branch.is_error, branch.content
+            alone = await client.call_tool("score_pr_risk", {"repo": "planted", "commit": small})
+            assert not alone.is_error, alone.content
+            return branch.structured_content, alone.structured_content
+
+    big, one = anyio.run(session)
+
+    assert big["target"] == "feature vs main" and big["commits_total"] == 2
+    assert {c["sha"] for c in big["commits"]} == {feat, tst}
+    values = {name: s["value"] for name, s in big["signals"].items()}
+    assert values["sloc_added"] == sloc == 81
+    assert values["la"] == len(code.splitlines()) + len(docs.splitlines()) + len(test.splitlines())
+    assert (values["ld"], values["nf"], values["ns"], values["nd"], values["tests_touched"]) == (0, 3, 3, 3, 1)
+    assert values["test_share"] == pytest.approx(len(test.splitlines()) / values["la"], abs=1e-3)
+    assert big["added_lines"] == [
+        {"file_type": "Python", "kind": "source", "lines": sloc, "files": 1, "counted_as_code": True},
+        {"file_type": "Markdown", "kind": "docs", "lines": 2, "files": 1, "counted_as_code": False},
+        {"file_type": "Python", "kind": "tests", "lines": 2, "files": 1, "counted_as_code": False},
+    ]
+    assert big["model"]["kind"] == "trained"
+    assert big["model"]["trained_on"] == len(known) == 115
+    assert big["model"]["inducing"] == sum(1 for _, s in known if s.startswith("feat: small"))
+    assert big["fix_labels"] == {"fixes": len(fixes), "labelled": len(fixes), "pending": 0, "unreadable": 0, "note": None}
+    for scored in (big, one):
+        assert scored["tier"] == _tier_of(scored["risk_score"])
+        total = scored["baseline_score"] + sum(s["contribution"] for s in scored["signals"].values())
+        assert abs(total - scored["risk_score"]) <= 1.5
+        assert scored["recommendation"].startswith(f"{scored['tier'].capitalize()} risk: ")
+        for s in scored["signals"].values():
+            assert (s["says"] is not None) == (abs(s["contribution"]) >= 1.0)
+    # The model learned the planted pattern: a small single-file change is riskier than a large module.
+    assert one["risk_score"] > big["risk_score"] and one["probability"] > big["probability"]
+    says = big["signals"]["sloc_added"]["says"]
+    assert says == (
+        f"It adds {sloc} lines of Python, about {sloc / typical_code:.0f} times the typical code change here "
+        f"({typical_code}), a very large change for this repository (bigger than 100% of past changes that add "
+        "code); besides the code, 2 lines of Markdown documentation and 2 lines of Python tests"
+    )
+    # Here large means safe (the planted bugs are in small changes): its size is what keeps it low, and says so.
+    assert big["tier"] == "low" and big["signals"]["sloc_added"]["contribution"] <= -1.0
+    assert big["recommendation"].startswith(f"Low risk: it adds {sloc} lines of Python, about ")
+    assert big["recommendation"].endswith(". A normal review is enough.")
+    engine.store.close()
+
+
+def test_list_risky_changes_tool_pages_through_the_window(tmp_path: Path) -> None:
+    repo = _planted(tmp_path)
+    engine = _engine(tmp_path, repo)
+    start, end = datetime(2024, 1, 21, tzinfo=UTC), datetime(2024, 2, 20, tzinfo=UTC)  # to=2024-02-19 is inclusive
+    inside = {sha: (t, email, subject) for sha, t, email, subject in _git_commits(repo)
+              if start.timestamp() <= t < end.timestamp()}
+    fixed = {sha for sha, (_, _, subject) in inside.items() if subject.startswith("feat: small")}  # each fixed a day later
+
+    async def session() -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        pages = []
+        async with Client(build_server(Runtime(engine, sync_on_start=False))) as client:
+            args: dict[str, Any] = {"repo": "planted", "from": "2024-01-21", "to": "2024-02-19", "limit": 10}
+            while True:
+                result = await client.call_tool("list_risky_changes", args)
+                assert not result.is_error, result.content
+                pages.append(result.structured_content)
+                if not pages[-1]["cursor"]:
+                    break
+                args["cursor"] = pages[-1]["cursor"]
+            whole = await client.call_tool("list_risky_changes", {"from": "2024-01-21", "to": "2024-02-19", "limit": 100})
+            assert not whole.is_error, whole.content
+            return pages, whole.structured_content
+
+    pages, whole = anyio.run(session)
+
+    items = [item for page in pages for item in page["items"]]
+    assert len(inside) == 45 and all(page["total"] == len(inside) for page in pages)
+    assert [len(page["items"]) for page in pages] == [10, 10, 10, 10, 5]
+    assert [i["sha"] for i in items] == [i["sha"] for i in whole["items"]]  # the only repository: the same list
+    assert sorted(i["sha"] for i in items) == sorted(inside)
+    probabilities = [i["probability"] for i in items]
+    assert probabilities == sorted(probabilities, reverse=True)
+    assert [i["risk_score"] for i in items] == sorted((i["risk_score"] for i in items), reverse=True)
+    for i in items:
+        when, email, subject = inside[i["sha"]]
+        assert (i["repo"], i["subject"], i["author"]) == ("planted", subject, email)
+        assert i["committed_at"] == datetime.fromtimestamp(when, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        assert i["tier"] == _tier_of(i["risk_score"])
+        assert i["later_fixed"] is (i["sha"] in fixed)
+        assert set(i["top_signals"]) <= set(FEATURES)
+    # The planted pattern is learned: the later-fixed changes are exactly the riskiest ones.
+    assert [i["later_fixed"] for i in items] == [True] * len(fixed) + [False] * (len(items) - len(fixed))
+    engine.store.close()

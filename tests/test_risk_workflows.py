@@ -21,12 +21,15 @@ from hypothesis import strategies as st
 from engmetrics.config import Settings
 from engmetrics.engine.local import LocalEngine
 from engmetrics.errors import DataError
-from engmetrics.risk.features import DEFAULT_FIX_PATTERN, FEATURES, Change, FileDelta, History
-from engmetrics.risk.models import RiskScoreQuery
-from engmetrics.risk.sloc import AddedLines, ensure_sloc
-from engmetrics.risk.szz import ensure_labels, fix_pattern, label_coverage, pending_fixes
-from engmetrics.risk.training import labelled_dataset
-from engmetrics.risk.wording import Context, recommendation, sentence, size_word
+from engmetrics.areas.risk.feature_replay import labelled_dataset
+from engmetrics.areas.risk.labelling import ensure_labels, fix_pattern
+from engmetrics.areas.risk.metrics.changes import AddedLines, Change, FileDelta
+from engmetrics.areas.risk.metrics.features import FEATURES, History
+from engmetrics.areas.risk.metrics.fixes import DEFAULT_FIX_PATTERN
+from engmetrics.areas.risk.metrics.wording import Context, recommendation, sentence, size_word
+from engmetrics.areas.risk.models import RiskEvaluationQuery, RiskScoreQuery
+from engmetrics.areas.risk.queries import label_coverage, pending_fixes
+from engmetrics.areas.risk.source_lines import ensure_sloc
 from gitrepo import GitRepo
 
 ADA = ("Ada", "ada@example.com")
@@ -177,7 +180,8 @@ def test_source_lines_are_source_files_only(tmp_path: Path) -> None:
     assert got == {("Python", "source"): 2, ("JavaScript", "source"): 1, ("Markdown", "docs"): 2,
                    ("Python", "tests"): 2, ("Python", "vendored"): 1, ("JSON", "generated"): 1, ("YAML", "config"): 1}
     assert [a.kind for a in result.added_lines if a.counted_as_code] == ["source", "source"]
-    from engmetrics.risk.features import replay, stored_changes
+    from engmetrics.areas.risk.metrics.features import replay
+    from engmetrics.areas.risk.queries import stored_changes
 
     row = engine.resolve_repo("kinds")
     _, _, X = replay(stored_changes(engine.store.read(), row.id))
@@ -439,7 +443,7 @@ def test_evaluate_with_no_readable_fix_says_why(tmp_path: Path, capsys: pytest.C
     for blob in blobs:
         _object_path(repo, blob).unlink()
     with pytest.raises(DataError) as err:
-        anyio.run(lambda: engine.risk.evaluate_risk("broken", bootstrap=0))
+        anyio.run(lambda: engine.risk.evaluate_risk(RiskEvaluationQuery(repo="broken", bootstrap=0)))
     text = str(err.value)
     assert "No evaluation is possible on broken" in text and "30 unreadable" in text and "SZZ labelled 0 of the 30" in text
     engine.store.close()
@@ -503,7 +507,7 @@ def test_source_lines_on_generated_histories(tmp_path_factory: pytest.TempPathFa
 
 
 def test_a_partial_clone_without_file_contents_is_unreadable_not_clean(tmp_path: Path) -> None:
-    from engmetrics.risk.szz import PROBE, REPLAY_MIN
+    from engmetrics.areas.risk.szz import PROBE, REPLAY_MIN
 
     n = REPLAY_MIN + PROBE + 5
     source, _ = _fixes_repo(tmp_path / "full", n)
@@ -519,5 +523,5 @@ def test_a_partial_clone_without_file_contents_is_unreadable_not_clean(tmp_path:
     assert ensure_sloc(engine.store, row.id, row.path) == 2 * n
     assert {a for (a,) in engine.store.read().execute("SELECT added FROM risk_sloc")} == {-1}  # unknown, not 0
     with pytest.raises(DataError, match=f"{n} unreadable"):
-        anyio.run(lambda: engine.risk.evaluate_risk("partial", bootstrap=0))
+        anyio.run(lambda: engine.risk.evaluate_risk(RiskEvaluationQuery(repo="partial", bootstrap=0)))
     engine.store.close()

@@ -14,7 +14,9 @@ import time
 from pathlib import Path
 
 import httpx2
+import pytest
 
+from engmetrics.errors import DataError, StoreBusy
 from engmetrics.store.db import Store, open_store
 from engmetrics.store.migrations import CORE as MIGRATIONS
 from engmetrics.store.migrations import FEATURES
@@ -176,3 +178,27 @@ def test_a_store_used_from_many_threads_answers_the_same(tmp_path: Path) -> None
         t.join()
     assert seen == [1] * 16
     store.close()
+
+
+def test_a_store_locked_past_its_busy_timeout_answers_a_user_error(tmp_path: Path) -> None:
+    """Another process holding the write lock for longer than a writer waits: `StoreBusy` (a user error saying
+    to try again, which every face shows as such), not SQLite's "database is locked"; once the lock is gone,
+    writes go through."""
+    db = tmp_path / "busy.db"
+    open_store(db).close()
+    holder = sqlite3.connect(db, isolation_level=None)  # another process's writer, mid-transaction
+    holder.execute("BEGIN IMMEDIATE")
+    store = Store(db, busy_timeout_seconds=0.2)
+    try:
+        with pytest.raises(StoreBusy) as caught:
+            with store.tx() as conn:
+                conn.execute("INSERT INTO repositories(name, path, added_at) VALUES ('r', '/r', 0)")
+        assert isinstance(caught.value, DataError)
+        assert str(db) in caught.value.message and "try again" in caught.value.message
+        holder.execute("ROLLBACK")
+        with store.tx() as conn:
+            conn.execute("INSERT INTO repositories(name, path, added_at) VALUES ('r', '/r', 0)")
+        assert [r[0] for r in store.read().execute("SELECT name FROM repositories")] == ["r"]
+    finally:
+        holder.close()
+        store.close()

@@ -1,4 +1,5 @@
-"""What a commit message says: a fix, a revert (and of which commits). Shared by DORA, risk and reports."""
+"""What a commit message says: a fix, a revert (and of which commits), the pull request it names. Shared by DORA,
+risk, reports and the git source."""
 
 from __future__ import annotations
 
@@ -31,3 +32,24 @@ def reverted_shas(message: str) -> list[str]:
 def is_revert(subject: str, message: str = "") -> bool:
     """Whether a commit is a revert: subject ``Revert "…"``/``revert:``, or a "This reverts commit" line."""
     return bool(REVERT_SUBJECT.match(subject or "")) or reverted_sha(message) is not None
+
+
+_MERGE_PR = re.compile(r"^Merge pull request #(\d+) from (\S+)")
+_BITBUCKET = re.compile(r"\(pull request #(\d+)\)")
+_GITLAB = re.compile(r"See merge request \S+!(\d+)")
+SQUASH_SUFFIX = re.compile(r"\(#(\d+)\)\s*$")
+"""A subject's closing ``(#N)``: how GitHub's squash (and merge-commit titles) name the PR."""
+
+
+def pr_number(subject: str, body: str = "") -> tuple[int, str] | None:
+    """The PR number a commit message names and the form that names it: 'merge' (a merge-commit message)
+    or 'squash' (a ``(#N)`` subject), or None. The form is a hint only: `merged_prs` decides by parents."""
+    if m := _MERGE_PR.match(subject):
+        return int(m.group(1)), "merge"
+    if m := _BITBUCKET.search(subject):
+        return int(m.group(1)), "merge"
+    if subject.startswith("Merge ") and (m := _GITLAB.search(body)):
+        return int(m.group(1)), "merge"
+    if m := SQUASH_SUFFIX.search(subject):
+        return int(m.group(1)), "squash"
+    return None

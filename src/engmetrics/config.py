@@ -7,11 +7,12 @@ Precedence: explicit arguments > environment > ``engmetrics.toml`` (``ENGMETRICS
 from __future__ import annotations
 
 import os
+import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -19,6 +20,9 @@ from pydantic_settings import (
     SettingsError,
     TomlConfigSettingsSource,
 )
+
+from engmetrics.errors import InvalidInput
+from engmetrics.validation import describe_error
 
 
 def default_db_path() -> Path:
@@ -91,17 +95,10 @@ def load_settings(**overrides: object) -> Settings:
     A malformed value or configuration file raises `InvalidInput` naming the setting (never its value,
     which may be a secret).
     """
-    import tomllib
-
-    from pydantic import ValidationError
-
-    from engmetrics.errors import InvalidInput
-
+    given: dict[str, Any] = {k: v for k, v in overrides.items() if v is not None}
     try:
-        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+        return Settings(**given)
     except ValidationError as exc:
-        from engmetrics.validation import describe_error
-
         problems = "; ".join(
             f"{describe_error(e, echo=False)[1]} ({_env_name(e['loc'])})" for e in exc.errors()[:5]
         )

@@ -47,6 +47,13 @@ class StoreUnavailable(DataError):
     http_status = 503
 
 
+class StoreBusy(DataError):
+    """The local store stayed locked by another writer (another engmetrics process) for as long as we wait."""
+
+    code = "store_busy"
+    http_status = 503
+
+
 class RemoteError(EngmetricsError):
     """A remote API failed (network, 4xx/5xx, garbage); the message never contains a secret."""
 
@@ -64,3 +71,4 @@ class Unsupported(EngmetricsError):
 
     code = "unsupported"
     http_status = 501
+

@@ -10,12 +10,12 @@ import binascii
 import json
 from typing import Literal, TypeVar
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from engmetrics.errors import InvalidInput
 from engmetrics.models import ActivityType, Model
 
-M = TypeVar("M", bound=Model)
+M = TypeVar("M", bound=BaseModel)
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 
@@ -58,6 +58,17 @@ class IncidentQuery(WindowArgs, Scope, Page):
     """Arguments of list_incidents."""
 
     status: Literal["open", "resolved"] | None = Field(default=None, description="'open' or 'resolved'; both when omitted")
+
+
+class DeploymentRecord(Model):
+    """One deployment event to record (what a CD pipeline sends after a deploy: `engmetrics deploy record`)."""
+
+    repo: str = Field(description="Repository name or path (a path not registered yet is registered and synced first)")
+    sha: str = Field(description="The deployed commit (4–40 hex digits)")
+    environment: str = Field(default="production", description="Environment deployed to (default production)")
+    status: str = Field(default="success", description="'success' (default) or 'failure'")
+    at: str | None = Field(default=None, description="When it was deployed: ISO 8601 in UTC; now when omitted")
+    service: str | None = Field(default=None, description="Service deployed, when a repository ships several")
 
 
 class ActivityQuery(WindowArgs, Scope, Page):

@@ -7,7 +7,7 @@ even when its store holds others; one that serves the whole store says so on std
 instructions, naming them.
 
 This module is imported before the MCP handshake of `engmetrics serve`: it imports nothing heavy (no
-engine, no SDK); the store is read with plain ``sqlite3``.
+engine, no SDK); the store's repository names are read only when the whole store is served.
 """
 
 from __future__ import annotations
@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-if TYPE_CHECKING:
+from engmetrics.errors import DataError
+
+if TYPE_CHECKING:  # settings (pydantic-settings) are not loaded before the handshake when --repo names the repositories
     from engmetrics.config import Settings
 
 Origin = Literal["--repo", "ENGMETRICS_REPOS", "work tree", "store"]
@@ -46,8 +48,7 @@ def choose_served(settings: Settings | None, repos: list[str] | tuple[str, ...],
     if settings.repos:
         return ServedRepos(tuple(settings.repos), "ENGMETRICS_REPOS")
     if work_tree:
-        from engmetrics.errors import DataError
-        from engmetrics.sources.git.repository import check_repository
+        from engmetrics.sources.git.repository import check_repository  # lazy: the git source loads only when no repo is named
 
         try:
             return ServedRepos((check_repository(str(cwd or Path.cwd())),), "work tree")
@@ -58,18 +59,9 @@ def choose_served(settings: Settings | None, repos: list[str] | tuple[str, ...],
 
 def stored_names(db: Path) -> list[str]:
     """Names of the repositories in the store at ``db``, sorted (empty when there is no store yet)."""
-    import sqlite3
+    from engmetrics.store.repos import stored_repository_names  # lazy: only a whole-store server reads the store
 
-    if not Path(db).is_file():
-        return []
-    try:
-        conn = sqlite3.connect(f"file:{Path(db).resolve()}?mode=ro", uri=True, timeout=5)
-        try:
-            return [r[0] for r in conn.execute("SELECT name FROM repositories ORDER BY name")]
-        finally:
-            conn.close()
-    except sqlite3.Error:  # not migrated yet, locked, not a store: the engine will say so when it opens it
-        return []
+    return stored_repository_names(db)
 
 
 def whole_store_sentence(db: Path, names: list[str]) -> str:

@@ -17,7 +17,11 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Collection, Iterable, Mapping
+from os import PathLike
+from pathlib import Path
 from typing import Any
+
+from pydantic import ValidationError
 
 from engmetrics.errors import InvalidInput
 
@@ -118,22 +122,18 @@ def check_arguments(values: Mapping[str, Any], accepted: Collection[str], *, nou
         check_value(str(key), value)
 
 
-def path_exists(text: str | Any) -> bool:
+def path_exists(text: str | PathLike[str]) -> bool:
     """Whether a user-given path names an existing file or folder; False (not an error) for a name the
     operating system refuses — too long (ENAMETOOLONG), a NUL byte, no permission to look."""
-    from pathlib import Path
-
     try:
         return Path(text).expanduser().exists()
     except (OSError, ValueError, RuntimeError):
         return False
 
 
-def path_is(text: str | Any, kind: str) -> bool:
+def path_is(text: str | PathLike[str], kind: str) -> bool:
     """Whether a user-given path is an existing folder (``kind="dir"``) or file (``"file"``); False when the
     operating system refuses the name."""
-    from pathlib import Path
-
     try:
         p = Path(text).expanduser()
         return p.is_dir() if kind == "dir" else p.is_file()
@@ -237,7 +237,7 @@ def describe_error(err: Mapping[str, Any], names: Mapping[str, str] | None = Non
     return field, f"{name} {msg[0].lower() + msg[1:] if msg else 'is not valid'}{got}"
 
 
-def describe_validation_error(exc: Any, names: Mapping[str, str] | None = None,
+def describe_validation_error(exc: ValidationError, names: Mapping[str, str] | None = None,
                               accepted: Collection[str] | None = None, limit: int = 3) -> tuple[str | None, str]:
     """(first argument name, "Invalid arguments: …" sentence) for a pydantic `ValidationError`."""
     problems: list[str] = []

@@ -15,6 +15,7 @@ with X-RateLimit-* headers and 429 + Retry-After, and ``Idempotency-Key`` on POS
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -22,7 +23,7 @@ import re
 import time
 import typing
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -39,13 +40,14 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from engmetrics import __version__
-from engmetrics.api import keys as keystore
 from engmetrics.api.errors import ApiError, from_engmetrics, from_validation, internal, invalid
-from engmetrics.api.limits import UPSHOT_PLANS, PlanLimits, RateLimiter
+from engmetrics.api.limits import UPSHOT_PLANS, Decision, PlanLimits, RateLimiter
+from engmetrics.api.openapi import openapi_document
 from engmetrics.wire import API_DEFAULT_LIMIT, API_MAX_LIMIT, ListShape, list_shape, path_params, wire_names
-from engmetrics.operations import Operation
+from engmetrics.apikeys import ApiKey, allows, random_id, required_scope
+from engmetrics.engine.local import LocalEngine
 from engmetrics.errors import EngmetricsError, InvalidInput
-from engmetrics.store.db import Store
+from engmetrics.operations import Operation
 from engmetrics.validation import MAX_BODY_BYTES, check_string, check_value, sentence, unknown_name_message
 
 log = logging.getLogger("engmetrics.api")
@@ -88,8 +90,9 @@ def _is_list_field(annotation: object) -> bool:
 
 def _query_values(request: Request, model: type[BaseModel] | None, reserved: set[str]) -> dict[str, Any]:
     """Query string → request-model values by wire name; unknown parameters are a 400 naming them."""
-    names = wire_names(model) if model else {}
+    names = wire_names(model) if model is not None else {}
     by_wire = {wire: name for name, wire in names.items()}
+    fields = model.model_fields if model is not None else {}
     out: dict[str, Any] = {}
     for key in request.query_params.keys():
         if key in reserved:
@@ -97,13 +100,13 @@ def _query_values(request: Request, model: type[BaseModel] | None, reserved: set
             continue
         if key not in by_wire:
             _check_names([key], set(by_wire) | reserved)
-        field_info = model.model_fields[by_wire[key]]  # type: ignore[union-attr]
+        field_info = fields[by_wire[key]]
         out[key] = request.query_params.getlist(key) if _is_list_field(field_info.annotation) else request.query_params[key]
         _check(key, out[key])
     return out
 
 
-def _check_names(keys: Any, accepted: set[str]) -> None:
+def _check_names(keys: Iterable[object], accepted: set[str]) -> None:
     """A 400 naming the first unknown parameter and the closest accepted one (`engmetrics.validation`)."""
     for key in keys:
         if key not in accepted:
@@ -168,12 +171,12 @@ async def _read_body(request: Request) -> bytes:
 
 
 class EngmetricsApi:
-    """The API over one engine (a `LocalEngine`, whose store also holds keys and idempotency records)."""
+    """The API over one local engine, whose store also holds the API keys (`LocalEngine.keys`) and the
+    idempotency records (`LocalEngine.idempotency`)."""
 
-    def __init__(self, engine: Any, config: ApiConfig | None = None, store: Store | None = None) -> None:
+    def __init__(self, engine: LocalEngine, config: ApiConfig | None = None) -> None:
         self.engine = engine
         self.config = config or ApiConfig()
-        self.store: Store = store or engine.store
         self.limiter = RateLimiter(self.config.plans, self.config.minute_seconds, self.config.day_seconds)
         self.ops = engine.operations()
         self._inflight: set[tuple[str, str]] = set()
@@ -202,29 +205,26 @@ class EngmetricsApi:
     async def openapi(self, request: Request) -> Response:
         """The OpenAPI 3.1 document, generated from the operations' pydantic models."""
         if self._openapi is None:
-            from engmetrics.api.openapi import openapi_document
-
             self._openapi = json.dumps(openapi_document(self.ops, self.config.api_version)).encode()
         return Response(self._openapi, media_type="application/json")
 
-    def _endpoint(self, op: Operation):  # type: ignore[no-untyped-def]
+    def _endpoint(self, op: Operation) -> Callable[[Request], Awaitable[Response]]:
         shape = list_shape(op)
-        method = getattr(self.engine.area(op.area), op.name)
 
         async def endpoint(request: Request) -> Response:
             rid = request.scope.get("state", {}).get("request_id", "req_unknown")
             try:
-                key: keystore.ApiKey = request.scope["state"]["api_key"]
-                if not keystore.allows(key.scopes, op.method, op.path):
-                    need = keystore.required_scope(op.method, op.path)
+                key: ApiKey = request.scope["state"]["api_key"]
+                if not allows(key.scopes, op.method, op.path):
+                    need = required_scope(op.method, op.path)
                     raise ApiError(
                         403, "permission_error", "insufficient_scope",
                         f"This API key ({key.id}) lacks the scope {need!r} needed for {op.method} /v1{op.path}. "
                         f"Create a key with it: engmetrics api-key create --name NAME --scopes {need}.",
                     )
                 if op.method == "POST":
-                    return await self._post(request, op, method, key)
-                return await self._get(request, op, shape, method)
+                    return await self._post(request, op, key)
+                return await self._get(request, op, shape)
             except ApiError as exc:
                 return exc.response()
             except EngmetricsError as exc:
@@ -236,7 +236,7 @@ class EngmetricsApi:
         endpoint.__name__ = op.name
         return endpoint
 
-    async def _get(self, request: Request, op: Operation, shape: ListShape | None, method: Any) -> Response:
+    async def _get(self, request: Request, op: Operation, shape: ListShape | None) -> Response:
         reserved = {"limit", "starting_after", "ending_before"} if shape else set()
         values = _query_values(request, op.query_model, reserved | set(path_params(op)))
         if shape is not None and "cursor" in values and shape.item_has_id:
@@ -247,14 +247,13 @@ class EngmetricsApi:
 
         async def produce() -> bytes:
             if shape is None:
-                q = _build_query(op.query_model, values)
-                result = await (method(q) if q is not None else method())
+                result = await self.engine.call(op, _build_query(op.query_model, values))
                 return result.model_dump_json(by_alias=True).encode()
-            return await self._list(request, op, shape, method, values)
+            return await self._list(request, op, shape, values)
 
         return Response(await self._cached(key, produce), media_type="application/json")
 
-    async def _cached(self, key: tuple[Any, ...], produce: Any) -> bytes:
+    async def _cached(self, key: tuple[Any, ...], produce: Callable[[], Awaitable[bytes]]) -> bytes:
         """``produce()`` shared by identical GETs: at most one computation per key in flight, kept ``cache_seconds``."""
         ttl = self.config.cache_seconds
         if ttl <= 0:
@@ -302,7 +301,7 @@ class EngmetricsApi:
         self._cache.clear()
         self._cache_bytes = 0
 
-    async def _list(self, request: Request, op: Operation, shape: ListShape, method: Any, values: dict[str, Any]) -> bytes:
+    async def _list(self, request: Request, op: Operation, shape: ListShape, values: dict[str, Any]) -> bytes:
         limit = _parse_limit(request.query_params.get("limit"))
         after = request.query_params.get("starting_after")
         before = request.query_params.get("ending_before")
@@ -317,7 +316,7 @@ class EngmetricsApi:
         if not shape.item_has_id:
             # Items without ids page forwards with the engine's opaque cursor, returned as next_cursor.
             q = _build_query(model, {**values, "limit": limit})
-            dumped = (await method(q)).model_dump(mode="json", by_alias=True)
+            dumped = (await self.engine.call(op, q)).model_dump(mode="json", by_alias=True)
             nxt = dumped.get("cursor")
             body = {"object": "list", "data": dumped[shape.items_field], "has_more": bool(nxt), "next_cursor": nxt,
                     "url": request.url.path, **{k: dumped.get(k) for k in shape.extra_fields}}
@@ -326,12 +325,12 @@ class EngmetricsApi:
 
         extras: dict[str, Any] = {}
 
-        async def pages():  # type: ignore[no-untyped-def]
+        async def pages() -> AsyncIterator[tuple[list[Any], str | None]]:
             cursor = None
             page_limit = limit if not (after or before) else API_MAX_LIMIT
             while True:
                 q = model.model_validate({**values, "limit": page_limit, "cursor": cursor})
-                result = await method(q)
+                result = await self.engine.call(op, q)
                 dumped = result.model_dump(mode="json", by_alias=True)
                 if not extras:
                     extras.update({k: dumped.get(k) for k in shape.extra_fields})
@@ -364,6 +363,7 @@ class EngmetricsApi:
             if not found:
                 raise self._missing_cursor("starting_after", after, scanned)
         else:
+            assert before  # the first branch took the case where neither is given
             window: deque[Any] = deque(maxlen=limit + 1)
             found, scanned = False, 0
             async for items, _ in pages():
@@ -390,7 +390,7 @@ class EngmetricsApi:
         return invalid(f"No item {value!r} in this list (with these filters): pass the id of an item from the "
                        "previous page, or omit it for the first page.", param=param, code="resource_missing")
 
-    async def _post(self, request: Request, op: Operation, method: Any, key: keystore.ApiKey) -> Response:
+    async def _post(self, request: Request, op: Operation, key: ApiKey) -> Response:
         raw = await _read_body(request)
         try:
             body = json.loads(raw) if raw.strip() else {}
@@ -405,7 +405,7 @@ class EngmetricsApi:
             _check(name, value)
         idem = request.headers.get("idempotency-key")
         if idem is None:
-            return await self._run_post(op, method, body, request.path_params)
+            return await self._run_post(op, body, request.path_params)
         if not idem or len(idem) > 255:
             raise invalid("Idempotency-Key must be 1–255 characters (a UUID v4 is a good choice).",
                           param="Idempotency-Key")
@@ -413,13 +413,14 @@ class EngmetricsApi:
             json.dumps([op.method, request.url.path, str(request.query_params), body], sort_keys=True).encode()
         ).hexdigest()
         slot = (key.id, idem)
-        stored = await anyio.to_thread.run_sync(self._idem_lookup, key.id, idem)
+        records, ttl = self.engine.idempotency, self.config.idempotency_ttl_seconds
+        stored = await anyio.to_thread.run_sync(records.lookup, key.id, idem, ttl)
         if stored is not None:
-            if stored[0] != fingerprint:
+            if stored.fingerprint != fingerprint:
                 raise ApiError(409, "idempotency_error", "idempotency_key_reused",
                                "This Idempotency-Key was already used with other parameters. Send a new key for a "
                                "different request.", param="Idempotency-Key")
-            return Response(stored[2], status_code=stored[1], media_type="application/json",
+            return Response(stored.body, status_code=stored.status, media_type="application/json",
                             headers={"Idempotent-Replayed": "true"})
         if slot in self._inflight:
             raise ApiError(409, "idempotency_error", "idempotency_key_in_use",
@@ -428,41 +429,23 @@ class EngmetricsApi:
         self._inflight.add(slot)
         try:
             try:
-                response = await self._run_post(op, method, body, request.path_params)
+                response = await self._run_post(op, body, request.path_params)
             except ApiError as exc:
                 response = exc.response()
             except EngmetricsError as exc:
                 response = from_engmetrics(exc).response()
             if response.status_code < 500:
-                await anyio.to_thread.run_sync(self._idem_save, key.id, idem, fingerprint, response.status_code,
-                                               bytes(response.body))
+                save = functools.partial(records.save, key.id, idem, fingerprint=fingerprint,
+                                         status=response.status_code, body=bytes(response.body), ttl_seconds=ttl)
+                await anyio.to_thread.run_sync(save)
             return response
         finally:
             self._inflight.discard(slot)
 
-    async def _run_post(self, op: Operation, method: Any, body: dict[str, Any], path_values: dict[str, Any]) -> Response:
-        q = _build_query(op.query_model, {**body, **path_values})
-        result = await (method(q) if q is not None else method())
+    async def _run_post(self, op: Operation, body: dict[str, Any], path_values: dict[str, Any]) -> Response:
+        result = await self.engine.call(op, _build_query(op.query_model, {**body, **path_values}))
         self.forget_cached()  # a POST may have changed what GETs answer
         return Response(result.model_dump_json(by_alias=True), media_type="application/json")
-
-    def _idem_lookup(self, key_id: str, idem: str) -> tuple[str, int, bytes] | None:
-        row = self.store.read().execute(
-            "SELECT fingerprint, status, body FROM api_idempotency WHERE key_id = ? AND idempotency_key = ?"
-            " AND created_at >= ?",
-            (key_id, idem, int(time.time() - self.config.idempotency_ttl_seconds)),
-        ).fetchone()
-        return (row[0], row[1], bytes(row[2])) if row else None
-
-    def _idem_save(self, key_id: str, idem: str, fingerprint: str, status: int, body: bytes) -> None:
-        now = int(time.time())
-        with self.store.tx() as conn:
-            conn.execute("DELETE FROM api_idempotency WHERE created_at < ?", (now - self.config.idempotency_ttl_seconds,))
-            conn.execute(
-                "INSERT OR REPLACE INTO api_idempotency(key_id, idempotency_key, fingerprint, status, body, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (key_id, idem, fingerprint, status, body, now),
-            )
 
 
 # ---- middleware: request ids, version, auth, rate limits, logging -----------------------------------------
@@ -480,7 +463,7 @@ class ApiMiddleware:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        rid = keystore.random_id("req_", 14)
+        rid = random_id("req_", 14)
         state = scope.setdefault("state", {})
         state["request_id"] = rid
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers") or []}
@@ -529,7 +512,8 @@ class ApiMiddleware:
             return None
         auth = headers.get("authorization", "")
         scheme, _, secret = auth.partition(" ")
-        key = keystore.authenticate(self.api.store, secret.strip()) if scheme.lower() == "bearer" and secret.strip() else None
+        keys = self.api.engine.keys
+        key = keys.authenticate(secret.strip()) if scheme.lower() == "bearer" and secret.strip() else None
         if key is None:
             client = (scope.get("client") or ("unknown", 0))[0]
             decision = self.api.limiter.hit(f"anon:{client}", self.api.config.anonymous_plan)
@@ -553,7 +537,7 @@ class ApiMiddleware:
         return None
 
     @staticmethod
-    def _limited(decision) -> ApiError:  # type: ignore[no-untyped-def]
+    def _limited(decision: Decision) -> ApiError:
         return ApiError(
             429, "rate_limit_error", "rate_limit_exceeded",
             f"You have exceeded {decision.limit} requests per {decision.window_label}. "
@@ -573,7 +557,7 @@ async def _not_found(request: Request, exc: Exception) -> Response:
     return err.response()
 
 
-async def _sync_loop(engine: Any, every: float, changed: Any) -> None:
+async def _sync_loop(engine: LocalEngine, every: float, changed: Callable[[], None]) -> None:
     """Sync the engine's sources now and then every ``every`` seconds; failures are logged, never raised."""
     while True:
         try:
@@ -586,14 +570,15 @@ async def _sync_loop(engine: Any, every: float, changed: Any) -> None:
         await anyio.sleep(every)
 
 
-def build_api(engine: Any, config: ApiConfig | None = None, store: Store | None = None) -> ASGIApp:
-    """The ASGI app serving every operation of ``engine`` under /v1 (see the module docstring)."""
-    api = EngmetricsApi(engine, config, store)
+def build_api(engine: LocalEngine, config: ApiConfig | None = None) -> ASGIApp:
+    """The ASGI app serving every operation of ``engine`` under /v1 (see the module docstring); with
+    ``config.sync_every_seconds`` it also syncs the engine's sources in the background."""
+    api = EngmetricsApi(engine, config)
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         every = api.config.sync_every_seconds
-        if not every or getattr(engine, "kind", None) != "local":
+        if not every:
             yield
             return
         async with anyio.create_task_group() as tg:

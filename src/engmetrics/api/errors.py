@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from starlette.responses import Response
 
 from engmetrics.errors import EngmetricsError, RemoteError
+from engmetrics.validation import describe_validation_error
 
 
 class ApiError(Exception):
@@ -58,8 +59,6 @@ def from_engmetrics(exc: EngmetricsError) -> ApiError:
 def from_validation(exc: ValidationError, aliases: dict[str, str] | None = None) -> ApiError:
     """A pydantic validation error as a 422 naming the first offending parameter, in our words
     (`engmetrics.validation.describe_validation_error`)."""
-    from engmetrics.validation import describe_validation_error
-
     first_param, text = describe_validation_error(exc, aliases)
     return ApiError(422, "invalid_request_error", "parameter_invalid", f"Invalid parameters: {text}", param=first_param)
 

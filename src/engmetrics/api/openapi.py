@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from engmetrics import __version__
 from engmetrics.wire import API_DEFAULT_LIMIT, API_MAX_LIMIT, list_shape, path_params
@@ -51,7 +51,7 @@ def _error_responses() -> dict[str, Any]:
 
 def openapi_document(ops: list[Operation], api_version: str) -> dict[str, Any]:
     """OpenAPI 3.1 for ``ops`` under /v1, plus /v1/health and /v1/openapi.json."""
-    models: list[tuple[type[BaseModel], str]] = []
+    models: list[tuple[type[BaseModel], JsonSchemaMode]] = []
     for op in ops:
         if op.query_model is not None:
             models.append((op.query_model, "validation"))

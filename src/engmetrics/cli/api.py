@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from engmetrics.cli.common import DbOpt, JsonOpt, out, print_json, setup_logging
+from engmetrics.api.limits import UPSHOT_PLANS, PlanLimits
+from engmetrics.apikeys import SECRET_PREFIX
+from engmetrics.cli.common import DbOpt, JsonOpt, local_engine, out, print_json
+from engmetrics.errors import InvalidInput
+from engmetrics.logsetup import setup_logging
+from engmetrics.periods import iso
+from engmetrics.served import choose_served
 
 key_app = typer.Typer(help="API keys of the REST API: create (secret shown once), list, revoke.", no_args_is_help=True)
 
 
-def _parse_limits(values: list[str]) -> dict[str, object]:
-    from engmetrics.api.limits import UPSHOT_PLANS, PlanLimits
-    from engmetrics.errors import InvalidInput
-
+def _parse_limits(values: list[str]) -> dict[str, PlanLimits]:
     plans = dict(UPSHOT_PLANS)
     for value in values:
         try:
@@ -25,7 +27,7 @@ def _parse_limits(values: list[str]) -> dict[str, object]:
             plans[plan.strip()] = PlanLimits(int(per_minute), int(per_day))
         except ValueError:
             raise InvalidInput(f"--limits {value!r}: write PLAN=PER_MINUTE/PER_DAY, e.g. pro=120/10000.") from None
-    return plans  # type: ignore[return-value]
+    return plans
 
 
 def api_command(
@@ -41,30 +43,20 @@ def api_command(
     log_level: Annotated[str, typer.Option("--log-level", help="DEBUG, INFO, WARNING, ERROR (stderr)")] = "INFO",
 ) -> None:
     """Serve the REST API (/v1, the Upshot contract) over the local store. Keys: `engmetrics api-key create`."""
-    import uvicorn
+    import uvicorn  # lazy: the HTTP server loads only for `engmetrics api`
 
-    from engmetrics.api.app import ApiConfig, build_api
-    from engmetrics.cli.common import local_engine
-
-    from engmetrics.served import choose_served
+    from engmetrics.api.app import ApiConfig, build_api  # lazy: the REST app (starlette) loads only here
 
     setup_logging(log_level)
     engine = local_engine(db)
     served = choose_served(engine.settings, repo or [], work_tree=False)  # --repo, else ENGMETRICS_REPOS, else all
     if not served.whole_store:
         engine.serve_only([engine.register_repository(path) for path in served.paths])
-    config = ApiConfig(plans=_parse_limits(limits or []), sync_every_seconds=sync_every or None,  # type: ignore[arg-type]
+    config = ApiConfig(plans=_parse_limits(limits or []), sync_every_seconds=sync_every or None,
                        cache_seconds=cache_seconds)
     app = build_api(engine, config)
     uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level=log_level.lower(), access_log=False,
                                   lifespan="on", server_header=False)).run()
-
-
-def _store(db: Path | None):  # type: ignore[no-untyped-def]
-    from engmetrics.cli.common import settings
-    from engmetrics.store.db import open_store
-
-    return open_store(settings(db).db)
 
 
 @key_app.command("create")
@@ -76,10 +68,9 @@ def create(
     json_: JsonOpt = False,
 ) -> None:
     """Create a key. Its secret is printed once and stored only as a hash."""
-    from engmetrics.api.app import API_VERSION
-    from engmetrics.api.keys import create_key
+    from engmetrics.api.app import API_VERSION  # lazy: the REST app (starlette) loads only when needed
 
-    created = create_key(_store(db), name, scopes, plan, api_version=API_VERSION)
+    created = local_engine(db).keys.create(name, scopes, plan, api_version=API_VERSION)
     body = {"id": created.key.id, "key": created.secret, "name": created.key.name, "scopes": list(created.key.scopes),
             "plan": created.key.plan}
     if json_:
@@ -93,19 +84,15 @@ def create(
 @key_app.command("list")
 def list_(db: DbOpt = None, json_: JsonOpt = False) -> None:
     """Every key: id, name, scopes, plan, created/last used/revoked (never a secret)."""
-    from engmetrics.api.keys import list_keys
-
-    keys = list_keys(_store(db))
+    keys = local_engine(db).keys.list()
     if json_:
         print_json([k.public() for k in keys])
         return
-    from engmetrics.periods import iso
-
     table = Table(title="API keys")
     for col in ("id", "name", "key", "scopes", "plan", "created", "last used", "revoked"):
         table.add_column(col)
     for k in keys:
-        table.add_row(k.id, k.name, f"emk_…{k.hint}", ", ".join(k.scopes), k.plan, iso(k.created_at) or "",
+        table.add_row(k.id, k.name, f"{SECRET_PREFIX}…{k.hint}", ", ".join(k.scopes), k.plan, iso(k.created_at) or "",
                       iso(k.last_used_at) or "", iso(k.revoked_at) or "")
     out.print(table)
 
@@ -113,9 +100,7 @@ def list_(db: DbOpt = None, json_: JsonOpt = False) -> None:
 @key_app.command("revoke")
 def revoke(key_id: Annotated[str, typer.Argument(help="The key's id (key_…)")], db: DbOpt = None, json_: JsonOpt = False) -> None:
     """Revoke a key: requests with it answer 401 from now on."""
-    from engmetrics.api.keys import revoke_key
-
-    key = revoke_key(_store(db), key_id)
+    key = local_engine(db).keys.revoke(key_id)
     if json_:
         print_json(key.public())
     else:

@@ -1,18 +1,17 @@
 """The typer application behind `engmetrics`: demo, sync, import, deploy record, dora, repos, serve and the
 feature commands.
 
-Each module in this package other than `main`/`app`/`common` may expose ``register(app)`` to add commands.
+Each command module exposes ``register(app)``; `COMMAND_MODULES` lists them, in one place.
 """
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 import sys
 
 import typer
 
 from engmetrics import __version__
+from engmetrics.cli import api, core, demo_cmd, forecast, narrative, risk, teams
 
 app = typer.Typer(
     name="engmetrics",
@@ -40,25 +39,16 @@ def _root(
 @app.command("serve", add_help_option=False, context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def _serve(ctx: typer.Context) -> None:
     """Run the MCP server over stdio or streamable HTTP ([bold]engmetrics serve --help[/] for its options)."""
-    from engmetrics.cli.serve import serve_main  # argparse: `engmetrics serve` starts without typer (see main)
+    from engmetrics.cli.serve import serve_main  # lazy: `engmetrics serve` has its own light entry (see main)
 
     raise typer.Exit(serve_main(list(ctx.args)))
 
 
-def _load_commands() -> None:
-    """Register the commands of every CLI module."""
-    import engmetrics.cli as pkg
+COMMAND_MODULES = (api, core, demo_cmd, forecast, narrative, risk, teams)
+"""Every module adding commands (``register(app)``), in the order their commands are listed."""
 
-    for mod in sorted(m.name for m in pkgutil.iter_modules(pkg.__path__)):
-        if mod in ("main", "app", "common", "serve", "errors") or mod.startswith("_"):
-            continue
-        module = importlib.import_module(f"engmetrics.cli.{mod}")
-        register = getattr(module, "register", None)
-        if register is not None:
-            register(app)
-
-
-_load_commands()
+for _module in COMMAND_MODULES:
+    _module.register(app)
 
 
 def run_app(argv: list[str] | None = None) -> int:
@@ -67,7 +57,7 @@ def run_app(argv: list[str] | None = None) -> int:
     Every failure is one line on stderr (see `engmetrics.cli.errors`): usage mistakes name the command's
     own options, data errors speak of CLI commands rather than MCP tools.
     """
-    from engmetrics.cli import errors
+    from engmetrics.cli import errors  # lazy: only a failure needs it
 
     args = sys.argv[1:] if argv is None else list(argv)
     try:

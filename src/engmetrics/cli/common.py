@@ -6,15 +6,19 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import anyio
 import typer
 from pydantic import BaseModel
 from rich.console import Console
+from rich.markup import escape
 
-from engmetrics.logsetup import setup_logging  # noqa: F401  (re-exported for the command modules)
+from engmetrics.config import Settings, load_settings
 from engmetrics.queries import Scope, WindowArgs
+
+if TYPE_CHECKING:
+    from engmetrics.engine.local import LocalEngine
 
 EXIT_OK, EXIT_USAGE, EXIT_DATA = 0, 1, 2
 T = TypeVar("T")
@@ -40,16 +44,14 @@ FromOpt = Annotated[str | None, typer.Option("--from", help=described(WindowArgs
 ToOpt = Annotated[str | None, typer.Option("--to", help=described(WindowArgs, "to"))]
 
 
-def settings(db: Path | None = None, **overrides: Any) -> Any:
+def settings(db: Path | None = None, **overrides: object) -> Settings:
     """Settings with CLI overrides."""
-    from engmetrics.config import load_settings
-
     return load_settings(db=db, **overrides)
 
 
-def local_engine(db: Path | None = None) -> Any:
+def local_engine(db: Path | None = None) -> LocalEngine:
     """A LocalEngine over ``--db`` (or the configured store)."""
-    from engmetrics.engine.local import LocalEngine
+    from engmetrics.engine.local import LocalEngine  # lazy: the engine (areas, numpy) loads only for commands that run
 
     return LocalEngine(settings(db))
 
@@ -59,7 +61,7 @@ def run(fn: Callable[[], Awaitable[T]]) -> T:
     return anyio.run(fn)
 
 
-def print_json(model: BaseModel | Any) -> None:
+def print_json(model: BaseModel | object) -> None:
     """Print a model (or plain data) as JSON on stdout."""
     if isinstance(model, BaseModel):
         out.print_json(model.model_dump_json(by_alias=True))
@@ -67,9 +69,13 @@ def print_json(model: BaseModel | Any) -> None:
         out.print_json(json.dumps(model))
 
 
-def fail(message: str, code: int = EXIT_DATA) -> None:
-    """Print an error to stderr (one line, `engmetrics.cli.errors.say`) and exit with ``code``."""
-    from engmetrics.cli.errors import say
+def say(message: str) -> None:
+    """Print ``error: <message>`` as one line on stderr (markup in the message is not interpreted)."""
+    line = " ".join(message.split())
+    err.print(f"[bold red]error:[/] {escape(line)}", highlight=False, soft_wrap=True)
 
+
+def fail(message: str, code: int = EXIT_DATA) -> NoReturn:
+    """Print an error to stderr (one line, `say`) and exit with ``code``."""
     say(message)
     raise typer.Exit(code)

@@ -9,7 +9,6 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from engmetrics.queries import DoraQuery
 from engmetrics.cli.common import (
     EXIT_DATA,
     DbOpt,
@@ -27,6 +26,10 @@ from engmetrics.cli.common import (
     print_json,
     run,
 )
+from engmetrics.errors import NotFound
+from engmetrics.models import Deployment, DoraReport, SyncReport
+from engmetrics.queries import DeploymentRecord, DoraQuery, validate
+from engmetrics.validation import path_exists
 
 import_app = typer.Typer(help="Import deployments or incidents from CSV or JSON.", no_args_is_help=True)
 deploy_app = typer.Typer(help="Record deployment events (what a CD pipeline calls after a deploy).", no_args_is_help=True)
@@ -41,13 +44,13 @@ def sync_command(
     engine = local_engine(db)
     for path in repo or []:
         engine.register_repository(path)
-    if not repo and not engine.store.read().execute("SELECT 1 FROM repositories LIMIT 1").fetchone():
+    if not repo and not engine.served_repositories():  # an empty store: the repository we are in, if any
         try:
             engine.register_repository(".")
         except Exception:
             fail("No repository to sync: pass --repo PATH (a git repository), or run inside one.")
 
-    async def go():  # type: ignore[no-untyped-def]
+    async def go() -> SyncReport:
         with Progress(
             SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
             console=err, transient=True, disable=json_,
@@ -114,28 +117,31 @@ def import_incidents(
 
 @deploy_app.command("record")
 def deploy_record(
-    repo: Annotated[str, typer.Option("--repo", help="Repository path or name")],
-    sha: Annotated[str, typer.Option("--sha", help="Deployed commit")],
-    environment: Annotated[str, typer.Option("--environment", help="Environment")] = "production",
-    status: Annotated[str, typer.Option("--status", help="success or failure")] = "success",
-    at: Annotated[str | None, typer.Option("--at", help="When (ISO 8601, UTC); default now")] = None,
-    service: Annotated[str | None, typer.Option("--service", help="Service name")] = None,
+    repo: Annotated[str, typer.Option("--repo", help=described(DeploymentRecord, "repo"))],
+    sha: Annotated[str, typer.Option("--sha", help=described(DeploymentRecord, "sha"))],
+    environment: Annotated[str, typer.Option("--environment", help=described(DeploymentRecord, "environment"))] = "production",
+    status: Annotated[str, typer.Option("--status", help=described(DeploymentRecord, "status"))] = "success",
+    at: Annotated[str | None, typer.Option("--at", help=described(DeploymentRecord, "at"))] = None,
+    service: Annotated[str | None, typer.Option("--service", help=described(DeploymentRecord, "service"))] = None,
     db: DbOpt = None,
     json_: JsonOpt = False,
 ) -> None:
     """Record one deployment. Explicit events replace release tags as the repository's deployments."""
-    from engmetrics.validation import path_exists
-
+    q = validate(DeploymentRecord, repo=repo, sha=sha, environment=environment, status=status, at=at, service=service)
     engine = local_engine(db)
     try:
-        engine.resolve_repo(repo)
-    except Exception:
-        if path_exists(repo):
-            engine.register_repository(repo)
-            run(lambda: engine.repos.sync(repo))
-        else:
+        engine.resolve_repo(q.repo)
+    except NotFound:
+        if not path_exists(q.repo):
             raise
-    dep = run(lambda: engine.dora.record_deployment(repo, sha, environment=environment, status=status, at=at, service=service))
+        engine.register_repository(q.repo)
+        run(lambda: engine.repos.sync(q.repo))
+
+    async def record() -> Deployment:
+        return await engine.dora.record_deployment(q.repo, q.sha, environment=q.environment, status=q.status, at=q.at,
+                                                   service=q.service)
+
+    dep = run(record)
     if json_:
         print_json(dep)
     else:
@@ -153,8 +159,6 @@ def dora_command(
     json_: JsonOpt = False,
 ) -> None:
     """DORA metrics for a window as a table, or --json with exactly the get_dora tool's model."""
-    from engmetrics.queries import DoraQuery, validate
-
     engine = local_engine(db)
     q = validate(DoraQuery, period=period, from_=from_, to=to, repo=repo, team=team, benchmark_year=benchmark_year)
     report = run(lambda: engine.dora.get_dora(q))
@@ -164,7 +168,7 @@ def dora_command(
     render_dora(report)
 
 
-def render_dora(report) -> None:  # type: ignore[no-untyped-def]
+def render_dora(report: DoraReport) -> None:
     """Print a DORA report as a readable table."""
     table = Table(
         title=f"DORA — {report.repo or report.team or 'all repositories'} — {report.period.from_[:10]} to "
@@ -173,7 +177,7 @@ def render_dora(report) -> None:  # type: ignore[no-untyped-def]
     for col in ("metric", "value", "rating", "trend", "previous", "detail"):
         table.add_column(col)
 
-    def fmt(v, unit):  # type: ignore[no-untyped-def]
+    def fmt(v: float | None, unit: str) -> str:
         if v is None:
             return "—"
         return f"{v:g} {unit.replace('_', ' ')}"

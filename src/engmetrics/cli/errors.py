@@ -17,16 +17,14 @@ from __future__ import annotations
 import logging
 import os
 import re
-import sqlite3
 import sys
 import traceback
 from typing import Any
 
 import typer
-from rich.markup import escape
 from typer._click import exceptions as tce
 
-from engmetrics.cli.common import EXIT_DATA, EXIT_USAGE, err
+from engmetrics.cli.common import EXIT_DATA, EXIT_USAGE, err, say
 from engmetrics.errors import EngmetricsError
 from engmetrics.validation import closest, describe_error
 
@@ -45,12 +43,6 @@ TOOL_COMMANDS = {
     "forecast_backlog": "engmetrics forecast backlog",
 }
 """MCP tool names that errors mention, and the CLI command that does the same for a person."""
-
-
-def say(message: str) -> None:
-    """Print ``error: <message>`` as one line on stderr (markup in the message is not interpreted)."""
-    line = " ".join(message.split())
-    err.print(f"[bold red]error:[/] {escape(line)}", highlight=False, soft_wrap=True)
 
 
 def report(exc: BaseException, argv: list[str], app: typer.Typer) -> int:
@@ -76,11 +68,8 @@ def report(exc: BaseException, argv: list[str], app: typer.Typer) -> int:
         say(cli_wording(exc.message, exc.param, _options_of(_command(app, argv)[0])))
         return EXIT_DATA
     if isinstance(exc, OSError):
-        where = f" {exc.filename!r}" if getattr(exc, "filename", None) else ""
+        where = f" {exc.filename!r}" if exc.filename else ""
         say(f"cannot read or write{where}: {exc.strerror or exc}.")
-        return EXIT_DATA
-    if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
-        say("the engmetrics store is busy (another engmetrics process is writing to it); try again in a moment.")
         return EXIT_DATA
     if isinstance(exc, SystemExit):
         return int(exc.code) if isinstance(exc.code, int) else EXIT_USAGE
@@ -98,7 +87,7 @@ def tce_exit_types() -> tuple[type[BaseException], ...]:
     """typer's Exit (and click's, if a command raised that one)."""
     found: list[type[BaseException]] = [typer.Exit]
     try:
-        import click
+        import click  # optional: typer may be installed without click
 
         found.append(click.exceptions.Exit)
     except ImportError:  # pragma: no cover - click is optional

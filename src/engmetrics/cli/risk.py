@@ -2,38 +2,44 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from engmetrics.cli.common import DbOpt, JsonOpt, RepoOpt, err, local_engine, out, print_json, run
+from engmetrics.areas.risk.models import RiskEvaluationQuery, RiskScoreQuery
+from engmetrics.cli.common import DbOpt, JsonOpt, described, err, local_engine, out, print_json, run
+from engmetrics.errors import EngmetricsError
+from engmetrics.queries import validate
+from engmetrics.validation import path_is
+
+if TYPE_CHECKING:
+    from engmetrics.engine.local import LocalEngine
 
 risk_app = typer.Typer(help="Change risk learned from the repository's own history.", no_args_is_help=True)
 
 
 @risk_app.command("score")
 def score_command(
-    repo: RepoOpt = None,
-    base: Annotated[str | None, typer.Option("--base", help="Base revision (default: the default branch)")] = None,
-    head: Annotated[str | None, typer.Option("--head", help="Head revision (default: HEAD)")] = None,
-    commit: Annotated[str | None, typer.Option("--commit", help="Score one commit")] = None,
-    pr: Annotated[int | None, typer.Option("--pr", help="Score a pull request by number")] = None,
+    repo: Annotated[str | None, typer.Option("--repo", help=described(RiskScoreQuery, "repo"))] = None,
+    base: Annotated[str | None, typer.Option("--base", help=described(RiskScoreQuery, "base"))] = None,
+    head: Annotated[str | None, typer.Option("--head", help=described(RiskScoreQuery, "head"))] = None,
+    commit: Annotated[str | None, typer.Option("--commit", help=described(RiskScoreQuery, "commit"))] = None,
+    pr: Annotated[int | None, typer.Option("--pr", help=described(RiskScoreQuery, "pr_number"))] = None,
     db: DbOpt = None,
     json_: JsonOpt = False,
 ) -> None:
     """Score the current branch (or --base/--head, --commit, --pr) 0–100 with every signal explained."""
-    from engmetrics.queries import validate
-    from engmetrics.risk.models import RiskScoreQuery
+    from engmetrics.areas.risk.metrics.wording import LABELS  # lazy: it loads numpy, which other commands skip
 
     q = validate(RiskScoreQuery, repo=repo, base=base, head=head, commit=commit, pr_number=pr)
-    engine = local_engine(db)
-    if repo and "/" in repo or (repo and repo.startswith(".")):
+    engine: LocalEngine = local_engine(db)
+    if repo and ("/" in repo or repo.startswith(".")):
         try:
             engine.register_repository(repo)
-        except Exception:  # a name, not a path: resolved by the engine
+        except EngmetricsError:  # a name, not a path: resolved by the engine
             pass
-    if engine.store.read().execute("SELECT count(*) FROM commits").fetchone()[0] == 0:
+    if not any(r.commits for r in run(engine.repos.list_repositories).repositories):
         run(lambda: engine.repos.sync(None))
     result = run(lambda: engine.risk.score_pr_risk(q))
     if json_:
@@ -41,8 +47,6 @@ def score_command(
         return
     out.print(f"[bold]{result.repo}[/] {result.target}: risk [bold]{result.risk_score}[/]/100 ({result.tier}), "
               f"p={result.probability:.2f}")
-    from engmetrics.risk.wording import LABELS
-
     out.print(result.recommendation)
     table = Table(title=f"signals (a typical change scores {result.baseline_score:.0f})")
     for col in ("signal", "this change", "typical", "points"):
@@ -70,23 +74,22 @@ def score_command(
 
 @risk_app.command("evaluate")
 def evaluate_command(
-    repo: Annotated[str, typer.Option("--repo", help="Repository path (registered and synced) or name")],
+    repo: Annotated[str, typer.Option("--repo", help=described(RiskEvaluationQuery, "repo"))],
     db: DbOpt = None,
     json_: JsonOpt = False,
-    bootstrap: Annotated[int, typer.Option("--bootstrap", min=0, help="Bootstrap resamples for the 95% intervals")] = 300,
+    bootstrap: Annotated[int, typer.Option("--bootstrap", min=0, help=described(RiskEvaluationQuery, "bootstrap"))] = (
+        RiskEvaluationQuery.model_fields["bootstrap"].default
+    ),
 ) -> None:
     """How well the model separates bug-inducing from clean changes on the repository's past, vs baselines."""
-    from engmetrics.validation import path_is
-
-    engine = local_engine(db)
-    name = repo
-    if path_is(repo, "dir"):
-        name = engine.register_repository(repo).name
-        run(lambda: engine.repos.sync(name))
-    result = run(lambda: engine.risk.evaluate_risk(name, bootstrap=bootstrap))
+    q = validate(RiskEvaluationQuery, repo=repo, bootstrap=bootstrap)
+    engine: LocalEngine = local_engine(db)
+    if path_is(q.repo, "dir"):
+        q = q.model_copy(update={"repo": engine.register_repository(q.repo).name})
+        run(lambda: engine.repos.sync(q.repo))
+    result = run(lambda: engine.risk.evaluate_risk(q))
     if json_:
-        data = result.model_dump()
-        print_json(data)
+        print_json(result.model_dump())
         return
     out.print(f"[bold]{result.repo}[/]: {result.changes} changes with known labels, {result.labelled_inducing} "
               f"bug-inducing (SZZ), {result.splits} time-ordered splits")

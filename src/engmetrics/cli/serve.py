@@ -12,15 +12,20 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, NoReturn
+
+if TYPE_CHECKING:  # none of these load before they are needed: see the module docstring
+    from engmetrics.config import Settings
+    from engmetrics.served import ServedRepos
+    from engmetrics.server.runtime import Runtime
 
 EXIT_USAGE, EXIT_DATA = 1, 2
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         """Usage errors exit 1 with one line, like every other engmetrics command (see `engmetrics.cli.errors`)."""
-        import difflib
+        import difflib  # lazy: only a usage error needs it
 
         options = [o for a in self._actions for o in a.option_strings if o.startswith("--")]
         unknown = message.partition("unrecognized arguments: ")[2].split()
@@ -56,7 +61,7 @@ def serve_main(argv: list[str]) -> int:
         args = parser().parse_args(argv)
     except SystemExit as exc:  # --help (0) or a usage error (1), already printed
         return int(exc.code or 0)
-    from engmetrics.logsetup import setup_logging
+    from engmetrics.logsetup import setup_logging  # lazy, like every import below: `serve` starts light
 
     setup_logging(args.log_level)
     if args.transport == "stdio":
@@ -64,33 +69,32 @@ def serve_main(argv: list[str]) -> int:
     return _http(args)
 
 
-def _settings(args: argparse.Namespace) -> Any:
-    from engmetrics.config import load_settings
+def _settings(args: argparse.Namespace) -> Settings:
+    from engmetrics.config import load_settings  # lazy: pydantic-settings loads only when settings are read
 
     return load_settings(db=args.db, log_level=args.log_level)
 
 
-def _runtime(args: argparse.Namespace, settings: Any = None, served: Any = None) -> Any:
-    from engmetrics.server.runtime import make_runtime
+def _runtime(args: argparse.Namespace, settings: Settings | None = None,
+             served: ServedRepos | None = None) -> tuple[Runtime, Settings]:
+    from engmetrics.server.runtime import make_runtime  # lazy: the engine loads after the handshake (stdio)
 
     settings = settings or _settings(args)
     return make_runtime(settings, repos=args.repo, demo=args.demo, sync_on_start=not args.no_sync, served=served), settings
 
 
-def _served_note(args: argparse.Namespace) -> tuple[Any, Any, str | None]:
+def _served_note(args: argparse.Namespace) -> tuple[Settings | None, ServedRepos | None, str | None]:
     """(settings or None, `ServedRepos` or None, the sentence for the instructions) — decided before the
     handshake. With --repo nothing is read (the handshake does not wait); otherwise the settings, the work
     tree and, when neither names a repository, the store's repository names. The implicit choices (work
     tree, whole store) are also said on stderr."""
-    from engmetrics.served import ServedRepos, served_sentence
+    from engmetrics.served import ServedRepos, choose_served, served_sentence  # lazy: read before the handshake
 
     if args.demo:
         return None, None, None
     if args.repo:
         served = ServedRepos(tuple(args.repo), "--repo")
         return None, served, served_sentence(served, Path())
-    from engmetrics.served import choose_served
-
     settings = _settings(args)
     if settings.api_url:
         return settings, None, None
@@ -102,7 +106,7 @@ def _served_note(args: argparse.Namespace) -> tuple[Any, Any, str | None]:
 
 
 def _stdio(args: argparse.Namespace) -> int:
-    import anyio
+    import anyio  # lazy, like every import of `serve`: only what the handshake needs loads before it
 
     from engmetrics.errors import EngmetricsError
 
@@ -112,7 +116,7 @@ def _stdio(args: argparse.Namespace) -> int:
         print(f"error: {exc.message}", file=sys.stderr, flush=True)
         return EXIT_DATA
 
-    from engmetrics.server.app import build_deferred_server
+    from engmetrics.server.app import build_deferred_server  # the SDK: the one heavy import before the handshake
 
     def fail(message: str) -> None:
         # The stdin reader cannot be interrupted while the client keeps the pipe open: leave at once.
@@ -128,23 +132,22 @@ def _stdio(args: argparse.Namespace) -> int:
 
 
 def _http(args: argparse.Namespace) -> int:
+    # lazy: `serve --help` and stdio load none of the HTTP path
+    import uvicorn
+
     from engmetrics.errors import EngmetricsError
+    from engmetrics.served import choose_served, served_sentence
+    from engmetrics.server.app import build_server
+    from engmetrics.server.http import http_app
 
     try:
         settings = _settings(args)
-        served = None
+        served: ServedRepos | None = None
         if not args.demo and not settings.api_url:
-            from engmetrics.served import choose_served, served_sentence
-
             served = choose_served(settings, args.repo)
             if served.origin in ("work tree", "store"):
                 print(f"engmetrics serve: {served_sentence(served, settings.db)}", file=sys.stderr, flush=True)
         runtime, settings = _runtime(args, settings, served)
-        import uvicorn
-
-        from engmetrics.server.app import build_server
-        from engmetrics.server.http import http_app
-
         token = settings.http_token.get_secret_value() if settings.http_token else None
         app = http_app(build_server(runtime), args.host, token)
     except EngmetricsError as exc:

@@ -26,8 +26,6 @@ from engmetrics.engine.registry import AREA_INTERFACES
 class Engine:
     """What engmetrics can answer: one interface per area."""
 
-    kind: str = "abstract"
-
     def __init__(
         self,
         *,

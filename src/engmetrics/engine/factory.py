@@ -1,22 +1,19 @@
-"""Choosing and preparing an engine from settings: local (over the store, with repositories or the demo) or remote
-(ENGMETRICS_API_URL)."""
+"""Choosing and preparing an engine from settings: local (with repositories or the demo) or remote."""
 
 from __future__ import annotations
 
 import json
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, overload
 
 import anyio.to_thread
 import platformdirs
 from pydantic import BaseModel
 
 from engmetrics.config import Settings
-
-if TYPE_CHECKING:  # the engines are imported where made: only the one the settings ask for is loaded
-    from engmetrics.engine.local import LocalEngine
-    from engmetrics.engine.remote.engine import RemoteEngine
+from engmetrics.engine.engine import Engine
+from engmetrics.engine.local import LocalEngine
+from engmetrics.errors import Unsupported
 
 
 class DemoMarker(BaseModel):
@@ -35,10 +32,12 @@ def demo_root() -> Path:
     return Path(platformdirs.user_data_dir("engmetrics", appauthor=False)) / "demo"
 
 
-async def prepare_demo(engine: LocalEngine, root: Path) -> None:
+async def prepare_demo(engine: Engine, root: Path) -> None:
     """Build the demo workspace under ``root`` if missing, register its repositories, sync and import events."""
-    from engmetrics.demo.workspace import build_demo  # lazy: the demo builder is only needed with --demo / `engmetrics demo`
+    from engmetrics.demo.workspace import build_demo  # lazy: the demo builder is needed only for --demo
 
+    if not isinstance(engine, LocalEngine):
+        raise Unsupported("The demo workspace needs a local store: unset ENGMETRICS_API_URL to use it.")
     marker = root / "workspace.json"
     if not marker.exists():
         ws = await anyio.to_thread.run_sync(lambda: build_demo(root))
@@ -55,21 +54,12 @@ async def prepare_demo(engine: LocalEngine, root: Path) -> None:
     await engine.dora.import_events(info.incidents, "incidents")
 
 
-@overload
-def make_engine(settings: Settings, *, db: Path) -> LocalEngine: ...
-
-
-@overload
-def make_engine(settings: Settings, *, db: None = None) -> LocalEngine | RemoteEngine: ...
-
-
-def make_engine(settings: Settings, *, db: Path | None = None) -> LocalEngine | RemoteEngine:
-    """The engine the settings ask for: remote when ENGMETRICS_API_URL is set, else local. With ``db`` (the demo's
-    store) a local engine over that store, whatever the settings."""
-    if settings.api_url and db is None:
-        from engmetrics.engine.remote.engine import RemoteEngine  # lazy: httpx2 and the providers only for remote
+def make_engine(settings: Settings, *, db: Path | None = None) -> Engine:
+    """The engine the settings ask for: remote when ENGMETRICS_API_URL is set, else local (over ``db`` when given)."""
+    if settings.api_url:
+        from engmetrics.engine.remote.engine import RemoteEngine  # lazy: httpx2 and the providers in remote mode only
 
         return RemoteEngine(settings)
-    from engmetrics.engine.local import LocalEngine  # lazy: the store and the areas' services only for local
-
-    return LocalEngine(settings if db is None else settings.model_copy(update={"db": db}))
+    if db is not None:
+        settings = settings.model_copy(update={"db": db})
+    return LocalEngine(settings)

@@ -23,20 +23,25 @@ from engmetrics.areas.repos.service import ReposService
 from engmetrics.areas.risk.service import RiskService
 from engmetrics.config import Settings
 from engmetrics.engine.engine import Engine
-from engmetrics.risk.score import sync_fix_labels
+from engmetrics.areas.risk.sync import sync_fix_labels
+from engmetrics.engine.keys import IdempotencyRecords, KeyStore
 from engmetrics.store.db import Store, open_store
 from engmetrics.store.repos import RepoRow
 
 
 class LocalEngine(Engine):
-    """The metrics engine over the embedded store (SQLite at ``settings.db``)."""
+    """The metrics engine over the embedded store (SQLite at ``settings.db``).
 
-    kind = "local"
+    Besides the areas' operations it offers what only a local store has: its repositories' registration,
+    served scope and sync state, and the REST API's keys (`keys`) and idempotency records (`idempotency`).
+    """
 
     def __init__(self, settings: Settings, store: Store | None = None) -> None:
         self.settings = settings
         self.store = store or open_store(settings.db)
         self.ctx = Context(settings, self.store)
+        self.keys = KeyStore(self.store)
+        self.idempotency = IdempotencyRecords(self.store)
         dora = DoraService(self.ctx)
         self.repos_service = ReposService(self.ctx, self._sync_steps())
         super().__init__(
@@ -112,6 +117,12 @@ class LocalEngine(Engine):
     def resolve_repo(self, name_or_path: str) -> RepoRow:
         """The served repository with this name or path (`Context.resolve_repo`)."""
         return self.ctx.resolve_repo(name_or_path)
+
+    def has_synced_data(self) -> bool:
+        """Whether there is data to answer from: every served repository was synced before (any repository, when
+        the whole store is served)."""
+        synced = [r.last_synced_at is not None for r in self.ctx.served_repositories()]
+        return any(synced) if self.ctx.served_ids is None else bool(synced) and all(synced)
 
     def is_stale(self) -> bool:
         """Whether data is older than ``sync_max_age_seconds``."""

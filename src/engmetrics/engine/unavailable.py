@@ -27,8 +27,6 @@ A = TypeVar("A")
 class UnavailableEngine(Engine):
     """Stands in for the engine: every method of every area raises the store's error (`StoreUnavailable`)."""
 
-    kind = "unavailable"
-
     def __init__(self, error: StoreUnavailable) -> None:
         self.error = StoreUnavailable(
             f"{error.message} Then restart the MCP server (reconnect it in your client). Until then every "

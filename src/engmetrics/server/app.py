@@ -10,19 +10,21 @@ only the SDK so the handshake is not kept waiting for engmetrics' own modules.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import anyio
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError, UnexpectedToolError
+from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase
 from mcp.shared.exceptions import MCPError
-from pydantic import ValidationError
+from mcp_types import Completion, CompletionArgument, CompletionContext, PromptReference, ResourceTemplateReference
+from pydantic import ConfigDict, ValidationError
 
 from engmetrics import __version__
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the runtime (and the engine behind it) loads in the worker thread, after the handshake
     from engmetrics.server.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -56,6 +58,13 @@ say so rather than guessing. Units are in field names or `unit`.
 """
 
 
+Completer = Callable[
+    [PromptReference | ResourceTemplateReference, CompletionArgument, CompletionContext | None],
+    Awaitable[Completion | None],
+]
+"""A completion handler: (what is completed, the argument and its partial value, arguments given so far)."""
+
+
 class EngmetricsMCP(MCPServer[Any]):
     """MCPServer whose tools, resources and prompts may arrive after the handshake.
 
@@ -69,18 +78,21 @@ class EngmetricsMCP(MCPServer[Any]):
         super().__init__(*args, **kwargs)
         self.registered = anyio.Event()
         self.load_error: str | None = None
-        self._complete: Callable[..., Any] | None = None
+        self._complete: Completer | None = None
 
         # Registered now so the handshake advertises completions; answers once the real handler is there.
-        @super().completion()
-        async def _complete(ref: Any, argument: Any, context: Any) -> Any:
+        async def complete(ref: PromptReference | ResourceTemplateReference, argument: CompletionArgument,
+                           context: CompletionContext | None) -> Completion | None:
             await self.registered.wait()
             return None if self._complete is None else await self._complete(ref, argument, context)
 
-    def completion(self):  # type: ignore[no-untyped-def]
+        register = cast(Callable[[], Callable[[Completer], Completer]], super().completion)  # the SDK's is unannotated
+        register()(complete)
+
+    def completion(self) -> Callable[[Completer], Completer]:
         """Decorator: the completion handler (one per server; see `__init__`)."""
 
-        def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
+        def decorator(func: Completer) -> Completer:
             self._complete = func
             return func
 
@@ -124,22 +136,21 @@ class EngmetricsMCP(MCPServer[Any]):
 
     def add_tool(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
         """Add a tool whose arguments are closed: unknown ones are refused (``additionalProperties: false``)."""
-        from pydantic import ConfigDict
-
         super().add_tool(fn, *args, **kwargs)
         tool = self._tool_manager.get_tool(kwargs.get("name") or fn.__name__)
         if tool is None:  # pragma: no cover - add_tool always registers
             return
         loose = tool.fn_metadata.arg_model
-        strict = type(loose.__name__, (loose,), {
+        strict = cast(type[ArgModelBase], type(loose.__name__, (loose,), {  # a subclass (pydantic's metaclass)
             "__module__": loose.__module__,
             "model_config": ConfigDict(extra="forbid", arbitrary_types_allowed=True),
-        })
+        }))
         tool.fn_metadata.arg_model = strict
         tool.parameters = strict.model_json_schema(by_alias=True)
 
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
         """Check the arguments at the edge (`engmetrics.validation`), then call; errors in our own words."""
+        # lazy: engmetrics' own modules load after the handshake (this module imports only the SDK and pydantic)
         from engmetrics.errors import InvalidInput
         from engmetrics.validation import check_arguments, describe_validation_error, sentence, unknown_name_message
 
@@ -188,10 +199,12 @@ def _new_server(name: str, lifespan: Callable[[Any], Any], scope_note: str | Non
     )
 
 
-def register_all(mcp: MCPServer[Any], runtime: Runtime) -> None:
+def register_all(mcp: EngmetricsMCP, runtime: Runtime) -> None:
     """Register every tool, resource and prompt, answering from ``runtime``: the tools generated from the areas'
-    operations (`engmetrics.engine.registry`), the two written by hand (sync, generate_report), the resources and
-    the prompts of the ``prompts/`` folder. The one list of what the server offers."""
+    operations (`engmetrics.engine.registry`), the two written by hand (sync, generate_report), the resources,
+    the prompts of the ``prompts/`` folder and the completion of their arguments. The one list of what the
+    server offers."""
+    # lazy: the engine, the models and the tools load in the worker thread, after the handshake
     from engmetrics.engine.registry import AREA_INTERFACES
     from engmetrics.operations import collect
     from engmetrics.server.prompts import register_prompts
@@ -203,7 +216,7 @@ def register_all(mcp: MCPServer[Any], runtime: Runtime) -> None:
     register_operation_tools(mcp, runtime, collect(AREA_INTERFACES))
     register_sync(mcp, runtime)
     register_generate_report(mcp, runtime)
-    register_resources(mcp, runtime)
+    mcp.completion()(register_resources(mcp, runtime))
     register_prompts(mcp, runtime)
 
 
@@ -240,7 +253,7 @@ def build_deferred_server(load: Callable[[], Runtime], *, name: str = "engmetric
     (`engmetrics serve` prints it and exits 2: a stdio server cannot stop while its client keeps stdin
     open), and otherwise the server stops.
     """
-    from engmetrics.errors import EngmetricsError
+    from engmetrics.errors import EngmetricsError  # lazy: engmetrics' own modules load after the handshake
 
     def load_and_register() -> Runtime:
         runtime = load()

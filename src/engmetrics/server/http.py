@@ -8,6 +8,7 @@ import json
 import logging
 from typing import Any
 
+from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -76,7 +77,7 @@ def rebinding_protection(host: str) -> TransportSecuritySettings:
     )
 
 
-def http_app(mcp: Any, host: str, token: str | None) -> ASGIApp:
+def http_app(mcp: MCPServer[Any], host: str, token: str | None) -> ASGIApp:
     """The ASGI app serving MCP at /mcp.
 
     Bound to a loopback address (any of 127.0.0.0/8, ::1, localhost) it checks Host/Origin against DNS

@@ -25,7 +25,7 @@ from typing import Any
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.prompts.base import Prompt, PromptArgument, UserMessage
 
-from engmetrics.reports.report import prompts_dir
+from engmetrics.areas.reports.templates import prompts_dir
 from engmetrics.server.runtime import Runtime
 
 log = logging.getLogger("engmetrics.server")

@@ -3,21 +3,29 @@ scorecard://{name}/json, report://{report_id}; with completion of template argum
 arguments such as repo, period, audience and format)."""
 
 import logging
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
-from mcp_types import Completion, PromptReference, ResourceTemplateReference
+from mcp_types import Completion, CompletionArgument, CompletionContext, PromptReference, ResourceTemplateReference
 
+from engmetrics.areas.reports.metrics.changelog import entry_markdown
+from engmetrics.areas.reports.metrics.scorecard import scorecard_markdown
+from engmetrics.areas.reports.models import ChangelogEntryQuery, ChangelogQuery, Report, ReportId, Scorecard, ScorecardQuery
 from engmetrics.errors import EngmetricsError, NotFound
 from engmetrics.periods import NAMED_PERIODS
+
 from engmetrics.server.runtime import Runtime
 
 log = logging.getLogger("engmetrics.server")
 MAX_COMPLETIONS = 100
 
 
-async def _guard(coro: Any) -> Any:
+T = TypeVar("T")
+
+
+async def _guard(coro: Awaitable[T]) -> T:
     """Run ``coro``; user errors become a `ResourceError` with their message (a `ResourceNotFoundError`, the
     spec's resource-not-found error, for a thing that does not exist), bugs a short one (logged)."""
     try:
@@ -39,11 +47,11 @@ def _filter(values: list[str], prefix: str) -> Completion:
     return Completion(values=hits[:MAX_COMPLETIONS], total=len(hits), has_more=len(hits) > MAX_COMPLETIONS)
 
 
-def register_resources(mcp: MCPServer[Any], rt: Runtime) -> None:
-    """Add the resources and the completion handler."""
-    from engmetrics.reports.changelog import entry_markdown
-    from engmetrics.reports.models import ChangelogEntryQuery, ChangelogQuery, ReportId, ScorecardQuery
-    from engmetrics.reports.scorecard import scorecard_markdown
+def register_resources(mcp: MCPServer[Any], rt: Runtime) -> Callable[
+    [PromptReference | ResourceTemplateReference, CompletionArgument, CompletionContext | None],
+    Awaitable[Completion | None],
+]:
+    """Add the resources; the completion handler of their template arguments and of the prompts' arguments."""
 
     async def _entry(entry_id: str) -> str:
         await rt.ready()
@@ -72,7 +80,7 @@ def register_resources(mcp: MCPServer[Any], rt: Runtime) -> None:
             teams = set()
         return ScorecardQuery(team=name) if name in teams else ScorecardQuery(repo=name)
 
-    async def _scorecard(name: str) -> Any:
+    async def _scorecard(name: str) -> Scorecard:
         await rt.ready()
         return await rt.engine.reports.get_scorecard(await _scorecard_query(name))
 
@@ -91,7 +99,7 @@ def register_resources(mcp: MCPServer[Any], rt: Runtime) -> None:
     @mcp.resource("report://{report_id}", name="report", title="Generated report",
                   description="A report made by generate_report, in the format it was asked for", mime_type="text/plain")
     async def report(report_id: str) -> str:
-        async def get() -> Any:
+        async def get() -> Report:
             await rt.ready()
             return await rt.engine.reports.get_report(ReportId(report_id=report_id))
 
@@ -121,8 +129,8 @@ def register_resources(mcp: MCPServer[Any], rt: Runtime) -> None:
                 pass
         return ids
 
-    @mcp.completion()
-    async def complete(ref: Any, argument: Any, context: Any) -> Completion | None:
+    async def complete(ref: PromptReference | ResourceTemplateReference, argument: CompletionArgument,
+                       context: CompletionContext | None) -> Completion | None:
         name, value = argument.name, argument.value or ""
         if isinstance(ref, ResourceTemplateReference):
             if ref.uri.startswith("changelog://"):
@@ -148,4 +156,5 @@ def register_resources(mcp: MCPServer[Any], rt: Runtime) -> None:
                 return _filter(options[name], value)
         return None
 
-    _ = (changelog_latest, changelog_entry, scorecard_md, scorecard_json, report, complete)
+    _ = (changelog_latest, changelog_entry, scorecard_md, scorecard_json, report)
+    return complete

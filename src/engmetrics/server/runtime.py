@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import anyio
 from anyio.abc import TaskGroup
@@ -13,6 +12,8 @@ from anyio.abc import TaskGroup
 from engmetrics.config import Settings
 from engmetrics.engine.engine import Engine
 from engmetrics.engine.factory import demo_root, make_engine, prepare_demo
+from engmetrics.engine.local import LocalEngine
+from engmetrics.engine.unavailable import UnavailableEngine
 from engmetrics.errors import StoreUnavailable
 from engmetrics.models import SyncReport
 from engmetrics.served import ServedRepos, choose_served
@@ -38,13 +39,12 @@ class Runtime:
     _task_group: TaskGroup | None = None
     _syncing: bool = False
     _started: bool = False
-    extras: dict[str, Any] = field(default_factory=dict)
     scope_note: str | None = None  # what the server answers for, appended to its MCP instructions
 
     @property
     def is_local(self) -> bool:
         """Whether the engine computes from a local store (and so needs syncing)."""
-        return self.engine.kind == "local"
+        return isinstance(self.engine, LocalEngine)
 
     def start(self, task_group: TaskGroup) -> None:
         """Start the initial background sync in ``task_group`` (never blocks the handshake)."""
@@ -87,26 +87,17 @@ class Runtime:
         finally:
             self._syncing = False
 
-    def _has_data(self) -> bool:
-        """Whether there is data to answer from before the first sync: every served repository synced before
-        (any repository, when the whole store is served)."""
-        served = getattr(self.engine, "served_repositories", None)
-        if served is None:
-            return True
-        synced = [r.last_synced_at is not None for r in served()]
-        whole_store = getattr(self.engine, "served_ids", None) is None
-        return any(synced) if whole_store else bool(synced) and all(synced)
-
     async def ready(self) -> None:
-        """Wait for the first sync when nothing was synced before; refresh stale data in the background."""
-        if not self.is_local:
+        """Wait for the first sync when nothing was synced before (`LocalEngine.has_synced_data`); refresh stale
+        data in the background."""
+        engine = self.engine
+        if not isinstance(engine, LocalEngine):  # a remote engine keeps its own data fresh
             return
         if not self.first_sync_done.is_set():
-            if not self._has_data() or self.prepare is not None:
+            if self.prepare is not None or not engine.has_synced_data():
                 await self.first_sync_done.wait()
             return
-        is_stale = getattr(self.engine, "is_stale", None)
-        if self._task_group is not None and is_stale is not None and is_stale() and not self._syncing:
+        if self._task_group is not None and engine.is_stale() and not self._syncing:
             self._task_group.start_soon(self._sync)
 
 
@@ -119,23 +110,19 @@ def make_runtime(settings: Settings, *, repos: list[str], demo: bool = False, sy
     A store that cannot be opened does not stop `serve`: the runtime then answers every tool with the
     store's error and how to recover (`engmetrics.engine.unavailable.UnavailableEngine`).
     """
-    if demo:
-        root = demo_root()
-        try:
-            engine = make_engine(settings, db=root / "engmetrics.db")
-        except StoreUnavailable as exc:
-            return _without_store(exc)
+    root = demo_root() if demo else None
+    try:
+        engine = make_engine(settings, db=None if root is None else root / "engmetrics.db")
+    except StoreUnavailable as exc:
+        return _without_store(exc)
+    if not isinstance(engine, LocalEngine):  # remote: nothing to prepare, register or sync here
+        return Runtime(engine, sync_on_start=False)
+    if root is not None:
 
         async def prepare() -> None:
             await prepare_demo(engine, root)
 
         return Runtime(engine, prepare=prepare, sync_on_start=False)
-    try:
-        engine = make_engine(settings)
-    except StoreUnavailable as exc:
-        return _without_store(exc)
-    if engine.kind != "local":
-        return Runtime(engine, sync_on_start=False)
     served = served or choose_served(settings, repos)
     if served.whole_store:
         log.info("no --repo given and not in a git work tree: serving every repository in the store")
@@ -146,7 +133,5 @@ def make_runtime(settings: Settings, *, repos: list[str], demo: bool = False, sy
 
 def _without_store(exc: StoreUnavailable) -> Runtime:
     """A runtime whose every tool answers how to recover the store (`engmetrics.engine.unavailable`)."""
-    from engmetrics.engine.unavailable import UnavailableEngine
-
     log.error("%s Serving anyway: every tool answers with this message.", exc.message)
     return Runtime(UnavailableEngine(exc), sync_on_start=False)

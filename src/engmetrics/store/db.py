@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import anyio.to_thread
 
-from engmetrics.errors import DataError, StoreUnavailable
+from engmetrics.errors import DataError, StoreBusy, StoreUnavailable
 from engmetrics.store.migrations import CORE as MIGRATIONS
 from engmetrics.store.migrations import FEATURES
 
@@ -43,9 +43,10 @@ class Store:
     plus ``max_idle``, however many requests a long-running server answers.
     """
 
-    def __init__(self, path: Path | str, *, max_idle: int = 4) -> None:
+    def __init__(self, path: Path | str, *, max_idle: int = 4, busy_timeout_seconds: float = 30.0) -> None:
         self.path = str(path)
         self.max_idle = max_idle
+        self.busy_timeout_seconds = busy_timeout_seconds  # how long a writer waits for another process's lock
         self._local = threading.local()
         self._write_lock = threading.Lock()
         self._pool_lock = threading.Lock()
@@ -55,7 +56,8 @@ class Store:
 
     def _open(self) -> sqlite3.Connection:
         try:
-            conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
+            conn = sqlite3.connect(self.path, timeout=self.busy_timeout_seconds, isolation_level=None,
+                                   check_same_thread=False)
         except sqlite3.Error as exc:
             raise self._unavailable(exc) from None
         try:
@@ -122,10 +124,19 @@ class Store:
 
     @contextmanager
     def tx(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction (BEGIN IMMEDIATE … COMMIT); rolled back whole on any error."""
+        """A write transaction (BEGIN IMMEDIATE … COMMIT); rolled back whole on any error. `StoreBusy` when
+        another process kept the store locked for all of ``busy_timeout_seconds``."""
         conn = self._connect()
         with self._write_lock:
-            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                if "locked" in str(exc) or "busy" in str(exc):
+                    raise StoreBusy(
+                        f"The engmetrics store at {self.path} is busy (another engmetrics process is writing to it); "
+                        "try again in a moment."
+                    ) from None
+                raise
             try:
                 yield conn
             except BaseException:
@@ -147,7 +158,7 @@ class Store:
 
         Safe when several processes open a new store at once (first syncs, `serve`, `api` and `sync`
         starting together): the migrations run in one ``BEGIN IMMEDIATE`` transaction, so one process
-        takes the write lock and applies them; the others wait for it (the 30 s busy timeout), then read
+        takes the write lock and applies them; the others wait for it (the busy timeout, 30 s by default), then read
         the versions again under the lock and find nothing left to do.
         """
         conn = self._connect()
@@ -168,10 +179,11 @@ class Store:
                     c.execute(f"PRAGMA user_version = {number + 1}")
                     log.info("store %s migrated to schema version %d", self.path, number + 1)
                 self._migrate_features(c)
-        except sqlite3.OperationalError as exc:
-            if "locked" in str(exc) or "busy" in str(exc):
+        except (sqlite3.OperationalError, StoreBusy) as exc:
+            if isinstance(exc, StoreBusy) or "locked" in str(exc) or "busy" in str(exc):
                 raise DataError(
-                    f"The engmetrics store at {self.path} stayed locked by another process for 30 s while "
+                    f"The engmetrics store at {self.path} stayed locked by another process for "
+                    f"{self.busy_timeout_seconds:g} s while "
                     "engmetrics tried to prepare it; try again once that process is done."
                 ) from None
             raise

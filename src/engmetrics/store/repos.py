@@ -100,3 +100,21 @@ def team_repo_ids(conn: sqlite3.Connection, directory: Directory, team: str) -> 
     ids = {r[0] for r in conn.execute(f"SELECT DISTINCT repo_id FROM commits WHERE lower(author_email) IN ({marks})", emails)}
     ids |= {r[0] for r in conn.execute(f"SELECT DISTINCT repo_id FROM pull_requests WHERE lower(author) IN ({marks})", emails)}
     return sorted(ids)
+
+
+def stored_repository_names(db: Path) -> list[str]:
+    """Names of the repositories in the store file at ``db``, sorted, read-only (nothing migrated or written).
+
+    Empty when there is no store there yet, or it cannot be read (not migrated yet, locked, not a store): the
+    engine says what is wrong when it opens it.
+    """
+    if not Path(db).is_file():
+        return []
+    try:
+        conn = sqlite3.connect(f"file:{Path(db).resolve()}?mode=ro", uri=True, timeout=5)
+        try:
+            return [r[0] for r in conn.execute("SELECT name FROM repositories ORDER BY name")]
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return []

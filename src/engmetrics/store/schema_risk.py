@@ -12,7 +12,7 @@
 - ``risk_models``: per repository, the trained model (JSON), the history fingerprint it was trained on,
   the feature matrix of its history (``.npz`` bytes) and the feature state after the last change (zlib JSON).
 - ``risk_sloc``: source lines each non-merge commit added (lines of source files, not blank, not comment-only;
-  -1 when git reported its objects missing), see `engmetrics.risk.sloc`. A commit git failed on for another
+  -1 when git reported its objects missing), see `engmetrics.areas.risk.source_lines`. A commit git failed on for another
   reason has no row and is counted on the next run.
 """
 
@@ -44,9 +44,9 @@ MIGRATIONS: list[list[str]] = [
             repo_id INTEGER PRIMARY KEY REFERENCES repositories(id) ON DELETE CASCADE,
             fingerprint TEXT NOT NULL,
             created_at INTEGER NOT NULL,
-            model TEXT NOT NULL,            -- JSON of engmetrics.risk.model.RiskModel
+            model TEXT NOT NULL,            -- JSON of engmetrics.areas.risk.metrics.model.RiskModel
             matrix BLOB NOT NULL,           -- npz: shas, times, X (features of every change)
-            state BLOB NOT NULL             -- zlib JSON of engmetrics.risk.features.History
+            state BLOB NOT NULL             -- zlib JSON of engmetrics.areas.risk.metrics.features.History
         )""",
     ],
     [

@@ -90,6 +90,12 @@ class DoraApi(ABC):
         `get_dora`; deployment frequency 0 in an empty bucket once the scope has history)."""
 
     @abstractmethod
+    async def commits_between(self, repo_id: int, ranges: Sequence[tuple[str, str]]) -> list[list[str] | None]:
+        """For each ``(base, head)`` pair of full commit shas of repository ``repo_id``: the shas reachable from
+        head and not from base (``git rev-list base..head``, merges included), None when either is not stored.
+        What a pull request's merge commit brought in is ``(first parent, second parent)``."""
+
+    @abstractmethod
     async def record_deployment(self, repo: str, sha: str, *, environment: str = "production", status: str = "success",
                                 at: str | None = None, service: str | None = None) -> Deployment:
         """Store one deployment event (what a CD pipeline calls after a deploy) and re-derive its repository."""

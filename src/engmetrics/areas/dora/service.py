@@ -11,6 +11,7 @@ from engmetrics.areas.dora import queries
 from engmetrics.areas.dora.api import DoraApi
 from engmetrics.areas.dora.derive import derive_repository
 from engmetrics.areas.dora.metrics.figures import summarize
+from engmetrics.areas.dora.metrics.graph import changes_between
 from engmetrics.areas.dora.metrics.series import DORA_SERIES_METRICS, dora_value
 from engmetrics.errors import InvalidInput
 from engmetrics.models import Deployment, DeploymentList, DoraReport, ImportReport, IncidentList
@@ -83,6 +84,14 @@ class DoraService(AreaService, DoraApi):
             return IncidentList(items=items, total=total, cursor=cursor)
 
         return await self.store.run(work)
+
+    async def commits_between(self, repo_id: int, ranges: Sequence[tuple[str, str]]) -> list[list[str] | None]:
+        def work() -> list[list[str] | None]:
+            graph = queries.load_graph(self.store.read(), repo_id)
+            return [changes_between(graph, head, base) if head in graph and base in graph else None
+                    for base, head in ranges]
+
+        return await self.store.run(work) if ranges else []
 
     # ---- events -----------------------------------------------------------------------------------------
 

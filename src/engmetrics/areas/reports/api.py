@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 
-
-from engmetrics.operations import Tool, operation
-from engmetrics.reports.models import (
+from engmetrics.areas.reports.models import (
     BenchmarkQuery,
     BenchmarkReport,
     Changelog,
@@ -24,8 +22,7 @@ from engmetrics.reports.models import (
     Scorecard,
     ScorecardQuery,
 )
-
-
+from engmetrics.operations import Tool, operation
 
 GET_CHANGELOG_TOOL = Tool(
     title='Changelog',
@@ -163,7 +160,6 @@ class ReportsApi(ABC):
     @abstractmethod
     async def get_report(self, q: ReportId) -> Report:
         """A generated report."""
-
 
     # ---- in process only (MCP resources and prompts) ---------------------------------------------------
 

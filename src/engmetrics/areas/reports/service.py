@@ -1,19 +1,42 @@
-"""The reports area over the local store, with DORA figures from the DORA area."""
+"""The reports area over the local store: `ReportsApi` implemented with `queries`, the pure `metrics` and the report
+`templates`; DORA figures, incidents and what a pull request's merge brought in come from the DORA area
+(`DoraApi`)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Concatenate, ParamSpec, TypeVar
 
-from engmetrics.reports.models import (
+from engmetrics.areas.context import AreaService, Context
+from engmetrics.areas.dora.api import DoraApi
+from engmetrics.areas.reports import queries
+from engmetrics.areas.reports.api import ReportsApi
+from engmetrics.areas.reports.metrics import changelog as cl
+from engmetrics.areas.reports.metrics.benchmarks import benchmarks, tier_thresholds
+from engmetrics.areas.reports.metrics.formats import render, word_count
+from engmetrics.areas.reports.metrics.insights import TREND_METRICS, compute_insights
+from engmetrics.areas.reports.metrics.report import ReportFacts, check_polish, compose, fact_lines
+from engmetrics.areas.reports.metrics.scorecard import (
+    build_scorecard,
+    dora_signals,
+    extra_signals,
+    median_hours,
+    test_touch_percent,
+)
+from engmetrics.areas.reports.metrics.series import UNITS, average, change_sizes, trends
+from engmetrics.areas.reports.models import (
     BenchmarkQuery,
     BenchmarkReport,
     Changelog,
     ChangelogEntry,
     ChangelogEntryQuery,
     ChangelogQuery,
+    Granularity,
+    Insight,
     InsightList,
     InsightsQuery,
     MetricSeries,
@@ -24,16 +47,23 @@ from engmetrics.reports.models import (
     ReportStatus,
     Scorecard,
     ScorecardQuery,
+    SeriesPoint,
+    Signal,
 )
-
-from engmetrics.areas.context import AreaService, Context
-from engmetrics.models import Period
-from engmetrics.areas.dora.api import DoraApi
-from engmetrics.areas.reports.api import ReportsApi
-from engmetrics.periods import Bucket, Window, buckets
-from engmetrics.reports.series import change_sizes
+from engmetrics.areas.reports.templates import template
+from engmetrics.errors import InvalidInput, NotFound
+from engmetrics.models import DoraReport, Period
+from engmetrics.periods import Bucket, Window, buckets, iso, parse_instant, resolve_window
+from engmetrics.queries import IncidentQuery, decode_cursor, encode_cursor
+from engmetrics.ratings import check_year
 
 REPORT_DEFAULT_PERIOD = "last_14_days"
+INSIGHT_WEEKS_IN_REPORTS = 12
+
+P = ParamSpec("P")
+T = TypeVar("T")
+Changes = tuple[list[cl.CommitRow], set[cl.Key]]
+"""An entry's commits with the paths each changed, and the (repo, sha) its PR merges stand for."""
 
 
 def _now() -> datetime:
@@ -47,16 +77,11 @@ class ReportsService(AreaService, ReportsApi):
         super().__init__(ctx)
         self.dora = dora
 
-    async def _series(self, window: Window, repo_ids: list[int] | None, metrics: list[str],
-                      granularity: str) -> tuple[list[Bucket], dict[str, list[float | None]]]:
-        """The buckets of ``window`` and each metric's value per bucket (DORA metrics from the DORA area)."""
-        bks = buckets(window, granularity)
-        values = await self.dora.metric_series(bks, repo_ids, metrics)
-        if "change_size" in metrics:
-            values["change_size"] = await self.store.run(lambda: change_sizes(self.store.read(), bks, repo_ids))
-        return bks, values
-
     # ---- helpers ---------------------------------------------------------------------------------
+
+    async def _query(self, fn: Callable[Concatenate[sqlite3.Connection, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """``fn(connection, *args)`` — a read of `queries` — in a worker thread."""
+        return await self.store.run(lambda: fn(self.store.read(), *args, **kwargs))
 
     def _scope_name(self, repo: str | None, team: str | None) -> str:
         if team:
@@ -67,50 +92,97 @@ class ReportsService(AreaService, ReportsApi):
             return ", ".join(r.name for r in self.served_repositories())
         return "all repositories"
 
-    def _report_hidden(self) -> tuple[str, list[Any]]:
-        """SQL restricting stored reports to those about a served repository (or none in particular)."""
-        if self.ctx.served_ids is None:
-            return "", []
-        names = [r.name for r in self.served_repositories()]
-        return f" AND (repo IS NULL OR repo IN ({','.join('?' * len(names))}))", names
-
     def _repo_name(self, repo: str | None) -> str | None:
         return self.resolve_repo(repo).name if repo else None
 
+    def _visible_repos(self) -> list[str] | None:
+        """The repositories whose stored reports this engine shows (None: all; reports about no repository in
+        particular are always shown)."""
+        return None if self.ctx.served_ids is None else [r.name for r in self.served_repositories()]
+
+    async def _dora(self, window: Window, repo_ids: list[int] | None, year: int | None, repo: str | None,
+                    team: str | None) -> DoraReport:
+        return await self.dora.dora_for_window(window, repo_ids, year or self.settings.benchmark_year, repo, team)
+
+    async def _series(self, window: Window, repo_ids: list[int] | None, metrics: Sequence[str],
+                      granularity: Granularity) -> tuple[list[Bucket], dict[str, list[float | None]]]:
+        """The buckets of ``window`` and each metric's value per bucket (DORA metrics from the DORA area)."""
+        bks = buckets(window, granularity)
+        values = await self.dora.metric_series(bks, repo_ids, metrics)
+        if "change_size" in metrics:
+            sizes = await self._query(queries.commit_sizes, bks[0].start_ts, bks[-1].end_ts, repo_ids) if bks else []
+            values["change_size"] = change_sizes(bks, sizes)
+        return bks, values
+
     # ---- changelog -------------------------------------------------------------------------------
 
-    async def get_changelog(self, q: ChangelogQuery) -> Changelog:
-        from engmetrics.periods import parse_instant
-        from engmetrics.queries import decode_cursor, encode_cursor
-        from engmetrics.reports import changelog as cl
+    async def _merge_members(self, merges: Sequence[cl.CommitRow]) -> dict[cl.Key, list[str]]:
+        """For each pull-request merge commit, keyed (repo, sha): the shas it brought in (reachable from its
+        second parent and not from its first, from the DORA area's commit graph)."""
+        by_repo: dict[str, list[cl.CommitRow]] = {}
+        for m in merges:
+            by_repo.setdefault(m.repo, []).append(m)
+        members: dict[cl.Key, list[str]] = {}
+        for repo, ms in by_repo.items():
+            repo_id = await self._query(queries.repository_id, repo)
+            if repo_id is None:
+                continue
+            brought = await self.dora.commits_between(repo_id, [(m.parents[0], m.parents[1]) for m in ms])
+            members.update({(repo, m.sha): shas for m, shas in zip(ms, brought, strict=True) if shas is not None})
+        return members
 
+    async def _changes(self, entries: Sequence[Sequence[cl.CommitRow]]) -> list[Changes]:
+        """Each entry's commits with the paths each changed (a PR merge: those of the commits it brought in)
+        and the commits its PR merges stand for (`cl.with_paths`)."""
+        members = await self._merge_members([m for commits in entries for m in cl.pr_merges(commits)])
+        wanted: dict[str, set[str]] = {}
+        for commits in entries:
+            for c in commits:
+                wanted.setdefault(c.repo, set()).add(c.sha)
+        for (repo, _), shas in members.items():
+            wanted[repo].update(shas)
+
+        def load() -> dict[str, dict[str, set[str]]]:
+            conn = self.store.read()
+            return {repo: queries.changed_paths(conn, repo, shas) for repo, shas in wanted.items()}
+
+        paths = await self.store.run(load)
+        return [cl.with_paths(commits, members, paths) for commits in entries]
+
+    async def _week_entries(self, starts: Sequence[datetime], repo_ids: list[int] | None) -> list[ChangelogEntry]:
+        def load() -> list[list[cl.CommitRow]]:
+            conn = self.store.read()
+            return [queries.commits_in(conn, repo_ids, *cl.week_bounds(start)) for start in starts]
+
+        changes = await self._changes(await self.store.run(load))
+        return [cl.week_entry(start, commits, hidden) for start, (commits, hidden) in zip(starts, changes, strict=True)]
+
+    async def _release_entries(self, releases: Sequence[cl.Release]) -> list[ChangelogEntry]:
+        def load() -> list[list[cl.CommitRow]]:
+            conn = self.store.read()
+            return [queries.release_commits(conn, r.id) for r in releases]
+
+        changes = await self._changes(await self.store.run(load))
+        return [cl.release_entry(r, commits, hidden) for r, (commits, hidden) in zip(releases, changes, strict=True)]
+
+    async def get_changelog(self, q: ChangelogQuery) -> Changelog:
         repo_ids = self.scope_repo_ids(q.repo, q.team)
         since_ts = int(parse_instant(q.since, param="since").timestamp()) if q.since else None
         offset = decode_cursor(q.cursor)
-
-        def work() -> Changelog:
-            conn = self.store.read()
-            if q.group_by == "release":
-                rows = cl.release_rows(conn, repo_ids, since_ts)
-                page = rows[offset:offset + q.limit]
-                entries = [cl.release_entry(conn, r) for r in page]
-                total = len(rows)
-            else:
-                weeks = cl.week_starts(conn, repo_ids, since_ts)
-                page_weeks = weeks[offset:offset + q.limit]
-                entries = [cl.week_entry(conn, repo_ids, w) for w in page_weeks]
-                total = len(weeks)
-            for e in entries:
-                e.items = e.items[: q.items_per_entry]
-            nxt = offset + len(entries)
-            return Changelog(entries=entries, cursor=encode_cursor(nxt) if nxt < total else None)
-
-        return await self.store.run(work)
+        if q.group_by == "release":
+            releases = await self._query(queries.releases, repo_ids, since_ts)
+            entries = await self._release_entries(releases[offset:offset + q.limit])
+            total = len(releases)
+        else:
+            weeks = cl.week_starts(await self._query(queries.commit_times, repo_ids, since_ts))
+            entries = await self._week_entries(weeks[offset:offset + q.limit], repo_ids)
+            total = len(weeks)
+        for e in entries:
+            e.items = e.items[: q.items_per_entry]
+        nxt = offset + len(entries)
+        return Changelog(entries=entries, cursor=encode_cursor(nxt) if nxt < total else None)
 
     async def get_changelog_entry(self, q: ChangelogEntryQuery) -> ChangelogEntry:
-        from engmetrics.errors import InvalidInput, NotFound
-        from engmetrics.reports import changelog as cl
-
         repo_ids = self.scope_repo_ids(q.repo, q.team)
         entry_id = q.entry_id.strip()
         if entry_id in ("latest", "latest-week"):
@@ -118,58 +190,53 @@ class ReportsService(AreaService, ReportsApi):
             if not page.entries:
                 raise NotFound("The changelog is empty: no commits are synced yet. Run `engmetrics sync` first.")
             return page.entries[0]
+        if m := cl.WEEK_ID.match(entry_id):
+            try:
+                day = datetime.fromisoformat(m.group(1)).replace(tzinfo=UTC)
+            except ValueError:
+                raise InvalidInput(f"{entry_id!r} does not name a valid date.", param="entry_id") from None
+            return (await self._week_entries([cl.week_start(int(day.timestamp()))], repo_ids))[0]
+        if entry_id.startswith("release-"):
+            for release in await self._query(queries.releases, repo_ids, None):
+                if cl.release_id(release.repo, release.tag, release.sha) == entry_id:
+                    return (await self._release_entries([release]))[0]
+        raise NotFound(
+            f"No changelog entry {entry_id!r}. Ids look like 'week-of-2025-02-10' (a Monday) or "
+            "'release-<repo>-<tag>'; list them with get_changelog (group_by='release' for releases).",
+            param="entry_id",
+        )
 
-        def work() -> ChangelogEntry:
+    # ---- scorecards, series, insights, benchmarks -------------------------------------------------
+
+    async def _extra_signals(self, window: Window, repo_ids: list[int] | None) -> list[Signal]:
+        """PR review time and test-touch ratio signals of ``window`` (each only where it has a value)."""
+
+        def work() -> list[Signal]:
             conn = self.store.read()
-            if m := cl.WEEK_ID.match(entry_id):
-                try:
-                    day = datetime.fromisoformat(m.group(1)).replace(tzinfo=UTC)
-                except ValueError:
-                    raise InvalidInput(f"{entry_id!r} does not name a valid date.", param="entry_id") from None
-                return cl.week_entry(conn, repo_ids, cl.week_start(int(day.timestamp())))
-            if entry_id.startswith("release-"):
-                for row in cl.release_rows(conn, repo_ids, None):
-                    if cl.release_id(row["repo"], row["tag"], row["sha"]) == entry_id:
-                        return cl.release_entry(conn, row)
-            raise NotFound(
-                f"No changelog entry {entry_id!r}. Ids look like 'week-of-2025-02-10' (a Monday) or "
-                "'release-<repo>-<tag>'; list them with get_changelog (group_by='release' for releases).",
-                param="entry_id",
+            prev = window.previous()
+            review = median_hours(queries.pr_review_hours(conn, window, repo_ids))
+            touch = test_touch_percent(queries.authored_commit_paths(conn, window, repo_ids))
+            return extra_signals(
+                review, None if review is None else median_hours(queries.pr_review_hours(conn, prev, repo_ids)),
+                touch, None if touch is None else test_touch_percent(queries.authored_commit_paths(conn, prev, repo_ids)),
             )
 
         return await self.store.run(work)
 
-    # ---- scorecards, series, insights, benchmarks -------------------------------------------------
-
-    async def _dora(self, window: Any, repo_ids: list[int] | None, year: int | None, repo: str | None, team: str | None) -> Any:
-        y = year or self.settings.benchmark_year
-        return await self.dora.dora_for_window(window, repo_ids, y, repo, team)
-
     async def get_scorecard(self, q: ScorecardQuery) -> Scorecard:
-        from engmetrics.ratings import check_year
-        from engmetrics.periods import iso, resolve_window
-        from engmetrics.reports.scorecard import build_scorecard, extra_signals
-
         check_year(q.benchmark_year)
         window = resolve_window(q.period, q.from_, q.to)
         repo_ids = self.scope_repo_ids(q.repo, q.team)
         name = q.team or self._repo_name(q.repo) or "all"
         report = await self._dora(window, repo_ids, q.benchmark_year, self._repo_name(q.repo), q.team)
-        extras = await self.store.run(lambda: extra_signals(self.store.read(), window, repo_ids))
+        extras = await self._extra_signals(window, repo_ids)
         return build_scorecard(name, report, extras, iso(_now().timestamp()) or "")
 
     async def get_metric_series(self, q: MetricSeriesQuery) -> MetricSeries:
-        from engmetrics.periods import resolve_window
-        from engmetrics.reports.benchmarks import tier_thresholds
-        from engmetrics.reports.models import SeriesPoint
-        from engmetrics.reports.series import UNITS, average, trends
-
         window = resolve_window(q.period, q.from_, q.to, default="last_90_days")
         repo_ids = self.scope_repo_ids(q.repo, q.team)
         bks, values = await self._series(window, repo_ids, [q.metric], q.granularity)
         vals = values[q.metric]
-        from engmetrics.periods import iso
-
         points = [
             SeriesPoint(week=b.label, start=iso(b.start_ts) or "", value=v, trend=t)
             for b, v, t in zip(bks, vals, trends(q.metric, vals), strict=True)
@@ -182,22 +249,16 @@ class ReportsService(AreaService, ReportsApi):
         )
 
     async def _insights(self, end: datetime, weeks: int, repo_ids: list[int] | None, scope: str, year: int | None,
-                        repo: str | None, team: str | None) -> tuple[int, list[Any]]:
-        from engmetrics.periods import Window, iso
-        from engmetrics.reports.changelog import week_start
-        from engmetrics.reports.insights import TREND_METRICS, compute_insights
-
-        stop = week_start(int(end.timestamp()))
+                        repo: str | None, team: str | None) -> tuple[int, list[Insight]]:
+        """(weeks examined, insights) over the ``weeks`` complete ISO weeks before ``end``."""
+        stop = cl.week_start(int(end.timestamp()))
         window = Window(stop - timedelta(weeks=weeks), stop, f"the last {weeks} complete weeks")
-        bks, values = await self._series(window, repo_ids, list(TREND_METRICS), "weekly")
+        bks, values = await self._series(window, repo_ids, TREND_METRICS, "weekly")
         report = await self._dora(window, repo_ids, year, repo, team)
         found = compute_insights([b.label for b in bks], values, scope, iso(_now().timestamp()) or "", report)
         return len(bks), found
 
     async def get_insights(self, q: InsightsQuery) -> InsightList:
-        from engmetrics.ratings import check_year
-        from engmetrics.queries import decode_cursor, encode_cursor
-
         check_year(q.benchmark_year)
         repo_ids = self.scope_repo_ids(q.repo, q.team)
         offset = decode_cursor(q.cursor)
@@ -209,10 +270,6 @@ class ReportsService(AreaService, ReportsApi):
         return InsightList(insights=page, weeks_examined=weeks, cursor=encode_cursor(nxt) if nxt < len(found) else None)
 
     async def get_benchmarks(self, q: BenchmarkQuery) -> BenchmarkReport:
-        from engmetrics.ratings import check_year
-        from engmetrics.periods import iso, resolve_window
-        from engmetrics.reports.benchmarks import benchmarks
-
         year = check_year(q.year or self.settings.benchmark_year)
         window = resolve_window(q.period, q.from_, q.to, default="last_90_days")
         repo_ids = self.scope_repo_ids(q.repo, q.team)
@@ -222,121 +279,80 @@ class ReportsService(AreaService, ReportsApi):
     # ---- reports ----------------------------------------------------------------------------------
 
     async def generate_report(self, q: ReportRequest) -> ReportStatus:
-        from engmetrics.periods import resolve_window
-        from engmetrics.queries import IncidentQuery
-        from engmetrics.reports import changelog as cl
-        from engmetrics.reports.report import ReportFacts, compose, fact_lines
-        from engmetrics.reports.scorecard import dora_signals, extra_signals
-
         window = resolve_window(q.period, q.from_, q.to, default=REPORT_DEFAULT_PERIOD)
         repo_ids = self.scope_repo_ids(q.repo, q.team)
         repo = self._repo_name(q.repo)
         dora = await self._dora(window, repo_ids, None, repo, q.team)
-
-        def changes() -> Any:
-            conn = self.store.read()
-            commits, hidden = cl.load_changes(conn, cl.load_commits(conn, repo_ids, window.start_ts, window.end_ts))
-            entry = cl.build_entry("period", window.label, window.start_ts, window.end_ts, commits, hidden)
-            return entry, extra_signals(conn, window, repo_ids)
-
-        entry, extras = await self.store.run(changes)
-        from engmetrics.periods import iso
-
+        commits = await self._query(queries.commits_in, repo_ids, window.start_ts, window.end_ts)
+        [(changed, hidden)] = await self._changes([commits])
+        entry = cl.build_entry("period", window.label, window.start_ts, window.end_ts, changed, hidden)
+        extras = await self._extra_signals(window, repo_ids)
         incidents = await self.dora.list_incidents(
             IncidentQuery(repo=q.repo, team=q.team, from_=iso(window.start_ts), to=iso(window.end_ts - 1), limit=20)
         )
         scope = repo or (f"team {q.team}" if q.team else "the team")
-        _, insights = await self._insights(window.end, 12, repo_ids, scope, None, repo, q.team)
+        _, insights = await self._insights(window.end, INSIGHT_WEEKS_IN_REPORTS, repo_ids, scope, None, repo, q.team)
         facts = ReportFacts(
             audience=q.audience, window=window, scope=scope, dora=dora, changes=entry, incidents=incidents.items,
             incidents_total=incidents.total, signals=dora_signals(dora) + extras, insights=insights, now=_now(),
         )
-        title, markdown = compose(facts)
+        title, markdown = compose(facts, template(q.audience))
         lines = fact_lines(facts)
         digest = hashlib.sha1(json.dumps([q.audience, q.format, repo, q.team, markdown]).encode()).hexdigest()[:12]
-        report = await self.store.run(self._store_report, f"rpt_{digest}", q, title, markdown, lines, window, repo, False)
+
+        def store() -> Report:
+            report_id = f"rpt_{digest}"
+            with self.store.tx() as conn:
+                queries.save_report(
+                    conn, report_id=report_id, audience=q.audience, format=q.format, title=title, markdown=markdown,
+                    content=render(markdown, q.format, title), word_count=word_count(markdown), window=window,
+                    repo=repo, team=q.team, polished=False, facts=lines, created_at=int(_now().timestamp()),
+                )
+            return self._stored(report_id).report
+
+        report = await self.store.run(store)
         return ReportStatus(report_id=report.id, status=report.status, estimated_seconds=0, report=report)
 
-    def _store_report(self, report_id: str, q: ReportRequest, title: str, markdown: str, facts: list[str], window: Any,
-                      repo: str | None, polished: bool) -> Report:
-        from engmetrics.reports.report import render, word_count
-
-        content = render(markdown, q.format, title)
-        now = int(_now().timestamp())
-        with self.store.tx() as conn:
-            conn.execute(
-                "INSERT OR REPLACE INTO reports(id, status, audience, format, title, markdown, content, word_count,"
-                " period_from, period_to, period_label, repo, team, polished, facts, created_at)"
-                " VALUES (?, 'ready', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (report_id, q.audience, q.format, title, markdown, content, word_count(markdown), window.start_ts,
-                 window.end_ts, window.label, repo, q.team, int(polished), json.dumps(facts), now),
-            )
-        return self._read_report(report_id)
-
-    def _read_report(self, report_id: str) -> Report:
-        from engmetrics.errors import NotFound
-        from engmetrics.models import Period
-        from engmetrics.periods import iso
-
-        only, args = self._report_hidden()
-        row = self.store.read().execute(f"SELECT * FROM reports WHERE id = ?{only}", (report_id, *args)).fetchone()
-        if row is None:
-            recent = self._report_ids(5)
+    def _stored(self, report_id: str) -> queries.StoredReport:
+        """The stored report ``report_id`` ('latest': the newest) among those this engine shows; `NotFound`
+        naming recent ones otherwise. Runs in a worker thread."""
+        conn = self.store.read()
+        rid = report_id.strip()
+        if rid == "latest":
+            rid = next(iter(queries.report_ids(conn, 1, self._visible_repos())), rid)
+        stored = queries.read_report(conn, rid, self._visible_repos())
+        if stored is None:
+            recent = queries.report_ids(conn, 5, self._visible_repos())
             hint = f" Recent reports: {', '.join(recent)}." if recent else " No report has been generated yet."
-            raise NotFound(f"No report {report_id!r}. Call generate_report first and pass its report_id.{hint}",
+            raise NotFound(f"No report {rid!r}. Call generate_report first and pass its report_id.{hint}",
                            param="report_id")
-        return Report(
-            id=row["id"], status=row["status"], audience=row["audience"], format=row["format"], title=row["title"],
-            content=row["content"], created_at=iso(row["created_at"]) or "", word_count=row["word_count"],
-            period=Period(from_=iso(row["period_from"]) or "", to=iso(row["period_to"]) or "", label=row["period_label"]),
-            repo=row["repo"], team=row["team"], polished=bool(row["polished"]), numbers=json.loads(row["facts"]),
-        )
+        return stored
 
     async def get_report(self, q: ReportId) -> Report:
-        def work() -> Report:
-            rid = q.report_id.strip()
-            if rid == "latest":
-                newest = self._report_ids(1)
-                rid = newest[0] if newest else rid
-            return self._read_report(rid)
-
-        return await self.store.run(work)
+        return (await self.store.run(self._stored, q.report_id)).report
 
     async def report_ids(self, limit: int = 50) -> list[str]:
-        return await self.store.run(self._report_ids, limit)
-
-    def _report_ids(self, limit: int = 50) -> list[str]:
-        """The newest stored report ids (for completion)."""
-        only, args = self._report_hidden()
-        return [r[0] for r in self.store.read().execute(
-            f"SELECT id FROM reports WHERE 1=1{only} ORDER BY created_at DESC LIMIT ?", (*args, limit))]
+        return await self.store.run(lambda: queries.report_ids(self.store.read(), limit, self._visible_repos()))
 
     async def polish_report(self, report_id: str, text: str) -> tuple[Report, list[str]]:
         """Replace a stored report's prose with ``text`` (Markdown) when every number in it is in the facts.
 
         Returns the report (polished or unchanged) and the numbers that were not supported (empty when used).
         """
-        from engmetrics.reports.report import check_polish, render, word_count
 
         def work() -> tuple[Report, list[str]]:
-            row = self.store.read().execute("SELECT * FROM reports WHERE id = ?", (report_id,)).fetchone()
-            if row is None:
-                return self._read_report(report_id), []
-            bad = check_polish(text, row["markdown"], json.loads(row["facts"]))
+            stored = self._stored(report_id)
+            bad = check_polish(text, stored.markdown, stored.facts)
             if bad or not text.strip():
-                return self._read_report(report_id), bad or ["(empty text)"]
+                return stored.report, bad or ["(empty text)"]
             markdown = text.strip() + "\n"
             with self.store.tx() as conn:
-                conn.execute(
-                    "UPDATE reports SET content = ?, word_count = ?, polished = 1 WHERE id = ?",
-                    (render(markdown, row["format"], row["title"]), word_count(markdown), report_id),
-                )
-            return self._read_report(report_id), []
+                queries.set_polished(conn, stored.report.id, render(markdown, stored.report.format, stored.report.title),
+                                     word_count(markdown))
+            return self._stored(stored.report.id).report, []
 
         return await self.store.run(work)
 
     async def report_markdown(self, report_id: str) -> str:
         """The stored Markdown draft of a report (what a model polishes)."""
-        report = await self.get_report(ReportId(report_id=report_id))
-        row = await self.store.run(lambda: self.store.read().execute("SELECT markdown FROM reports WHERE id = ?", (report.id,)).fetchone())
-        return row[0]
+        return (await self.store.run(self._stored, report_id)).markdown

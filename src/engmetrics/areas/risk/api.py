@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 
-
-from engmetrics.operations import Tool, operation
-from engmetrics.risk.models import (
+from engmetrics.areas.risk.models import (
     RiskEvaluation,
+    RiskEvaluationQuery,
     RiskScore,
     RiskScoreQuery,
     RiskyChangeList,
     RiskyChangesQuery,
 )
+from engmetrics.operations import Tool, operation
 
 
 SCORE_PR_RISK_TOOL = Tool(
@@ -76,5 +76,6 @@ class RiskApi(ABC):
     # ---- in process only (the CLI) ---------------------------------------------------------------------
 
     @abstractmethod
-    async def evaluate_risk(self, repo: str, *, bootstrap: int | None = None) -> RiskEvaluation:
-        """The risk model's measured accuracy on the repository's own past (time-ordered splits)."""
+    async def evaluate_risk(self, q: RiskEvaluationQuery) -> RiskEvaluation:
+        """The risk model's measured accuracy on the repository's own past (time-ordered splits), against
+        LApredict, Kamei and size alone."""

@@ -52,8 +52,6 @@ class RemoteEngine(Engine):
     `call` (one deadline per call), and what the interface offers in process only is `Unsupported` here.
     """
 
-    kind = "remote"
-
     def __init__(self, settings: Settings, *, options: RemoteOptions | None = None,
                  transport: httpx2.AsyncBaseTransport | None = None) -> None:
         self.settings = settings

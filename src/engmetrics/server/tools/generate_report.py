@@ -10,13 +10,13 @@ from mcp.server.mcpserver.resolve import Resolve, Sample
 from mcp_types import CreateMessageResult, SamplingMessage, TextContent, ToolAnnotations
 from pydantic import Field
 
+from engmetrics.areas.reports.metrics.report import POLISH_SYSTEM, polish_request
+from engmetrics.areas.reports.models import ReportRequest, ReportStatus
 from engmetrics.errors import EngmetricsError
 from engmetrics.queries import validate
-from engmetrics.reports.models import ReportRequest, ReportStatus
-from engmetrics.reports.report import POLISH_SYSTEM, polish_request
 from engmetrics.server.errors import user_errors
 from engmetrics.server.runtime import Runtime
-from engmetrics.server.tools.generated import argument_type, accepts_from
+from engmetrics.server.tools.generated import accepts_from, with_model_arguments
 
 log = logging.getLogger("engmetrics.server")
 
@@ -37,6 +37,10 @@ Example: generate_report(audience="team", from="2025-02-01", to="2025-02-15", fo
 """
 
 
+REPORT_ARGUMENTS = ("audience", "period", "from_", "to", "format", "repo", "team")
+"""The tool's arguments taken from `ReportRequest` (described there), in the order the tool lists them."""
+
+
 def _arguments(ctx: Context) -> dict[str, Any]:
     """The tools/call arguments as the client sent them (wire names, e.g. 'from')."""
     params = ctx.request_context.params or {}
@@ -45,11 +49,10 @@ def _arguments(ctx: Context) -> dict[str, Any]:
 
 
 def _text_of(result: CreateMessageResult | None) -> str:
-    if result is None:
+    """The text the client's model answered ('' for none, or for an image or audio answer)."""
+    if result is None or not isinstance(result.content, TextContent):
         return ""
-    content = result.content
-    blocks = content if isinstance(content, list) else [content]
-    return "\n".join(b.text for b in blocks if isinstance(b, TextContent)).strip()
+    return result.content.text.strip()
 
 
 def register_generate_report(mcp: MCPServer[Any], rt: Runtime) -> None:
@@ -80,7 +83,7 @@ def register_generate_report(mcp: MCPServer[Any], rt: Runtime) -> None:
         ctx: Context, polish: bool, generated: Annotated[ReportStatus, Resolve(_generated)]
     ) -> Sample | None:
         caps = ctx.client_capabilities
-        if not polish or generated.report is None or caps is None or caps.sampling is None or rt.engine.kind != "local":
+        if not polish or generated.report is None or caps is None or caps.sampling is None or not rt.is_local:
             return None
         draft = await rt.engine.reports.report_markdown(generated.report_id)
         text = polish_request(generated.report.audience, draft, generated.report.numbers)
@@ -89,23 +92,16 @@ def register_generate_report(mcp: MCPServer[Any], rt: Runtime) -> None:
             max_tokens=2000, system_prompt=POLISH_SYSTEM, temperature=0.3,
         )
 
-    @user_errors
     async def generate_report(
-        audience: argument_type(ReportRequest, "audience") = "team",
-        period: argument_type(ReportRequest, "period") = None,
-        from_: argument_type(ReportRequest, "from_") = None,
-        to: argument_type(ReportRequest, "to") = None,
-        format: argument_type(ReportRequest, "format") = "markdown",
-        repo: argument_type(ReportRequest, "repo") = None,
-        team: argument_type(ReportRequest, "team") = None,
-        polish: Annotated[bool, Field(description="Let the client's model polish the prose (numbers checked)")] = True,
         *,
-        generated: Annotated[ReportStatus, Resolve(_generated)] = None,  # type: ignore[assignment]
+        polish: Annotated[bool, Field(description="Let the client's model polish the prose (numbers checked)")] = True,
+        generated: Annotated[ReportStatus, Resolve(_generated)],
         polished: Annotated[CreateMessageResult | None, Resolve(_polish)] = None,
+        **arguments: Any,  # ReportRequest's fields, read by `_generated` as the client sent them
     ) -> ReportStatus:
         status = generated
         text = _text_of(polished)
-        if text and rt.engine.kind == "local":
+        if text and rt.is_local:
             report, unsupported = await rt.engine.reports.polish_report(status.report_id, text)
             notes = list(status.notes)
             if unsupported:
@@ -118,7 +114,8 @@ def register_generate_report(mcp: MCPServer[Any], rt: Runtime) -> None:
             status = ReportStatus(report_id=report.id, status=report.status, estimated_seconds=0, report=report, notes=notes)
         return status
 
+    tool = user_errors(with_model_arguments(generate_report, ReportRequest, REPORT_ARGUMENTS))
     mcp.add_tool(
-        accepts_from(generate_report), name="generate_report", title="Generate report", description=GENERATE,
+        accepts_from(tool), name="generate_report", title="Generate report", description=GENERATE,
         annotations=ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False),
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from mcp.server.mcpserver import MCPServer
 from mcp_types import ToolAnnotations
@@ -23,13 +23,15 @@ from engmetrics.queries import validate
 from engmetrics.server.errors import user_errors
 from engmetrics.server.runtime import Runtime
 
+R = TypeVar("R")
+
 
 def argument_type(model: type[BaseModel], name: str, *, nullable: bool = False) -> Any:
     """The annotation a tool argument for ``model``'s field ``name`` takes: its type (or null, with ``nullable``) and
     constraints, with its one description (and its wire name, e.g. ``from``)."""
     field = model.model_fields[name]
     described = Field(description=field.description, alias=field.alias)
-    value = Annotated[(field.annotation, *field.metadata)] if field.metadata else field.annotation
+    value: Any = Annotated[(field.annotation, *field.metadata)] if field.metadata else field.annotation
     if nullable:  # the constraints then apply to the value, not to null
         return Annotated[value | None, described]
     return Annotated[value, described]
@@ -45,8 +47,25 @@ def accepts_from(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[A
             kwargs["from_"] = kwargs.pop("from")
         return await fn(**kwargs)
 
-    wrapper.__signature__ = inspect.signature(fn)  # type: ignore[attr-defined]
+    wrapper.__signature__ = inspect.signature(fn)  # type: ignore[attr-defined]  # the SDK reads __signature__
     return wrapper
+
+
+def with_model_arguments(fn: Callable[..., Awaitable[R]], model: type[BaseModel],
+                         names: tuple[str, ...]) -> Callable[..., Awaitable[R]]:
+    """``fn`` (which receives these arguments in ``**arguments``) taking ``model``'s fields ``names`` as its first
+    keyword parameters, typed and described as `argument_type` does, with the model's defaults: how a hand-written
+    tool takes a request model's arguments, each described once, on the model."""
+    own = inspect.signature(fn)
+    params = [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=argument_type(model, name),
+                          default=model.model_fields[name].get_default(call_default_factory=True))
+        for name in names
+    ]
+    params += [p for p in own.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
+    fn.__signature__ = own.replace(parameters=params)  # type: ignore[attr-defined]  # the SDK reads __signature__
+    fn.__annotations__ = {**{p.name: p.annotation for p in params}, "return": own.return_annotation}
+    return fn
 
 
 def _parameters(model: type[BaseModel], spec: Tool) -> list[inspect.Parameter]:
@@ -83,7 +102,7 @@ def operation_tool(op: Operation, rt: Runtime) -> Callable[..., Awaitable[BaseMo
     params = _parameters(model, op.tool or Tool(title=name, description=op.summary)) if model is not None else []
     tool.__name__ = tool.__qualname__ = name
     tool.__doc__ = op.summary
-    tool.__signature__ = inspect.Signature(params, return_annotation=op.result_model)  # type: ignore[attr-defined]
+    tool.__signature__ = inspect.Signature(params, return_annotation=op.result_model)  # type: ignore[attr-defined]  # the SDK reads __signature__
     tool.__annotations__ = {**{p.name: p.annotation for p in params}, "return": op.result_model}
     return user_errors(tool)
 

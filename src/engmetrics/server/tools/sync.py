@@ -30,7 +30,7 @@ def register_sync(mcp: MCPServer[Any], rt: Runtime) -> None:
     @user_errors
     async def sync(
         repo: Annotated[str | None, Field(description="Repository name or path; all when omitted")] = None,
-        ctx: Context = None,  # type: ignore[assignment]
+        ctx: Context | None = None,
     ) -> SyncReport:
         async def progress(done: float, total: float | None, message: str | None) -> None:
             if ctx is not None:

@@ -16,16 +16,12 @@ recognising PRs. `pr_rebuild` writes them into ``pull_requests``.
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from dataclasses import dataclass
 
+from engmetrics.commits import SQUASH_SUFFIX, pr_number
 from engmetrics.sources.git.storage import merge_candidates
 
-_MERGE_PR = re.compile(r"^Merge pull request #(\d+) from (\S+)")
-_BITBUCKET = re.compile(r"\(pull request #(\d+)\)")
-_GITLAB = re.compile(r"See merge request \S+!(\d+)")
-_SQUASH = re.compile(r"\(#(\d+)\)\s*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,20 +38,6 @@ class GitPullRequest:
     head_sha: str | None  # the merged branch tip (merge commits only)
 
 
-def pr_number(subject: str, body: str = "") -> tuple[int, str] | None:
-    """The PR number a commit message names and the form that names it: 'merge' (a merge-commit message)
-    or 'squash' (a ``(#N)`` subject), or None. The form is a hint only: `merged_prs` decides by parents."""
-    if m := _MERGE_PR.match(subject):
-        return int(m.group(1)), "merge"
-    if m := _BITBUCKET.search(subject):
-        return int(m.group(1)), "merge"
-    if subject.startswith("Merge ") and (m := _GITLAB.search(body)):
-        return int(m.group(1)), "merge"
-    if m := _SQUASH.search(subject):
-        return int(m.group(1)), "squash"
-    return None
-
-
 def merged_prs(conn: sqlite3.Connection, repo_ids: list[int] | None = None, since: int | None = None) -> list[GitPullRequest]:
     """Merged PRs in the store (one per repository and number: the earliest merge wins), oldest first.
 
@@ -70,7 +52,7 @@ def merged_prs(conn: sqlite3.Connection, repo_ids: list[int] | None = None, sinc
         number, named = hit
         parent_list = parents.split()
         kind = "merge" if len(parent_list) >= 2 else "squash"
-        title = _SQUASH.sub("", subject).strip() or subject
+        title = SQUASH_SUFFIX.sub("", subject).strip() or subject
         if named == "merge":  # "Merge pull request #N from …": GitHub puts the PR title in the body
             first_body_line = next((line.strip() for line in body.splitlines() if line.strip()), "")
             title = first_body_line or subject

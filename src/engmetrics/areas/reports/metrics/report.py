@@ -1,8 +1,9 @@
-"""Reports: computed facts → narrative from a template → Markdown, Slack mrkdwn, email-safe HTML or HTML.
+"""Reports: computed facts → the narrative in Markdown, from a template (`formats` turns it into Slack mrkdwn,
+email-safe HTML or HTML).
 
-The narrative is written from ``prompts/templates/report-<audience>.md`` (placeholders such as
-``{headline}`` filled with sentences built here from the facts; every figure is written by
-`engmetrics.reports.numbers.fmt`). Each audience has its own emphasis:
+The narrative is written from the audience's template (``prompts/templates/report-<audience>.md``, read by
+`engmetrics.areas.reports.templates`; placeholders such as ``{headline}`` filled with sentences built here
+from the facts; every figure is written by `numbers.fmt`). Each audience has its own emphasis:
 
 - **team**: headline DORA numbers with ratings and trends, what shipped (category counts and the listed
   changes), risks (incidents and failed deployments), insights, and what to watch (amber/red signals).
@@ -18,19 +19,16 @@ the template text stands.
 
 from __future__ import annotations
 
-import html
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
-from pathlib import Path
 
-from engmetrics.models import DoraReport, Incident
+from engmetrics.areas.reports.metrics.changelog import COUNT_NOUNS, grouped_text
+from engmetrics.areas.reports.metrics.numbers import count, fmt, unsupported_numbers
+from engmetrics.areas.reports.models import Audience, ChangelogEntry, Insight, Signal
+from engmetrics.models import DoraReport, Incident, MetricFigure
 from engmetrics.periods import Window
-from engmetrics.reports.models import ChangelogEntry, Insight, Signal
-from engmetrics.reports.changelog import COUNT_NOUNS, grouped_text
-from engmetrics.reports.numbers import count, fmt, num, unsupported_numbers
 
 _FIGURES = (
     ("deployment_frequency", "Deployment frequency"),
@@ -39,21 +37,13 @@ _FIGURES = (
     ("mttr", "Failed deployment recovery time"),
 )
 _TITLES = {"team": "Engineering Update", "leaders": "Engineering Summary", "customers": "What's New"}
-_DEFAULT_TEMPLATES = {
-    "team": "# {title}\n\n{summary}\n\n## Headline numbers\n\n{headline}\n\n## What shipped\n\n{shipped}\n\n"
-    "## Risks and incidents\n\n{risks}\n\n## Insights\n\n{insights}\n\n## What to watch\n\n{watch}\n",
-    "leaders": "# {title}\n\n{summary}\n\n## Delivery outcomes\n\n{headline}\n\n## Delivered\n\n{shipped_summary}\n\n"
-    "## Risks\n\n{risks_summary}\n\n## Trends\n\n{insights_top}\n\n## What to watch\n\n{watch}\n",
-    "customers": "# {title}\n\n{customer_intro}\n\n## New\n\n{features}\n\n## Improved\n\n{improvements}\n\n"
-    "## Fixed\n\n{fixes}\n",
-}
 
 
 @dataclass
 class ReportFacts:
-    """Everything a report may say, computed by the engine."""
+    """Everything a report may say, computed by the reports service."""
 
-    audience: str
+    audience: Audience
     window: Window
     scope: str
     dora: DoraReport
@@ -63,29 +53,6 @@ class ReportFacts:
     signals: list[Signal] = field(default_factory=list)
     insights: list[Insight] = field(default_factory=list)
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
-
-
-# ---- templates ----------------------------------------------------------------------------------------
-
-
-def prompts_dir() -> Path | None:
-    """The prompts folder: ``engmetrics/_prompts`` in an installed package, else the checkout's ``prompts/``."""
-    here = Path(__file__).resolve()
-    for candidate in (here.parent.parent / "_prompts", here.parents[3] / "prompts"):
-        if candidate.is_dir():
-            return candidate
-    return None
-
-
-@lru_cache(maxsize=8)
-def template(audience: str) -> str:
-    """The report template for ``audience`` (prompts/templates/report-<audience>.md, else the built-in one)."""
-    base = prompts_dir()
-    if base is not None:
-        path = base / "templates" / f"report-{audience}.md"
-        if path.is_file():
-            return path.read_text(encoding="utf-8")
-    return _DEFAULT_TEMPLATES[audience]
 
 
 # ---- sentences from facts --------------------------------------------------------------------------
@@ -105,7 +72,7 @@ def period_words(window: Window, now: datetime | None = None) -> str:
     return text if b.year == now.year else f"{text}, {b.year}"
 
 
-def _figure_line(label: str, fig, year: int, with_rating: bool = True) -> str:  # type: ignore[no-untyped-def]
+def _figure_line(label: str, fig: MetricFigure, year: int, with_rating: bool = True) -> str:
     if fig.value is None:
         return f"- **{label}**: no data in this period"
     parts = [fmt(fig.value, fig.unit)]
@@ -255,10 +222,11 @@ def placeholders(facts: ReportFacts) -> dict[str, str]:
     }
 
 
-def compose(facts: ReportFacts) -> tuple[str, str]:
-    """(title, Markdown) of the report for the facts' audience, from its template."""
+def compose(facts: ReportFacts, template: str) -> tuple[str, str]:
+    """(title, Markdown) of the report for the facts' audience, from its ``template`` (Markdown with
+    ``{placeholder}`` fields, see `placeholders`; an unknown field is left empty)."""
     values = placeholders(facts)
-    text = template(facts.audience).format_map(defaultdict(str, values))
+    text = template.format_map(defaultdict(str, values))
     text = re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
     return values["title"], text
 
@@ -289,7 +257,7 @@ POLISH_SYSTEM = (
 )
 
 
-def polish_request(audience: str, draft: str, facts: list[str]) -> str:
+def polish_request(audience: Audience, draft: str, facts: list[str]) -> str:
     """The user message asking a model to polish ``draft`` for ``audience`` from ``facts``."""
     focus = {
         "team": "the engineering team: be specific about what shipped and what needs attention",
@@ -302,110 +270,3 @@ def polish_request(audience: str, draft: str, facts: list[str]) -> str:
 def check_polish(text: str, draft: str, facts: list[str]) -> list[str]:
     """Numbers in a polished ``text`` that are in neither the draft nor the facts (empty: accept it)."""
     return unsupported_numbers(text, [draft, *facts])
-
-
-# ---- formats ----------------------------------------------------------------------------------------------
-
-_BOLD = re.compile(r"\*\*(.+?)\*\*")
-_LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)")
-
-
-def _blocks(markdown: str) -> list[tuple[str, list[str]]]:
-    """The Markdown subset we write: ('h1'|'h2'|'h3'|'ul'|'p', lines)."""
-    out: list[tuple[str, list[str]]] = []
-    for raw in markdown.splitlines():
-        line = raw.rstrip()
-        if not line.strip():
-            out.append(("blank", []))
-            continue
-        if m := re.match(r"^(#{1,3})\s+(.*)$", line):
-            out.append((f"h{len(m.group(1))}", [m.group(2)]))
-        elif m := re.match(r"^\s*[-*•]\s+(.*)$", line):
-            if out and out[-1][0] == "ul":
-                out[-1][1].append(m.group(1))
-            else:
-                out.append(("ul", [m.group(1)]))
-        elif out and out[-1][0] == "p":
-            out[-1][1].append(line.strip())
-        else:
-            out.append(("p", [line.strip()]))
-    return [b for b in out if b[0] != "blank"]
-
-
-def _inline_html(text: str) -> str:
-    t = html.escape(text, quote=False)
-    t = _BOLD.sub(r"<strong>\1</strong>", t)
-    return _LINK.sub(lambda m: f'<a href="{html.escape(m.group(2))}">{m.group(1)}</a>', t)
-
-
-def to_slack(markdown: str) -> str:
-    """Slack mrkdwn: *bold* headings and emphasis, • bullets, <url|text> links, &<> escaped."""
-    out = []
-    for kind, lines in _blocks(markdown):
-        esc = [line.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") for line in lines]
-        esc = [_LINK.sub(lambda m: f"<{m.group(2)}|{m.group(1)}>", _BOLD.sub(r"*\1*", line)) for line in esc]
-        if kind.startswith("h"):
-            out.append(f"*{esc[0].replace('*', '')}*")
-        elif kind == "ul":
-            out.append("\n".join(f"• {line}" for line in esc))
-        else:
-            out.append(" ".join(esc))
-    return "\n\n".join(out) + "\n"
-
-
-def to_html(markdown: str, title: str) -> str:
-    """A standalone HTML document."""
-    body = []
-    for kind, lines in _blocks(markdown):
-        if kind.startswith("h"):
-            body.append(f"<{kind}>{_inline_html(lines[0])}</{kind}>")
-        elif kind == "ul":
-            body.append("<ul>\n" + "\n".join(f"  <li>{_inline_html(x)}</li>" for x in lines) + "\n</ul>")
-        else:
-            body.append(f"<p>{_inline_html(' '.join(lines))}</p>")
-    return (
-        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        f"<title>{html.escape(title)}</title>\n</head>\n<body>\n" + "\n".join(body) + "\n</body>\n</html>\n"
-    )
-
-
-def to_email(markdown: str, title: str) -> str:
-    """Email-safe HTML: one presentation table, inline styles only, no <style>, <script> or external assets."""
-    font = "font-family:Arial,Helvetica,sans-serif;color:#1f2328;"
-    styles = {"h1": "font-size:22px;margin:0 0 12px;", "h2": "font-size:17px;margin:20px 0 8px;",
-              "h3": "font-size:15px;margin:16px 0 6px;"}
-    rows = []
-    for kind, lines in _blocks(markdown):
-        if kind.startswith("h"):
-            rows.append(f'<{kind} style="{font}{styles[kind]}">{_inline_html(lines[0])}</{kind}>')
-        elif kind == "ul":
-            items = "".join(f'<li style="margin:0 0 4px;">{_inline_html(x)}</li>' for x in lines)
-            rows.append(f'<ul style="{font}font-size:14px;line-height:20px;margin:0 0 12px;padding-left:20px;">{items}</ul>')
-        else:
-            rows.append(f'<p style="{font}font-size:14px;line-height:20px;margin:0 0 12px;">{_inline_html(" ".join(lines))}</p>')
-    return (
-        f"<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n<title>{html.escape(title)}</title>\n</head>\n"
-        '<body style="margin:0;padding:0;background:#ffffff;">\n'
-        '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0">\n<tr>\n'
-        '<td style="padding:24px;max-width:640px;">\n' + "\n".join(rows) + "\n</td>\n</tr>\n</table>\n</body>\n</html>\n"
-    )
-
-
-def render(markdown: str, fmt_name: str, title: str) -> str:
-    """The report in ``fmt_name``: markdown (as is), slack, email or html."""
-    if fmt_name == "slack":
-        return to_slack(markdown)
-    if fmt_name == "html":
-        return to_html(markdown, title)
-    if fmt_name == "email":
-        return to_email(markdown, title)
-    return markdown
-
-
-def word_count(markdown: str) -> int:
-    """Words in the Markdown text, markup excluded."""
-    plain = _LINK.sub(r"\1", markdown).replace("**", "")
-    return len(re.findall(r"[A-Za-z0-9][\w'’.%/+-]*", plain))
-
-
-__all__ = ["ReportFacts", "compose", "render", "word_count", "check_polish", "polish_request", "fact_lines", "num"]

@@ -12,7 +12,7 @@
   the author name, or through the teams configuration (``[people.<id>] emails/logins``, ``[teams.<name>]
   people`` for ``@org/team`` owners) when one is given.
 - Over history (`Timeline`) the CODEOWNERS in force for a change is the last version committed before it,
-  so the features have no look-ahead.
+  so the features have no look-ahead (its versions are read from git by `engmetrics.areas.risk.codeowners_history`).
 """
 
 from __future__ import annotations
@@ -171,23 +171,3 @@ class Timeline:
 @functools.lru_cache(maxsize=64)
 def _parsed(text: str) -> Rules | None:
     return Rules.parse(text) if text else None
-
-
-def load_timeline(path: str) -> Timeline:
-    """Every version of the repository's CODEOWNERS (all three locations; GitHub's precedence per commit)."""
-    from engmetrics.sources.git.run import decode_text, run_git
-
-    proc = run_git(path, "log", "--first-parent", "--reverse", "--format=%H %ct", "--", *LOCATIONS)
-    if proc.returncode != 0:
-        return Timeline()
-    versions: list[tuple[int, str]] = []
-    for row in decode_text(proc.stdout).splitlines():
-        sha, _, when = row.partition(" ")
-        text = ""
-        for loc in LOCATIONS:
-            shown = run_git(path, "show", f"{sha}:{loc}")
-            if shown.returncode == 0:
-                text = decode_text(shown.stdout)
-                break
-        versions.append((int(when), text))
-    return Timeline(versions)

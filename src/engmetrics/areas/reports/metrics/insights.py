@@ -28,9 +28,9 @@ import numpy as np
 
 from engmetrics import ratings
 from engmetrics.models import DoraReport
-from engmetrics.reports.models import Insight
-from engmetrics.reports.numbers import count, fmt, num
-from engmetrics.reports.series import HIGHER_IS_BETTER, NAMES, UNITS
+from engmetrics.areas.reports.models import Insight
+from engmetrics.areas.reports.metrics.numbers import count, fmt, num
+from engmetrics.areas.reports.metrics.series import HIGHER_IS_BETTER, NAMES, UNITS
 
 TREND_STEPS = 3
 STEP_PERCENT = 5.0
@@ -98,19 +98,19 @@ def trend_insights(labels: Sequence[str], series: Mapping[str, Sequence[float | 
     """Sustained-trend insights (module rules)."""
     out = []
     for metric in TREND_METRICS:
-        values = list(series.get(metric, ()))
-        tail = values[-(TREND_STEPS + 1):]
-        if len(tail) < TREND_STEPS + 1 or any(v is None for v in tail):
+        values = list(series.get(metric, ()))[-(TREND_STEPS + 1):]
+        tail = [v for v in values if v is not None]
+        if len(tail) < TREND_STEPS + 1:  # too short, or a week without a value inside the run
             continue
         higher = HIGHER_IS_BETTER.get(metric, False)
-        steps = {step(a, b, higher) for a, b in zip(tail, tail[1:], strict=False)}  # type: ignore[arg-type]
+        steps = {step(a, b, higher) for a, b in zip(tail, tail[1:], strict=False)}
         if len(steps) != 1 or steps == {"stable"}:
             continue
         direction = steps.pop()
         unit, name = UNITS[metric], NAMES[metric]
         first, last = tail[0], tail[-1]
-        total = None if first == 0 else abs(last - first) / abs(first) * 100  # type: ignore[operator]
-        verb = "increased" if last > first else "decreased"  # type: ignore[operator]
+        total = None if first == 0 else abs(last - first) / abs(first) * 100
+        verb = "increased" if last > first else "decreased"
         weeks = labels[-(TREND_STEPS + 1):]
         sequence = " → ".join(fmt(v, unit) for v in tail)
         body = (

@@ -33,15 +33,20 @@ Rules, first match wins (5 then corrects what the words said by what the files s
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
+from typing import Literal, TypeVar
+
+from engmetrics.areas.reports.models import Category, NoiseKind
 from engmetrics.bots import is_bot
-from engmetrics.filekinds import NON_PRODUCT_KINDS, kind_of
 from engmetrics.commits import is_fix
+from engmetrics.filekinds import NON_PRODUCT_KINDS, kind_of
+
+T = TypeVar("T", bound=str)
 
 _CONVENTIONAL = re.compile(r"^\s*(?P<type>[A-Za-z]+)(?:\((?P<scope>[^)]*)\))?(?P<bang>!)?\s*:\s*(?P<text>.*)$")
-_CONV_TYPES = {
+_CONV_TYPES: dict[str, Category] = {
     "feat": "features", "feature": "features", "features": "features",
     "fix": "fixes", "bugfix": "fixes", "hotfix": "fixes", "bug": "fixes",
     "perf": "improvements", "refactor": "improvements", "style": "improvements", "improve": "improvements",
@@ -52,7 +57,7 @@ _CONV_TYPES = {
     "revert": "other", "build": "other", "ci": "other", "chore": "other",
 }
 # gitmoji: (emoji forms, :code:) → category; "breaking" marks breaking (category features)
-_GITMOJI: list[tuple[tuple[str, ...], str]] = [
+_GITMOJI: list[tuple[tuple[str, ...], Category | Literal["breaking"]]] = [
     (("✨", ":sparkles:", "🎉", ":tada:"), "features"),
     (("🐛", ":bug:", "🚑", ":ambulance:", "🩹", ":adhesive_bandage:"), "fixes"),
     (("⚡", ":zap:", "♻", ":recycle:", "🎨", ":art:", "💄", ":lipstick:", "🚸", ":children_crossing:",
@@ -63,7 +68,7 @@ _GITMOJI: list[tuple[tuple[str, ...], str]] = [
     (("✅", ":white_check_mark:"), "tests"),
     (("👷", ":construction_worker:", "💚", ":green_heart:", "🔧", ":wrench:", "🙈", ":see_no_evil:"), "other"),
 ]
-_GITMOJI_NOISE: list[tuple[tuple[str, ...], str]] = [
+_GITMOJI_NOISE: list[tuple[tuple[str, ...], NoiseKind]] = [
     (("⬆", ":arrow_up:", "⬇", ":arrow_down:", "📌", ":pushpin:", "➕", ":heavy_plus_sign:", "➖",
       ":heavy_minus_sign:"), "dependencies"),
     (("🔖", ":bookmark:"), "release_chores"),
@@ -102,14 +107,14 @@ _SQUASH_SUFFIX = re.compile(r"\s*\(#\d+\)\s*$")
 class Classified:
     """How one change is shown: ``noise`` set means grouped (not listed); else listed in ``category``."""
 
-    category: str
+    category: Category
     title: str
     breaking: bool = False
     scope: str | None = None
-    noise: str | None = None
+    noise: NoiseKind | None = None
 
 
-def _gitmoji(subject: str, table: list[tuple[tuple[str, ...], str]]) -> tuple[str, str] | None:
+def _gitmoji(subject: str, table: Sequence[tuple[tuple[str, ...], T]]) -> tuple[T, str] | None:
     s = subject.lstrip()
     for forms, category in table:
         for form in forms:
@@ -124,7 +129,7 @@ def _tidy(text: str) -> str:
     return text[:1].upper() + text[1:] if text else text
 
 
-def category_by_files(paths: Iterable[str], by_words: str) -> str:
+def category_by_files(paths: Iterable[str], by_words: Category) -> Category:
     """The category rule 5 gives a commit that touched ``paths`` and whose words said ``by_words``: unchanged
     when a product file is among them (or none is known), else docs, tests or other."""
     kinds = {kind_of(p) for p in paths if p}
@@ -168,22 +173,22 @@ def _classify_words(subject: str, body: str, *, author: str, is_merge: bool) -> 
     breaking_footer = bool(_BREAKING_FOOTER.search(body or ""))
     m = _CONVENTIONAL.match(subject)
     if m and m.group("type").lower() in _CONV_TYPES:
-        category = _CONV_TYPES[m.group("type").lower()]
         text = m.group("text")
         # A gitmoji after the prefix ("feat: ✨ x") is dropped from the title.
         emoji = _gitmoji(text, _GITMOJI)
         if emoji is not None:
             text = emoji[1]
         return Classified(
-            category, _tidy(text), breaking=bool(m.group("bang")) or breaking_footer, scope=m.group("scope") or None
+            _CONV_TYPES[m.group("type").lower()], _tidy(text), breaking=bool(m.group("bang")) or breaking_footer, scope=m.group("scope") or None
         )
     emoji = _gitmoji(subject, _GITMOJI)
     if emoji is not None:
-        category, text = emoji
-        if category == "breaking":
+        kind, text = emoji
+        if kind == "breaking":
             return Classified("features", _tidy(text), breaking=True)
-        return Classified(category, _tidy(text), breaking=breaking_footer)
+        return Classified(kind, _tidy(text), breaking=breaking_footer)
     text = _tidy(subject)
+    category: Category
     if _SECURITY.search(subject):
         category = "security"
     elif is_fix(subject):

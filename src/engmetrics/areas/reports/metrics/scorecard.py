@@ -23,15 +23,13 @@ Overall score: the mean of the signals' points (green 100, amber 60, red 20), ro
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections.abc import Sequence
+from statistics import median
 
-from engmetrics.trends import r2, trend, trend_direction
+from engmetrics.areas.reports.metrics.numbers import fmt
+from engmetrics.areas.reports.models import Scorecard, Signal, Status
 from engmetrics.models import DoraReport, Rating, TrendDirection
-from engmetrics.periods import Window
-from engmetrics.reports.models import Scorecard, Signal, Status
-from engmetrics.reports.numbers import fmt
-from engmetrics.store.db import repo_filter
+from engmetrics.trends import r2, trend, trend_direction
 
 POINTS = {"green": 100, "amber": 60, "red": 20}
 PR_REVIEW_GREEN_HOURS = 24.0
@@ -55,7 +53,7 @@ _NAMES = {
 
 def status_from_rating(rating: Rating | None) -> Status | None:
     """green for elite/high, amber for medium, red for low, None without a rating."""
-    return _RATING_STATUS.get(rating) if rating else None  # type: ignore[arg-type]
+    return _RATING_STATUS[rating] if rating else None
 
 
 def status_by_thresholds(value: float | None, green: float, amber: float, higher_is_better: bool) -> Status | None:
@@ -116,63 +114,33 @@ def threshold_signal(
     return Signal(metric=metric, value=value, unit=unit, status=status, trend=direction, previous_value=previous, reason=reason)
 
 
-# ---- data for the non-DORA signals ------------------------------------------------------------------
+# ---- the non-DORA signals, from what the area's queries read ------------------------------------------
 
 
-def has_table(conn: sqlite3.Connection, name: str) -> bool:
-    """Whether the store has table ``name`` (feature tables may be absent)."""
-    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() is not None
+def median_hours(values: Sequence[float]) -> float | None:
+    """The median of ``values`` (hours), 2 decimals; None without any (the PR review time of a window)."""
+    return r2(median(values)) if values else None
 
 
-def pr_review_hours(conn: sqlite3.Connection, window: Window, repo_ids: list[int] | None) -> float | None:
-    """Median hours from opening (or ready-for-review) to merge of PRs merged in ``window``; None without data."""
-    if not has_table(conn, "pull_requests"):
-        return None
-    where, args = repo_filter(repo_ids, "repo_id")
-    try:
-        rows = conn.execute(
-            "SELECT (merged_at - coalesce(ready_at, created_at)) / 3600.0 FROM pull_requests WHERE merged_at >= ?"
-            f" AND merged_at < ? AND created_at IS NOT NULL AND merged_at >= coalesce(ready_at, created_at){where}"
-            " ORDER BY 1",
-            [window.start_ts, window.end_ts, *args],
-        ).fetchall()
-    except sqlite3.Error:  # a table of another shape: no signal rather than a failure
-        return None
-    values = [r[0] for r in rows]
-    if not values:
-        return None
-    n = len(values)
-    return r2(values[n // 2] if n % 2 else (values[n // 2 - 1] + values[n // 2]) / 2)
-
-
-def test_touch_percent(conn: sqlite3.Connection, window: Window, repo_ids: list[int] | None) -> float | None:
-    """Percent of non-merge commits authored in ``window`` changing a test file; None under 5 commits."""
-    where, args = repo_filter(repo_ids, "c.repo_id")
-    rows = conn.execute(
-        "SELECT c.repo_id, c.sha, f.path FROM commits c LEFT JOIN file_changes f ON f.repo_id = c.repo_id AND f.sha = c.sha"
-        f" WHERE c.author_time >= ? AND c.author_time < ? AND instr(c.parents, ' ') = 0{where}",
-        [window.start_ts, window.end_ts, *args],
-    ).fetchall()
-    commits: dict[tuple[int, str], bool] = {}
-    for repo_id, sha, path in rows:
-        key = (repo_id, sha)
-        commits[key] = commits.get(key, False) or bool(path and TEST_PATH.search(path))
+def test_touch_percent(commits: Sequence[Sequence[str]]) -> float | None:
+    """Percent of ``commits`` (non-merge, authored in the window; each given as the paths it changed) that
+    change a test file (`TEST_PATH`), 2 decimals; None under 5 commits."""
     if len(commits) < MIN_COMMITS_FOR_TEST_TOUCH:
         return None
-    return r2(100.0 * sum(commits.values()) / len(commits))
+    touching = sum(1 for paths in commits if any(TEST_PATH.search(p) for p in paths))
+    return r2(100.0 * touching / len(commits))
 
 
-def extra_signals(conn: sqlite3.Connection, window: Window, repo_ids: list[int] | None) -> list[Signal]:
-    """PR review time and test-touch ratio signals, each only where data exists."""
+def extra_signals(review: float | None, review_before: float | None, touch: float | None,
+                  touch_before: float | None) -> list[Signal]:
+    """PR review time (hours) and test-touch ratio (percent) signals, each only where the window has a value;
+    ``…_before`` is the same figure over the previous window."""
     out = []
-    prev = window.previous()
-    review = pr_review_hours(conn, window, repo_ids)
     if review is not None:
-        out.append(threshold_signal("pr_review_time", "hours", review, pr_review_hours(conn, prev, repo_ids),
+        out.append(threshold_signal("pr_review_time", "hours", review, review_before,
                                     PR_REVIEW_GREEN_HOURS, PR_REVIEW_AMBER_HOURS, False))
-    touch = test_touch_percent(conn, window, repo_ids)
     if touch is not None:
-        out.append(threshold_signal("test_touch_ratio", "percent", touch, test_touch_percent(conn, prev, repo_ids),
+        out.append(threshold_signal("test_touch_ratio", "percent", touch, touch_before,
                                     TEST_TOUCH_GREEN_PERCENT, TEST_TOUCH_AMBER_PERCENT, True))
     return out
 

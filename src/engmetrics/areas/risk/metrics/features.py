@@ -42,37 +42,41 @@ Signals beyond Kamei:
 - ``author_file_exp``: share of the touched files the author changed before (0–1).
 - ``sloc_added``: source lines added — added lines of source files (`engmetrics.filekinds.is_source`: not
   documentation, tests, generated or vendored files, configuration or data) that are not blank and not
-  comment-only, whitespace-only edits not counted (see `engmetrics.risk.sloc`): the lines a later fix can be
+  comment-only, whitespace-only edits not counted (see `engmetrics.areas.risk.source_lines`): the lines a later fix can be
   traced back to by SZZ. Lines added to source files stand in when git could not diff the commit.
 - ``owner_coverage``: share of the touched paths with an owner in the CODEOWNERS in force before the
   change (0–1; 0 when the repository has none); ``owner_involved``: 1 when an owner of a touched path
-  authored or co-authored (``Co-authored-by:``) the change (see `engmetrics.risk.codeowners`).
+  authored or co-authored (``Co-authored-by:``) the change (see `engmetrics.areas.risk.metrics.codeowners`).
 """
 
 from __future__ import annotations
 
 import bisect
-import functools
 import json
 import math
 import re
-import sqlite3
 import zlib
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from typing import TypeVar
 
 import numpy as np
+import numpy.typing as npt
 
+from engmetrics.areas.risk.metrics.changes import Change, directory, is_bot_change, sensitive_kinds, subsystem
+from engmetrics.areas.risk.metrics.codeowners import People, Timeline, participants
+from engmetrics.areas.risk.metrics.codeowners import signals as owner_signals
+from engmetrics.areas.risk.metrics.fixes import DEFAULT_FIX_PATTERN
 from engmetrics.bots import is_bot
-from engmetrics.filekinds import is_product, is_source, is_test, kind_of
-from engmetrics.risk.codeowners import People, Timeline, participants
-from engmetrics.risk.codeowners import signals as owner_signals
+from engmetrics.filekinds import is_test
 
 KAMEI = ("ns", "nd", "nf", "entropy", "la", "ld", "lt", "fix", "ndev", "age", "nuc", "exp", "rexp", "sexp")
 EXTRA = ("test_share", "tests_touched", "hotspot", "coupling_missed", "sensitive", "ai_share", "author_file_exp",
          "owner_coverage", "owner_involved", "recent_fixes", "sloc_added")
 FEATURES: tuple[str, ...] = KAMEI + EXTRA
 FEATURE_VERSION = 6  # bump when a definition changes: cached models are then rebuilt
+
+Floats = npt.NDArray[np.float64]
+"""An array of float64: a feature row, a matrix of rows of `FEATURES`, or one value per change."""
 
 DAY = 86400
 YEAR = 365.25 * DAY
@@ -82,175 +86,13 @@ COUPLING_MIN = 3
 COUPLING_SHARE = 0.5
 COUPLING_MAX_FILES = 20
 
-DEFAULT_FIX_PATTERN = (
-    r"(?ims)\A"
-    # A version bump is never a fix, whatever the release notes it quotes say: "Bump x from 1.2.3 to 1.2.4",
-    # "chore(deps): update y from v1 to v2", "Bump version to 2.0.1", Dependabot's "update-type:
-    # version-update:semver-patch" and "dependency-type:" lines.
-    r"(?!\s*(?:[\w-]+(?:\([^)\n]*\))?!?:\s*)?(?:bump|bumps|bumped|upgrade|upgrades|upgraded|update|updates|updated)\b"
-    r"[^\n]*\bfrom\s+v?\d[^\n]*\bto\s+v?\d)"
-    r"(?!\s*(?:[\w-]+(?:\([^)\n]*\))?!?:\s*)?(?:bump|bumps|bumped)\b[^\n]*\bversion\b)"
-    r"(?!.*^\s*(?:-\s*)?(?:update-type:\s*version-update:|dependency-type:))"
-    # A fix word; "Fixes #12", "fixes org/repo#12" or "Fixes https://…/issues/12" only closes an issue (any
-    # issue: features too), so it is not a fix by itself; neither are "Closes #N" and "Resolves #N".
-    r".*?(?:\bfix(?:e[sd]|ing)?\b(?!:?[ \t]+(?:[\w.-]+/[\w.-]+)?#\d+|:?[ \t]+https?://\S+/issues/\d+)"
-    r"|\bbug(?:s|fix(?:es)?)?\b|\bdefects?\b|\bhotfix(?:es)?\b|(?<!semver-)\bpatch(?:ed)?\b|\brevert(?:s|ed)?\b"
-    r"|\bregressions?\b|\bcrash(?:es|ed)?\b)"
-)
-
-SENSITIVE: dict[str, re.Pattern[str]] = {
-    "migrations": re.compile(r"(^|/)(migrations?|migrate|alembic|flyway|liquibase)/|\.sql$", re.I),
-    "dependencies": re.compile(
-        r"(^|/)(package(-lock)?\.json|yarn\.lock|pnpm-lock\.yaml|requirements[^/]*\.(txt|in)|pyproject\.toml|"
-        r"poetry\.lock|uv\.lock|Pipfile(\.lock)?|setup\.(py|cfg)|go\.(mod|sum)|Cargo\.(toml|lock)|"
-        r"Gemfile(\.lock)?|pom\.xml|build\.gradle(\.kts)?|composer\.(json|lock))$",
-        re.I,
-    ),
-    "infrastructure": re.compile(
-        r"(^|/)Dockerfile[^/]*$|(^|/)docker-compose[^/]*$|\.tf$|\.tfvars$|(^|/)(terraform|k8s|kubernetes|helm|"
-        r"charts|ansible|infra|deploy)/",
-        re.I,
-    ),
-    "auth/security": re.compile(r"(auth|security|crypto|permission|password|secret|token|oauth|login|session|acl)", re.I),
-}
-_AI = re.compile(
-    r"(?im)^\s*(co-authored-by|made-with|generated-by|assisted-by|ai-assisted|generated-with)\s*:.*"
-    r"\b(claude|anthropic|cursor|copilot|codex|openai|chatgpt|gpt-\d|aider|devin|gemini|windsurf|codeium)\b"
-    r"|^\s*made-with\s*:\s*\S|generated with \[?claude code|\bco-authored-by:\s*aider\b",
-)
+_V = TypeVar("_V")
 
 
-@dataclass(slots=True)
-class FileDelta:
-    """One file of a change: its path (and old path for a rename), lines added/deleted (None: binary)."""
-
-    path: str
-    old_path: str | None
-    added: int | None
-    deleted: int | None
-
-    @property
-    def lines(self) -> int:
-        """Lines changed (added + deleted); 0 for binary files."""
-        return (self.added or 0) + (self.deleted or 0)
-
-
-@dataclass
-class Change:
-    """A change: one commit, or several commits scored as one. ``time`` is Unix seconds (committer time)."""
-
-    sha: str
-    author_email: str
-    author_name: str
-    time: int
-    message: str
-    files: list[FileDelta]
-    ai_lines: int = 0  # changed lines that come from AI-assisted commits
-    shas: list[str] = field(default_factory=list)  # the commits in it (one for a commit)
-    sloc_added: int | None = None  # source lines added (see `engmetrics.risk.sloc`); None: unknown
-
-    @property
-    def lines_added(self) -> int:
-        """Lines added over its files (binary files count 0)."""
-        return sum(f.added or 0 for f in self.files)
-
-    @property
-    def source_lines_added(self) -> int:
-        """Source lines added; when they are not known, lines added to source files (by `engmetrics.filekinds`)."""
-        if self.sloc_added is not None:
-            return self.sloc_added
-        return sum(f.added or 0 for f in self.files if is_source(f.path))
-
-
-def is_ai_assisted(message: str, trailers: Sequence[Sequence[str]] = (), author: str = "") -> bool:
-    """Whether a commit says it was made with an AI assistant (trailers, message lines, or a bot author)."""
-    if _AI.search(message):
-        return True
-    for key, value in trailers:
-        text = f"{key}: {value}"
-        if _AI.search(text):
-            return True
-    return bool(re.search(r"(copilot|devin-ai|aider|claude|cursoragent)", author, re.I))
-
-
-def make_change(
-    sha: str, author_email: str, author_name: str, time: int, message: str, trailers: Sequence[Sequence[str]],
-    files: list[FileDelta], sloc_added: int | None = None,
-) -> Change:
-    """A `Change` for one commit (its AI-assisted lines found from the message and trailers).
-
-    ``sloc_added``: its source lines added, if known (negative = unknown).
-    """
-    lines = sum(f.lines for f in files)
-    ai = is_ai_assisted(message, trailers, f"{author_name} {author_email}")
-    known = sloc_added if sloc_added is not None and sloc_added >= 0 else None
-    return Change(sha, author_email.lower(), author_name, time, message, files, lines if ai else 0, [sha], known)
-
-
-def combine(changes: Sequence[Change]) -> Change:
-    """Several commits as one change: files merged (lines summed, renames followed), the author with the
-    most changed lines, the earliest time, all messages."""
-    if len(changes) == 1:
-        return changes[0]
-    files: dict[str, FileDelta] = {}
-    by_author: dict[str, int] = {}
-    names: dict[str, str] = {}
-    for ch in sorted(changes, key=lambda c: c.time):
-        for f in ch.files:
-            prev = files.pop(f.old_path, None) if f.old_path else None
-            prev = prev or files.pop(f.path, None)
-            if prev is None:
-                files[f.path] = FileDelta(f.path, f.old_path, f.added, f.deleted)
-            else:
-                add = None if prev.added is None and f.added is None else (prev.added or 0) + (f.added or 0)
-                dele = None if prev.deleted is None and f.deleted is None else (prev.deleted or 0) + (f.deleted or 0)
-                files[f.path] = FileDelta(f.path, prev.old_path or f.old_path, add, dele)
-        lines = sum(f.lines for f in ch.files)
-        by_author[ch.author_email] = by_author.get(ch.author_email, 0) + lines + 1
-        names[ch.author_email] = ch.author_name
-    author = max(by_author, key=lambda a: by_author[a])
-    first = min(changes, key=lambda c: c.time)
-    return Change(
-        sha=first.sha,
-        author_email=author,
-        author_name=names[author],
-        time=first.time,
-        message="\n\n".join(c.message for c in changes),
-        files=list(files.values()),
-        ai_lines=sum(c.ai_lines for c in changes),
-        shas=[s for c in changes for s in c.shas],
-        sloc_added=sum(c.source_lines_added for c in changes),
-    )
-
-
-def subsystem(path: str) -> str:
-    """The first path segment ('.' for a file at the root)."""
-    head, sep, _ = path.partition("/")
-    return head if sep else "."
-
-
-def directory(path: str) -> str:
-    """The parent folder ('' for the root)."""
-    return path.rpartition("/")[0]
-
-
-@functools.lru_cache(maxsize=65536)
-def sensitive_kinds(path: str) -> tuple[str, ...]:
-    """The sensitive-path categories a path falls in (CI configuration as `engmetrics.filekinds` says)."""
-    ci = ("ci",) if kind_of(path) == "ci" else ()
-    return ci + tuple(k for k, rx in SENSITIVE.items() if rx.search(path))
-
-
-def is_product_change(ch: Change) -> bool:
-    """Whether the change touches a product file (not only documentation, tests, CI configuration or repository
-    metadata: `engmetrics.filekinds.is_product`). Only such a change can be labelled bug-inducing: SZZ blames
-    lines of source files, and a revert marks the reverted change only when it changed the product."""
-    return any(is_product(f.path) for f in ch.files)
-
-
-def is_bot_change(ch: Change) -> bool:
-    """Whether a bot (Dependabot, Renovate, pre-commit.ci, GitHub Actions…) authored the change."""
-    return is_bot(ch.author_name) or is_bot(ch.author_email)
+def _rename(table: dict[str, _V], old: str, new: str) -> None:
+    """Carry ``table``'s entry for ``old`` over to ``new`` (a renamed file keeps its history)."""
+    if old in table:
+        table[new] = table.pop(old)
 
 
 class History:
@@ -271,11 +113,12 @@ class History:
         self.a_times: dict[str, list[int]] = {}
         self.a_sub: dict[str, dict[str, list[int]]] = {}
         self._strong: dict[str, set[str]] = {}  # path -> partners co-changed at least COUPLING_MIN times
-        self._arrays: dict[str, tuple[np.ndarray, int]] = {}  # author -> (times buffer, used)
+        self._arrays: dict[str, tuple[Floats, int]] = {}  # author -> (times buffer, used)
         self.codeowners = Timeline()  # CODEOWNERS versions (set before replaying; saved with the state)
         self.people: People | None = None  # identities from the teams configuration, if any
 
-    def _author_array(self, author: str) -> np.ndarray:
+    def _author_array(self, author: str) -> Floats:
+        """The author's change times as float64 (a buffer grown as changes are recorded, not rebuilt)."""
         times = self.a_times[author]
         buf, used = self._arrays.get(author, (None, 0))
         if buf is None or used > len(times):
@@ -301,7 +144,7 @@ class History:
         """`is_fix` of a change (a bot's change is never a fix)."""
         return not is_bot_change(ch) and bool(self._fix.search(ch.message))
 
-    def features(self, ch: Change) -> np.ndarray:
+    def features(self, ch: Change) -> Floats:
         """The `FEATURES` vector of ``ch`` from the changes recorded so far (float64, units per docstring)."""
         files = ch.files
         paths = [f.path for f in files]
@@ -313,8 +156,8 @@ class History:
         if total:
             for f in files:
                 if f.lines:
-                    p = f.lines / total
-                    entropy -= p * math.log2(p)
+                    share = f.lines / total
+                    entropy -= share * math.log2(share)
         la = ch.lines_added
         ld = sum(f.deleted or 0 for f in files)
         lt = sum(max(self.f_loc.get(p, 0), 0) for p in hist_paths)
@@ -412,10 +255,13 @@ class History:
         is_fix = self.is_fix_change(ch)
         for f in ch.files:
             if f.old_path and f.old_path != f.path and f.old_path in self.f_idx:
-                for table in (self.f_idx, self.f_times, self.f_authors, self.f_loc, self.f_partners, self._strong,
-                              self.f_fixes):
-                    if f.old_path in table:
-                        table[f.path] = table.pop(f.old_path)  # type: ignore[index]
+                _rename(self.f_idx, f.old_path, f.path)
+                _rename(self.f_times, f.old_path, f.path)
+                _rename(self.f_loc, f.old_path, f.path)
+                _rename(self.f_authors, f.old_path, f.path)
+                _rename(self.f_partners, f.old_path, f.path)
+                _rename(self._strong, f.old_path, f.path)
+                _rename(self.f_fixes, f.old_path, f.path)
             p = f.path
             self.f_idx.setdefault(p, []).append(i)
             self.f_times.setdefault(p, []).append(ch.time)
@@ -442,68 +288,30 @@ class History:
 
     def dumps(self) -> bytes:
         """The state as zlib-compressed JSON."""
-        data = {k: getattr(self, k) for k in (
-            "fix_pattern", "n", "last_time", "last_sha", "f_idx", "f_times", "f_authors", "f_loc", "f_partners",
-            "f_fixes", "a_times", "a_sub",
-        )}
-        data["codeowners"] = self.codeowners.versions
+        data = {
+            "fix_pattern": self.fix_pattern, "n": self.n, "last_time": self.last_time, "last_sha": self.last_sha,
+            "f_idx": self.f_idx, "f_times": self.f_times, "f_authors": self.f_authors, "f_loc": self.f_loc,
+            "f_partners": self.f_partners, "f_fixes": self.f_fixes, "a_times": self.a_times, "a_sub": self.a_sub,
+            "codeowners": self.codeowners.versions,
+        }
         return zlib.compress(json.dumps(data, separators=(",", ":")).encode(), 1)
 
     @classmethod
     def loads(cls, blob: bytes) -> History:
         """A state saved by `dumps`."""
         data = json.loads(zlib.decompress(blob))
-        h = cls(data.pop("fix_pattern"))
-        h.codeowners = Timeline([(int(t), str(x)) for t, x in data.pop("codeowners", [])])
-        for k, v in data.items():
-            setattr(h, k, v)
+        h = cls(data["fix_pattern"])
+        h.codeowners = Timeline([(int(t), str(x)) for t, x in data.get("codeowners", [])])
+        h.n, h.last_time, h.last_sha = data["n"], data["last_time"], data["last_sha"]
+        h.f_idx, h.f_times, h.f_authors, h.f_loc = data["f_idx"], data["f_times"], data["f_authors"], data["f_loc"]
+        h.f_partners, h.f_fixes, h.a_times, h.a_sub = data["f_partners"], data["f_fixes"], data["a_times"], data["a_sub"]
         h._strong = {p: {q for q, c in d.items() if c >= COUPLING_MIN} for p, d in h.f_partners.items()}
         return h
 
 
-# ---------------------------------------------------------------------------------------------------
-# Reading changes from the store
-
-
-def stored_changes(conn: sqlite3.Connection, repo_id: int, after: tuple[int, str] | None = None) -> list[Change]:
-    """The repository's non-merge commits in the store as changes, in (committer time, sha) order.
-
-    ``after`` = (time, sha): only the commits ordered after it.
-    """
-    where, args = "", [repo_id]
-    if after is not None:
-        where = " AND (c.committer_time > ? OR (c.committer_time = ? AND c.sha > ?))"
-        args += [after[0], after[0], after[1]]
-    rows = conn.execute(
-        "SELECT c.sha, c.author_email, c.author_name, c.committer_time, c.subject, c.body, c.trailers, s.added"
-        " FROM commits c LEFT JOIN risk_sloc s ON s.repo_id = c.repo_id AND s.sha = c.sha"
-        f" WHERE c.repo_id = ? AND instr(c.parents, ' ') = 0{where}"
-        " ORDER BY c.committer_time, c.sha",
-        args,
-    ).fetchall()
-    if not rows:
-        return []
-    files: dict[str, list[FileDelta]] = {}
-    if after is None:
-        fc = conn.execute("SELECT sha, path, old_path, additions, deletions FROM file_changes WHERE repo_id = ?", (repo_id,))
-    else:
-        fc = conn.execute(
-            "SELECT sha, path, old_path, additions, deletions FROM file_changes WHERE repo_id = ?"
-            " AND sha IN (SELECT value FROM json_each(?))",
-            (repo_id, json.dumps([r[0] for r in rows])),
-        )
-    for sha, path, old, add, dele in fc:
-        files.setdefault(sha, []).append(FileDelta(path, old, add, dele))
-    out = []
-    for sha, email, name, when, subject, body, trailers, sloc in rows:
-        message = f"{subject}\n\n{body}" if body else subject
-        out.append(make_change(sha, email, name, when, message, json.loads(trailers or "[]"), files.get(sha, []), sloc))
-    return out
-
-
 def replay(changes: Iterable[Change], history: History | None = None, fix_pattern: str = DEFAULT_FIX_PATTERN,
            *, until: tuple[int, str] | None = None, skip: frozenset[str] = frozenset(), codeowners: Timeline | None = None,
-           people: People | None = None) -> tuple[History, list[str], np.ndarray]:
+           people: People | None = None) -> tuple[History, list[str], Floats]:
     """Feed ``changes`` (in time order) through a `History`: (the history after them, their shas, their features).
 
     ``until`` = (time, sha): stop before the first change ordered at or after it; ``skip``: shas not recorded.
@@ -514,7 +322,7 @@ def replay(changes: Iterable[Change], history: History | None = None, fix_patter
     if people is not None:
         h.people = people
     shas: list[str] = []
-    rows: list[np.ndarray] = []
+    rows: list[Floats] = []
     for ch in changes:
         if until is not None and (ch.time, ch.sha) >= until:
             break

@@ -28,36 +28,17 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 
+from engmetrics.areas.risk import queries
+from engmetrics.areas.risk.git_output import COMMENT_LINE, git_says, is_missing_objects, side_path
+from engmetrics.areas.risk.metrics.changes import AddedLines
 from engmetrics.filekinds import kind_of, language_of
-from engmetrics.risk.szz import COMMENT_LINE, git_says, is_missing_objects, side_path
 from engmetrics.sources.git.run import decode_text, git_command, git_env
 from engmetrics.store.db import Store
 
 log = logging.getLogger(__name__)
 UNKNOWN = -1
 MAX_RESTARTS = 20
-
-
-@dataclass
-class AddedLines:
-    """What one commit (or several) adds: source lines, and every file type's non-blank added lines.
-
-    ``by_type`` maps (file kind, file type) — e.g. ("source", "Python"), ("docs", "Markdown") — to
-    [lines, files]; for source files the lines are source lines (no comment-only lines).
-    """
-
-    source: int = 0
-    by_type: dict[tuple[str, str], list[int]] = field(default_factory=dict)
-
-    def add(self, other: AddedLines) -> None:
-        """Add another commit's lines to these."""
-        self.source += other.source
-        for key, (lines, files) in other.by_type.items():
-            got = self.by_type.setdefault(key, [0, 0])
-            got[0] += lines
-            got[1] += files
 
 
 def _count(lines: Iterable[bytes]) -> Iterator[tuple[str, AddedLines]]:
@@ -175,20 +156,13 @@ def ensure_sloc(store: Store, repo_id: int, path: str) -> int:
     counted when it has as many rows here as commits: that check is all a run with nothing new costs.
     """
     conn = store.read()
-    commits = conn.execute("SELECT count(*) FROM commits WHERE repo_id = ?", (repo_id,)).fetchone()[0]
-    counted = conn.execute("SELECT count(*) FROM risk_sloc WHERE repo_id = ?", (repo_id,)).fetchone()[0]
-    if counted >= commits:
+    if queries.sloc_count(conn, repo_id) >= queries.commit_count(conn, repo_id):
         return 0
-    todo = conn.execute(
-        "SELECT c.sha, instr(c.parents, ' ') > 0 FROM commits c LEFT JOIN risk_sloc s"
-        " ON s.repo_id = c.repo_id AND s.sha = c.sha WHERE c.repo_id = ? AND s.sha IS NULL ORDER BY c.committer_time",
-        (repo_id,),
-    ).fetchall()
+    todo = queries.uncounted_commits(conn, repo_id)
     started = time.perf_counter()
-    counts = count_added_sloc(path, [sha for sha, merge in todo if not merge])
-    counts.update({sha: 0 for sha, merge in todo if merge})
+    counts = count_added_sloc(path, [c.sha for c in todo if not c.merge])
+    counts.update({c.sha: 0 for c in todo if c.merge})
     log.info("source lines added of %d commit(s) counted in %.1fs", len(counts), time.perf_counter() - started)
-    with store.tx() as c:
-        c.executemany("INSERT OR REPLACE INTO risk_sloc(repo_id, sha, added) VALUES (?,?,?)",
-                      [(repo_id, s, n) for s, n in counts.items()])
+    with store.tx() as tx:
+        queries.save_sloc(tx, repo_id, counts)
     return len(counts)

@@ -9,8 +9,9 @@ and is left out.
 from __future__ import annotations
 
 from engmetrics import ratings
+from engmetrics.areas.reports.models import Benchmark, BenchmarkReport
+from engmetrics.errors import InvalidInput
 from engmetrics.models import DoraReport
-from engmetrics.reports.models import Benchmark, BenchmarkReport
 
 SOURCES = {
     2023: "Accelerate State of DevOps Report 2023 (DORA), performance levels table",
@@ -51,7 +52,7 @@ def tier_thresholds(metric: str, year: int) -> dict[str, float | None] | None:
     """{rating: effective threshold} for a DORA metric (None for metrics without published tiers)."""
     try:
         scale = ratings.tier_bounds(metric, year)
-    except Exception:
+    except InvalidInput:  # not a DORA metric (change size) or not a report year
         return None
     if scale is None:
         return None

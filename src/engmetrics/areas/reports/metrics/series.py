@@ -1,5 +1,5 @@
 """Weekly or monthly metric series: units, names, trends and averages; the DORA figures per bucket come from the
-DORA area (`DoraApi.metric_series`), change size from the commits here.
+DORA area (`DoraApi.metric_series`), change size from the commits the area's queries read.
 
 Buckets (`engmetrics.periods.buckets`): ISO weeks (Monday 00:00 UTC, label ``2026-W03``) or calendar months (label ``2026-03``). The
 first bucket starts at the week/month containing the window's start; the last ends at the window's end
@@ -20,14 +20,12 @@ within ±5%, else improving/worsening by the metric's polarity.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 
 import numpy as np
 
 from engmetrics.models import TrendDirection
 from engmetrics.periods import Bucket
-from engmetrics.store.db import repo_filter
 from engmetrics.trends import r2, trend, trend_direction
 
 UNITS = {
@@ -61,18 +59,14 @@ def trends(metric: str, values: Sequence[float | None]) -> list[TrendDirection |
     return out
 
 
-def change_sizes(conn: sqlite3.Connection, bks: Sequence[Bucket], repo_ids: list[int] | None) -> list[float | None]:
-    """Median lines added + deleted per non-merge commit authored in each bucket (None for an empty bucket)."""
+def change_sizes(bks: Sequence[Bucket], commits: Sequence[tuple[int, int]]) -> list[float | None]:
+    """Median lines added + deleted per commit in each bucket (None for an empty bucket), 2 decimals.
+
+    ``commits``: (author time in Unix seconds, lines added + deleted) of the non-merge commits."""
     if not bks:
         return []
-    where, args = repo_filter(repo_ids)
-    rows = conn.execute(
-        f"SELECT author_time, additions + deletions FROM commits WHERE author_time >= ? AND author_time < ?"
-        f" AND instr(parents, ' ') = 0{where}",
-        [bks[0].start_ts, bks[-1].end_ts, *args],
-    ).fetchall()
-    times = np.array([r[0] for r in rows], dtype=np.int64)
-    sizes = np.array([r[1] for r in rows], dtype=float)
+    times = np.array([c[0] for c in commits], dtype=np.int64)
+    sizes = np.array([c[1] for c in commits], dtype=float)
     vals: list[float | None] = []
     for b in bks:
         sel = sizes[(times >= b.start_ts) & (times < b.end_ts)]

@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from engmetrics.areas.risk.metrics.changes import AddedLines, Change, sensitive_kinds, subsystem
+from engmetrics.areas.risk.metrics.features import Floats
 from engmetrics.filekinds import kind_of
-from engmetrics.risk.features import Change, sensitive_kinds, subsystem
-from engmetrics.risk.sloc import AddedLines
 
 LARGE = 0.8  # share of past changes below a value for it to be called large
 SMALL = 0.25  # at most this share below: small
@@ -44,10 +44,10 @@ class Context:
     change: Change
     values: Mapping[str, float]
     typical: Mapping[str, float]
-    past: Mapping[str, np.ndarray] = field(default_factory=dict)
+    past: Mapping[str, Floats] = field(default_factory=dict)
     added: AddedLines | None = None
 
-    def reference(self, name: str) -> np.ndarray | None:
+    def reference(self, name: str) -> Floats | None:
         """The past changes' values ``name`` is sized against: all past changes, except for source lines added
         of a change that adds code — then the past changes that add code (most changes of a repository with
         much documentation add none, and "bigger than most of them" would say little)."""
@@ -447,11 +447,11 @@ def recommendation(level: str, points: Mapping[str, float], ctx: Context, *, pro
     if "sloc_added" in raising and "la" in raising:  # lines added says the same thing less precisely
         raising.remove("la")
     lowering = [k for k, v in sorted(points.items(), key=lambda kv: kv[1]) if v <= -1.0 and k in SENTENCES]
-    kind = change_kind(ctx.change)
+    what_kind = change_kind(ctx.change)
     parts: list[str] = []
-    if kind:
+    if what_kind:
         others = added_by_type(ctx.added, source=False)
-        parts.append(f"{kind}{f' ({_list(others)})' if others else ''}")
+        parts.append(f"{what_kind}{f' ({_list(others)})' if others else ''}")
         if ctx.values.get("sloc_added", 0.0) <= 0:  # its sentence would say the kind again
             raising = [k for k in raising if k != "sloc_added"]
             lowering = [k for k in lowering if k != "sloc_added"]

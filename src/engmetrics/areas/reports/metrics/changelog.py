@@ -1,4 +1,5 @@
-"""The changelog: what shipped, per ISO week or per release, classified by `engmetrics.reports.classify`.
+"""The changelog: what shipped, per ISO week or per release, classified by `classify` (pure: the commits come
+from the area's queries, what a merge brought in from the DORA area).
 
 - **Week entries** (default): commits whose committer time falls in the ISO week (Monday 00:00 UTC to the
   next Monday), id ``week-of-YYYY-MM-DD`` (the Monday), title "Week of Feb 10" (with the year when it is
@@ -10,34 +11,36 @@
   body line after "Merge pull request #N …", or its subject "Title (#N)"), and the commits it brought in
   (reachable from the second parent, not the first) are not listed again. A squash merge (a one-parent
   commit whose subject ends ``(#N)``) is listed as that commit with its PR number.
-- Categories come from the words and the files changed (`engmetrics.reports.classify`, rule 5): the
-  ``file_changes`` of each commit; a merged pull request stands for the files of the commits it brought in.
-  A change that touched documentation only is docs, tests only is tests, CI or metadata only is other.
+- Categories come from the words and the files changed (`classify`, rule 5): the ``file_changes`` of each
+  commit; a merged pull request stands for the files of the commits it brought in. A change that touched
+  documentation only is docs, tests only is tests, CI or metadata only is other.
 - Noise (merges, dependency bumps, release chores, translation syncs, bot commits) is counted in
   ``grouped`` and never listed. ``categories`` counts listed changes; ``breaking`` counts breaking
   changes, which also count in their own category.
+
+Times are Unix seconds (UTC).
 """
 
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
+from engmetrics.areas.reports.metrics.classify import classify
+from engmetrics.areas.reports.metrics.numbers import count
+from engmetrics.areas.reports.models import CategoryCounts, ChangelogEntry, ChangelogItem, NoiseGroup
 from engmetrics.models import Period
 from engmetrics.periods import iso
-from engmetrics.reports.classify import classify
-from engmetrics.reports.models import CategoryCounts, ChangelogEntry, ChangelogItem, NoiseGroup
-from engmetrics.reports.numbers import count
-from engmetrics.sources.git.pr_merges import pr_number
-from engmetrics.store.db import repo_filter
 
 MAX_ITEMS = 30
 CATEGORY_ORDER = ("features", "improvements", "fixes", "security", "docs", "tests", "other")
 WEEK_ID = re.compile(r"^week-of-(\d{4}-\d{2}-\d{2})$")
+
+Key = tuple[str, str]
+"""A commit across repositories: (repository name, sha)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +55,22 @@ class CommitRow:
     author_email: str
     committer_time: int
     parents: tuple[str, ...]
-    paths: tuple[str, ...] | None = None  # the paths it changed (see `load_changes`); None: not loaded
+    paths: tuple[str, ...] | None = None  # the paths it changed (see `with_paths`); None: not loaded
+    # The pull request its message names and the form naming it (`engmetrics.commits.pr_number`).
+    pr: tuple[int, str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Release:
+    """A successful production deployment as a changelog entry: ``prev_at`` is the time of the repository's
+    previous one (None for its first). Times are Unix seconds."""
+
+    id: str
+    sha: str
+    tag: str | None
+    deployed_at: int
+    repo: str
+    prev_at: int | None
 
 
 def week_start(ts: int) -> datetime:
@@ -60,6 +78,16 @@ def week_start(ts: int) -> datetime:
     d = datetime.fromtimestamp(ts, UTC).date()
     monday = d - timedelta(days=d.weekday())
     return datetime(monday.year, monday.month, monday.day, tzinfo=UTC)
+
+
+def week_starts(times: Iterable[int]) -> list[datetime]:
+    """Starts of the ISO weeks holding any of ``times`` (Unix seconds), newest first."""
+    return sorted({week_start(t) for t in times}, reverse=True)
+
+
+def week_bounds(start: datetime) -> tuple[int, int]:
+    """``[start, start + 7 days)`` of the week starting ``start``, in Unix seconds."""
+    return int(start.timestamp()), int((start + timedelta(days=7)).timestamp())
 
 
 def week_id(start: datetime) -> str:
@@ -90,7 +118,7 @@ def build_entry(
     start_ts: int,
     end_ts: int,
     commits: Sequence[CommitRow],
-    hidden: set[tuple[str, str]] = frozenset(),  # type: ignore[assignment]
+    hidden: Set[Key] = frozenset(),
     published_ts: int | None = None,
 ) -> ChangelogEntry:
     """One entry from its commits: classify, group noise, count categories, list at most 30 items.
@@ -103,13 +131,12 @@ def build_entry(
     for c in commits:
         if (c.repo, c.sha) in hidden:
             continue
-        pr = pr_number(c.subject, c.body)
         is_merge = len(c.parents) > 1
         subject = c.subject
         number = None
-        if pr is not None:
-            number = pr[0]
-            if pr[1] == "merge":  # "Merge pull request #N from …": the PR title is the body's first line
+        if c.pr is not None:
+            number = c.pr[0]
+            if c.pr[1] == "merge":  # "Merge pull request #N from …": the PR title is the body's first line
                 first = next((line.strip() for line in c.body.splitlines() if line.strip()), "")
                 subject, is_merge = (first or c.subject), False
             elif is_merge:  # a merge commit titled "PR title (#N)" (GitHub's merge button, edited title)
@@ -124,7 +151,7 @@ def build_entry(
             counts["breaking"] += 1
         items.append(
             ChangelogItem(
-                sha=c.sha[:12], title=result.title or subject, category=result.category,  # type: ignore[arg-type]
+                sha=c.sha[:12], title=result.title or subject, category=result.category,
                 breaking=result.breaking, scope=result.scope, pr_number=number, author=c.author_name, repo=c.repo,
             )
         )
@@ -140,138 +167,51 @@ def build_entry(
         categories=CategoryCounts(**counts),
         items=items[:MAX_ITEMS],
         items_total=len(items),
-        grouped=[NoiseGroup(kind=k, count=v) for k, v in sorted(noise.items())],  # type: ignore[arg-type]
+        grouped=[NoiseGroup(kind=k, count=v) for k, v in sorted(noise.items())],
     )
 
 
-# ---- loading from the store ------------------------------------------------------------------------
+def pr_merges(commits: Iterable[CommitRow]) -> list[CommitRow]:
+    """The pull-request merge commits among ``commits``: two or more parents and a message naming a PR
+    ("Merge pull request #N …" or "Title (#N)"); what each brought in is `git rev-list p1..p2`."""
+    return [c for c in commits if len(c.parents) > 1 and c.pr is not None]
 
 
-def week_starts(conn: sqlite3.Connection, repo_ids: list[int] | None, since_ts: int | None) -> list[datetime]:
-    """Starts of the ISO weeks that have commits (newest first)."""
-    where, args = repo_filter(repo_ids, "c.repo_id")
-    if since_ts is not None:
-        where += " AND c.committer_time >= ?"
-        args.append(since_ts)
-    weeks = {week_start(r[0]) for r in conn.execute(f"SELECT c.committer_time FROM commits c WHERE 1=1{where}", args)}
-    return sorted(weeks, reverse=True)
-
-
-def load_commits(
-    conn: sqlite3.Connection, repo_ids: list[int] | None, start_ts: int, end_ts: int
-) -> list[CommitRow]:
-    """Commits with committer time in ``[start_ts, end_ts)``, newest first."""
-    where, args = repo_filter(repo_ids, "c.repo_id")
-    rows = conn.execute(
-        "SELECT r.name, c.sha, c.subject, c.body, c.author_name, c.author_email, c.committer_time, c.parents"
-        f" FROM commits c JOIN repositories r ON r.id = c.repo_id WHERE c.committer_time >= ? AND c.committer_time < ?{where}"
-        " ORDER BY c.committer_time DESC, c.sha",
-        [start_ts, end_ts, *args],
-    ).fetchall()
-    return [CommitRow(r[0], r[1], r[2] or "", r[3] or "", r[4], r[5], r[6], tuple((r[7] or "").split())) for r in rows]
-
-
-def pr_merge_members(conn: sqlite3.Connection, commits: Iterable[CommitRow]) -> dict[tuple[str, str], list[str]]:
-    """For each pull-request merge commit among ``commits``, keyed (repo, sha): the shas it brought in
-    (reachable from its second parent and not from its first)."""
-    # A commit with two parents is a merge whatever its subject: "Merge pull request #N …" or "Title (#N)".
-    merges = [c for c in commits if len(c.parents) > 1 and pr_number(c.subject, c.body) is not None]
-    if not merges:
-        return {}
-    from engmetrics.areas.dora.queries import load_graph
-
-    members: dict[tuple[str, str], list[str]] = {}
-    graphs: dict[str, object] = {}
-    for m in merges:
-        if m.repo not in graphs:
-            rid = conn.execute("SELECT id FROM repositories WHERE name = ?", (m.repo,)).fetchone()[0]
-            graphs[m.repo] = load_graph(conn, rid)
-        graph = graphs[m.repo]
-        p1, p2 = graph.index.get(m.parents[0]), graph.index.get(m.parents[1])  # type: ignore[attr-defined]
-        if p1 is None or p2 is None:
-            continue
-        only_branch, _ = graph.paint(p2, p1)  # type: ignore[attr-defined]
-        members[(m.repo, m.sha)] = [graph.shas[i] for i in only_branch]  # type: ignore[attr-defined]
-    return members
-
-
-def changed_paths(conn: sqlite3.Connection, repo: str, shas: Iterable[str]) -> dict[str, set[str]]:
-    """The paths (and renamed-from paths) each of ``shas`` changed in repository ``repo`` (stored ``file_changes``)."""
-    wanted = sorted(set(shas))
-    row = conn.execute("SELECT id FROM repositories WHERE name = ?", (repo,)).fetchone()
-    out: dict[str, set[str]] = {}
-    if row is None:
-        return out
-    for i in range(0, len(wanted), 500):
-        chunk = wanted[i:i + 500]
-        for sha, path, old in conn.execute(
-            f"SELECT sha, path, old_path FROM file_changes WHERE repo_id = ? AND sha IN ({','.join('?' * len(chunk))})",
-            (row[0], *chunk),
-        ):
-            out.setdefault(sha, set()).update(p for p in (path, old) if p)
-    return out
-
-
-def load_changes(conn: sqlite3.Connection, commits: Sequence[CommitRow]) -> tuple[list[CommitRow], set[tuple[str, str]]]:
+def with_paths(
+    commits: Sequence[CommitRow], members: Mapping[Key, Sequence[str]], paths: Mapping[str, Mapping[str, Set[str]]]
+) -> tuple[list[CommitRow], set[Key]]:
     """``commits`` with the paths each changed (a PR merge commit: those of the commits it brought in), and the
-    (repo, sha) of commits a listed PR merge stands for (not listed again): what `build_entry` takes."""
-    members = pr_merge_members(conn, commits)
-    by_repo: dict[str, set[str]] = {}
-    for c in commits:
-        by_repo.setdefault(c.repo, set()).add(c.sha)
-    for (repo, _), shas in members.items():
-        by_repo[repo].update(shas)
-    paths = {repo: changed_paths(conn, repo, shas) for repo, shas in by_repo.items()}
+    (repo, sha) of the commits a PR merge among them stands for (not listed again): what `build_entry` takes.
+
+    ``members``: for a PR merge (repo, sha), the shas it brought in; ``paths``: {repo: {sha: paths changed}}.
+    """
     out = []
+    hidden: set[Key] = set()
     for c in commits:
-        mine = paths[c.repo].get(c.sha, set())
+        known = paths.get(c.repo, {})
+        mine = set(known.get(c.sha, ()))
         for sha in members.get((c.repo, c.sha), ()):
-            mine = mine | paths[c.repo].get(sha, set())
+            mine |= known.get(sha, set())
+            hidden.add((c.repo, sha))
         out.append(replace(c, paths=tuple(sorted(mine))))
-    hidden = {(repo, sha) for (repo, _), shas in members.items() for sha in shas}
     return out, hidden
 
 
-def week_entry(conn: sqlite3.Connection, repo_ids: list[int] | None, start: datetime, now: datetime | None = None) -> ChangelogEntry:
-    """The changelog entry for the ISO week starting ``start``."""
-    start_ts = int(start.timestamp())
-    end_ts = int((start + timedelta(days=7)).timestamp())
-    commits, hidden = load_changes(conn, load_commits(conn, repo_ids, start_ts, end_ts))
+def week_entry(start: datetime, commits: Sequence[CommitRow], hidden: Set[Key], now: datetime | None = None) -> ChangelogEntry:
+    """The changelog entry for the ISO week starting ``start`` from its commits (`with_paths`)."""
+    start_ts, end_ts = week_bounds(start)
     return build_entry(week_id(start), week_title(start, now), start_ts, end_ts, commits, hidden)
 
 
-def release_rows(conn: sqlite3.Connection, repo_ids: list[int] | None, since_ts: int | None) -> list[sqlite3.Row]:
-    """Successful production deployments (newest first) with repository name, tag and previous deployment time."""
-    where, args = repo_filter(repo_ids, "d.repo_id")
-    if since_ts is not None:
-        where += " AND d.deployed_at >= ?"
-        args.append(since_ts)
-    return conn.execute(
-        "SELECT d.id, d.sha, d.tag, d.deployed_at, r.name AS repo, (SELECT max(p.deployed_at) FROM deployments p"
-        " WHERE p.repo_id = d.repo_id AND p.deployed_at < d.deployed_at AND p.status = 'success'"
-        " AND p.environment IN ('production','prod')) AS prev_at FROM deployments d JOIN repositories r ON r.id = d.repo_id"
-        f" WHERE d.status = 'success' AND d.environment IN ('production','prod'){where} ORDER BY d.deployed_at DESC, d.id",
-        args,
-    ).fetchall()
-
-
-def release_entry(conn: sqlite3.Connection, row: sqlite3.Row) -> ChangelogEntry:
-    """The changelog entry for one deployment: the commits it shipped."""
-    rows = conn.execute(
-        "SELECT r.name, c.sha, c.subject, c.body, c.author_name, c.author_email, c.committer_time, c.parents"
-        " FROM deployment_changes dc JOIN deployments d ON d.id = dc.deployment_id JOIN commits c"
-        " ON c.repo_id = d.repo_id AND c.sha = dc.sha JOIN repositories r ON r.id = d.repo_id"
-        " WHERE dc.deployment_id = ? ORDER BY c.committer_time DESC, c.sha",
-        (row["id"],),
-    ).fetchall()
-    commits, hidden = load_changes(
-        conn, [CommitRow(r[0], r[1], r[2] or "", r[3] or "", r[4], r[5], r[6], tuple((r[7] or "").split())) for r in rows]
+def release_entry(release: Release, commits: Sequence[CommitRow], hidden: Set[Key]) -> ChangelogEntry:
+    """The changelog entry for one deployment from the commits it shipped (`with_paths`)."""
+    title = release.tag or f"Deployment {release.sha[:7]}"
+    start = release.prev_at if release.prev_at is not None else min(
+        (c.committer_time for c in commits), default=release.deployed_at
     )
-    title = row["tag"] or f"Deployment {row['sha'][:7]}"
-    start = row["prev_at"] if row["prev_at"] is not None else min((c.committer_time for c in commits), default=row["deployed_at"])
     return build_entry(
-        release_id(row["repo"], row["tag"], row["sha"]), title, start, row["deployed_at"] + 1, commits, hidden,
-        published_ts=row["deployed_at"],
+        release_id(release.repo, release.tag, release.sha), title, start, release.deployed_at + 1, commits, hidden,
+        published_ts=release.deployed_at,
     )
 
 

@@ -8,8 +8,8 @@ test data. Each metric is computed on each split's test changes and averaged ove
 al. 2021 do: scores of models fitted on different training sets are not comparable across splits, so
 pooling them would penalise a model for its scale, not its ranking). Each mean has a bootstrap 95%
 interval: replicate b resamples every split's test changes (seeded, the same resample for every model),
-computes the metric per split and averages over splits; the interval is the 2.5–97.5 percentiles of 300
-replicates. Splits whose test changes are all of one class are left out.
+computes the metric per split and averages over splits; the interval is the 2.5–97.5 percentiles of the
+replicates (300 unless the request says otherwise: `RiskEvaluationQuery.bootstrap`; no interval below 10). Splits whose test changes are all of one class are left out.
 
 Metrics:
 
@@ -30,29 +30,30 @@ deleted as the ranking, no probability).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 
-from engmetrics.risk.features import FEATURES, KAMEI
-from engmetrics.risk.model import train, train_engmetrics
+from engmetrics.areas.risk.metrics.features import FEATURES, KAMEI, Floats
+from engmetrics.areas.risk.metrics.model import train, train_engmetrics
 
 DAY = 86400
 DEFAULT_SPLITS = 5
-BOOTSTRAP = 300
 MODELS = ("engmetrics", "lapredict", "kamei", "size")
 _LA, _LD = FEATURES.index("la"), FEATURES.index("ld")
+Indices = npt.NDArray[np.intp]
 
 
-def label_horizon_seconds(times: np.ndarray) -> int:
+def label_horizon_seconds(times: Floats) -> int:
     """Seconds at the end of a history whose labels are not known yet: 90 days, at most 20% of the span."""
     if len(times) < 2:
         return 0
     return int(min(90 * DAY, 0.2 * float(times.max() - times.min())))
 
 
-def auc(score: np.ndarray, y: np.ndarray) -> float | None:
+def auc(score: Floats, y: Floats) -> float | None:
     """ROC AUC by ranks (ties averaged); None when a class is missing."""
     pos = int(y.sum())
     neg = len(y) - pos
@@ -69,24 +70,24 @@ def auc(score: np.ndarray, y: np.ndarray) -> float | None:
     return float((ranks[y > 0].sum() - pos * (pos + 1) / 2) / (pos * neg))
 
 
-def brier(p: np.ndarray | None, y: np.ndarray) -> float | None:
+def brier(p: Floats | None, y: Floats) -> float | None:
     """Mean squared error of probabilities against 0/1 labels."""
     if p is None or len(y) == 0:
         return None
     return float(np.mean((p - y) ** 2))
 
 
-def _effort_curve(order: np.ndarray, effort: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _effort_curve(order: Indices, effort: Floats, y: Floats) -> tuple[Floats, Floats]:
     e = np.concatenate([[0.0], np.cumsum(effort[order])]) / effort.sum()
     r = np.concatenate([[0.0], np.cumsum(y[order])]) / max(y.sum(), 1)
     return e, r
 
 
-def _area(e: np.ndarray, r: np.ndarray) -> float:
+def _area(e: Floats, r: Floats) -> float:
     return float(np.sum((e[1:] - e[:-1]) * (r[1:] + r[:-1]) / 2))
 
 
-def effort_metrics(score: np.ndarray, effort: np.ndarray, y: np.ndarray) -> tuple[float | None, float | None]:
+def effort_metrics(score: Floats, effort: Floats, y: Floats) -> tuple[float | None, float | None]:
     """(Recall@20%Effort, Popt) of ranking by ``score`` (higher first, smaller effort first on ties)."""
     if y.sum() == 0 or len(y) == 0:
         return None, None
@@ -100,7 +101,8 @@ def effort_metrics(score: np.ndarray, effort: np.ndarray, y: np.ndarray) -> tupl
     return recall20, popt
 
 
-def _ci(values: list[float]) -> list[float] | None:
+def _ci(values: Sequence[float | None]) -> list[float] | None:
+    """The 2.5–97.5 percentiles of the bootstrap values (None ones left out); None with fewer than 10."""
     vals = [v for v in values if v is not None]
     if len(vals) < 10:
         return None
@@ -138,30 +140,31 @@ class Evaluation:
     why_no_splits: str | None = None  # when ``splits`` is 0: what was missing, in a sentence
 
 
-Predictor = Callable[[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray | None]]
+Predictor = Callable[[Floats, Floats, Floats], tuple[Floats, Floats | None]]
 
 
 def _predictors() -> dict[str, Predictor]:
     def fitted(features: tuple[str, ...] | None) -> Predictor:
-        def run(Xtr: np.ndarray, ytr: np.ndarray, Xte: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        def run(Xtr: Floats, ytr: Floats, Xte: Floats) -> tuple[Floats, Floats | None]:
             m = train_engmetrics(Xtr, ytr) if features is None else train(Xtr, ytr, features)
             p = m.proba(Xte)
             return p, p
 
         return run
 
-    def size(Xtr: np.ndarray, ytr: np.ndarray, Xte: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    def size(Xtr: Floats, ytr: Floats, Xte: Floats) -> tuple[Floats, Floats | None]:
         return Xte[:, _LA] + Xte[:, _LD], None
 
     return {"engmetrics": fitted(None), "lapredict": fitted(("la",)), "kamei": fitted(KAMEI), "size": size}
 
 
-def evaluate(X: np.ndarray, times: np.ndarray, fixed_at: np.ndarray, *, splits: int = DEFAULT_SPLITS,
-             bootstrap: int = BOOTSTRAP, seed: int = 0, models: tuple[str, ...] = MODELS) -> Evaluation:
+def evaluate(X: Floats, times: Floats, fixed_at: Floats, *, splits: int = DEFAULT_SPLITS,
+             bootstrap: int, seed: int = 0, models: tuple[str, ...] = MODELS) -> Evaluation:
     """Rolling evaluation of every model in `MODELS`.
 
     ``X``: features (rows of `FEATURES`) of changes sorted by time; ``times``: their Unix times;
-    ``fixed_at``: for each change, the Unix time its first fix was committed (``inf`` when never fixed).
+    ``fixed_at``: for each change, the Unix time its first fix was committed (``inf`` when never fixed);
+    ``bootstrap``: resamples for the intervals (0: none).
     """
     horizon = label_horizon_seconds(times)
     known = times <= (times.max() - horizon) if len(times) else np.zeros(0, dtype=bool)
@@ -185,8 +188,8 @@ def evaluate(X: np.ndarray, times: np.ndarray, fixed_at: np.ndarray, *, splits: 
     rng = np.random.default_rng(seed)
     # name -> metric -> one value per split; and the same per bootstrap replicate (replicate b resamples
     # every split's test changes, with the same indices for every model, and averages over the splits).
-    per_split: dict[str, dict[str, list]] = {m: {k: [] for k in ("auc", "brier", "r20", "popt")} for m in names}
-    per_boot: dict[str, dict[str, list[list]]] = {m: {k: [] for k in ("auc", "brier", "r20", "popt")} for m in names}
+    per_split: dict[str, dict[str, list[float | None]]] = {m: {k: [] for k in ("auc", "brier", "r20", "popt")} for m in names}
+    per_boot: dict[str, dict[str, list[list[float | None]]]] = {m: {k: [] for k in ("auc", "brier", "r20", "popt")} for m in names}
     for i in range(1, splits + 1):
         lo, hi = bounds[i], bounds[i + 1]
         if hi <= lo:
@@ -209,7 +212,7 @@ def evaluate(X: np.ndarray, times: np.ndarray, fixed_at: np.ndarray, *, splits: 
             got["brier"].append(brier(p, yte))
             got["r20"].append(r20)
             got["popt"].append(popt)
-            boot: dict[str, list] = {"auc": [], "brier": [], "r20": [], "popt": []}
+            boot: dict[str, list[float | None]] = {"auc": [], "brier": [], "r20": [], "popt": []}
             for s in samples:
                 boot["auc"].append(auc(score[s], yte[s]))
                 boot["brier"].append(brier(p[s] if p is not None else None, yte[s]))
@@ -227,11 +230,11 @@ def evaluate(X: np.ndarray, times: np.ndarray, fixed_at: np.ndarray, *, splits: 
                                 "with known labels are bug-inducing)")
         return result
 
-    def mean(values: list) -> float | None:
+    def mean(values: Sequence[float | None]) -> float | None:
         vals = [v for v in values if v is not None]
         return round(float(np.mean(vals)), 4) if vals else None
 
-    def interval(rows: list[list]) -> list[float] | None:
+    def interval(rows: Sequence[Sequence[float | None]]) -> list[float] | None:
         if not rows or not rows[0]:
             return None
         return _ci([mean([row[b] for row in rows]) for b in range(len(rows[0]))])
@@ -247,14 +250,14 @@ def evaluate(X: np.ndarray, times: np.ndarray, fixed_at: np.ndarray, *, splits: 
         return diff, interval(rows)
 
     for name in names:
-        got, boot = per_split[name], per_boot[name]
+        got, replicates = per_split[name], per_boot[name]
         vs_la, vs_la_ci = paired(name)
         result.models.append(ModelScores(
             name=name,
-            auc=mean(got["auc"]), auc_ci=interval(boot["auc"]),
-            brier=mean(got["brier"]), brier_ci=interval(boot["brier"]),
-            recall_at_20_effort=mean(got["r20"]), recall_at_20_effort_ci=interval(boot["r20"]),
-            popt=mean(got["popt"]), popt_ci=interval(boot["popt"]),
+            auc=mean(got["auc"]), auc_ci=interval(replicates["auc"]),
+            brier=mean(got["brier"]), brier_ci=interval(replicates["brier"]),
+            recall_at_20_effort=mean(got["r20"]), recall_at_20_effort_ci=interval(replicates["r20"]),
+            popt=mean(got["popt"]), popt_ci=interval(replicates["popt"]),
             auc_per_split=[None if a is None else round(a, 4) for a in got["auc"]],
             auc_vs_lapredict=vs_la, auc_vs_lapredict_ci=vs_la_ci,
         ))

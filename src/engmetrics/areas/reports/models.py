@@ -1,4 +1,4 @@
-"""Request and result models of the narrative layer: changelog, scorecards, metric series, insights,
+"""Request and result models of the reports area: changelog, scorecards, metric series, insights,
 benchmarks and reports. Field names carry their units (`_hours`, `_percent`, `_per_week`); times are
 ISO 8601 UTC strings."""
 
@@ -8,8 +8,10 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
+from engmetrics.errors import InvalidInput
 from engmetrics.models import Model, Period, Rating, TrendDirection
 from engmetrics.queries import DEFAULT_LIMIT, MAX_LIMIT, Scope, WindowArgs
+from engmetrics.ratings import canonical_metric
 
 Category = Literal["features", "improvements", "fixes", "security", "docs", "tests", "other"]
 Status = Literal["green", "amber", "red"]
@@ -18,6 +20,7 @@ ReportFormat = Literal["markdown", "slack", "email", "html"]
 Granularity = Literal["weekly", "monthly"]
 InsightType = Literal["anomaly", "trend", "recommendation", "benchmark"]
 Severity = Literal["low", "medium", "high"]
+NoiseKind = Literal["merges", "dependencies", "release_chores", "translations", "bots"]
 
 # ---- changelog ---------------------------------------------------------------------------------
 
@@ -70,7 +73,7 @@ class ChangelogItem(Model):
 class NoiseGroup(Model):
     """Changes grouped rather than listed one by one (merges, dependency bumps, release chores, translations)."""
 
-    kind: Literal["merges", "dependencies", "release_chores", "translations", "bots"]
+    kind: NoiseKind
     count: int
 
 
@@ -154,12 +157,12 @@ class MetricSeriesQuery(WindowArgs, Scope):
     @field_validator("metric")
     @classmethod
     def _known(cls, v: str) -> str:
-        from engmetrics.ratings import _ALIASES
-
         key = v.strip().lower().replace("-", "_").replace(" ", "_")
-        key = _ALIASES.get(key, key)
         if key not in SERIES_METRICS:
-            raise ValueError(f"unknown metric {v!r}; use one of {', '.join(SERIES_METRICS)}")
+            try:
+                key = canonical_metric(key)  # a DORA alias: recovery_time → mttr, cfr → change_failure_rate
+            except InvalidInput:
+                raise ValueError(f"unknown metric {v!r}; use one of {', '.join(SERIES_METRICS)}") from None
         return key
 
 

@@ -1,4 +1,4 @@
-"""Request and result models of the risk operations (score_pr_risk, list_risky_changes, evaluate)."""
+"""Request and result models of the risk operations (score_pr_risk, list_risky_changes, evaluate_risk)."""
 
 from __future__ import annotations
 
@@ -28,6 +28,20 @@ class RiskScoreQuery(Model):
         if v is not None and not v.strip():
             raise ValueError("must not be blank; omit it instead")
         return v.strip() if v is not None else None
+
+
+class RiskEvaluationQuery(Model):
+    """Arguments of evaluate_risk (the CLI's `engmetrics risk evaluate`): which repository, how many resamples."""
+
+    repo: str = Field(description="Repository name or path (registered and synced)")
+    bootstrap: int = Field(default=300, ge=0, description="Bootstrap resamples for the 95% intervals")
+
+    @field_validator("repo")
+    @classmethod
+    def _not_blank(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("must not be blank: pass a repository name or path")
+        return v.strip()
 
 
 class RiskyChangesQuery(WindowArgs, Page):
@@ -122,7 +136,7 @@ class RiskyChangeList(Model):
 
 class EvaluatedModel(Model):
     """One model's test figures on the repository's history: the mean over the rolling splits of each
-    split's figure, with bootstrap 95% intervals (see `engmetrics.risk.evaluate`)."""
+    split's figure, with bootstrap 95% intervals (see `engmetrics.areas.risk.metrics.evaluation`)."""
 
     name: Literal["engmetrics", "lapredict", "kamei", "size"]
     auc: float | None

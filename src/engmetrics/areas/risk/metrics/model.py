@@ -29,9 +29,10 @@ from typing import Literal
 
 import numpy as np
 
-from engmetrics.risk.features import FEATURES
+from engmetrics.areas.risk.metrics.features import FEATURES, Floats
+from engmetrics.areas.risk.models import Tier
 
-TIERS = ((95, "critical"), (80, "high"), (50, "medium"), (0, "low"))
+TIERS: tuple[tuple[int, Tier], ...] = ((95, "critical"), (80, "high"), (50, "medium"), (0, "low"))
 MIN_CHANGES = 100
 MIN_INDUCING = 10
 PRIOR_BASE_RATE = 0.2
@@ -44,18 +45,18 @@ PRIOR_COEFFICIENTS: dict[str, float] = {
 }
 
 
-def tier(score: float) -> str:
+def tier(score: float) -> Tier:
     """The tier of a 0–100 score: low < 50 ≤ medium < 80 ≤ high < 95 ≤ critical."""
     return next(name for cut, name in TIERS if score >= cut)
 
 
-def transform(X: np.ndarray) -> np.ndarray:
+def transform(X: Floats) -> Floats:
     """log(1 + x) of each (non-negative) feature."""
     return np.log1p(np.maximum(X, 0.0))
 
 
-def fit_logistic(Z: np.ndarray, y: np.ndarray, *, l2: float | np.ndarray = 1.0, balanced: bool = True,
-                 iterations: int = 50) -> tuple[np.ndarray, float]:
+def fit_logistic(Z: Floats, y: Floats, *, l2: float | Floats = 1.0, balanced: bool = True,
+                 iterations: int = 50) -> tuple[Floats, float]:
     """(coefficients, intercept) of an L2-penalised logistic regression by Newton's method.
 
     ``l2``: one penalty for every coefficient, or one per column of ``Z`` (the intercept is never penalised).
@@ -104,27 +105,27 @@ class RiskModel:
         """Indices of this model's features in `FEATURES`."""
         return [FEATURES.index(f) for f in self.features]
 
-    def standardise(self, X: np.ndarray) -> np.ndarray:
+    def standardise(self, X: Floats) -> Floats:
         """Standardised log features of full `FEATURES` rows."""
-        return (transform(X[:, self.columns()]) - np.asarray(self.mean)) / np.asarray(self.std)
+        return (transform(X[:, self.columns()]) - np.asarray(self.mean, dtype=np.float64)) / np.asarray(self.std, dtype=np.float64)
 
-    def logit(self, X: np.ndarray) -> np.ndarray:
+    def logit(self, X: Floats) -> Floats:
         """Calibrated log-odds of each row of ``X`` (rows of `FEATURES`)."""
-        return self.standardise(X) @ np.asarray(self.coef) + self.intercept
+        return self.standardise(X) @ np.asarray(self.coef, dtype=np.float64) + self.intercept
 
-    def proba(self, X: np.ndarray) -> np.ndarray:
+    def proba(self, X: Floats) -> Floats:
         """Calibrated probability (0–1) that each change induces a bug."""
         return 1.0 / (1.0 + np.exp(-np.clip(self.logit(X), -35, 35)))
 
-    def percentile(self, p: np.ndarray | float) -> np.ndarray:
-        """Share of past changes (0–100) with a lower probability than ``p``."""
-        ref = np.asarray(self.reference)
+    def percentile(self, p: Floats | float) -> Floats:
+        """Share of past changes (0–100) with a lower probability than ``p`` (a 0-d array for one ``p``)."""
+        ref = np.asarray(self.reference, dtype=np.float64)
         if ref.size == 0:
-            return np.asarray(p, dtype=float) * 100
+            return np.asarray(p, dtype=np.float64) * 100
         grid = np.linspace(0.0, 100.0, ref.size)
-        return np.interp(p, ref, grid, left=0.0, right=100.0)
+        return np.asarray(np.interp(p, ref, grid, left=0.0, right=100.0), dtype=np.float64)
 
-    def set_reference(self, X: np.ndarray) -> None:
+    def set_reference(self, X: Floats) -> None:
         """Record the distribution of past changes' probabilities and typical feature values."""
         if len(X):
             self.reference = np.quantile(self.proba(X), np.linspace(0, 1, 201)).tolist()
@@ -140,7 +141,7 @@ class RiskModel:
         return cls(**json.loads(text))
 
 
-def _scaler(X: np.ndarray, cols: list[int]) -> tuple[np.ndarray, np.ndarray]:
+def _scaler(X: Floats, cols: list[int]) -> tuple[Floats, Floats]:
     T = transform(X[:, cols])
     mean = T.mean(axis=0) if len(T) else np.zeros(len(cols))
     std = T.std(axis=0) if len(T) else np.ones(len(cols))
@@ -148,7 +149,7 @@ def _scaler(X: np.ndarray, cols: list[int]) -> tuple[np.ndarray, np.ndarray]:
     return mean, std
 
 
-def train(X: np.ndarray, y: np.ndarray, features: tuple[str, ...] | list[str] = FEATURES, *, l2: float = 1.0,
+def train(X: Floats, y: Floats, features: tuple[str, ...] | list[str] = FEATURES, *, l2: float = 1.0,
           free: tuple[str, ...] = ()) -> RiskModel:
     """A class-balanced, prior-corrected logistic regression on ``features`` of ``X`` (rows of `FEATURES`).
 
@@ -171,7 +172,7 @@ ENGMETRICS_L2_MAX = 1000.0
 ENGMETRICS_FREE = ("sloc_added",)
 
 
-def train_engmetrics(X: np.ndarray, y: np.ndarray) -> RiskModel:
+def train_engmetrics(X: Floats, y: Floats) -> RiskModel:
     """engmetrics' model: every feature, source lines added unpenalised, every other coefficient shrunk
     (λ = 1000).
 
@@ -184,7 +185,7 @@ def train_engmetrics(X: np.ndarray, y: np.ndarray) -> RiskModel:
     return train(X, y, FEATURES, l2=min(ENGMETRICS_L2_MAX, ENGMETRICS_L2 * len(y)), free=ENGMETRICS_FREE)
 
 
-def prior(X: np.ndarray) -> RiskModel:
+def prior(X: Floats) -> RiskModel:
     """The prior model (documented coefficients), standardised on the repository's own changes ``X``."""
     cols = list(range(len(FEATURES)))
     mean, std = _scaler(X, cols)
