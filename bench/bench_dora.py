@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from engmetrics.config import Settings  # noqa: E402
 from engmetrics.engine.local import LocalEngine  # noqa: E402
-from engmetrics.queries import DoraQuery  # noqa: E402
+from engmetrics.areas.dora.models import DoraQuery
 from engmetrics.areas.dora.derive import derive_repository
 from engmetrics.store.db import open_store  # noqa: E402
 

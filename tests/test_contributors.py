@@ -9,7 +9,7 @@ from gitrepo import GitRepo
 
 from engmetrics.config import Settings
 from engmetrics.engine.local import LocalEngine
-from engmetrics.queries import ContributorQuery
+from engmetrics.areas.activity.models import ContributorQuery
 
 
 async def test_two_emails_under_one_name_are_one_contributor(tmp_path: Path) -> None:

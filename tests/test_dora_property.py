@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from engmetrics.config import Settings
 from engmetrics.engine.local import LocalEngine
-from engmetrics.queries import DoraQuery
+from engmetrics.areas.dora.models import DoraQuery
 from gitrepo import GitRepo
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)

@@ -20,7 +20,7 @@ import pytest
 
 from engmetrics.config import Settings
 from engmetrics.engine.local import LocalEngine
-from engmetrics.queries import DeploymentQuery, DoraQuery
+from engmetrics.areas.dora.models import DeploymentQuery, DoraQuery
 from gitrepo import GitRepo
 
 T = datetime(2024, 3, 1, tzinfo=UTC)

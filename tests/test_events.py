@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from engmetrics.queries import DeploymentQuery, DoraQuery, IncidentQuery
+from engmetrics.areas.dora.models import DeploymentQuery, DoraQuery, IncidentQuery
 
 
 async def test_import_deployments_csv_reports_bad_rows_and_keeps_good_ones(local_engine, workspace_copy, tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ from test_github_standin import StandInGitHub, iso
 
 from engmetrics.config import Settings
 from engmetrics.engine.local import LocalEngine
-from engmetrics.queries import DoraQuery
+from engmetrics.areas.dora.models import DoraQuery
 from engmetrics.sources.github.client import GitHubClient
 from engmetrics.sources.github.deployments import PENDING_RECHECK_DAYS
 from engmetrics.sources.github.result import GitHubSyncResult

@@ -13,7 +13,8 @@ from pydantic import SecretStr
 from engmetrics.config import Settings
 from engmetrics.areas.flow.models import FlowQuery, PullRequestQuery, StuckQuery
 from engmetrics.engine.local import LocalEngine
-from engmetrics.queries import ActivityQuery, ContributorQuery, DoraQuery
+from engmetrics.areas.activity.models import ActivityQuery, ContributorQuery
+from engmetrics.areas.dora.models import DoraQuery
 from engmetrics.sources.github.client import GitHubClient
 from engmetrics.sources.github.sync import sync_github_repo
 from gitrepo import GitRepo

@@ -69,7 +69,7 @@ async def test_every_tool_in_process(workspace_copy, mode: str) -> None:
 
 async def test_dora_over_protocol_matches_engine(workspace_copy) -> None:
     server, engine = make_server(workspace_copy.db)
-    from engmetrics.queries import DoraQuery
+    from engmetrics.areas.dora.models import DoraQuery
 
     direct = await engine.dora.get_dora(DoraQuery(period="last_90_days", repo="sample"))
     async with Client(server) as client:

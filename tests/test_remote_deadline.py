@@ -16,7 +16,7 @@ from engmetrics.config import Settings
 from engmetrics.engine.remote.engine import RemoteEngine
 from engmetrics.engine.remote.http import RemoteOptions
 from engmetrics.errors import RemoteError
-from engmetrics.queries import DoraQuery
+from engmetrics.areas.dora.models import DoraQuery
 from engmetrics.server.app import build_server
 from engmetrics.server.runtime import Runtime
 from test_api import Served

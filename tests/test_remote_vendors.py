@@ -20,7 +20,8 @@ from engmetrics.engine.remote.engine import RemoteEngine
 from engmetrics.engine.remote.http import RemoteOptions
 from engmetrics.errors import InvalidInput, RemoteError, Unsupported
 from engmetrics.models import Model
-from engmetrics.queries import ActivityQuery, ContributorQuery, DeploymentQuery, DoraQuery, IncidentQuery
+from engmetrics.areas.activity.models import ActivityQuery, ContributorQuery
+from engmetrics.areas.dora.models import DeploymentQuery, DoraQuery, IncidentQuery
 from test_api import Served
 
 UPSHOT_KEY = "upshot-secret-123"

@@ -14,7 +14,7 @@ from mcp_types import CreateMessageResult, TextContent
 from engmetrics.config import Settings
 from engmetrics.engine.local import LocalEngine
 from engmetrics.errors import NotFound
-from engmetrics.queries import DoraQuery
+from engmetrics.areas.dora.models import DoraQuery
 from engmetrics.areas.reports.models import ReportId, ReportRequest
 from engmetrics.areas.reports.metrics.numbers import fmt, numbers_in, unsupported_numbers
 from engmetrics.areas.reports.metrics.formats import to_slack

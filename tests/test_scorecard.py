@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import anyio
 import pytest
 
+from engmetrics.areas.dora.models import DoraQuery
 from engmetrics.areas.reports.models import ScorecardQuery, Signal
 from engmetrics.areas.reports.metrics.scorecard import (
     TEST_PATH,
@@ -66,7 +67,7 @@ def test_test_paths() -> None:
 def test_scorecard_from_sample(local_engine) -> None:
     async def go():  # type: ignore[no-untyped-def]
         card = await local_engine.reports.get_scorecard(ScorecardQuery(repo="sample", period="last_90_days"))
-        dora = await local_engine.dora.get_dora(__import__("engmetrics.queries", fromlist=["DoraQuery"]).DoraQuery(
+        dora = await local_engine.dora.get_dora(DoraQuery(
             repo="sample", period="last_90_days"))
         return card, dora
 

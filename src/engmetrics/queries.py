@@ -8,12 +8,12 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import Literal, TypeVar
+from typing import TypeVar
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError
 
 from engmetrics.errors import InvalidInput
-from engmetrics.models import ActivityType, Model
+from engmetrics.models import Model
 
 M = TypeVar("M", bound=BaseModel)
 DEFAULT_LIMIT = 20
@@ -40,56 +40,6 @@ class Page(Model):
 
     limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description='Items per page, 1–100 (default 20)')
     cursor: str | None = Field(default=None, description='The `cursor` from the previous page; omit for the first page')
-
-
-class DoraQuery(WindowArgs, Scope):
-    """Arguments of get_dora."""
-
-    benchmark_year: int | None = Field(default=None, description='DORA report year whose thresholds rate the figures: 2023 or 2024 (default 2024)')
-
-
-class DeploymentQuery(WindowArgs, Scope, Page):
-    """Arguments of list_deployments."""
-
-    environment: str | None = Field(default=None, description="e.g. 'production'; all environments when omitted")
-
-
-class IncidentQuery(WindowArgs, Scope, Page):
-    """Arguments of list_incidents."""
-
-    status: Literal["open", "resolved"] | None = Field(default=None, description="'open' or 'resolved'; both when omitted")
-
-
-class DeploymentRecord(Model):
-    """One deployment event to record (what a CD pipeline sends after a deploy: `engmetrics deploy record`)."""
-
-    repo: str = Field(description="Repository name or path (a path not registered yet is registered and synced first)")
-    sha: str = Field(description="The deployed commit (4–40 hex digits)")
-    environment: str = Field(default="production", description="Environment deployed to (default production)")
-    status: str = Field(default="success", description="'success' (default) or 'failure'")
-    at: str | None = Field(default=None, description="When it was deployed: ISO 8601 in UTC; now when omitted")
-    service: str | None = Field(default=None, description="Service deployed, when a repository ships several")
-
-
-class ActivityQuery(WindowArgs, Scope, Page):
-    """Arguments of get_activity."""
-
-    type: ActivityType | None = Field(default=None, description='Only this event type')
-    author: str | None = Field(default=None, description='Email or name, substring match (commits and PR events)')
-
-
-class ContributorQuery(WindowArgs):
-    """Arguments of get_contributor_summary."""
-
-    contributor: str = Field(min_length=1, description="Email or name as in git, e.g. 'jane@acme.com'")
-
-    @field_validator("contributor")
-    @classmethod
-    def _strip(cls, v: str) -> str:
-        v = v.strip()
-        if not v:
-            raise ValueError("contributor must be an email or a name")
-        return v
 
 
 def validate(model: type[M], **values: object) -> M:

@@ -27,8 +27,10 @@ from engmetrics.cli.common import (
     run,
 )
 from engmetrics.errors import NotFound
-from engmetrics.models import Deployment, DoraReport, SyncReport
-from engmetrics.queries import DeploymentRecord, DoraQuery, validate
+from engmetrics.areas.dora.models import Deployment, DoraReport
+from engmetrics.areas.repos.models import SyncReport
+from engmetrics.areas.dora.models import DeploymentEvent, DoraQuery
+from engmetrics.queries import validate
 from engmetrics.validation import path_exists
 
 import_app = typer.Typer(help="Import deployments or incidents from CSV or JSON.", no_args_is_help=True)
@@ -117,17 +119,17 @@ def import_incidents(
 
 @deploy_app.command("record")
 def deploy_record(
-    repo: Annotated[str, typer.Option("--repo", help=described(DeploymentRecord, "repo"))],
-    sha: Annotated[str, typer.Option("--sha", help=described(DeploymentRecord, "sha"))],
-    environment: Annotated[str, typer.Option("--environment", help=described(DeploymentRecord, "environment"))] = "production",
-    status: Annotated[str, typer.Option("--status", help=described(DeploymentRecord, "status"))] = "success",
-    at: Annotated[str | None, typer.Option("--at", help=described(DeploymentRecord, "at"))] = None,
-    service: Annotated[str | None, typer.Option("--service", help=described(DeploymentRecord, "service"))] = None,
+    repo: Annotated[str, typer.Option("--repo", help=described(DeploymentEvent, "repo"))],
+    sha: Annotated[str, typer.Option("--sha", help=described(DeploymentEvent, "sha"))],
+    environment: Annotated[str, typer.Option("--environment", help=described(DeploymentEvent, "environment"))] = "production",
+    status: Annotated[str, typer.Option("--status", help=described(DeploymentEvent, "status"))] = "success",
+    at: Annotated[str | None, typer.Option("--at", help=described(DeploymentEvent, "at"))] = None,
+    service: Annotated[str | None, typer.Option("--service", help=described(DeploymentEvent, "service"))] = None,
     db: DbOpt = None,
     json_: JsonOpt = False,
 ) -> None:
     """Record one deployment. Explicit events replace release tags as the repository's deployments."""
-    q = validate(DeploymentRecord, repo=repo, sha=sha, environment=environment, status=status, at=at, service=service)
+    q = validate(DeploymentEvent, repo=repo, sha=sha, environment=environment, status=status, at=at, service=service)
     engine = local_engine(db)
     try:
         engine.resolve_repo(q.repo)

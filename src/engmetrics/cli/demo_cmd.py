@@ -12,11 +12,12 @@ import typer
 
 from engmetrics.cli.common import JsonOpt, err, out, print_json, run
 from engmetrics.cli.core import render_dora
-from engmetrics.queries import DoraQuery
+from engmetrics.areas.dora.models import DoraQuery
 
 if TYPE_CHECKING:
     from engmetrics.engine.engine import Engine
-    from engmetrics.models import DoraReport, RepositoryList
+    from engmetrics.areas.dora.models import DoraReport
+    from engmetrics.areas.repos.models import RepositoryList
 
 
 def demo_command(

@@ -15,7 +15,7 @@ from engmetrics.engine.factory import demo_root, make_engine, prepare_demo
 from engmetrics.engine.local import LocalEngine
 from engmetrics.engine.unavailable import UnavailableEngine
 from engmetrics.errors import StoreUnavailable
-from engmetrics.models import SyncReport
+from engmetrics.areas.repos.models import SyncReport
 from engmetrics.served import ServedRepos, choose_served
 
 log = logging.getLogger(__name__)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
-from engmetrics.models import ActivityFeed, ContributorSummary
+from engmetrics.areas.activity.models import ActivityFeed, ContributorSummary
 from engmetrics.operations import Tool, operation
-from engmetrics.queries import ActivityQuery, ContributorQuery
+from engmetrics.areas.activity.models import ActivityQuery, ContributorQuery
 
 
 GET_ACTIVITY_TOOL = Tool(

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engmetrics.areas.activity.api import FeedPart
-from engmetrics.models import ActivityFeed, ActivityItem
+from engmetrics.areas.activity.models import ActivityFeed, ActivityItem
 from engmetrics.periods import Window, iso
 from engmetrics.queries import encode_cursor
 from engmetrics.store.db import repo_filter

@@ -9,9 +9,11 @@ from engmetrics.areas.activity import queries
 from engmetrics.areas.activity.api import ActivityApi, FeedPart
 from engmetrics.areas.context import AreaService, Context
 from engmetrics.errors import NotFound
-from engmetrics.models import ActivityFeed, ContributorSummary, Period
+from engmetrics.areas.activity.models import ActivityFeed, ContributorSummary
+from engmetrics.models import Period
 from engmetrics.periods import iso, resolve_window
-from engmetrics.queries import ActivityQuery, ContributorQuery, decode_cursor
+from engmetrics.areas.activity.models import ActivityQuery, ContributorQuery
+from engmetrics.queries import decode_cursor
 
 
 class ActivityService(AreaService, ActivityApi):

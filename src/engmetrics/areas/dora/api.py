@@ -6,10 +6,11 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from pathlib import Path
 
-from engmetrics.models import Deployment, DeploymentList, DoraReport, ImportReport, IncidentList
+from engmetrics.areas.dora.models import Deployment, DeploymentList, DoraReport, IncidentList
+from engmetrics.areas.repos.models import ImportReport
 from engmetrics.operations import Tool, operation
 from engmetrics.periods import Bucket, Window
-from engmetrics.queries import DeploymentQuery, DoraQuery, IncidentQuery
+from engmetrics.areas.dora.models import DeploymentQuery, DoraQuery, IncidentQuery
 
 
 GET_DORA_TOOL = Tool(

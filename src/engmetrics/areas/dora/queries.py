@@ -17,7 +17,7 @@ from engmetrics.areas.dora.metrics.failures import DeploymentRecord, IncidentRec
 from engmetrics.areas.dora.metrics.graph import CommitGraph
 from engmetrics.areas.dora.metrics.figures import PRODUCTION_ENVIRONMENTS
 from engmetrics.errors import NotFound
-from engmetrics.models import Deployment, Incident
+from engmetrics.areas.dora.models import Deployment, Incident
 from engmetrics.periods import iso
 from engmetrics.queries import encode_cursor
 from engmetrics.store.db import Store, repo_filter

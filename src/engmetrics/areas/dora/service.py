@@ -14,9 +14,11 @@ from engmetrics.areas.dora.metrics.figures import summarize
 from engmetrics.areas.dora.metrics.graph import changes_between
 from engmetrics.areas.dora.metrics.series import DORA_SERIES_METRICS, dora_value
 from engmetrics.errors import InvalidInput
-from engmetrics.models import Deployment, DeploymentList, DoraReport, ImportReport, IncidentList
+from engmetrics.areas.dora.models import Deployment, DeploymentList, DoraReport, IncidentList
+from engmetrics.areas.repos.models import ImportReport
 from engmetrics.periods import Bucket, Window, parse_instant, resolve_window, utcnow
-from engmetrics.queries import DeploymentQuery, DoraQuery, IncidentQuery, decode_cursor
+from engmetrics.areas.dora.models import DeploymentQuery, DoraQuery, IncidentQuery
+from engmetrics.queries import decode_cursor
 from engmetrics.sources.events import import_file, upsert_deployment
 
 

@@ -52,9 +52,11 @@ from engmetrics.areas.reports.models import (
 )
 from engmetrics.areas.reports.templates import template
 from engmetrics.errors import InvalidInput, NotFound
-from engmetrics.models import DoraReport, Period
+from engmetrics.areas.dora.models import DoraReport
+from engmetrics.models import Period
 from engmetrics.periods import Bucket, Window, buckets, iso, parse_instant, resolve_window
-from engmetrics.queries import IncidentQuery, decode_cursor, encode_cursor
+from engmetrics.areas.dora.models import IncidentQuery
+from engmetrics.queries import decode_cursor, encode_cursor
 from engmetrics.ratings import check_year
 
 REPORT_DEFAULT_PERIOD = "last_14_days"

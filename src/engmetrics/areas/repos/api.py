@@ -9,7 +9,7 @@ from typing import Any
 
 from engmetrics.areas.context import ProgressFn
 from engmetrics.operations import Tool, operation
-from engmetrics.models import RepositoryList, SyncReport
+from engmetrics.areas.repos.models import RepositoryList, SyncReport
 from engmetrics.store.repos import RepoRow
 
 

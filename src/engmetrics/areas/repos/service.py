@@ -15,7 +15,7 @@ from engmetrics.areas.context import AreaService, Context, ProgressFn
 from engmetrics.areas.repos import queries
 from engmetrics.areas.repos.api import ReposApi, SyncStep
 from engmetrics.errors import EngmetricsError
-from engmetrics.models import Repository, RepositoryList, SyncedRepo, SyncReport
+from engmetrics.areas.repos.models import Repository, RepositoryList, SyncedRepo, SyncReport
 from engmetrics.periods import iso
 from engmetrics.sources.git.repository import check_repository
 from engmetrics.sources.git.sync import sync_git

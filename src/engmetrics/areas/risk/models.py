@@ -6,7 +6,8 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from engmetrics.models import FixLabels, Model
+from engmetrics.areas.repos.models import FixLabels
+from engmetrics.models import Model
 from engmetrics.queries import Page, WindowArgs
 
 Tier = Literal["low", "medium", "high", "critical"]

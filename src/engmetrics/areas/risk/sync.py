@@ -7,7 +7,7 @@ from engmetrics.areas.risk import queries
 from engmetrics.areas.risk.labelling import fix_pattern
 from engmetrics.areas.risk.metrics.fixes import sync_fix_labels_of
 from engmetrics.config import Settings
-from engmetrics.models import FixLabels
+from engmetrics.areas.repos.models import FixLabels
 from engmetrics.store.db import Store
 
 

@@ -16,7 +16,8 @@ from engmetrics.errors import NotFound, Unsupported
 from engmetrics.models import Model
 from engmetrics.operations import Operation
 from engmetrics.periods import Window, utcnow
-from engmetrics.queries import DeploymentQuery, DoraQuery, IncidentQuery, Page
+from engmetrics.areas.dora.models import DeploymentQuery, DoraQuery, IncidentQuery
+from engmetrics.queries import Page
 from engmetrics.ratings import rate
 
 Item = TypeVar("Item", bound=BaseModel)

@@ -16,10 +16,13 @@ from engmetrics.engine.remote.cursors import CursorState, decode_remote_cursor, 
 from engmetrics.engine.remote.http import Params
 from engmetrics.engine.remote.vendor import Handler, VendorProvider, handler, period, window_of
 from engmetrics.errors import Unsupported
-from engmetrics.models import ActivityItem, Model, Rating
+from engmetrics.areas.activity.models import ActivityItem
+from engmetrics.models import Model, Rating
 from engmetrics.operations import Operation
 from engmetrics.periods import iso
-from engmetrics.queries import ActivityQuery, ContributorQuery, DoraQuery, WindowArgs
+from engmetrics.areas.activity.models import ActivityQuery, ContributorQuery
+from engmetrics.areas.dora.models import DoraQuery
+from engmetrics.queries import WindowArgs
 from engmetrics.ratings import tier_bounds
 from engmetrics.trends import trend_direction
 

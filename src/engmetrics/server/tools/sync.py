@@ -8,7 +8,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp_types import ToolAnnotations
 from pydantic import Field
 
-from engmetrics.models import SyncReport
+from engmetrics.areas.repos.models import SyncReport
 from engmetrics.server.errors import user_errors
 from engmetrics.server.runtime import Runtime
 

@@ -13,7 +13,7 @@ from engmetrics.areas.dora.metrics.graph import CommitGraph
 from engmetrics.areas.dora.metrics.tags import is_patch_release
 from engmetrics.commits import is_fix, is_revert
 from engmetrics.filekinds import is_product
-from engmetrics.models import FailureSignal
+from engmetrics.areas.dora.models import FailureSignal
 
 FloatArray = npt.NDArray[np.float64]
 """Lead times as stored (float64, hours): what `queries.load_deployments` reads back."""

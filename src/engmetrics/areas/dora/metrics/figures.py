@@ -43,17 +43,17 @@ import numpy as np
 from engmetrics import ratings
 from engmetrics.areas.dora.metrics.failures import PRODUCTION_ENVIRONMENTS, DeploymentRecord, FloatArray
 from engmetrics.areas.dora.metrics.tags import DEFAULT_TAG_DESCRIPTION
-from engmetrics.models import (
+from engmetrics.areas.dora.models import (
     ChangeFailureRate,
     DeploymentFailure,
     DeploymentFrequency,
     DoraReport,
     LeadTime,
-    Period,
     PullRequestLeadTime,
     RecoveryTime,
     ReworkRate,
 )
+from engmetrics.models import Period
 from engmetrics.periods import Window, iso
 from engmetrics.trends import r2, trend, trend_direction
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from engmetrics import ratings
 from engmetrics.areas.reports.models import Benchmark, BenchmarkReport
 from engmetrics.errors import InvalidInput
-from engmetrics.models import DoraReport
+from engmetrics.areas.dora.models import DoraReport
 
 SOURCES = {
     2023: "Accelerate State of DevOps Report 2023 (DORA), performance levels table",

@@ -27,7 +27,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from engmetrics import ratings
-from engmetrics.models import DoraReport
+from engmetrics.areas.dora.models import DoraReport
 from engmetrics.areas.reports.models import Insight
 from engmetrics.areas.reports.metrics.numbers import count, fmt, num
 from engmetrics.areas.reports.metrics.series import HIGHER_IS_BETTER, NAMES, UNITS

@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from engmetrics.areas.reports.metrics.changelog import COUNT_NOUNS, grouped_text
 from engmetrics.areas.reports.metrics.numbers import count, fmt, unsupported_numbers
 from engmetrics.areas.reports.models import Audience, ChangelogEntry, Insight, Signal
-from engmetrics.models import DoraReport, Incident, MetricFigure
+from engmetrics.areas.dora.models import DoraReport, Incident, MetricFigure
 from engmetrics.periods import Window
 
 _FIGURES = (

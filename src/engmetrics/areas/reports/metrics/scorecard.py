@@ -28,7 +28,8 @@ from statistics import median
 
 from engmetrics.areas.reports.metrics.numbers import fmt
 from engmetrics.areas.reports.models import Scorecard, Signal, Status
-from engmetrics.models import DoraReport, Rating, TrendDirection
+from engmetrics.areas.dora.models import DoraReport
+from engmetrics.models import Rating, TrendDirection
 from engmetrics.trends import r2, trend, trend_direction
 
 POINTS = {"green": 100, "amber": 60, "red": 20}

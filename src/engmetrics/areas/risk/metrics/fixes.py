@@ -18,7 +18,7 @@ from typing import Literal
 
 from engmetrics.bots import is_bot
 from engmetrics.commits import reverted_sha
-from engmetrics.models import FixLabels
+from engmetrics.areas.repos.models import FixLabels
 
 MAX_FIX_FILES = 100
 LABEL_VERSION = 1  # bump when what a label means changes: labels made by another version are made again
