@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from engmetrics.errors import InvalidInput
 from engmetrics.models import Model
+from engmetrics.validation import check_value, describe_validation_error
 
 M = TypeVar("M", bound=BaseModel)
 DEFAULT_LIMIT = 20
@@ -45,8 +46,6 @@ class Page(Model):
 def validate(model: type[M], **values: object) -> M:
     """Build ``model`` from keyword values, turning validation errors into `InvalidInput` (in our words, see
     `engmetrics.validation`)."""
-    from engmetrics.validation import check_value, describe_validation_error
-
     for name, value in values.items():  # the same string checks as at the MCP and REST edges (the CLI's edge)
         check_value(name.rstrip("_"), value)
     try:

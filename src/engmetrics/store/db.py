@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+import time
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -239,8 +240,6 @@ def _set_journal_wal(conn: sqlite3.Connection) -> None:
     """Put the database in WAL mode (once per file; a no-op after). Switching needs a moment alone with
     the file, so when another process is busy creating the same new store this waits and retries (up to
     30 s) instead of failing with "database is locked"."""
-    import time
-
     deadline = time.monotonic() + 30.0
     while True:
         try:
