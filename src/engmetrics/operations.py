@@ -39,6 +39,8 @@ class Tool:
     name: str | None = None
     exclude: tuple[str, ...] = ()
     nullable_options: bool = False
+    toolset: str = "core"
+    """The toolset the tool belongs to (`--toolsets` chooses which are offered)."""
     read_only: bool = True
     idempotent: bool = True
     open_world: bool = False
