@@ -17,7 +17,7 @@ import httpx2
 import pytest
 
 from engmetrics.errors import DataError, StoreBusy
-from engmetrics.store.db import Store, open_store
+from engmetrics.store.db import SqliteStore, open_store
 from engmetrics.store.migrations import CORE as MIGRATIONS
 from engmetrics.store.migrations import FEATURES
 from gitrepo import GitRepo
@@ -162,7 +162,7 @@ def test_worker_threads_that_end_give_their_connection_back(tmp_path: Path) -> N
 
 
 def test_a_store_used_from_many_threads_answers_the_same(tmp_path: Path) -> None:
-    store = Store(tmp_path / "s.db")
+    store = SqliteStore(tmp_path / "s.db")
     store.migrate()
     with store.tx() as conn:
         conn.execute("INSERT INTO repositories(name, path, added_at) VALUES ('a', '/a', 0)")
@@ -188,7 +188,7 @@ def test_a_store_locked_past_its_busy_timeout_answers_a_user_error(tmp_path: Pat
     open_store(db).close()
     holder = sqlite3.connect(db, isolation_level=None)  # another process's writer, mid-transaction
     holder.execute("BEGIN IMMEDIATE")
-    store = Store(db, busy_timeout_seconds=0.2)
+    store = SqliteStore(db, busy_timeout_seconds=0.2)
     try:
         with pytest.raises(StoreBusy) as caught:
             with store.tx() as conn:

@@ -45,6 +45,11 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ENGMETRICS_", extra="ignore", populate_by_name=True)
 
     db: Path = Field(default_factory=default_db_path, description="SQLite store path (ENGMETRICS_DB)")
+    database_url: SecretStr | None = Field(
+        default=None,
+        description="PostgreSQL store for a team server, postgresql://USER[:PASSWORD]@HOST:PORT/DATABASE "
+        "(ENGMETRICS_DATABASE_URL); without it the SQLite store at ENGMETRICS_DB",
+    )
     repos: list[str] = Field(default_factory=list, description="Repositories to serve (paths), ENGMETRICS_REPOS as JSON")
     tag_pattern: str | None = Field(default=None, description="Regex for release tags that count as deployments")
     sync_max_age_seconds: float = Field(default=300.0, ge=0, description="Re-sync when data is older than this")

@@ -30,7 +30,8 @@ from engmetrics.store.repos import RepoRow
 
 
 class LocalEngine(Engine):
-    """The metrics engine over the embedded store (SQLite at ``settings.db``).
+    """The metrics engine over the store: PostgreSQL at ``settings.database_url`` when set, else SQLite at
+    ``settings.db``.
 
     Besides the areas' operations it offers what only a local store has: its repositories' registration,
     served scope and sync state, and the REST API's keys (`keys`) and idempotency records (`idempotency`).
@@ -38,7 +39,8 @@ class LocalEngine(Engine):
 
     def __init__(self, settings: Settings, store: Store | None = None) -> None:
         self.settings = settings
-        self.store = store or open_store(settings.db)
+        url = settings.database_url.get_secret_value() if settings.database_url else None
+        self.store = store or open_store(settings.db, url)
         self.ctx = Context(settings, self.store)
         self.keys = KeyStore(self.store)
         self.idempotency = IdempotencyRecords(self.store)

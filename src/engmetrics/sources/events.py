@@ -10,7 +10,6 @@ import csv
 import hashlib
 import io
 import json
-import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -19,6 +18,7 @@ from engmetrics.errors import DataError, InvalidInput, NotFound
 from engmetrics.periods import parse_instant
 from engmetrics.store.db import Store
 from engmetrics.store.repos import RepoRow, find_repository
+from engmetrics.store.connection import Connection
 
 DEPLOY_STATUSES = ("success", "failure")
 
@@ -57,7 +57,7 @@ def _text(value: Any) -> str | None:
 
 
 def upsert_deployment(
-    conn: sqlite3.Connection,
+    conn: Connection,
     repo: RepoRow,
     *,
     sha: str,
@@ -93,7 +93,7 @@ def upsert_deployment(
     return eid, True
 
 
-def _full_sha(conn: sqlite3.Connection, repo_id: int, sha: str) -> str:
+def _full_sha(conn: Connection, repo_id: int, sha: str) -> str:
     """Expand an abbreviated sha against the stored commits (unchanged if unknown or ambiguous)."""
     if len(sha) == 40:
         return sha
@@ -103,7 +103,7 @@ def _full_sha(conn: sqlite3.Connection, repo_id: int, sha: str) -> str:
     return rows[0][0] if len(rows) == 1 else sha
 
 
-def upsert_incident(conn: sqlite3.Connection, rec: dict[str, Any], *, source: str = "import") -> bool:
+def upsert_incident(conn: Connection, rec: dict[str, Any], *, source: str = "import") -> bool:
     """Insert or update one incident from a record; returns whether anything changed."""
     iid = _text(rec.get("id"))
     if not iid:

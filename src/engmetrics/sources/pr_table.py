@@ -5,9 +5,11 @@ Times are Unix seconds (UTC). GitHub's rows replace what is stored; git's never 
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
 from typing import Final
+
+from engmetrics.store.bulk import bulk_upsert
+from engmetrics.store.connection import Connection
 
 PR_COLUMNS = (
     "repo_id, number, source, title, author, author_email, state, draft, created_at, ready_at, first_commit_at, "
@@ -25,15 +27,15 @@ PR_UPDATED_AT: Final = 14
 PrCommitRow = tuple[int, int, str, str | None, int, int]
 """A ``pr_commits`` row: (repo_id, number, sha, author email, authored, committed)."""
 
-_INSERT_PRS = f"INTO pull_requests({PR_COLUMNS}) VALUES ({','.join('?' * 25)})"
-_INSERT_COMMITS = "INTO pr_commits VALUES (?, ?, ?, ?, ?, ?)"
+_PR_COLUMNS = tuple(c.strip() for c in PR_COLUMNS.split(","))
+PR_COMMIT_COLUMNS = ("repo_id", "number", "sha", "author_email", "authored_at", "committed_at")
 
 
-def insert_pull_requests(conn: sqlite3.Connection, rows: Iterable[PrRow], *, replace: bool) -> None:
-    """Write PR rows: replacing stored ones (``replace``), else leaving a stored PR as it is."""
-    conn.executemany(("INSERT OR REPLACE " if replace else "INSERT OR IGNORE ") + _INSERT_PRS, rows)
+def insert_pull_requests(conn: Connection, rows: Iterable[PrRow], *, replace: bool) -> None:
+    """Write PR rows: replacing stored ones (``replace``), else leaving a stored PR as it is (COPY on PostgreSQL)."""
+    bulk_upsert(conn, "pull_requests", _PR_COLUMNS, rows, replace=replace)
 
 
-def insert_pr_commits(conn: sqlite3.Connection, rows: Iterable[PrCommitRow], *, replace: bool) -> None:
+def insert_pr_commits(conn: Connection, rows: Iterable[PrCommitRow], *, replace: bool) -> None:
     """Write PR commit rows: replacing stored ones (``replace``), else leaving a stored one as it is."""
-    conn.executemany(("INSERT OR REPLACE " if replace else "INSERT OR IGNORE ") + _INSERT_COMMITS, rows)
+    bulk_upsert(conn, "pr_commits", PR_COMMIT_COLUMNS, rows, replace=replace)

@@ -1,5 +1,6 @@
-"""The embedded SQLite store: schema, migrations and queries. Only the local engine and sources use it."""
+"""The store: schema, migrations and queries, in an embedded SQLite file or a PostgreSQL database (a team server).
+Only the local engine and the sources use it."""
 
-from engmetrics.store.db import Store, open_store
+from engmetrics.store.db import SqliteStore, Store, open_store
 
-__all__ = ["Store", "open_store"]
+__all__ = ["SqliteStore", "Store", "open_store"]

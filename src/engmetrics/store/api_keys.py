@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import hmac
 import json
-import sqlite3
 from dataclasses import dataclass
 
 from engmetrics.apikeys import ApiKey
+from engmetrics.store.connection import Connection, Row
 
 
-def _key(r: sqlite3.Row) -> ApiKey:
+def _key(r: Row) -> ApiKey:
     return ApiKey(
         id=r["id"], name=r["name"], hint=r["hint"], scopes=tuple(json.loads(r["scopes"])), plan=r["plan"],
         api_version=r["api_version"], created_at=r["created_at"], last_used_at=r["last_used_at"],
@@ -21,7 +21,7 @@ def _key(r: sqlite3.Row) -> ApiKey:
     )
 
 
-def insert_key(conn: sqlite3.Connection, key: ApiKey, secret_hash: str) -> None:
+def insert_key(conn: Connection, key: ApiKey, secret_hash: str) -> None:
     """Store a new key with the hash of its secret."""
     conn.execute(
         "INSERT INTO api_keys(id, name, secret_hash, hint, scopes, plan, api_version, created_at)"
@@ -31,21 +31,21 @@ def insert_key(conn: sqlite3.Connection, key: ApiKey, secret_hash: str) -> None:
     )
 
 
-def list_keys(conn: sqlite3.Connection, *, include_revoked: bool = True) -> list[ApiKey]:
+def list_keys(conn: Connection, *, include_revoked: bool = True) -> list[ApiKey]:
     """Every key (or every active one), newest first."""
     sql = ("SELECT * FROM api_keys" + ("" if include_revoked else " WHERE revoked_at IS NULL")
            + " ORDER BY created_at DESC, id")
     return [_key(r) for r in conn.execute(sql)]
 
 
-def revoke_key(conn: sqlite3.Connection, key_id: str, now: int) -> ApiKey | None:
+def revoke_key(conn: Connection, key_id: str, now: int) -> ApiKey | None:
     """Mark a key revoked at ``now`` (a revoked key keeps its first revocation time); None for an unknown id."""
     conn.execute("UPDATE api_keys SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?", (now, key_id))
     row = conn.execute("SELECT * FROM api_keys WHERE id = ?", (key_id,)).fetchone()
     return None if row is None else _key(row)
 
 
-def key_by_secret_hash(conn: sqlite3.Connection, secret_hash: str) -> ApiKey | None:
+def key_by_secret_hash(conn: Connection, secret_hash: str) -> ApiKey | None:
     """The key (active or revoked) whose secret has this hash, or None."""
     row = conn.execute("SELECT * FROM api_keys WHERE secret_hash = ?", (secret_hash,)).fetchone()
     if row is None or not hmac.compare_digest(row["secret_hash"], secret_hash):
@@ -53,7 +53,7 @@ def key_by_secret_hash(conn: sqlite3.Connection, secret_hash: str) -> ApiKey | N
     return _key(row)
 
 
-def touch_key(conn: sqlite3.Connection, key_id: str, now: int) -> None:
+def touch_key(conn: Connection, key_id: str, now: int) -> None:
     """Record that the key was used at ``now``."""
     conn.execute("UPDATE api_keys SET last_used_at = ? WHERE id = ?", (now, key_id))
 
@@ -67,7 +67,7 @@ class StoredResponse:
     body: bytes
 
 
-def find_response(conn: sqlite3.Connection, key_id: str, idempotency_key: str, since: int) -> StoredResponse | None:
+def find_response(conn: Connection, key_id: str, idempotency_key: str, since: int) -> StoredResponse | None:
     """The response kept for (``key_id``, ``idempotency_key``) if it was stored at ``since`` or later."""
     row = conn.execute(
         "SELECT fingerprint, status, body FROM api_idempotency WHERE key_id = ? AND idempotency_key = ?"
@@ -77,7 +77,7 @@ def find_response(conn: sqlite3.Connection, key_id: str, idempotency_key: str, s
     return None if row is None else StoredResponse(row[0], row[1], bytes(row[2]))
 
 
-def save_response(conn: sqlite3.Connection, key_id: str, idempotency_key: str, response: StoredResponse, now: int,
+def save_response(conn: Connection, key_id: str, idempotency_key: str, response: StoredResponse, now: int,
                   forget_before: float) -> None:
     """Keep ``response`` for (``key_id``, ``idempotency_key``), stored at ``now``; drop every response stored
     before ``forget_before``."""

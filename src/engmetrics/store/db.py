@@ -1,4 +1,6 @@
-"""SQLite connection handling: WAL, foreign keys, migrations, and running blocking work off the event loop."""
+"""The store: what every store offers (`Store`), and the SQLite one (`SqliteStore`: WAL, foreign keys, migrations,
+blocking work run off the event loop). The PostgreSQL store is `engmetrics.store.postgres.PostgresStore`;
+`open_store` opens either."""
 
 from __future__ import annotations
 
@@ -7,14 +9,16 @@ import sqlite3
 import threading
 import time
 import weakref
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
 import anyio.to_thread
 
 from engmetrics.errors import DataError, StoreBusy, StoreUnavailable
+from engmetrics.store.connection import Connection, Dialect
 from engmetrics.store.migrations import CORE as MIGRATIONS
 from engmetrics.store.migrations import FEATURES
 
@@ -32,7 +36,46 @@ class _Lease:
         self.conn = conn
 
 
-class Store:
+class Store(ABC):
+    """A store: the schema (`engmetrics.store.migrations`) in one database, SQLite's file or a PostgreSQL database.
+
+    Use `tx()` for writes (one transaction: all or nothing) and `read()` for queries; from async code,
+    `run(fn, *args)` runs ``fn(*args)`` in a worker thread. Queries take the `Connection` either gives.
+    """
+
+    path: str
+    """Where it is: the SQLite file, or the PostgreSQL URL without its password."""
+    dialect: Dialect
+    opened: int
+    """Connections opened over the store's life."""
+
+    @abstractmethod
+    def tx(self) -> AbstractContextManager[Connection]:
+        """A write transaction, rolled back whole on any error; `StoreBusy` when locks stay held too long."""
+
+    @abstractmethod
+    def read(self) -> Connection:
+        """A connection for queries (this thread's)."""
+
+    @abstractmethod
+    def migrate(self) -> int:
+        """Apply pending migrations; returns the core schema version now in force."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Close every connection this store opened."""
+
+    @property
+    @abstractmethod
+    def open_connections(self) -> int:
+        """Connections open now."""
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run blocking ``fn(*args)`` in a worker thread and return its result."""
+        return await anyio.to_thread.run_sync(fn, *args)
+
+
+class SqliteStore(Store):
     """One SQLite database file. Thread-safe: each thread uses its own connection from a bounded pool.
 
     Use `tx()` for writes (one transaction: all or nothing) and `read()` for queries; from async code,
@@ -43,6 +86,8 @@ class Store:
     open. So open connections (and their file handles and page caches) never exceed the threads alive
     plus ``max_idle``, however many requests a long-running server answers.
     """
+
+    dialect: Dialect = "sqlite"
 
     def __init__(self, path: Path | str, *, max_idle: int = 4, busy_timeout_seconds: float = 30.0) -> None:
         self.path = str(path)
@@ -150,10 +195,6 @@ class Store:
         """This thread's connection, for queries."""
         return self._connect()
 
-    async def run(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run blocking ``fn(*args)`` in a worker thread and return its result."""
-        return await anyio.to_thread.run_sync(fn, *args)
-
     def migrate(self) -> int:
         """Apply pending migrations; returns the schema version now in force.
 
@@ -260,11 +301,22 @@ def repo_filter(repo_ids: list[int] | None, column: str = "repo_id") -> tuple[st
     return f" AND {column} IN ({','.join('?' * len(repo_ids))})", list(repo_ids)
 
 
-def open_store(path: Path | str) -> Store:
-    """Open (creating folders and schema as needed) the store at ``path``."""
+def open_store(path: Path | str, database_url: str | None = None) -> Store:
+    """Open (creating folders and schema as needed) the store: the PostgreSQL database at ``database_url`` when
+    given, else the SQLite file at ``path``."""
+    if database_url:
+        from engmetrics.store.postgres import PostgresStore  # lazy: psycopg loads only for a PostgreSQL store
+
+        pg = PostgresStore(database_url)
+        try:
+            pg.migrate()
+        except BaseException:
+            pg.close()
+            raise
+        return pg
     p = Path(path).expanduser()
     if str(p) != ":memory:":
         p.parent.mkdir(parents=True, exist_ok=True)
-    store = Store(p)
+    store = SqliteStore(p)
     store.migrate()
     return store

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from engmetrics.errors import NotFound
 from engmetrics.teams import Directory, identities_of
+from engmetrics.store.connection import Connection, Row
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,11 +24,11 @@ class RepoRow:
     last_synced_at: int | None
 
 
-def _row(r: sqlite3.Row) -> RepoRow:
+def _row(r: Row) -> RepoRow:
     return RepoRow(r["id"], r["name"], r["path"], r["default_branch"], r["last_synced_at"])
 
 
-def add_repository(conn: sqlite3.Connection, path: str | Path, name: str | None = None) -> RepoRow:
+def add_repository(conn: Connection, path: str | Path, name: str | None = None) -> RepoRow:
     """Register a repository by its absolute path (idempotent); name defaults to the folder's name.
 
     A second repository whose folder name is taken gets ``name-2`` etc. unless ``name`` is given.
@@ -53,12 +54,12 @@ def add_repository(conn: sqlite3.Connection, path: str | Path, name: str | None 
     return RepoRow(cur.lastrowid, candidate, p, None, None)
 
 
-def list_repositories(conn: sqlite3.Connection) -> list[RepoRow]:
+def list_repositories(conn: Connection) -> list[RepoRow]:
     """All repositories, by name."""
     return [_row(r) for r in conn.execute("SELECT * FROM repositories ORDER BY name")]
 
 
-def find_repository(conn: sqlite3.Connection, name_or_path: str, among: Collection[int] | None = None) -> RepoRow:
+def find_repository(conn: Connection, name_or_path: str, among: Collection[int] | None = None) -> RepoRow:
     """The repository with this name or path, among the ids ``among`` (None: all); `NotFound` naming the
     known ones otherwise.
 
@@ -89,7 +90,7 @@ def find_repository(conn: sqlite3.Connection, name_or_path: str, among: Collecti
     return _row(r)
 
 
-def team_repo_ids(conn: sqlite3.Connection, directory: Directory, team: str) -> list[int]:
+def team_repo_ids(conn: Connection, directory: Directory, team: str) -> list[int]:
     """Repository ids of a team in the whole store: its listed repos, else the repositories its people
     committed to or opened pull requests in. (The engine narrows them to the repositories it serves.)"""
     t = directory.team(team)

@@ -8,7 +8,6 @@ PR parts (`engmetrics.areas.flow.activity_parts`), and the engine passes every p
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +18,7 @@ from engmetrics.periods import Window, iso
 from engmetrics.queries import encode_cursor
 from engmetrics.store.db import repo_filter
 from engmetrics.teams import Directory
+from engmetrics.store.connection import Connection
 
 _SQL: dict[str, str] = {
     "commit": (
@@ -65,7 +65,7 @@ def _render(sql: str, repo_ids: list[int] | None, has_author: bool) -> str:
 
 
 def activity_page(
-    conn: sqlite3.Connection,
+    conn: Connection,
     parts: Mapping[str, FeedPart],
     window: Window,
     repo_ids: list[int] | None,
@@ -102,7 +102,7 @@ def activity_page(
 # ---- one contributor ------------------------------------------------------------------------------------
 
 
-def identity_emails(conn: sqlite3.Connection, who: str, repo_ids: list[int] | None) -> list[str]:
+def identity_emails(conn: Connection, who: str, repo_ids: list[int] | None) -> list[str]:
     """Every author email used under a name that ``who`` (an email or a name, lowercase) was used with — one
     person, several identities (a work and a personal address under "Priya Raman") — in ``repo_ids``; the
     email given first."""
@@ -118,7 +118,7 @@ def identity_emails(conn: sqlite3.Connection, who: str, repo_ids: list[int] | No
     ]
 
 
-def known_identities(conn: sqlite3.Connection, repo_ids: list[int] | None) -> list[str]:
+def known_identities(conn: Connection, repo_ids: list[int] | None) -> list[str]:
     """Recent author emails and names in ``repo_ids`` (for "did you mean")."""
     served, args = repo_filter(repo_ids, "repo_id")
     emails = [r[0] for r in conn.execute(
@@ -142,7 +142,7 @@ class ContributorFigures:
     deploy_contributions: int
 
 
-def contributor_figures(conn: sqlite3.Connection, emails: list[str], start_ts: int, end_ts: int,
+def contributor_figures(conn: Connection, emails: list[str], start_ts: int, end_ts: int,
                         repo_ids: list[int] | None) -> ContributorFigures:
     """What the authors ``emails`` did between ``start_ts`` and ``end_ts`` in ``repo_ids`` (None: all)."""
     served, served_args = repo_filter(repo_ids, "repo_id")
@@ -181,7 +181,7 @@ def contributor_figures(conn: sqlite3.Connection, emails: list[str], start_ts: i
     return ContributorFigures(agg[0], agg[1], agg[2], agg[3], agg[4], files, repos, names, deploys)
 
 
-def contributor_pr_counts(conn: sqlite3.Connection, directory: Directory, emails: list[str], start_ts: int, end_ts: int,
+def contributor_pr_counts(conn: Connection, directory: Directory, emails: list[str], start_ts: int, end_ts: int,
                           repo_ids: list[int] | None = None) -> tuple[int | None, int | None]:
     """(PRs merged, PRs reviewed) between ``start_ts`` and ``end_ts`` by a contributor's emails and their configured
     aliases, in ``repo_ids`` (None: every repository); None for what the store has no data for."""

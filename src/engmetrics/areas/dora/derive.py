@@ -27,7 +27,6 @@ Rules (definitions in `engmetrics.areas.dora.metrics`):
 from __future__ import annotations
 
 import logging
-import sqlite3
 import time
 
 from engmetrics.areas.dora import queries
@@ -35,6 +34,7 @@ from engmetrics.areas.dora.metrics.failures import DeploymentRecord, is_dora_dep
 from engmetrics.areas.dora.metrics.graph import CommitGraph, assign_changes
 from engmetrics.areas.dora.metrics.tags import compile_tag_pattern
 from engmetrics.store.db import Store
+from engmetrics.store.connection import Connection
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ def tag_deployments(tags: list[tuple[str, str, int]], repo_id: int, repo_name: s
 
 
 def compute_repository(
-    conn: sqlite3.Connection, repo_id: int, tag_pattern: str | None = None
+    conn: Connection, repo_id: int, tag_pattern: str | None = None
 ) -> tuple[list[DeploymentRecord], CommitGraph]:
     """The repository's effective deployments with changes, lead times and failure marks (nothing written).
 

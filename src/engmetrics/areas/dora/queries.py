@@ -6,7 +6,6 @@ Reads return typed records (`DeploymentRecord`, `IncidentRecord`, `CommitGraph`)
 
 from __future__ import annotations
 
-import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +20,7 @@ from engmetrics.areas.dora.models import Deployment, Incident
 from engmetrics.periods import iso
 from engmetrics.queries import encode_cursor
 from engmetrics.store.db import Store, repo_filter
+from engmetrics.store.connection import Connection, Row
 
 _EMPTY = np.empty(0, dtype="<f8")
 
@@ -51,14 +51,14 @@ def load_deployments(store: Store, start_ts: int, end_ts: int, repo_ids: list[in
     ]
 
 
-def first_commit_time(conn: sqlite3.Connection, repo_ids: list[int] | None) -> int | None:
+def first_commit_time(conn: Connection, repo_ids: list[int] | None) -> int | None:
     """The committer time of the oldest stored commit in ``repo_ids`` (None: every repository), or None."""
     where, args = repo_filter(repo_ids)
     value = conn.execute(f"SELECT min(committer_time) FROM commits WHERE 1=1{where}", args).fetchone()[0]
     return None if value is None else int(value)
 
 
-def pr_lead_times(conn: sqlite3.Connection, records: list[DeploymentRecord]) -> dict[str, list[float]] | None:
+def pr_lead_times(conn: Connection, records: list[DeploymentRecord]) -> dict[str, list[float]] | None:
     """{deployment id: hours from each PR's first commit to that deployment} for the PRs whose merge (or
     squash) commit each deployment shipped; None when the repositories of ``records`` have no PR data."""
     ids = [r.id for r in records]
@@ -87,7 +87,7 @@ def pr_lead_times(conn: sqlite3.Connection, records: list[DeploymentRecord]) -> 
     return dict(leads)
 
 
-def repos_without_incidents(conn: sqlite3.Connection, records: list[DeploymentRecord]) -> list[str]:
+def repos_without_incidents(conn: Connection, records: list[DeploymentRecord]) -> list[str]:
     """Names of the repositories among ``records`` for which the store holds no incident at all (neither one
     naming the repository nor one without a repository)."""
     if conn.execute("SELECT 1 FROM incidents WHERE repo_id IS NULL LIMIT 1").fetchone() is not None:
@@ -107,12 +107,12 @@ _DEPLOY_SELECT = "SELECT d.*, r.name AS repo_name FROM deployments d JOIN reposi
 class Page:
     """One page of rows, how many match in all, and the cursor of the next page (None at the end)."""
 
-    rows: list[sqlite3.Row]
+    rows: list[Row]
     total: int
     cursor: str | None
 
 
-def _page(conn: sqlite3.Connection, table: str, select: str, where: str, args: list[Any], order: str,
+def _page(conn: Connection, table: str, select: str, where: str, args: list[Any], order: str,
           limit: int, offset: int) -> Page:
     """One page of ``select … WHERE 1=1{where} ORDER BY {order}``; ``table`` is the ``FROM`` clause the count
     runs over (same alias as ``select``'s)."""
@@ -122,7 +122,7 @@ def _page(conn: sqlite3.Connection, table: str, select: str, where: str, args: l
     return Page(rows, total, encode_cursor(nxt) if nxt < total else None)
 
 
-def _median_lead(conn: sqlite3.Connection, deployment_id: str) -> float | None:
+def _median_lead(conn: Connection, deployment_id: str) -> float | None:
     vals: list[float] = [m[0] for m in conn.execute(
         "SELECT lead_time_hours FROM deployment_changes WHERE deployment_id = ? AND lead_time_hours > 0"
         " ORDER BY lead_time_hours",
@@ -135,7 +135,7 @@ def _median_lead(conn: sqlite3.Connection, deployment_id: str) -> float | None:
     return round(middle, 2)
 
 
-def _deployment(conn: sqlite3.Connection, r: sqlite3.Row) -> Deployment:
+def _deployment(conn: Connection, r: Row) -> Deployment:
     return Deployment(
         id=r["id"],
         repo=r["repo_name"],
@@ -157,13 +157,13 @@ def _deployment(conn: sqlite3.Connection, r: sqlite3.Row) -> Deployment:
     )
 
 
-def deployments_by_ids(conn: sqlite3.Connection, ids: list[str]) -> list[Deployment]:
+def deployments_by_ids(conn: Connection, ids: list[str]) -> list[Deployment]:
     """The deployments with these ids (any order)."""
     rows = conn.execute(f"{_DEPLOY_SELECT} WHERE d.id IN ({','.join('?' * len(ids))})", ids).fetchall()
     return [_deployment(conn, r) for r in rows]
 
 
-def deployment_page(conn: sqlite3.Connection, start_ts: int, end_ts: int, repo_ids: list[int] | None,
+def deployment_page(conn: Connection, start_ts: int, end_ts: int, repo_ids: list[int] | None,
                     environment: str | None, limit: int, offset: int) -> tuple[list[Deployment], int, str | None]:
     """Deployments with ``deployed_at`` in ``[start_ts, end_ts)``, newest first: (page, total, next cursor)."""
     where, args = repo_filter(repo_ids, "d.repo_id")
@@ -176,7 +176,7 @@ def deployment_page(conn: sqlite3.Connection, start_ts: int, end_ts: int, repo_i
     return [_deployment(conn, r) for r in page.rows], page.total, page.cursor
 
 
-def incident_page(conn: sqlite3.Connection, start_ts: int, end_ts: int, repo_ids: list[int] | None,
+def incident_page(conn: Connection, start_ts: int, end_ts: int, repo_ids: list[int] | None,
                   status: str | None, limit: int, offset: int) -> tuple[list[Incident], int, str | None]:
     """Incidents open at any time during ``[start_ts, end_ts)``, newest first: (page, total, next cursor)."""
     where, args = repo_filter(repo_ids, "i.repo_id")
@@ -214,7 +214,7 @@ def incident_page(conn: sqlite3.Connection, start_ts: int, end_ts: int, repo_ids
 # ---- derivation (read the events of one repository, write what they derive) ------------------------------
 
 
-def repository_name(conn: sqlite3.Connection, repo_id: int) -> str:
+def repository_name(conn: Connection, repo_id: int) -> str:
     """The repository's name; `NotFound` for an unknown id."""
     row = conn.execute("SELECT name FROM repositories WHERE id = ?", (repo_id,)).fetchone()
     if row is None:
@@ -222,17 +222,17 @@ def repository_name(conn: sqlite3.Connection, repo_id: int) -> str:
     return str(row[0])
 
 
-def repository_ids(conn: sqlite3.Connection) -> list[int]:
+def repository_ids(conn: Connection) -> list[int]:
     """Every repository id, in order."""
     return [int(r[0]) for r in conn.execute("SELECT id FROM repositories ORDER BY id")]
 
 
-def repository_count(conn: sqlite3.Connection) -> int:
+def repository_count(conn: Connection) -> int:
     """How many repositories the store holds."""
     return int(conn.execute("SELECT COUNT(*) FROM repositories").fetchone()[0])
 
 
-def load_graph(conn: sqlite3.Connection, repo_id: int) -> CommitGraph:
+def load_graph(conn: Connection, repo_id: int) -> CommitGraph:
     """The repository's stored commits as a `CommitGraph`."""
     rows = conn.execute(
         "SELECT sha, parents, author_time, subject, body FROM commits WHERE repo_id = ? ORDER BY committer_time, sha",
@@ -247,7 +247,7 @@ def load_graph(conn: sqlite3.Connection, repo_id: int) -> CommitGraph:
     )
 
 
-def event_deployments(conn: sqlite3.Connection, repo_id: int, repo_name: str, graph: CommitGraph) -> list[DeploymentRecord]:
+def event_deployments(conn: Connection, repo_id: int, repo_name: str, graph: CommitGraph) -> list[DeploymentRecord]:
     """The repository's explicit deployment events (shas given as unique prefixes resolved to full shas)."""
     out = []
     for r in conn.execute(
@@ -265,12 +265,12 @@ def event_deployments(conn: sqlite3.Connection, repo_id: int, repo_name: str, gr
     return out
 
 
-def tags(conn: sqlite3.Connection, repo_id: int) -> list[tuple[str, str, int]]:
+def tags(conn: Connection, repo_id: int) -> list[tuple[str, str, int]]:
     """Every tag of the repository: (name, tagged commit sha, tag time)."""
     return [(r[0], r[1], int(r[2])) for r in conn.execute("SELECT name, sha, tag_time FROM tags WHERE repo_id = ?", (repo_id,))]
 
 
-def incidents_for(conn: sqlite3.Connection, repo_id: int, repo_name: str) -> list[IncidentRecord]:
+def incidents_for(conn: Connection, repo_id: int, repo_name: str) -> list[IncidentRecord]:
     """The repository's incidents and those tied to no repository (``repo`` None)."""
     rows = conn.execute(
         "SELECT id, started_at, resolved_at, repo_id, deployment_id, sha, service FROM incidents "
@@ -286,7 +286,7 @@ def incidents_for(conn: sqlite3.Connection, repo_id: int, repo_name: str) -> lis
     ]
 
 
-def changed_paths(conn: sqlite3.Connection, repo_id: int, shas: list[str]) -> dict[str, list[str]]:
+def changed_paths(conn: Connection, repo_id: int, shas: list[str]) -> dict[str, list[str]]:
     """{sha: files it changed} for ``shas`` (merges and unread diffs have no rows, so they are absent)."""
     out: dict[str, list[str]] = {}
     for k in range(0, len(shas), 500):
@@ -299,7 +299,7 @@ def changed_paths(conn: sqlite3.Connection, repo_id: int, shas: list[str]) -> di
     return out
 
 
-def replace_derived(conn: sqlite3.Connection, repo_id: int, records: list[DeploymentRecord], graph: CommitGraph) -> None:
+def replace_derived(conn: Connection, repo_id: int, records: list[DeploymentRecord], graph: CommitGraph) -> None:
     """Replace the repository's rows of ``deployments`` and ``deployment_changes`` by ``records`` (in the caller's
     transaction). Lead times are stored per change and, per deployment, as a float64 array."""
     conn.execute(

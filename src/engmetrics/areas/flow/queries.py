@@ -6,7 +6,6 @@ Times are Unix seconds (UTC).
 
 from __future__ import annotations
 
-import sqlite3
 from collections import defaultdict
 from collections.abc import Collection
 
@@ -16,6 +15,7 @@ from engmetrics.errors import NotFound
 from engmetrics.store.db import Store, repo_filter
 from engmetrics.store.repos import find_repository, list_repositories, team_repo_ids
 from engmetrics.teams import Directory, Team
+from engmetrics.store.connection import Connection
 
 _DEPLOYED = (
     "(SELECT min(d.deployed_at) FROM deployment_changes dc JOIN deployments d ON d.id = dc.deployment_id"
@@ -95,7 +95,7 @@ def load_pull_requests(
     return out
 
 
-def team_infos(conn: sqlite3.Connection, directory: Directory, served_ids: Collection[int] | None) -> list[TeamInfo]:
+def team_infos(conn: Connection, directory: Directory, served_ids: Collection[int] | None) -> list[TeamInfo]:
     """Each configured team, by name (case-insensitive): its repositories, people (person ids), member count and
     the listed repositories not in the store. With ``served_ids`` (an engine serving some repositories only),
     teams none of whose repositories is served are left out."""

@@ -15,7 +15,6 @@ Times are Unix seconds (UTC). Reads return completion times as sorted ``int64`` 
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -25,6 +24,7 @@ from engmetrics.areas.forecast.models import CountedSource, ItemSource
 from engmetrics.areas.forecast.work_items import WORK_ITEM_FIELDS, WorkItemRow
 from engmetrics.sources.git.pr_merges import merged_prs
 from engmetrics.store.db import Store
+from engmetrics.store.connection import Connection
 
 
 @dataclass(frozen=True)
@@ -36,16 +36,16 @@ class ItemScope:
     repo_names: list[str] = field(default_factory=list)
 
 
-ItemLoader = Callable[[sqlite3.Connection, ItemScope, int], np.ndarray]
+ItemLoader = Callable[[Connection, ItemScope, int], np.ndarray]
 """(connection, scope, since Unix seconds) → completion times (Unix seconds), sorted."""
 
 
-def merged_pr_times(conn: sqlite3.Connection, scope: ItemScope, since: int) -> np.ndarray:
+def merged_pr_times(conn: Connection, scope: ItemScope, since: int) -> np.ndarray:
     """Merge times (Unix seconds) of merged PRs found in git, oldest first."""
     return np.array(sorted(p.merged_at for p in merged_prs(conn, scope.repo_ids, since)), dtype=np.int64)
 
 
-def _branch_tip(conn: sqlite3.Connection, repo_id: int, branch: str | None) -> str | None:
+def _branch_tip(conn: Connection, repo_id: int, branch: str | None) -> str | None:
     """The synced tip of ``branch`` (local, then origin's), else HEAD's, else the newest stored commit."""
     row = conn.execute("SELECT cursor FROM sync_cursors WHERE repo_id = ? AND source = 'git'", (repo_id,)).fetchone()
     tips: dict[str, str] = {}
@@ -63,7 +63,7 @@ def _branch_tip(conn: sqlite3.Connection, repo_id: int, branch: str | None) -> s
     return str(latest[0]) if latest else None
 
 
-def first_parent_commit_times(conn: sqlite3.Connection, scope: ItemScope, since: int) -> np.ndarray:
+def first_parent_commit_times(conn: Connection, scope: ItemScope, since: int) -> np.ndarray:
     """Committer times (Unix seconds) of the default branch's first-parent commits since ``since``, oldest first."""
     if scope.repo_ids is None:
         rows = conn.execute("SELECT id, default_branch FROM repositories").fetchall()
@@ -99,20 +99,20 @@ def _work_item_filter(where: str, args: list[object], scope: ItemScope) -> tuple
     return where, args
 
 
-def work_item_times(conn: sqlite3.Connection, scope: ItemScope, since: int) -> np.ndarray:
+def work_item_times(conn: Connection, scope: ItemScope, since: int) -> np.ndarray:
     """Completion times (Unix seconds) of imported work items (filtered by team and repository names)."""
     where, args = _work_item_filter("completed_at IS NOT NULL AND completed_at >= ?", [since], scope)
     rows = conn.execute(f"SELECT completed_at FROM work_items WHERE {where} ORDER BY completed_at", args).fetchall()
     return np.array([r[0] for r in rows], dtype=np.int64)
 
 
-def open_work_items(conn: sqlite3.Connection, scope: ItemScope) -> int:
+def open_work_items(conn: Connection, scope: ItemScope) -> int:
     """Imported work items in scope with no ``completed_at`` (the backlog), a count."""
     where, args = _work_item_filter("completed_at IS NULL", [], scope)
     return int(conn.execute(f"SELECT count(*) FROM work_items WHERE {where}", args).fetchone()[0])
 
 
-def team_has_work_items(conn: sqlite3.Connection, team: str) -> bool:
+def team_has_work_items(conn: Connection, team: str) -> bool:
     """Whether any imported work item (open or done) names ``team`` (case-insensitive)."""
     row = conn.execute("SELECT 1 FROM work_items WHERE lower(team) = lower(?) LIMIT 1", (team,)).fetchone()
     return row is not None
@@ -125,7 +125,7 @@ ITEM_SOURCES: dict[CountedSource, ItemLoader] = {
 }
 
 
-def resolve_source(conn: sqlite3.Connection, requested: ItemSource, scope: ItemScope, since: int) -> CountedSource:
+def resolve_source(conn: Connection, requested: ItemSource, scope: ItemScope, since: int) -> CountedSource:
     """The item source 'auto' means here: work items when no repository is stored (or the question names only
     a team that has work items and no repositories), else PRs when the history has any, else commits."""
     if requested != "auto":

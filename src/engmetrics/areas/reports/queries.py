@@ -19,13 +19,14 @@ from engmetrics.models import Period
 from engmetrics.periods import Window, iso
 from engmetrics.commits import pr_number
 from engmetrics.store.db import repo_filter
+from engmetrics.store.connection import Connection, Row
 
 _CHUNK = 500  # shas per IN (…) list, well under SQLite's variable limit
 _PRODUCTION = "d.status = 'success' AND d.environment IN ('production','prod')"
 _COMMIT_COLUMNS = "r.name, c.sha, c.subject, c.body, c.author_name, c.author_email, c.committer_time, c.parents"
 
 
-def _commit(r: sqlite3.Row | tuple[Any, ...]) -> CommitRow:
+def _commit(r: Row | tuple[Any, ...]) -> CommitRow:
     subject, body = r[2] or "", r[3] or ""
     return CommitRow(r[0], r[1], subject, body, r[4], r[5], r[6], tuple((r[7] or "").split()), pr=pr_number(subject, body))
 
@@ -33,7 +34,7 @@ def _commit(r: sqlite3.Row | tuple[Any, ...]) -> CommitRow:
 # ---- changelog ---------------------------------------------------------------------------------------------
 
 
-def commit_times(conn: sqlite3.Connection, repo_ids: list[int] | None, since_ts: int | None) -> list[int]:
+def commit_times(conn: Connection, repo_ids: list[int] | None, since_ts: int | None) -> list[int]:
     """Committer times of the commits of ``repo_ids`` (None: every repository), at or after ``since_ts``."""
     where, args = repo_filter(repo_ids, "c.repo_id")
     if since_ts is not None:
@@ -42,7 +43,7 @@ def commit_times(conn: sqlite3.Connection, repo_ids: list[int] | None, since_ts:
     return [r[0] for r in conn.execute(f"SELECT c.committer_time FROM commits c WHERE 1=1{where}", args)]
 
 
-def commits_in(conn: sqlite3.Connection, repo_ids: list[int] | None, start_ts: int, end_ts: int) -> list[CommitRow]:
+def commits_in(conn: Connection, repo_ids: list[int] | None, start_ts: int, end_ts: int) -> list[CommitRow]:
     """Commits with committer time in ``[start_ts, end_ts)``, newest first."""
     where, args = repo_filter(repo_ids, "c.repo_id")
     rows = conn.execute(
@@ -53,7 +54,7 @@ def commits_in(conn: sqlite3.Connection, repo_ids: list[int] | None, start_ts: i
     return [_commit(r) for r in rows]
 
 
-def releases(conn: sqlite3.Connection, repo_ids: list[int] | None, since_ts: int | None) -> list[Release]:
+def releases(conn: Connection, repo_ids: list[int] | None, since_ts: int | None) -> list[Release]:
     """Successful production deployments (newest first), each with the time of its repository's previous one."""
     where, args = repo_filter(repo_ids, "d.repo_id")
     if since_ts is not None:
@@ -69,7 +70,7 @@ def releases(conn: sqlite3.Connection, repo_ids: list[int] | None, since_ts: int
     return [Release(id=r[0], sha=r[1], tag=r[2], deployed_at=r[3], repo=r[4], prev_at=r[5]) for r in rows]
 
 
-def release_commits(conn: sqlite3.Connection, deployment_id: str) -> list[CommitRow]:
+def release_commits(conn: Connection, deployment_id: str) -> list[CommitRow]:
     """The commits a deployment shipped (``deployment_changes``), newest first."""
     rows = conn.execute(
         f"SELECT {_COMMIT_COLUMNS} FROM deployment_changes dc JOIN deployments d ON d.id = dc.deployment_id"
@@ -80,13 +81,13 @@ def release_commits(conn: sqlite3.Connection, deployment_id: str) -> list[Commit
     return [_commit(r) for r in rows]
 
 
-def repository_id(conn: sqlite3.Connection, name: str) -> int | None:
+def repository_id(conn: Connection, name: str) -> int | None:
     """The id of the stored repository called ``name``, or None."""
     row = conn.execute("SELECT id FROM repositories WHERE name = ?", (name,)).fetchone()
     return None if row is None else int(row[0])
 
 
-def changed_paths(conn: sqlite3.Connection, repo: str, shas: Iterable[str]) -> dict[str, set[str]]:
+def changed_paths(conn: Connection, repo: str, shas: Iterable[str]) -> dict[str, set[str]]:
     """The paths (and renamed-from paths) each of ``shas`` changed in repository ``repo`` (stored ``file_changes``)."""
     wanted = sorted(set(shas))
     rid = repository_id(conn, repo)
@@ -106,7 +107,7 @@ def changed_paths(conn: sqlite3.Connection, repo: str, shas: Iterable[str]) -> d
 # ---- scorecard signals and series ----------------------------------------------------------------------------
 
 
-def pr_review_hours(conn: sqlite3.Connection, window: Window, repo_ids: list[int] | None) -> list[float]:
+def pr_review_hours(conn: Connection, window: Window, repo_ids: list[int] | None) -> list[float]:
     """Hours from opening (or ready-for-review) to merge of each PR merged in ``window`` with a known opening
     time, ascending; empty without such PRs (or without a ``pull_requests`` table of the expected shape)."""
     if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'pull_requests'").fetchone() is None:
@@ -124,7 +125,7 @@ def pr_review_hours(conn: sqlite3.Connection, window: Window, repo_ids: list[int
     return [float(r[0]) for r in rows]
 
 
-def authored_commit_paths(conn: sqlite3.Connection, window: Window, repo_ids: list[int] | None) -> list[list[str]]:
+def authored_commit_paths(conn: Connection, window: Window, repo_ids: list[int] | None) -> list[list[str]]:
     """For each non-merge commit authored in ``window``: the paths it changed (empty when none are stored)."""
     where, args = repo_filter(repo_ids, "c.repo_id")
     rows = conn.execute(
@@ -140,7 +141,7 @@ def authored_commit_paths(conn: sqlite3.Connection, window: Window, repo_ids: li
     return list(by_commit.values())
 
 
-def commit_sizes(conn: sqlite3.Connection, start_ts: int, end_ts: int, repo_ids: list[int] | None) -> list[tuple[int, int]]:
+def commit_sizes(conn: Connection, start_ts: int, end_ts: int, repo_ids: list[int] | None) -> list[tuple[int, int]]:
     """(author time, lines added + deleted) of each non-merge commit authored in ``[start_ts, end_ts)``."""
     where, args = repo_filter(repo_ids)
     return [
@@ -173,7 +174,7 @@ def _visible(repos: Sequence[str] | None) -> tuple[str, list[Any]]:
     return f" AND (repo IS NULL OR repo IN ({','.join('?' * len(repos))}))", list(repos)
 
 
-def save_report(conn: sqlite3.Connection, *, report_id: str, audience: Audience, format: ReportFormat, title: str,
+def save_report(conn: Connection, *, report_id: str, audience: Audience, format: ReportFormat, title: str,
                 markdown: str, content: str, word_count: int, window: Window, repo: str | None, team: str | None,
                 polished: bool, facts: list[str], created_at: int) -> None:
     """Store (or replace) a ready report."""
@@ -186,7 +187,7 @@ def save_report(conn: sqlite3.Connection, *, report_id: str, audience: Audience,
     )
 
 
-def read_report(conn: sqlite3.Connection, report_id: str, repos: Sequence[str] | None) -> StoredReport | None:
+def read_report(conn: Connection, report_id: str, repos: Sequence[str] | None) -> StoredReport | None:
     """The stored report ``report_id`` if it is about one of ``repos`` or none in particular (None: any)."""
     only, args = _visible(repos)
     row = conn.execute(
@@ -206,14 +207,14 @@ def read_report(conn: sqlite3.Connection, report_id: str, repos: Sequence[str] |
     return StoredReport(report=report, markdown=row[15], facts=facts)
 
 
-def report_ids(conn: sqlite3.Connection, limit: int, repos: Sequence[str] | None) -> list[str]:
+def report_ids(conn: Connection, limit: int, repos: Sequence[str] | None) -> list[str]:
     """The newest stored report ids (at most ``limit``) visible for ``repos`` (see `read_report`)."""
     only, args = _visible(repos)
     return [r[0] for r in conn.execute(
         f"SELECT id FROM reports WHERE 1=1{only} ORDER BY created_at DESC LIMIT ?", (*args, limit))]
 
 
-def set_polished(conn: sqlite3.Connection, report_id: str, content: str, word_count: int) -> None:
+def set_polished(conn: Connection, report_id: str, content: str, word_count: int) -> None:
     """Replace a stored report's content by its polished version."""
     conn.execute("UPDATE reports SET content = ?, word_count = ?, polished = 1 WHERE id = ?",
                  (content, word_count, report_id))

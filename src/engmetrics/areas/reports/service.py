@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Concatenate, ParamSpec, TypeVar
@@ -58,6 +57,7 @@ from engmetrics.periods import Bucket, Window, buckets, iso, parse_instant, reso
 from engmetrics.areas.dora.models import IncidentQuery
 from engmetrics.queries import decode_cursor, encode_cursor
 from engmetrics.ratings import check_year
+from engmetrics.store.connection import Connection
 
 REPORT_DEFAULT_PERIOD = "last_14_days"
 INSIGHT_WEEKS_IN_REPORTS = 12
@@ -81,7 +81,7 @@ class ReportsService(AreaService, ReportsApi):
 
     # ---- helpers ---------------------------------------------------------------------------------
 
-    async def _query(self, fn: Callable[Concatenate[sqlite3.Connection, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
+    async def _query(self, fn: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
         """``fn(connection, *args)`` — a read of `queries` — in a worker thread."""
         return await self.store.run(lambda: fn(self.store.read(), *args, **kwargs))
 

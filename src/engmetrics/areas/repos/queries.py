@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from dataclasses import dataclass
+
+from engmetrics.store.connection import Connection
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,7 +21,7 @@ class Holdings:
     incidents: int
 
 
-def holdings(conn: sqlite3.Connection, repo_id: int) -> Holdings:
+def holdings(conn: Connection, repo_id: int) -> Holdings:
     """Counts of the repository's commits, tags, derived deployments and incidents."""
     c = conn.execute(
         "SELECT count(*), min(author_time), max(committer_time) FROM commits WHERE repo_id = ?", (repo_id,)
@@ -31,7 +32,7 @@ def holdings(conn: sqlite3.Connection, repo_id: int) -> Holdings:
     return Holdings(c[0], c[1], c[2], tags, deps[0], deps[1] == "event", inc)
 
 
-def mark_synced(conn: sqlite3.Connection, repo_id: int, default_branch: str | None) -> int:
+def mark_synced(conn: Connection, repo_id: int, default_branch: str | None) -> int:
     """Record that the repository was synced now (and its default branch when known); returns how many
     deployments it holds (every environment and status, as `repos` lists them)."""
     conn.execute(

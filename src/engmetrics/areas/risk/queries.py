@@ -11,18 +11,18 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from engmetrics.areas.risk.metrics.changes import Change, FileDelta, make_change
 from engmetrics.areas.risk.metrics.fixes import LABEL_VERSION, Fix, LabelCoverage, fix_of
 from engmetrics.sources.git.pr_merges import merged_prs
+from engmetrics.store.connection import Connection
 
 _CHUNK = 500  # shas per IN (...) list
 
 
-def commit_count(conn: sqlite3.Connection, repo_id: int) -> int:
+def commit_count(conn: Connection, repo_id: int) -> int:
     """Commits stored for the repository (merges included)."""
     return int(conn.execute("SELECT count(*) FROM commits WHERE repo_id = ?", (repo_id,)).fetchone()[0])
 
@@ -30,7 +30,7 @@ def commit_count(conn: sqlite3.Connection, repo_id: int) -> int:
 # ---- changes ------------------------------------------------------------------------------------------------
 
 
-def stored_changes(conn: sqlite3.Connection, repo_id: int) -> list[Change]:
+def stored_changes(conn: Connection, repo_id: int) -> list[Change]:
     """The repository's non-merge commits in the store as changes, in (committer time, sha) order, with their
     files and their counted source lines (None when not counted yet or unknown)."""
     rows = conn.execute(
@@ -63,7 +63,7 @@ class CommitSummary:
     committer_time: int
 
 
-def commit_summaries(conn: sqlite3.Connection, repo_id: int, shas: Sequence[str]) -> dict[str, CommitSummary]:
+def commit_summaries(conn: Connection, repo_id: int, shas: Sequence[str]) -> dict[str, CommitSummary]:
     """Subject, author email and committer time of the stored commits ``shas`` (those not stored are absent)."""
     out: dict[str, CommitSummary] = {}
     for k in range(0, len(shas), _CHUNK):
@@ -77,7 +77,7 @@ def commit_summaries(conn: sqlite3.Connection, repo_id: int, shas: Sequence[str]
     return out
 
 
-def merged_pr_sha(conn: sqlite3.Connection, repo_id: int, number: int) -> str | None:
+def merged_pr_sha(conn: Connection, repo_id: int, number: int) -> str | None:
     """The merge (or squash) commit of pull request ``number`` as the stored history names it, or None."""
     for pr in merged_prs(conn, [repo_id]):
         if pr.number == number:
@@ -88,7 +88,7 @@ def merged_pr_sha(conn: sqlite3.Connection, repo_id: int, number: int) -> str | 
 # ---- fixes and their SZZ labels -------------------------------------------------------------------------------
 
 
-def fix_commits(conn: sqlite3.Connection, repo_id: int, pattern: re.Pattern[str]) -> list[Fix]:
+def fix_commits(conn: Connection, repo_id: int, pattern: re.Pattern[str]) -> list[Fix]:
     """Every stored fix and revert commit SZZ labels (`fix_of`: merges, >100-file commits and bots' commits left
     out), oldest first."""
     out = []
@@ -103,19 +103,19 @@ def fix_commits(conn: sqlite3.Connection, repo_id: int, pattern: re.Pattern[str]
     return out
 
 
-def labelled_fix_shas(conn: sqlite3.Connection, repo_id: int) -> set[str]:
+def labelled_fix_shas(conn: Connection, repo_id: int) -> set[str]:
     """The fixes SZZ has labelled (traced, even to nothing)."""
     return {r[0] for r in conn.execute(
         "SELECT sha FROM risk_szz_fixes WHERE repo_id = ? AND status = 'labelled'", (repo_id,))}
 
 
-def pending_fixes(conn: sqlite3.Connection, repo_id: int, pattern: str) -> list[Fix]:
+def pending_fixes(conn: Connection, repo_id: int, pattern: str) -> list[Fix]:
     """Fix and revert commits in the store not labelled yet — never tried, pending or unreadable — oldest first."""
     done = labelled_fix_shas(conn, repo_id)
     return [f for f in fix_commits(conn, repo_id, re.compile(pattern)) if f.sha not in done]
 
 
-def unreadable_fix_count(conn: sqlite3.Connection, repo_id: int) -> int:
+def unreadable_fix_count(conn: Connection, repo_id: int) -> int:
     """Fixes stored as unreadable (git said objects they need are missing or corrupt)."""
     return int(conn.execute("SELECT count(*) FROM risk_szz_fixes WHERE repo_id = ? AND status = 'unreadable'",
                             (repo_id,)).fetchone()[0])
@@ -132,14 +132,14 @@ class LabelState:
     objects_seen: str | None
 
 
-def label_state(conn: sqlite3.Connection, repo_id: int) -> LabelState | None:
+def label_state(conn: Connection, repo_id: int) -> LabelState | None:
     """The repository's `LabelState`, or None before its first labelling."""
     row = conn.execute("SELECT fix_pattern, commits_seen, version, objects_seen FROM risk_label_config"
                        " WHERE repo_id = ?", (repo_id,)).fetchone()
     return None if row is None else LabelState(row[0], row[1], row[2], row[3])
 
 
-def reset_labels(conn: sqlite3.Connection, repo_id: int, pattern: str, version: int) -> None:
+def reset_labels(conn: Connection, repo_id: int, pattern: str, version: int) -> None:
     """Delete the repository's labels and record that new ones are made with ``pattern`` and ``version``."""
     conn.execute("DELETE FROM risk_szz_fixes WHERE repo_id = ?", (repo_id,))
     conn.execute("DELETE FROM risk_szz_links WHERE repo_id = ?", (repo_id,))
@@ -151,13 +151,13 @@ def reset_labels(conn: sqlite3.Connection, repo_id: int, pattern: str, version: 
     )
 
 
-def mark_labels_seen(conn: sqlite3.Connection, repo_id: int, commits: int, objects: str) -> None:
+def mark_labels_seen(conn: Connection, repo_id: int, commits: int, objects: str) -> None:
     """Record that labelling reached every fix it could with ``commits`` stored commits and git's ``objects``."""
     conn.execute("UPDATE risk_label_config SET commits_seen = ?, objects_seen = ? WHERE repo_id = ?",
                  (commits, objects, repo_id))
 
 
-def save_labels(conn: sqlite3.Connection, repo_id: int, *, labelled: Sequence[tuple[Fix, Mapping[str, int]]],
+def save_labels(conn: Connection, repo_id: int, *, labelled: Sequence[tuple[Fix, Mapping[str, int]]],
                 unreadable: Sequence[tuple[Fix, str]], pending: Sequence[Fix]) -> None:
     """Store a batch of labelling results: ``labelled`` fixes with inducing commit → lines (their links replace
     any earlier ones), ``unreadable`` ones with git's message, and forget ``pending`` ones (tried again later)."""
@@ -180,7 +180,7 @@ def save_labels(conn: sqlite3.Connection, repo_id: int, *, labelled: Sequence[tu
     conn.executemany("DELETE FROM risk_szz_fixes WHERE repo_id = ? AND sha = ?", [(repo_id, f.sha) for f in pending])
 
 
-def label_coverage(conn: sqlite3.Connection, repo_id: int, pattern: str) -> LabelCoverage:
+def label_coverage(conn: Connection, repo_id: int, pattern: str) -> LabelCoverage:
     """How many of the repository's fixes (by ``pattern``) are labelled, pending and unreadable now."""
     state = label_state(conn, repo_id)
     fresh = state is not None and state.fix_pattern == pattern and state.version == LABEL_VERSION  # else all redone
@@ -204,7 +204,7 @@ def label_coverage(conn: sqlite3.Connection, repo_id: int, pattern: str) -> Labe
                          unreadable=len(errors), error=next((e for e in errors if e), None))
 
 
-def inducing_times(conn: sqlite3.Connection, repo_id: int) -> dict[str, int]:
+def inducing_times(conn: Connection, repo_id: int) -> dict[str, int]:
     """Inducing commit → when its first fix was committed (Unix seconds): a label known from that time on."""
     return {
         sha: when
@@ -217,7 +217,7 @@ def inducing_times(conn: sqlite3.Connection, repo_id: int) -> dict[str, int]:
     }
 
 
-def later_fixed(conn: sqlite3.Connection, repo_id: int, shas: Iterable[str]) -> set[str]:
+def later_fixed(conn: Connection, repo_id: int, shas: Iterable[str]) -> set[str]:
     """Those of ``shas`` a labelled fix has been traced to (so far)."""
     wanted = list(dict.fromkeys(shas))
     out: set[str] = set()
@@ -234,7 +234,7 @@ def later_fixed(conn: sqlite3.Connection, repo_id: int, shas: Iterable[str]) -> 
 # ---- source lines added ---------------------------------------------------------------------------------------
 
 
-def sloc_count(conn: sqlite3.Connection, repo_id: int) -> int:
+def sloc_count(conn: Connection, repo_id: int) -> int:
     """Commits whose source lines added are stored (known or unknown)."""
     return int(conn.execute("SELECT count(*) FROM risk_sloc WHERE repo_id = ?", (repo_id,)).fetchone()[0])
 
@@ -247,7 +247,7 @@ class UncountedCommit:
     merge: bool
 
 
-def uncounted_commits(conn: sqlite3.Connection, repo_id: int) -> list[UncountedCommit]:
+def uncounted_commits(conn: Connection, repo_id: int) -> list[UncountedCommit]:
     """The stored commits whose source lines added are not counted yet, oldest first."""
     return [UncountedCommit(sha, bool(merge)) for sha, merge in conn.execute(
         "SELECT c.sha, instr(c.parents, ' ') > 0 FROM commits c LEFT JOIN risk_sloc s"
@@ -256,7 +256,7 @@ def uncounted_commits(conn: sqlite3.Connection, repo_id: int) -> list[UncountedC
     )]
 
 
-def save_sloc(conn: sqlite3.Connection, repo_id: int, counts: Mapping[str, int]) -> None:
+def save_sloc(conn: Connection, repo_id: int, counts: Mapping[str, int]) -> None:
     """Store each commit's source lines added (-1: unknown, git could not diff it)."""
     conn.executemany("INSERT OR REPLACE INTO risk_sloc(repo_id, sha, added) VALUES (?,?,?)",
                      [(repo_id, s, n) for s, n in counts.items()])
@@ -279,7 +279,7 @@ class ModelInputs:
     sloc_total: int | None
 
 
-def model_inputs(conn: sqlite3.Connection, repo_id: int) -> ModelInputs:
+def model_inputs(conn: Connection, repo_id: int) -> ModelInputs:
     """The repository's `ModelInputs` now."""
     c = conn.execute("SELECT count(*), max(committer_time) FROM commits WHERE repo_id = ?", (repo_id,)).fetchone()
     f = conn.execute("SELECT count(*), sum(status = 'labelled') FROM risk_szz_fixes WHERE repo_id = ?",
@@ -300,14 +300,14 @@ class CachedModel:
     state: bytes
 
 
-def cached_model(conn: sqlite3.Connection, repo_id: int) -> CachedModel | None:
+def cached_model(conn: Connection, repo_id: int) -> CachedModel | None:
     """The repository's stored model, or None."""
     row = conn.execute("SELECT fingerprint, model, matrix, state FROM risk_models WHERE repo_id = ?",
                        (repo_id,)).fetchone()
     return None if row is None else CachedModel(row[0], row[1], row[2], row[3])
 
 
-def save_model(conn: sqlite3.Connection, repo_id: int, model: CachedModel, created_at: int) -> None:
+def save_model(conn: Connection, repo_id: int, model: CachedModel, created_at: int) -> None:
     """Store (replace) the repository's model."""
     conn.execute(
         "INSERT OR REPLACE INTO risk_models(repo_id, fingerprint, created_at, model, matrix, state) VALUES (?,?,?,?,?,?)",

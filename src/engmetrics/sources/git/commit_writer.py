@@ -8,13 +8,13 @@ binary files count 0 in a commit's totals. Times are Unix seconds.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Callable
 
 from engmetrics.sources.git.log_parser import FileRow
 from engmetrics.sources.git.messages import parse_trailers, split_message
 from engmetrics.sources.git.storage import CommitRow, defer_history_indexes, history_empty, insert_commits, restore_history_indexes
 from engmetrics.store.db import Store
+from engmetrics.store.connection import Connection
 
 DEFER_INDEXES_MIN = 2000  # commits in the first batch of a first load for the index build to be deferred
 
@@ -77,7 +77,7 @@ class CommitWriter:
         if len(self.commits) >= self.batch_size:
             self.flush()
 
-    def flush(self, final: Callable[[sqlite3.Connection], None] | None = None) -> None:
+    def flush(self, final: Callable[[Connection], None] | None = None) -> None:
         """Write the pending batch; ``final(conn)`` runs in the same transaction (cursor, tags)."""
         commits, files = self.commits, self.files
         self.commits, self.files = [], {}

@@ -16,11 +16,11 @@ recognising PRs. `pr_rebuild` writes them into ``pull_requests``.
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 
 from engmetrics.commits import SQUASH_SUFFIX, pr_number
 from engmetrics.sources.git.storage import merge_candidates
+from engmetrics.store.connection import Connection
 
 
 
@@ -38,7 +38,7 @@ class GitPullRequest:
     head_sha: str | None  # the merged branch tip (merge commits only)
 
 
-def merged_prs(conn: sqlite3.Connection, repo_ids: list[int] | None = None, since: int | None = None) -> list[GitPullRequest]:
+def merged_prs(conn: Connection, repo_ids: list[int] | None = None, since: int | None = None) -> list[GitPullRequest]:
     """Merged PRs in the store (one per repository and number: the earliest merge wins), oldest first.
 
     The merge time is the committer time of the merge/squash commit.

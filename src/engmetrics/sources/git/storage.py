@@ -15,7 +15,9 @@ from engmetrics.sources.cursors import load_cursor, save_cursor
 from engmetrics.sources.git.log_parser import FileRow
 from engmetrics.sources.git.refs import TagRow
 from engmetrics.sources.pr_table import PrCommitRow, PrRow, insert_pr_commits, insert_pull_requests
+from engmetrics.store.bulk import bulk_insert
 from engmetrics.store.db import repo_filter
+from engmetrics.store.connection import Connection
 
 SOURCE = "git"
 """The ``sync_cursors`` source of the history sync."""
@@ -26,12 +28,11 @@ CommitRow = tuple[str, str, str, int, str, str, int, str, str, str, str, int, in
 """A ``commits`` row without its repo_id: (sha, author name, email, time, committer name, email, time,
 parents, subject, body, trailers JSON, additions, deletions, files changed)."""
 
-_COMMIT_INSERT = (
-    "INSERT INTO commits(repo_id, sha, author_name, author_email, author_time, committer_name, committer_email, "
-    "committer_time, parents, subject, body, trailers, additions, deletions, files_changed) "
-    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+_COMMIT_COLUMNS = (
+    "repo_id", "sha", "author_name", "author_email", "author_time", "committer_name", "committer_email",
+    "committer_time", "parents", "subject", "body", "trailers", "additions", "deletions", "files_changed",
 )
-_FILE_INSERT = "INSERT INTO file_changes(repo_id, sha, path, old_path, additions, deletions) VALUES (?,?,?,?,?,?)"
+_FILE_COLUMNS = ("repo_id", "sha", "path", "old_path", "additions", "deletions")
 # Secondary indexes of the history tables that a first bulk load into empty tables builds once at the end
 # instead of row by row (`engmetrics.sources.bulk_load`).
 _DEFERRABLE_INDEXES = ("commits_by_time", "commits_by_author", "file_changes_by_commit", "file_changes_by_path")
@@ -42,7 +43,7 @@ _DEFERRED_KEY = "git:deferred_indexes"
 # History
 
 
-def insert_commits(conn: sqlite3.Connection, repo_id: int, commits: list[CommitRow],
+def insert_commits(conn: Connection, repo_id: int, commits: list[CommitRow],
                    files: dict[str, list[FileRow]]) -> int:
     """Write a batch of commits and their file changes, leaving out the commits already stored; returns how
     many were new.
@@ -50,13 +51,13 @@ def insert_commits(conn: sqlite3.Connection, repo_id: int, commits: list[CommitR
     The batch is tried as plain inserts inside a savepoint (the usual case: every commit is new, so no
     lookup is needed); when one is already stored (a rerun after a crash) the savepoint is rolled back and
     the batch is written without the stored ones. Sorts ``commits`` (key order: the commits b-tree is
-    filled left to right).
+    filled left to right). Rows go in with `bulk_insert` (COPY on PostgreSQL).
     """
     rid = repo_id
     commits.sort()
     conn.execute("SAVEPOINT batch")
     try:
-        conn.executemany(_COMMIT_INSERT, [(rid, *c) for c in commits])
+        bulk_insert(conn, "commits", _COMMIT_COLUMNS, [(rid, *c) for c in commits])
         rows = [(rid, sha, *f) for sha, fs in files.items() for f in fs]
     except sqlite3.IntegrityError:  # some are stored already (a rerun): write only the others
         conn.execute("ROLLBACK TO batch")
@@ -67,14 +68,14 @@ def insert_commits(conn: sqlite3.Connection, repo_id: int, commits: list[CommitR
             )
         }
         commits = [c for c in commits if c[0] not in present]
-        conn.executemany(_COMMIT_INSERT, [(rid, *c) for c in commits])
+        bulk_insert(conn, "commits", _COMMIT_COLUMNS, [(rid, *c) for c in commits])
         rows = [(rid, c[0], *f) for c in commits for f in files.get(c[0], ())]
     conn.execute("RELEASE batch")
-    conn.executemany(_FILE_INSERT, rows)
+    bulk_insert(conn, "file_changes", _FILE_COLUMNS, rows)
     return len(commits)
 
 
-def history_empty(conn: sqlite3.Connection) -> bool:
+def history_empty(conn: Connection) -> bool:
     """Whether no repository has commits or file changes stored yet (a first load may defer the indexes)."""
     return (
         conn.execute("SELECT 1 FROM commits LIMIT 1").fetchone() is None
@@ -82,22 +83,22 @@ def history_empty(conn: sqlite3.Connection) -> bool:
     )
 
 
-def defer_history_indexes(conn: sqlite3.Connection) -> bool:
+def defer_history_indexes(conn: Connection) -> bool:
     """Drop the history tables' secondary indexes for a first load; True if any were dropped."""
     return defer_indexes(conn, _DEFERRABLE_INDEXES, _DEFERRED_KEY)
 
 
-def restore_history_indexes(conn: sqlite3.Connection) -> bool:
+def restore_history_indexes(conn: Connection) -> bool:
     """Rebuild the history indexes a first load dropped (no-op when none are pending); True if any were."""
     return restore_deferred_indexes(conn, _DEFERRED_KEY)
 
 
-def history_indexes_deferred(conn: sqlite3.Connection) -> bool:
+def history_indexes_deferred(conn: Connection) -> bool:
     """Whether a first load dropped the history indexes and did not rebuild them (it died in between)."""
     return indexes_deferred(conn, _DEFERRED_KEY)
 
 
-def load_tips(conn: sqlite3.Connection, repo_id: int) -> dict[str, str] | None:
+def load_tips(conn: Connection, repo_id: int) -> dict[str, str] | None:
     """The ref tips (ref name → commit) of the repository's last complete sync; None before one (or unreadable)."""
     cursor = load_cursor(conn, repo_id, SOURCE)
     if cursor is None:
@@ -110,12 +111,12 @@ def load_tips(conn: sqlite3.Connection, repo_id: int) -> dict[str, str] | None:
         return None
 
 
-def save_tips(conn: sqlite3.Connection, repo_id: int, tips: dict[str, str], now: int) -> None:
+def save_tips(conn: Connection, repo_id: int, tips: dict[str, str], now: int) -> None:
     """Store the ref tips a sync walked up to (``now``: the sync's start, Unix seconds)."""
     save_cursor(conn, repo_id, SOURCE, json.dumps({"tips": tips}, sort_keys=True), now)
 
 
-def reconcile_tags(conn: sqlite3.Connection, repo_id: int, tags: list[TagRow], skipped: list[str]) -> int:
+def reconcile_tags(conn: Connection, repo_id: int, tags: list[TagRow], skipped: list[str]) -> int:
     """Make the tags table equal to ``tags``; returns how many were added or moved.
 
     A tag without a time takes its commit's committer time from the store (tags left out when unknown,
@@ -156,7 +157,7 @@ MergeCandidate = tuple[int, str, int, str, str, str, str]
 parents)."""
 
 
-def merge_candidates(conn: sqlite3.Connection, repo_ids: list[int] | None, since: int | None) -> list[MergeCandidate]:
+def merge_candidates(conn: Connection, repo_ids: list[int] | None, since: int | None) -> list[MergeCandidate]:
     """The stored commits whose subject may name a pull request, committed at or after ``since``, oldest first."""
     scope, args = repo_filter(repo_ids)
     where = "1=1" + scope
@@ -174,25 +175,25 @@ def merge_candidates(conn: sqlite3.Connection, repo_ids: list[int] | None, since
     ]
 
 
-def rebuild_cursor(conn: sqlite3.Connection, repo_id: int) -> int | None:
+def rebuild_cursor(conn: Connection, repo_id: int) -> int | None:
     """The newest merge time (Unix seconds) the last PR rebuild saw; None before the first."""
     cursor = load_cursor(conn, repo_id, PRS_SOURCE)
     return None if cursor is None else int(cursor)
 
 
-def save_rebuild_cursor(conn: sqlite3.Connection, repo_id: int, value: int | None) -> None:
+def save_rebuild_cursor(conn: Connection, repo_id: int, value: int | None) -> None:
     """Store the newest merge time a PR rebuild saw (nothing when None)."""
     if value is None:
         return
     save_cursor(conn, repo_id, PRS_SOURCE, str(value))
 
 
-def stored_pr_numbers(conn: sqlite3.Connection, repo_id: int) -> set[int]:
+def stored_pr_numbers(conn: Connection, repo_id: int) -> set[int]:
     """The numbers of the repository's stored pull requests (from GitHub or from git)."""
     return {r[0] for r in conn.execute("SELECT number FROM pull_requests WHERE repo_id = ?", (repo_id,))}
 
 
-def commit_graph(conn: sqlite3.Connection, repo_id: int) -> tuple[dict[str, tuple[str, ...]], dict[str, int]]:
+def commit_graph(conn: Connection, repo_id: int) -> tuple[dict[str, tuple[str, ...]], dict[str, int]]:
     """The repository's stored commit graph: (sha → parents, sha → committer time)."""
     parents: dict[str, tuple[str, ...]] = {}
     times: dict[str, int] = {}
@@ -206,7 +207,7 @@ CommitInfo = tuple[str, str, int, int, tuple[int, int, int], str]
 """(sha, author email, author time, committer time, (additions, deletions, files changed), parents)."""
 
 
-def commit_info(conn: sqlite3.Connection, repo_id: int, shas: list[str]) -> list[CommitInfo]:
+def commit_info(conn: Connection, repo_id: int, shas: list[str]) -> list[CommitInfo]:
     """What a rebuilt pull request takes from each of its stored commits (in no particular order)."""
     out: list[CommitInfo] = []
     for k in range(0, len(shas), 500):
@@ -222,7 +223,7 @@ def commit_info(conn: sqlite3.Connection, repo_id: int, shas: list[str]) -> list
     return out
 
 
-def insert_rebuilt_prs(conn: sqlite3.Connection, prs: Iterable[PrRow], commits: Iterable[PrCommitRow]) -> None:
+def insert_rebuilt_prs(conn: Connection, prs: Iterable[PrRow], commits: Iterable[PrCommitRow]) -> None:
     """Write pull requests rebuilt from git and their commits; a PR already stored (from GitHub) is kept as it is."""
     insert_pull_requests(conn, prs, replace=False)
     insert_pr_commits(conn, commits, replace=False)

@@ -34,6 +34,7 @@ from engmetrics.sources.git.storage import (
     save_tips,
 )
 from engmetrics.store.db import Store
+from engmetrics.store.connection import Connection
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +96,7 @@ def sync_git(
 
     complete = True  # False when the history walk failed: no cursor, so the next sync walks again
 
-    def final(conn: sqlite3.Connection) -> None:
+    def final(conn: Connection) -> None:
         nonlocal new_tags
         new_tags = reconcile_tags(conn, repo_id, tags, skipped)
         if complete:

@@ -8,7 +8,6 @@ comes from a ``sev…``/``severity…`` label. Pull requests (which GitHub lists
 from __future__ import annotations
 
 import re
-import sqlite3
 from typing import Any
 
 from engmetrics.sources.events import upsert_incident
@@ -23,13 +22,14 @@ from engmetrics.sources.github.storage import (
 )
 from engmetrics.sources.github.times import unix_seconds
 from engmetrics.store.db import Store
+from engmetrics.store.connection import Connection
 
 _CURSOR = "github:issues"  # the sync_cursors source: the newest updated_at read
 _ROOT_SHA = re.compile(r"root[ -]cause\s*:?\s*([0-9a-f]{7,40})\b", re.I)
 _ROOT_PR = re.compile(r"root[ -]cause\s*:?\s*(?:[\w.-]+/[\w.-]+)?#(\d+)", re.I)
 
 
-def incident_record(slug: str, repo_name: str, issue: dict[str, Any], conn: sqlite3.Connection, repo_id: int
+def incident_record(slug: str, repo_name: str, issue: dict[str, Any], conn: Connection, repo_id: int
                     ) -> dict[str, Any]:
     """An incident import record (`engmetrics.sources.events.upsert_incident`) from a GitHub issue (see the
     module docstring for the mapping)."""

@@ -38,7 +38,7 @@ from engmetrics.sources.github.storage import (
     write_pr_rows,
 )
 from engmetrics.sources.pr_table import PR_UPDATED_AT
-from engmetrics.store.db import Store
+from engmetrics.store.db import SqliteStore, Store
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +99,7 @@ def writer_main() -> None:
     exits with status 1.
     """
     try:
-        store = Store(sys.argv[1])
+        store = SqliteStore(sys.argv[1])
         writer = PullRequestWriter(store, int(sys.argv[2]), many=True)
         stdin = sys.stdin.buffer
         while True:
@@ -126,8 +126,9 @@ def writer_main() -> None:
 
 
 async def start_pr_writer(store: Store, repo_id: int) -> anyio.abc.Process | None:
-    """Start the PR writer process for a file store (None for an in-memory one, or if it cannot start)."""
-    if store.path == ":memory:" or not os.path.exists(store.path):
+    """Start the PR writer process for a SQLite file store (None for an in-memory or a PostgreSQL one, or if it
+    cannot start: the pages are then written in a thread)."""
+    if store.dialect != "sqlite" or store.path == ":memory:" or not os.path.exists(store.path):
         return None
     env = {k: v for k, v in os.environ.items() if k not in ("GITHUB_TOKEN", "ENGMETRICS_GITHUB_TOKEN")}
     root = os.path.dirname(os.path.dirname(os.path.abspath(engmetrics.__file__)))
