@@ -9,8 +9,10 @@ copy it first (`workspace_copy`).
 from __future__ import annotations
 
 import json
+import os
 import sys
 from dataclasses import dataclass
+from typing import Any
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -19,7 +21,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from gitrepo import GitRepo  # noqa: E402
-from helpers import copy_store  # noqa: E402
+from helpers import PostgresServer, copy_store, database_of  # noqa: E402
 
 AUTHORS = [("Ada Lovelace", "ada@example.com"), ("Grace Hopper", "grace@example.com"), ("Linus T", "linus@example.com")]
 
@@ -170,3 +172,78 @@ def release_train(tmp_path_factory: pytest.TempPathFactory) -> Train:
     assert not anyio.run(engine.repos.sync).errors
     engine.store.close()
     return Train(repo, root / "engmetrics.db")
+
+
+# ---- the two stores: SQLite and PostgreSQL ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres_server():  # type: ignore[no-untyped-def]
+    """A real PostgreSQL server of this test session (initdb + pg_ctl in a temporary directory). Without the
+    server programs the PostgreSQL tests are skipped locally, and fail in CI (which installs them)."""
+    try:
+        server = PostgresServer()
+    except FileNotFoundError as exc:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(str(exc))
+    yield server
+    server.stop()
+
+
+@dataclass
+class Backend:
+    """Where a test's store lives: ``sqlite`` (a file) or ``postgresql`` (a database on the session's server)."""
+
+    kind: str
+    server: PostgresServer | None = None
+
+    def settings(self, db: Path, **overrides: Any):  # type: ignore[no-untyped-def]
+        """Settings of a new, empty store: SQLite at ``db``, or a new PostgreSQL database."""
+        from pydantic import SecretStr
+
+        from engmetrics.config import Settings
+
+        if self.server is None:
+            return Settings(db=db, **overrides)
+        return Settings(db=db, database_url=SecretStr(self.server.create_database()), **overrides)
+
+    def copy(self, settings, dest: Path, **overrides: Any):  # type: ignore[no-untyped-def]
+        """Settings of a private copy of the (closed) store of ``settings``: its file copied to ``dest``, or its
+        database copied as a template."""
+        from pydantic import SecretStr
+
+        if self.server is None:
+            return settings.model_copy(update={"db": copy_store(settings.db, dest), **overrides})
+        url = self.server.create_database(template=database_of(settings.database_url.get_secret_value()))
+        return settings.model_copy(update={"db": dest, "database_url": SecretStr(url), **overrides})
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest) -> Backend:
+    """Each store in turn: the suites that run on both stores take this (parametrised) fixture."""
+    if request.param == "sqlite":
+        return Backend("sqlite")
+    return Backend("postgresql", request.getfixturevalue("postgres_server"))
+
+
+@pytest.fixture(scope="session")
+def sample_settings(backend: Backend, sample_workspace: Workspace, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """Settings of the synced sample store (`sample_workspace`) in the backend's store (treat as read-only)."""
+    import anyio
+
+    from engmetrics.engine.local import LocalEngine
+
+    if backend.kind == "sqlite":
+        return backend.settings(sample_workspace.db)
+    settings = backend.settings(tmp_path_factory.mktemp("pgsample") / "unused.db")
+    engine = LocalEngine(settings)
+    engine.register_repository(sample_workspace.repo.path)
+
+    async def go() -> None:
+        await engine.repos.sync()
+        await engine.dora.import_events(sample_workspace.incidents_file, "incidents")
+
+    anyio.run(go)
+    engine.store.close()
+    return settings

@@ -126,10 +126,11 @@ class NotesEngine(LocalEngine):
 
 
 @pytest.fixture(scope="module")
-def api_env(sample_workspace, tmp_path_factory):  # type: ignore[no-untyped-def]
-    """A running API over a copy of the sample store; keys: full, read-only-metrics, revoked."""
-    db = copy_store(sample_workspace.db, tmp_path_factory.mktemp("api"))
-    engine = NotesEngine(Settings(db=db, sync_max_age_seconds=3600))
+def api_env(backend, sample_settings, tmp_path_factory):  # type: ignore[no-untyped-def]
+    """A running API over a copy of the sample store (on each store: SQLite, PostgreSQL); keys: full,
+    read-only-metrics, revoked."""
+    settings = backend.copy(sample_settings, tmp_path_factory.mktemp("api") / "engmetrics.db", sync_max_age_seconds=3600)
+    engine = NotesEngine(settings)
     keys = {
         "full": engine.keys.create("full", ["*"], "enterprise", api_version=API_VERSION).secret,
         "metrics": engine.keys.create("metrics-only", ["metrics:read"], "enterprise", api_version=API_VERSION).secret,
@@ -324,9 +325,8 @@ def test_openapi_lists_every_operation(api_env) -> None:
     assert "Error" in doc["components"]["schemas"]
 
 
-def test_internal_error_is_an_api_error_without_traceback(sample_workspace, tmp_path) -> None:
-    db = copy_store(sample_workspace.db, tmp_path)
-    engine = LocalEngine(Settings(db=db))
+def test_internal_error_is_an_api_error_without_traceback(backend, sample_settings, tmp_path) -> None:
+    engine = LocalEngine(backend.copy(sample_settings, tmp_path / "engmetrics.db"))
     secret = engine.keys.create("t", None, "pro", api_version=API_VERSION).secret
     with engine.store.tx() as conn:
         conn.execute("DROP TABLE incidents")  # a broken store: the engine fails with an unexpected error
@@ -336,9 +336,8 @@ def test_internal_error_is_an_api_error_without_traceback(sample_workspace, tmp_
     engine.store.close()
 
 
-def test_rate_limit_to_429_and_recovery_after_reset(sample_workspace, tmp_path) -> None:
-    db = copy_store(sample_workspace.db, tmp_path)
-    engine = LocalEngine(Settings(db=db))
+def test_rate_limit_to_429_and_recovery_after_reset(backend, sample_settings, tmp_path) -> None:
+    engine = LocalEngine(backend.copy(sample_settings, tmp_path / "engmetrics.db"))
     config = ApiConfig(plans={"free": PlanLimits(3, 1000), "pro": PlanLimits(100, 4)}, minute_seconds=2.0)
     per_minute = engine.keys.create("small", None, "free", api_version=API_VERSION).secret
     per_day = engine.keys.create("daily", None, "pro", api_version=API_VERSION).secret

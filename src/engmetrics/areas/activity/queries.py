@@ -1,6 +1,6 @@
 """Every SQL statement of the activity area: the feed's parts and one contributor's figures.
 
-The feed is a UNION of parts, each yielding ts, id, type, source, title, author, repo and three metadata
+The feed is the merge of parts (each read on its own, newest first), each yielding ts, id, type, source, title, author, repo and three metadata
 columns (named per type). The core parts (commits, deployments, incidents) are here; the flow area adds its
 PR parts (`engmetrics.areas.flow.activity_parts`), and the engine passes every part in (`FeedPart`).
 """
@@ -60,7 +60,7 @@ def _render(sql: str, repo_ids: list[int] | None, has_author: bool) -> str:
     sql = re.sub(r"\{repo:([a-z_.]+)\}", repo_clause, sql)
     sql = sql.replace("{author}", "AND (lower(c.author_email) LIKE :author OR lower(c.author_name) LIKE :author)" if has_author else "")
     sql = sql.replace("{pr_author}", "AND lower(p.author) LIKE :author" if has_author else "")
-    sql = sql.replace("{noauthor}", "AND 0" if has_author else "")
+    sql = sql.replace("{noauthor}", "AND 1 = 0" if has_author else "")
     return sql
 
 
@@ -78,12 +78,19 @@ def activity_page(
     if type_ and type_ not in parts:
         return ActivityFeed(items=[], cursor=None)
     chosen = [parts[type_]] if type_ else list(parts.values())
-    sql = " UNION ALL ".join(_render(p.sql, repo_ids, bool(author)) for p in chosen)
-    params: dict[str, Any] = {"start": window.start_ts, "end": window.end_ts, "author": f"%{(author or '').lower()}%"}
-    rows = conn.execute(
-        f"SELECT * FROM ({sql}) ORDER BY ts DESC, id LIMIT :limit OFFSET :offset",
-        {**params, "limit": limit + 1, "offset": offset},
-    ).fetchall()
+    params: dict[str, Any] = {"start": window.start_ts, "end": window.end_ts, "author": f"%{(author or '').lower()}%",
+                              "first": offset + limit + 1}
+    # Each part's newest rows on their own (their metadata columns differ in type from part to part, which a
+    # UNION would have to reconcile), merged here in the feed's order: newest first, then by id.
+    merged = [
+        row
+        for p in chosen
+        for row in conn.execute(
+            f"SELECT * FROM ({_render(p.sql, repo_ids, bool(author))}) AS part ORDER BY ts DESC, id LIMIT :first", params,
+        ).fetchall()
+    ]
+    merged.sort(key=lambda r: (-r["ts"], r["id"]))
+    rows = merged[offset : offset + limit + 1]
     items = []
     for r in rows[:limit]:
         part = parts.get(r["type"])
@@ -110,9 +117,10 @@ def identity_emails(conn: Connection, who: str, repo_ids: list[int] | None) -> l
     return [
         r[0]
         for r in conn.execute(
-            f"SELECT DISTINCT author_email FROM commits WHERE lower(author_name) IN ("
+            f"SELECT author_email FROM commits WHERE lower(author_name) IN ("
             f" SELECT DISTINCT lower(author_name) FROM commits WHERE (lower(author_email) = ? OR lower(author_name) = ?)"
-            f"{served}){served} ORDER BY lower(author_email) = ? DESC, author_email",
+            f"{served}){served} GROUP BY author_email"
+            " ORDER BY CASE WHEN lower(author_email) = ? THEN 0 ELSE 1 END, author_email",
             (who, who, *args, *args, who),
         )
     ]
@@ -122,8 +130,10 @@ def known_identities(conn: Connection, repo_ids: list[int] | None) -> list[str]:
     """Recent author emails and names in ``repo_ids`` (for "did you mean")."""
     served, args = repo_filter(repo_ids, "repo_id")
     emails = [r[0] for r in conn.execute(
-        f"SELECT DISTINCT author_email FROM commits WHERE 1=1{served} ORDER BY author_time DESC LIMIT 2000", args)]
-    names = [r[0] for r in conn.execute(f"SELECT DISTINCT author_name FROM commits WHERE 1=1{served} LIMIT 2000", args)]
+        f"SELECT author_email FROM commits WHERE 1=1{served} GROUP BY author_email"
+        " ORDER BY max(author_time) DESC, author_email LIMIT 2000", args)]
+    names = [r[0] for r in conn.execute(
+        f"SELECT DISTINCT author_name FROM commits WHERE 1=1{served} ORDER BY author_name LIMIT 2000", args)]
     return emails + names
 
 
@@ -157,7 +167,7 @@ def contributor_figures(conn: Connection, emails: list[str], start_ts: int, end_
     files = conn.execute(
         "SELECT count(*) FROM (SELECT DISTINCT f.repo_id, f.path FROM file_changes f JOIN commits c"
         f" ON c.repo_id = f.repo_id AND c.sha = f.sha WHERE c.author_email IN ({marks})"
-        f" AND c.author_time >= ? AND c.author_time < ?{scope_c})",
+        f" AND c.author_time >= ? AND c.author_time < ?{scope_c}) AS touched",
         args,
     ).fetchone()[0]
     repos = [
@@ -206,7 +216,7 @@ def contributor_pr_counts(conn: Connection, directory: Directory, emails: list[s
         f"SELECT count(*) FROM (SELECT DISTINCT v.repo_id, v.number FROM pr_reviews v JOIN pull_requests p"
         f" ON p.repo_id = v.repo_id AND p.number = v.number WHERE v.reviewer IN ({marks})"
         f" AND coalesce(p.author, '') NOT IN ({marks}) AND v.submitted_at >= ? AND v.submitted_at < ?"
-        f"{in_reviewed})",
+        f"{in_reviewed}) AS reviewed",
         [*idents, *idents, start_ts, end_ts, *repo_args],
     ).fetchone()[0]
     return merged, reviewed

@@ -109,9 +109,7 @@ def changed_paths(conn: Connection, repo: str, shas: Iterable[str]) -> dict[str,
 
 def pr_review_hours(conn: Connection, window: Window, repo_ids: list[int] | None) -> list[float]:
     """Hours from opening (or ready-for-review) to merge of each PR merged in ``window`` with a known opening
-    time, ascending; empty without such PRs (or without a ``pull_requests`` table of the expected shape)."""
-    if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'pull_requests'").fetchone() is None:
-        return []
+    time, ascending; empty without such PRs (or with a ``pull_requests`` table of another shape)."""
     where, args = repo_filter(repo_ids, "repo_id")
     try:
         rows = conn.execute(

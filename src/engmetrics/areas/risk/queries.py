@@ -282,7 +282,8 @@ class ModelInputs:
 def model_inputs(conn: Connection, repo_id: int) -> ModelInputs:
     """The repository's `ModelInputs` now."""
     c = conn.execute("SELECT count(*), max(committer_time) FROM commits WHERE repo_id = ?", (repo_id,)).fetchone()
-    f = conn.execute("SELECT count(*), sum(status = 'labelled') FROM risk_szz_fixes WHERE repo_id = ?",
+    f = conn.execute("SELECT count(*), sum(CASE WHEN status = 'labelled' THEN 1 ELSE 0 END) FROM risk_szz_fixes"
+                     " WHERE repo_id = ?",
                      (repo_id,)).fetchone()
     n = conn.execute("SELECT count(*) FROM risk_szz_links WHERE repo_id = ?", (repo_id,)).fetchone()
     s = conn.execute("SELECT count(*), sum(added) FROM risk_sloc WHERE repo_id = ?", (repo_id,)).fetchone()
