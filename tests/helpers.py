@@ -30,9 +30,13 @@ def copy_store(db: Path, dest: Path) -> Path:
 
 
 @asynccontextmanager
-async def mcp_session(db: Path, **settings: Any) -> AsyncIterator[tuple[Client, LocalEngine]]:
-    """A connected MCP client of the server over the store ``db`` (no sync on start), and the server's engine."""
-    engine = LocalEngine(Settings(db=db, sync_max_age_seconds=3600, **settings))
+async def mcp_session(db: Path | Settings, **settings: Any) -> AsyncIterator[tuple[Client, LocalEngine]]:
+    """A connected MCP client of the server over the store ``db`` (a SQLite file, or the store of these settings;
+    no sync on start), and the server's engine."""
+    if isinstance(db, Settings):
+        engine = LocalEngine(db.model_copy(update={"sync_max_age_seconds": 3600, **settings}))
+    else:
+        engine = LocalEngine(Settings(db=db, sync_max_age_seconds=3600, **settings))
     try:
         async with Client(build_server(Runtime(engine, sync_on_start=False))) as client:
             yield client, engine

@@ -18,7 +18,6 @@ from pathlib import Path
 import anyio
 import pytest
 
-from engmetrics.config import Settings
 from engmetrics.engine.local import LocalEngine
 from engmetrics.areas.dora.models import DeploymentQuery, DoraQuery
 from gitrepo import GitRepo
@@ -92,14 +91,15 @@ def build_tools(root: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def store(backend, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """The two repositories synced into a store of each kind (SQLite, PostgreSQL), INC-7 imported."""
     root = tmp_path_factory.mktemp("shapes")
     shas = build_shop(root)
     build_tools(root)
     incidents = root / "incidents.json"
     incidents.write_text(json.dumps([{"id": "INC-7", "title": "Checkout slow", "started_at": stamp(day(15, 6)),
                                       "resolved_at": stamp(day(20)), "repo": "shop"}]))
-    engine = LocalEngine(Settings(db=root / "db.sqlite", sync_max_age_seconds=3600))
+    engine = LocalEngine(backend.settings(root / "db.sqlite", sync_max_age_seconds=3600))
     engine.register_repository(root / "shop")
     engine.register_repository(root / "tools")
 

@@ -24,15 +24,17 @@ WINDOW = {"from": stamp(day(0)), "to": stamp(day(30))}
 
 
 @pytest.fixture(scope="module")
-def shapes(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict[str, str]]:
-    """The two repositories synced into a store with INC-7 imported: (root, db, shas of shop)."""
+def shapes(backend, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Settings, dict[str, str]]:  # type: ignore[no-untyped-def]
+    """The two repositories synced into a store (of each kind: SQLite, PostgreSQL) with INC-7 imported: (root,
+    the store's settings, shas of shop)."""
     root = tmp_path_factory.mktemp("tools")
     shas = build_shop(root)
     build_tools(root)
     incidents = root / "incidents.json"
     incidents.write_text(json.dumps([{"id": "INC-7", "title": "Checkout slow", "started_at": stamp(day(15, 6)),
                                       "resolved_at": stamp(day(20)), "repo": "shop"}]))
-    engine = LocalEngine(Settings(db=root / "db.sqlite", sync_max_age_seconds=3600))
+    settings = backend.settings(root / "db.sqlite", sync_max_age_seconds=3600)
+    engine = LocalEngine(settings)
     engine.register_repository(root / "shop")
     engine.register_repository(root / "tools")
 
@@ -42,7 +44,7 @@ def shapes(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict[s
 
     anyio.run(go)
     engine.store.close()
-    return root, root / "db.sqlite", shas
+    return root, settings, shas
 
 
 async def test_get_dora_over_the_protocol(shapes) -> None:  # type: ignore[no-untyped-def]
@@ -101,18 +103,19 @@ async def test_activity_and_contributor_summary(shapes) -> None:  # type: ignore
     assert summary["deploy_contributions"] == 1  # all three shipped in v1.1.0
 
 
-async def test_list_repositories_and_sync(shapes, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+async def test_list_repositories_and_sync(shapes, backend, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     root, _, _ = shapes
     work = tmp_path / "work"
     shutil.copytree(root / "tools", work / "tools")  # a repository of its own to add history to, in a new store
-    engine = LocalEngine(Settings(db=work / "db.sqlite", sync_max_age_seconds=3600))
+    settings = backend.settings(work / "db.sqlite", sync_max_age_seconds=3600)
+    engine = LocalEngine(settings)
     engine.register_repository(work / "tools")
     await engine.repos.sync()
     engine.store.close()
     tools = GitRepo(work / "tools", init=False)
     tools.commit({"cli.py": "3\n"}, "Add verbose flag", when=day(40))
     tools.tag("v0.3.0", annotated=True, when=day(41))
-    async with mcp_session(work / "db.sqlite") as (client, served):
+    async with mcp_session(settings) as (client, served):
         served.last_sync_at = time.time()  # fresh: no background refresh may take the new commit first
         listed = {r["name"]: r for r in (await call(client, "list_repositories", {}))["repositories"]}
         synced = await call(client, "sync", {"repo": "tools"})

@@ -8,7 +8,6 @@ import anyio
 import pytest
 from mcp import Client
 
-from engmetrics.config import Settings
 from engmetrics.areas.flow.models import FlowQuery, PullRequestQuery
 from engmetrics.engine.local import LocalEngine
 from engmetrics.server.app import build_server
@@ -17,7 +16,7 @@ from gitrepo import GitRepo
 
 
 @pytest.fixture
-def engine(tmp_path: Path):  # type: ignore[no-untyped-def]
+def engine(backend, tmp_path: Path):  # type: ignore[no-untyped-def]
     import time
 
     base = int(time.time()) - 10 * 86400
@@ -35,7 +34,7 @@ def engine(tmp_path: Path):  # type: ignore[no-untyped-def]
     r.merge("feat", message="Merge pull request #7 from org/feat\n\nAdd b", when=base + 2 * 86400)
     r.commit({"c": "1"}, "fix: c (#8)", when=base + 3 * 86400)
     r.tag("v1.1.0", annotated=True, when=base + 4 * 86400)
-    e = LocalEngine(Settings(db=tmp_path / "db.sqlite", sync_max_age_seconds=3600))
+    e = LocalEngine(backend.settings(tmp_path / "db.sqlite", sync_max_age_seconds=3600))
     e.register_repository(r.path)
     anyio.run(e.repos.sync)
     yield e

@@ -20,7 +20,6 @@ import pytest
 from mcp import Client
 from pydantic import SecretStr
 
-from engmetrics.config import Settings
 from engmetrics.engine.local import LocalEngine
 from engmetrics.server.app import build_server
 from engmetrics.server.runtime import Runtime
@@ -97,14 +96,15 @@ def fill(gh: StandInGitHub, shas: dict[str, str]) -> None:
 
 
 @pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalEngine]:
+def engine(backend, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalEngine]:  # type: ignore[no-untyped-def]
+    """The flow history synced from git and the GitHub stand-in into a store of each kind (SQLite, PostgreSQL)."""
     root = tmp_path_factory.mktemp("flow")
     repo, shas = build(root)
     gh = StandInGitHub()
     fill(gh, shas)
     url = gh.start()
-    settings = Settings(db=root / "db.sqlite", github_repos=["acme/sample=repo"], github_token=SecretStr(gh.token),
-                        github_api_url=url, teams=TEAMS, people=PEOPLE, sync_max_age_seconds=3600)
+    settings = backend.settings(root / "db.sqlite", github_repos=["acme/sample=repo"], github_token=SecretStr(gh.token),
+                                github_api_url=url, teams=TEAMS, people=PEOPLE, sync_max_age_seconds=3600)
     e = LocalEngine(settings)
     e.register_repository(repo.path)
     report = anyio.run(e.repos.sync)

@@ -22,6 +22,7 @@ from engmetrics.areas.risk.source_lines import ensure_sloc
 from engmetrics.areas.risk.szz import label_fix, replay_labels
 from engmetrics.server.app import build_server
 from engmetrics.server.runtime import Runtime
+from conftest import Backend
 from gitrepo import GitRepo
 
 ADA = ("Ada", "ada@example.com")
@@ -29,8 +30,11 @@ GRACE = ("Grace", "grace@example.com")
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 
 
-def _engine(tmp: Path, repo: GitRepo) -> LocalEngine:
-    engine = LocalEngine(Settings(db=tmp / "risk.db", sync_max_age_seconds=3600))
+def _engine(tmp: Path, repo: GitRepo, backend: Backend | None = None) -> LocalEngine:
+    """An engine over a new store (SQLite, or ``backend``'s) with ``repo`` registered and synced."""
+    settings = (backend.settings(tmp / "risk.db", sync_max_age_seconds=3600) if backend is not None
+                else Settings(db=tmp / "risk.db", sync_max_age_seconds=3600))
+    engine = LocalEngine(settings)
     engine.register_repository(repo.path)
     anyio.run(engine.repos.sync)
     return engine
@@ -265,8 +269,8 @@ def test_branch_with_no_arguments_scores_unsynced_commits(tmp_path: Path, monkey
 
 
 @pytest.mark.parametrize("mode", ["auto", "legacy"])
-async def test_tools_over_mcp(workspace_copy, mode: str) -> None:
-    engine = LocalEngine(Settings(db=workspace_copy.db, sync_max_age_seconds=3600))
+async def test_tools_over_mcp(backend: Backend, sample_settings: Settings, tmp_path: Path, mode: str) -> None:
+    engine = LocalEngine(backend.copy(sample_settings, tmp_path / "engmetrics.db", sync_max_age_seconds=3600))
     server = build_server(Runtime(engine, sync_on_start=False))
     async with Client(server, mode=mode) as client:
         result = await client.call_tool("score_pr_risk", {"repo": "sample", "commit": "HEAD~3"})
@@ -495,9 +499,9 @@ def test_score_pr_risk_tool_figures_and_wording(tmp_path: Path) -> None:
     engine.store.close()
 
 
-def test_list_risky_changes_tool_pages_through_the_window(tmp_path: Path) -> None:
+def test_list_risky_changes_tool_pages_through_the_window(backend: Backend, tmp_path: Path) -> None:
     repo = _planted(tmp_path)
-    engine = _engine(tmp_path, repo)
+    engine = _engine(tmp_path, repo, backend)
     start, end = datetime(2024, 1, 21, tzinfo=UTC), datetime(2024, 2, 20, tzinfo=UTC)  # to=2024-02-19 is inclusive
     inside = {sha: (t, email, subject) for sha, t, email, subject in _git_commits(repo)
               if start.timestamp() <= t < end.timestamp()}
