@@ -46,6 +46,7 @@ from engmetrics.api.openapi import openapi_document
 from engmetrics.wire import API_DEFAULT_LIMIT, API_MAX_LIMIT, ListShape, list_shape, path_params, wire_names
 from engmetrics.apikeys import ApiKey, allows, random_id, required_scope
 from engmetrics.engine.local import LocalEngine
+from engmetrics.engine.sync_jobs import SyncWorker
 from engmetrics.errors import EngmetricsError, InvalidInput
 from engmetrics.operations import Operation
 from engmetrics.validation import MAX_BODY_BYTES, check_string, check_value, sentence, unknown_name_message
@@ -177,10 +178,12 @@ class EngmetricsApi:
     def __init__(self, engine: LocalEngine, config: ApiConfig | None = None) -> None:
         self.engine = engine
         self.config = config or ApiConfig()
-        self.limiter = RateLimiter(self.config.plans, self.config.minute_seconds, self.config.day_seconds)
+        counter = (engine.rate_counter(self.config.minute_seconds, self.config.day_seconds) if engine.shares_store
+                   else None)  # several workers on one PostgreSQL store count together; else in memory
+        self.limiter = RateLimiter(self.config.plans, self.config.minute_seconds, self.config.day_seconds, counter)
         self.ops = engine.operations()
-        self._inflight: set[tuple[str, str]] = set()
         self._openapi: bytes | None = None
+        self._generation = 0  # bumped whenever the data changed: an answer computed across a change is not kept
         self._cache: dict[tuple[Any, ...], tuple[float, bytes]] = {}  # insertion (= expiry) order
         self._cache_bytes = 0
         self._flights: dict[tuple[Any, ...], anyio.Event] = {}
@@ -269,9 +272,11 @@ class EngmetricsApi:
                 return hit[1]
             return await produce()  # the first computation failed: answer (or fail) on our own
         flight = self._flights[key] = anyio.Event()
+        generation = self._generation
         try:
             body = await produce()
-            self._remember(key, time.monotonic() + ttl, body)
+            if generation == self._generation:  # else the data changed while it was computed: answer, keep nothing
+                self._remember(key, time.monotonic() + ttl, body)
             return body
         finally:
             del self._flights[key]
@@ -297,7 +302,8 @@ class EngmetricsApi:
             self._cache_bytes -= len(first_body)
 
     def forget_cached(self) -> None:
-        """Drop cached answers (after the data changed)."""
+        """Drop cached answers (after the data changed, here or in another worker)."""
+        self._generation += 1
         self._cache.clear()
         self._cache_bytes = 0
 
@@ -412,7 +418,6 @@ class EngmetricsApi:
         fingerprint = hashlib.sha256(
             json.dumps([op.method, request.url.path, str(request.query_params), body], sort_keys=True).encode()
         ).hexdigest()
-        slot = (key.id, idem)
         records, ttl = self.engine.idempotency, self.config.idempotency_ttl_seconds
         stored = await anyio.to_thread.run_sync(records.lookup, key.id, idem, ttl)
         if stored is not None:
@@ -422,11 +427,20 @@ class EngmetricsApi:
                                "different request.", param="Idempotency-Key")
             return Response(stored.body, status_code=stored.status, media_type="application/json",
                             headers={"Idempotent-Replayed": "true"})
-        if slot in self._inflight:
-            raise ApiError(409, "idempotency_error", "idempotency_key_in_use",
-                           "A request with this Idempotency-Key is still being processed; retry in a moment.",
-                           param="Idempotency-Key")
-        self._inflight.add(slot)
+        claimed = await anyio.to_thread.run_sync(records.claim, key.id, idem, fingerprint, ttl)
+        if not claimed:  # another request with this key (in this worker or another) got there first
+            stored = await anyio.to_thread.run_sync(records.lookup, key.id, idem, ttl)
+            if stored is None:
+                raise ApiError(409, "idempotency_error", "idempotency_key_in_use",
+                               "A request with this Idempotency-Key is still being processed; retry in a moment.",
+                               param="Idempotency-Key")
+            if stored.fingerprint != fingerprint:
+                raise ApiError(409, "idempotency_error", "idempotency_key_reused",
+                               "This Idempotency-Key was already used with other parameters. Send a new key for a "
+                               "different request.", param="Idempotency-Key")
+            return Response(stored.body, status_code=stored.status, media_type="application/json",
+                            headers={"Idempotent-Replayed": "true"})
+        kept = False
         try:
             try:
                 response = await self._run_post(op, body, request.path_params)
@@ -438,9 +452,11 @@ class EngmetricsApi:
                 save = functools.partial(records.save, key.id, idem, fingerprint=fingerprint,
                                          status=response.status_code, body=bytes(response.body), ttl_seconds=ttl)
                 await anyio.to_thread.run_sync(save)
+                kept = True
             return response
         finally:
-            self._inflight.discard(slot)
+            if not kept:
+                await anyio.to_thread.run_sync(records.release, key.id, idem)
 
     async def _run_post(self, op: Operation, body: dict[str, Any], path_values: dict[str, Any]) -> Response:
         result = await self.engine.call(op, _build_query(op.query_model, {**body, **path_values}))
@@ -558,16 +574,32 @@ async def _not_found(request: Request, exc: Exception) -> Response:
 
 
 async def _sync_loop(engine: LocalEngine, every: float, changed: Callable[[], None]) -> None:
-    """Sync the engine's sources now and then every ``every`` seconds; failures are logged, never raised."""
+    """Sync the engine's sources now and then every ``every`` seconds; failures are logged, never raised.
+
+    On a store other processes share (PostgreSQL), each round queues one sync job per served repository (none for a
+    repository already queued or running) and takes jobs until none is free: the API workers share the syncs, each
+    repository synced by one of them (`engmetrics.engine.sync_jobs`)."""
+    worker = SyncWorker(engine) if engine.shares_store else None
     while True:
         try:
-            report = await engine.repos.sync()
+            if worker is not None:
+                await anyio.to_thread.run_sync(worker.enqueue)
+                outcomes = await anyio.to_thread.run_sync(worker.run_until_empty)
+                problems = [f"{o.repo}: {o.error}" for o in outcomes if o.error]
+            else:
+                problems = (await engine.repos.sync()).errors
             changed()
-            for problem in report.errors:
+            for problem in problems:
                 log.warning("background sync: %s", problem)
         except Exception as exc:  # background work must not stop the API
             log.warning("background sync failed: %s", exc)
         await anyio.sleep(every)
+
+
+async def _watch_changes(engine: LocalEngine, changed: Callable[[], None]) -> None:
+    """Drop the cached answers whenever another process changes the data (a store several processes share)."""
+    async for _ in engine.watch_changes():
+        changed()
 
 
 def build_api(engine: LocalEngine, config: ApiConfig | None = None) -> ASGIApp:
@@ -578,11 +610,14 @@ def build_api(engine: LocalEngine, config: ApiConfig | None = None) -> ASGIApp:
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         every = api.config.sync_every_seconds
-        if not every:
+        if not every and not engine.shares_store:
             yield
             return
         async with anyio.create_task_group() as tg:
-            tg.start_soon(_sync_loop, engine, every, api.forget_cached)
+            if every:
+                tg.start_soon(_sync_loop, engine, every, api.forget_cached)
+            if engine.shares_store:
+                tg.start_soon(_watch_changes, engine, api.forget_cached)
             yield
             tg.cancel_scope.cancel()
 

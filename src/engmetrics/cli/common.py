@@ -29,6 +29,11 @@ err = Console(stderr=True, soft_wrap=True)
 DbOpt = Annotated[
     Path | None, typer.Option("--db", help="SQLite store (default: ENGMETRICS_DB, else the user data directory)")
 ]
+DatabaseUrlOpt = Annotated[
+    str | None,
+    typer.Option("--database-url", help="PostgreSQL store of a team server, postgresql://USER@HOST:PORT/DB "
+                 "(default: ENGMETRICS_DATABASE_URL; without it the SQLite store)", show_default=False),
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result model as JSON (the MCP tool's output)")]
 
 
@@ -49,11 +54,11 @@ def settings(db: Path | None = None, **overrides: object) -> Settings:
     return load_settings(db=db, **overrides)
 
 
-def local_engine(db: Path | None = None) -> LocalEngine:
-    """A LocalEngine over ``--db`` (or the configured store)."""
+def local_engine(db: Path | None = None, database_url: str | None = None) -> LocalEngine:
+    """A LocalEngine over ``--database-url`` (PostgreSQL), else ``--db`` (or the configured store)."""
     from engmetrics.engine.local import LocalEngine  # lazy: the engine (areas, numpy) loads only for commands that run
 
-    return LocalEngine(settings(db))
+    return LocalEngine(settings(db, database_url=database_url))
 
 
 def run(fn: Callable[[], Awaitable[T]]) -> T:

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from engmetrics.cli.common import (
     EXIT_DATA,
+    DatabaseUrlOpt,
     DbOpt,
     FromOpt,
     JsonOpt,
@@ -40,10 +41,11 @@ deploy_app = typer.Typer(help="Record deployment events (what a CD pipeline call
 def sync_command(
     repo: Annotated[list[str] | None, typer.Option("--repo", help="Repository path (repeatable); registers it")] = None,
     db: DbOpt = None,
+    database_url: DatabaseUrlOpt = None,
     json_: JsonOpt = False,
 ) -> None:
     """Read new commits and tags from git and re-derive deployments (incremental; progress bar)."""
-    engine = local_engine(db)
+    engine = local_engine(db, database_url)
     for path in repo or []:
         engine.register_repository(path)
     if not repo and not engine.served_repositories():  # an empty store: the repository we are in, if any

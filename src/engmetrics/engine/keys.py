@@ -2,7 +2,8 @@
 
 `KeyStore` creates keys (the secret is returned once; only its hash is stored), lists, revokes and
 authenticates them; `IdempotencyRecords` keeps the responses of POSTs sent with an Idempotency-Key. The SQL
-is in `engmetrics.store.api_keys`; the key record and scopes in `engmetrics.apikeys`. Times are Unix seconds.
+is in `engmetrics.store.api_keys`; the key record and scopes in `engmetrics.apikeys`. `StoreCounter` counts the
+rate-limit windows in the store, for several API workers. Times are Unix seconds.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from engmetrics.store.db import Store
 
 TOUCH_EVERY_SECONDS = 60
 """A key's ``last_used_at`` is written at most this often (not on every request)."""
+
+STALE_CLAIM_SECONDS = 120
+"""An Idempotency-Key held this long without an answer is taken over (the request's worker died)."""
 
 AUTH_CACHE_SECONDS = 5.0
 """How long an authentication answer is reused: a revocation by another process takes effect within this."""
@@ -100,7 +104,8 @@ class KeyStore:
 
 
 class IdempotencyRecords:
-    """Responses of POSTs sent with an Idempotency-Key, per API key, kept ``ttl_seconds``."""
+    """Responses of POSTs sent with an Idempotency-Key, per API key, kept ``ttl_seconds``; kept in the store, so every
+    API worker of a store replays them."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -110,6 +115,19 @@ class IdempotencyRecords:
         since = int(time.time() - ttl_seconds)
         return queries.find_response(self.store.read(), key_id, idempotency_key, since)
 
+    def claim(self, key_id: str, idempotency_key: str, fingerprint: str, ttl_seconds: float) -> bool:
+        """Take this Idempotency-Key for a request about to run; False when another request (in any worker) holds it.
+        A request that held it for `STALE_CLAIM_SECONDS` without an answer is taken to have died with its worker."""
+        now = int(time.time())
+        with self.store.tx() as conn:
+            return queries.claim(conn, key_id, idempotency_key, fingerprint, now,
+                                 expired_before=int(now - ttl_seconds), stale_before=now - STALE_CLAIM_SECONDS)
+
+    def release(self, key_id: str, idempotency_key: str) -> None:
+        """Give up a claim whose request kept no response."""
+        with self.store.tx() as conn:
+            queries.release(conn, key_id, idempotency_key)
+
     def save(self, key_id: str, idempotency_key: str, *, fingerprint: str, status: int, body: bytes,
              ttl_seconds: float) -> None:
         """Keep the response (HTTP ``status`` and ``body``) to the request with this ``fingerprint``; responses
@@ -118,3 +136,37 @@ class IdempotencyRecords:
         with self.store.tx() as conn:
             queries.save_response(conn, key_id, idempotency_key, StoredResponse(fingerprint, status, body), now,
                                   now - ttl_seconds)
+
+
+class _WindowFull(Exception):
+    """A rate window is full: the transaction that counted the request is rolled back."""
+
+
+class StoreCounter:
+    """Rate-limit windows counted in the store (`engmetrics.api.limits.WindowCounter`), so that every API worker of
+    a PostgreSQL store counts every request of a key. Windows that ended are dropped now and then."""
+
+    def __init__(self, store: Store, *, minute_seconds: float = 60.0, day_seconds: float = 86_400.0) -> None:
+        self.store = store
+        self.lengths = {"m": minute_seconds, "d": day_seconds}
+        self._counted = 0
+
+    def count(self, bucket: str, windows: list[tuple[str, int, int]], now: float) -> list[int] | None:
+        """Count one request in each window unless one is full (then nothing is counted): the counts before it."""
+        try:
+            with self.store.tx() as conn:
+                used = queries.count_request(conn, bucket, windows)
+                if used is None:
+                    raise _WindowFull
+        except _WindowFull:
+            return None
+        self._counted += 1
+        if self._counted % 1000 == 1:
+            with self.store.tx() as conn:
+                for kind, length in self.lengths.items():
+                    queries.forget_windows(conn, kind, int(now // length))
+        return used
+
+    def peek(self, bucket: str, windows: list[tuple[str, int, int]]) -> list[int]:
+        """The counts of ``bucket`` in each window."""
+        return queries.window_counts(self.store.read(), bucket, [(kind, number) for kind, number, _ in windows])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -24,7 +24,7 @@ from engmetrics.areas.risk.service import RiskService
 from engmetrics.config import Settings
 from engmetrics.engine.engine import Engine
 from engmetrics.areas.risk.sync import sync_fix_labels
-from engmetrics.engine.keys import IdempotencyRecords, KeyStore
+from engmetrics.engine.keys import IdempotencyRecords, KeyStore, StoreCounter
 from engmetrics.store.db import Store, open_store
 from engmetrics.store.repos import RepoRow
 
@@ -138,6 +138,29 @@ class LocalEngine(Engine):
     @last_sync_at.setter
     def last_sync_at(self, value: float | None) -> None:
         self.repos_service.last_sync_at = value
+
+    # ---- a store shared by several processes (PostgreSQL) ----------------------------------------------------
+
+    @property
+    def shares_store(self) -> bool:
+        """Whether other processes (API workers, sync workers, other hosts) may serve this engine's store at the same
+        time: a PostgreSQL store. They then share rate limits, idempotency keys and sync jobs through it."""
+        return self.store.dialect == "postgresql"
+
+    def rate_counter(self, minute_seconds: float, day_seconds: float) -> StoreCounter:
+        """Rate-limit windows counted in the store (for API workers sharing it)."""
+        return StoreCounter(self.store, minute_seconds=minute_seconds, day_seconds=day_seconds)
+
+    async def watch_changes(self) -> AsyncIterator[None]:
+        """Yields whenever another process commits a change to the data (PostgreSQL's notifications); never on a
+        SQLite store, where only this process writes while it serves."""
+        if not self.shares_store:
+            return
+        from engmetrics.store.postgres import PostgresStore  # lazy: psycopg loads only for a PostgreSQL store
+
+        assert isinstance(self.store, PostgresStore)
+        async for _ in self.store.watch_changes():
+            yield None
 
     async def aclose(self) -> None:
         self.store.close()

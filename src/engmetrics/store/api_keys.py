@@ -68,10 +68,11 @@ class StoredResponse:
 
 
 def find_response(conn: Connection, key_id: str, idempotency_key: str, since: int) -> StoredResponse | None:
-    """The response kept for (``key_id``, ``idempotency_key``) if it was stored at ``since`` or later."""
+    """The response kept for (``key_id``, ``idempotency_key``) if it was stored at ``since`` or later (a request still
+    being answered, `claim`, has none yet)."""
     row = conn.execute(
         "SELECT fingerprint, status, body FROM api_idempotency WHERE key_id = ? AND idempotency_key = ?"
-        " AND created_at >= ?",
+        " AND created_at >= ? AND status > 0",
         (key_id, idempotency_key, since),
     ).fetchone()
     return None if row is None else StoredResponse(row[0], row[1], bytes(row[2]))
@@ -87,3 +88,63 @@ def save_response(conn: Connection, key_id: str, idempotency_key: str, response:
         " VALUES (?, ?, ?, ?, ?, ?)",
         (key_id, idempotency_key, response.fingerprint, response.status, response.body, now),
     )
+
+
+def count_request(conn: Connection, bucket: str, windows: list[tuple[str, int, int]]) -> list[int] | None:
+    """Count one request of ``bucket`` in each of ``windows`` (kind, window number, limit) unless one of them is full:
+    the counts before this request, or None (nothing counted) when a window already holds its limit.
+
+    Run it in a transaction (``with store.tx()``): the first upsert locks the bucket's row, so workers counting the
+    same bucket at once count one after the other and never both take the last request of a window.
+    """
+    used = []
+    for kind, number, limit in windows:
+        row = conn.execute(
+            "INSERT INTO api_rate_windows(bucket, kind, number, used) VALUES (?, ?, ?, 1)"
+            " ON CONFLICT(bucket, kind, number) DO UPDATE SET used = api_rate_windows.used + 1 RETURNING used",
+            (bucket, kind, number),
+        ).fetchone()
+        if int(row[0]) > limit:
+            return None
+        used.append(int(row[0]) - 1)
+    return used
+
+
+def forget_windows(conn: Connection, kind: str, before: int) -> None:
+    """Drop the counts of ``kind`` windows numbered below ``before`` (windows that ended)."""
+    conn.execute("DELETE FROM api_rate_windows WHERE kind = ? AND number < ?", (kind, before))
+
+
+def claim(conn: Connection, key_id: str, idempotency_key: str, fingerprint: str, now: int, *, expired_before: int,
+          stale_before: int) -> bool:
+    """Take (``key_id``, ``idempotency_key``) for a request about to be answered: a placeholder row (status 0) that
+    `save_response` fills. False when another request holds it (answered within the retention, or being answered and
+    started at ``stale_before`` or later); a response stored before ``expired_before`` and a placeholder older than
+    ``stale_before`` (its worker died) are taken over."""
+    conn.execute(
+        "DELETE FROM api_idempotency WHERE key_id = ? AND idempotency_key = ?"
+        " AND ((status > 0 AND created_at < ?) OR (status = 0 AND created_at < ?))",
+        (key_id, idempotency_key, expired_before, stale_before),
+    )
+    row = conn.execute(
+        "INSERT INTO api_idempotency(key_id, idempotency_key, fingerprint, status, body, created_at)"
+        " VALUES (?, ?, ?, 0, ?, ?) ON CONFLICT(key_id, idempotency_key) DO NOTHING RETURNING created_at",
+        (key_id, idempotency_key, fingerprint, b"", now),
+    ).fetchone()
+    return row is not None
+
+
+def release(conn: Connection, key_id: str, idempotency_key: str) -> None:
+    """Give up a `claim` whose request kept no response (it failed on the server's side)."""
+    conn.execute("DELETE FROM api_idempotency WHERE key_id = ? AND idempotency_key = ? AND status = 0",
+                 (key_id, idempotency_key))
+
+
+def window_counts(conn: Connection, bucket: str, windows: list[tuple[str, int]]) -> list[int]:
+    """Requests counted for ``bucket`` in each window (kind, number); 0 for a window without any."""
+    out = []
+    for kind, number in windows:
+        row = conn.execute("SELECT used FROM api_rate_windows WHERE bucket = ? AND kind = ? AND number = ?",
+                           (bucket, kind, number)).fetchone()
+        out.append(0 if row is None else int(row[0]))
+    return out

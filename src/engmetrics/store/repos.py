@@ -59,6 +59,12 @@ def list_repositories(conn: Connection) -> list[RepoRow]:
     return [_row(r) for r in conn.execute("SELECT * FROM repositories ORDER BY name")]
 
 
+def repository_by_id(conn: Connection, repo_id: int) -> RepoRow | None:
+    """The repository with this id, or None."""
+    row = conn.execute("SELECT * FROM repositories WHERE id = ?", (repo_id,)).fetchone()
+    return None if row is None else _row(row)
+
+
 def find_repository(conn: Connection, name_or_path: str, among: Collection[int] | None = None) -> RepoRow:
     """The repository with this name or path, among the ids ``among`` (None: all); `NotFound` naming the
     known ones otherwise.

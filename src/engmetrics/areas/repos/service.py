@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -44,8 +45,12 @@ class ReposService(AreaService, ReposApi):
             text, _, given = text.rpartition("=")
             name = given.strip() or None
         top = check_repository(text)
-        with self.store.tx() as conn:
-            return add_repository(conn, top, name)
+        try:
+            with self.store.tx() as conn:
+                return add_repository(conn, top, name)
+        except sqlite3.IntegrityError:  # another process registered it at the same moment: it is there now
+            with self.store.tx() as conn:
+                return add_repository(conn, top, name)
 
     async def list_repositories(self) -> RepositoryList:
         return await self.store.run(self._list_repositories)
@@ -74,7 +79,7 @@ class ReposService(AreaService, ReposApi):
                 if progress:
                     await progress(index, len(rows), f"syncing {row.name}")
                 try:
-                    report.repos.append(await anyio.to_thread.run_sync(self._sync_one, row, progress))
+                    report.repos.append(await anyio.to_thread.run_sync(self.sync_repository, row, progress))
                 except Exception as exc:  # one bad repository must not stop the others
                     leaf: BaseException = exc
                     while isinstance(leaf, BaseExceptionGroup) and leaf.exceptions:  # the cause, not the group's text
@@ -87,7 +92,10 @@ class ReposService(AreaService, ReposApi):
             self.last_sync_at = time.time()
             return report
 
-    def _sync_one(self, row: RepoRow, progress: ProgressFn | None) -> SyncedRepo:
+    def sync_repository(self, row: RepoRow, progress: ProgressFn | None = None) -> SyncedRepo:
+        """Sync one repository now, in this thread: its git history, then the steps (PRs, deployments, risk labels).
+        Blocking; `sync` runs it for each repository, a sync worker for each job it takes
+        (`engmetrics.engine.sync_jobs`)."""
         started = time.perf_counter()
 
         def on_batch(done: int, total: int | None) -> None:

@@ -1,0 +1,57 @@
+"""`engmetrics sync-worker`: take repository syncs from the store's job queue (a team server's PostgreSQL store)."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+import typer
+
+from engmetrics.cli.common import DatabaseUrlOpt, DbOpt, JsonOpt, err, local_engine, print_json
+from engmetrics.logsetup import setup_logging
+
+
+def sync_worker_command(
+    db: DbOpt = None,
+    database_url: DatabaseUrlOpt = None,
+    repo: Annotated[list[str] | None, typer.Option("--repo", help="Register this repository (path, repeatable)")] = None,
+    enqueue: Annotated[bool, typer.Option("--enqueue", help="First queue a sync of every registered repository")] = False,
+    once: Annotated[bool, typer.Option("--once", help="Exit when no job is left (default: keep polling)")] = False,
+    poll: Annotated[float, typer.Option("--poll", help="Seconds between looks at an empty queue")] = 5.0,
+    lease_seconds: Annotated[int, typer.Option("--lease-seconds", min=1, help="How long a job stays this worker's "
+                                               "without a renewal (a dead worker's job is taken again after it)")] = 60,
+    json_: JsonOpt = False,
+    log_level: Annotated[str, typer.Option("--log-level", help="DEBUG, INFO, WARNING, ERROR (stderr)")] = "INFO",
+) -> None:
+    """Sync repositories as jobs: several workers (on one or more hosts) share the queue in the store, each job taken
+    by one of them; a dead worker's job is taken again once its lease runs out."""
+    from engmetrics.engine.sync_jobs import SyncWorker  # lazy: the engine loads only for commands that run
+
+    setup_logging(log_level)
+    engine = local_engine(db, database_url)
+    for path in repo or []:
+        engine.register_repository(path)
+    worker = SyncWorker(engine, lease_seconds=lease_seconds)
+    if enqueue:
+        err.print(f"queued {worker.enqueue()} sync job(s)")
+    done = []
+    try:
+        while True:
+            outcomes = worker.run_until_empty()
+            done += outcomes
+            for o in outcomes:
+                err.print(f"{worker.name}: {o.repo} " + (f"failed: {o.error}" if o.error else f"+{o.new_commits} commits"),
+                          highlight=False)
+            if once:
+                break
+            time.sleep(poll)
+    finally:
+        engine.store.close()
+    if json_:
+        print_json([{"job": o.job_id, "repo": o.repo, "new_commits": o.new_commits, "error": o.error, "kept": o.kept,
+                     "worker": worker.name} for o in done])
+
+
+def register(app: typer.Typer) -> None:
+    """Add `sync-worker`."""
+    app.command("sync-worker")(sync_worker_command)
