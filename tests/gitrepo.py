@@ -209,3 +209,43 @@ class GitRepo:
         """Shas reachable from ``revs`` (default: every ref and HEAD)."""
         out = self.git("rev-list", *(revs or ("--branches", "--tags", "--remotes", "HEAD")))
         return out.split() if out else []
+
+
+def synthetic_repo(dest: Path | str, commits: int, *, seed: int = 1, start: int = 1_700_000_000,
+                   tag_every: int = 25, files_per_commit: int = 3) -> GitRepo:
+    """A linear history of ``commits`` commits written at once with ``git fast-import`` (fast enough for thousands):
+    each changes ``files_per_commit`` files under src/ (lines added and removed), one commit an hour from ``start``
+    (Unix seconds) by one of five authors; an annotated release tag ``v1.N.0`` every ``tag_every`` commits."""
+    import random
+
+    rng = random.Random(seed)
+    repo = GitRepo(dest)
+    contents: dict[str, list[str]] = {}
+    out = bytearray()
+
+    def data(b: bytes) -> None:
+        out.extend(b"data %d\n" % len(b) + b + b"\n")
+
+    for n in range(commits):
+        who = n % 5
+        when = start + n * 3600
+        out.extend(b"commit refs/heads/main\nmark :%d\n" % (n + 1))
+        out.extend(f"author Dev {who} <dev{who}@example.com> {when} +0000\n"
+                   f"committer Dev {who} <dev{who}@example.com> {when} +0000\n".encode())
+        data(f"{'fix' if n % 7 == 0 else 'feat'}: change {n}\n".encode())
+        for _ in range(files_per_commit):
+            path = f"src/m{rng.randrange(40)}.py"
+            lines = contents.setdefault(path, [])
+            if lines and rng.random() < 0.3:
+                lines.pop(rng.randrange(len(lines)))
+            lines.extend(f"x{n}_{k} = {rng.random():.5f}" for k in range(rng.randint(1, 4)))
+            del lines[:-30]  # files stay small, so the stream grows with the commits only
+            out.extend(f"M 100644 inline {path}\n".encode())
+            data(("\n".join(lines) + "\n").encode())
+        out.extend(b"\n")
+        if tag_every and n % tag_every == tag_every - 1:
+            out.extend(f"tag v1.{n // tag_every}.0\nfrom :{n + 1}\ntagger Rel <rel@example.com> {when + 600} +0000\n".encode())
+            data(b"release\n")
+    run_git(repo.path, "fast-import", "--quiet", input=bytes(out))
+    run_git(repo.path, "reset", "-q", "--hard", "main")
+    return repo

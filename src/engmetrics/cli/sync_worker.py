@@ -35,16 +35,18 @@ def sync_worker_command(
     if enqueue:
         err.print(f"queued {worker.enqueue()} sync job(s)")
     done = []
+    err.print(f"{worker.name}: waiting for sync jobs", highlight=False)
     try:
         while True:
-            outcomes = worker.run_until_empty()
-            done += outcomes
-            for o in outcomes:
-                err.print(f"{worker.name}: {o.repo} " + (f"failed: {o.error}" if o.error else f"+{o.new_commits} commits"),
-                          highlight=False)
+            while (outcome := worker.run_once()) is not None:
+                done.append(outcome)
+                err.print(f"{worker.name}: {outcome.repo} " + (
+                    f"failed: {outcome.error}" if outcome.error else f"+{outcome.new_commits} commits"), highlight=False)
             if once:
                 break
             time.sleep(poll)
+    except KeyboardInterrupt:  # Ctrl-C / SIGINT: stop; a job cut short is taken again once its lease runs out
+        err.print(f"{worker.name}: stopped", highlight=False)
     finally:
         engine.store.close()
     if json_:

@@ -301,6 +301,10 @@ class PostgresStore(Store):
         self._local = threading.local()
         self.opened = 0
         self.translate = lru_cache(maxsize=4096)(self._translate)
+        try:  # once directly first: an unreachable server or a refused login is said at once, in its own words
+            psycopg.connect(url, connect_timeout=int(min(busy_timeout_seconds, 10)) or 1).close()
+        except psycopg.Error as exc:
+            raise self._unavailable(exc) from None
         try:
             self.pool = ConnectionPool(url, min_size=1, max_size=pool_size, open=True, timeout=busy_timeout_seconds,
                                        kwargs={"autocommit": True, "row_factory": _row_factory},

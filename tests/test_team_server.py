@@ -1,0 +1,288 @@
+"""The team server: several API workers and several sync workers on one real PostgreSQL store.
+
+- Two API processes (two hosts behind a load balancer, as far as the store can tell) serve one store: the same key's
+  rate limit counts the requests of both; an idempotent POST answered by one is replayed by the other with
+  ``Idempotent-Replayed: true``, the same key with another body is a 409; a cached answer of one is dropped when
+  another process changes the data. ``engmetrics api --workers 2`` serves one port with two processes.
+- Two sync workers share 20 repositories' sync jobs: every repository synced exactly once, nothing stored twice;
+  a worker killed mid-job has its job finished by the other once its lease runs out.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx2
+import psycopg
+import pytest
+from pydantic import SecretStr
+
+from conftest import Backend
+from engmetrics.api.app import API_VERSION
+from engmetrics.config import Settings
+from engmetrics.engine.local import LocalEngine
+from engmetrics.engine.sync_jobs import SyncWorker
+from gitrepo import run_git, synthetic_repo
+
+pytestmark = pytest.mark.slow
+
+ENGMETRICS = [sys.executable, "-m", "engmetrics.cli.main"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def api_process(url: str, *extra: str, workers: int = 1) -> Iterator[str]:
+    """``engmetrics api`` over the PostgreSQL store at ``url`` on a free port; its base URL while it runs."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [*ENGMETRICS, "api", "--port", str(port), "--database-url", url, "--sync-every", "0", "--log-level", "WARNING",
+         "--workers", str(workers), *extra],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, "ENGMETRICS_CONFIG": os.devnull},
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 60
+        while True:
+            try:
+                if httpx2.get(f"{base}/v1/health", timeout=2).status_code == 200:
+                    break
+            except httpx2.TransportError:
+                pass
+            if proc.poll() is not None or time.time() > deadline:
+                raise AssertionError(f"engmetrics api did not start: {proc.stderr.read().decode() if proc.stderr else ''}")
+            time.sleep(0.1)
+        yield base
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def get(base: str, key: str, path: str, **params: str) -> httpx2.Response:
+    return httpx2.get(base + path, params=params, headers={"Authorization": f"Bearer {key}"}, timeout=60)
+
+
+def post(base: str, key: str, path: str, body: dict[str, object], idempotency_key: str) -> httpx2.Response:
+    return httpx2.post(base + path, json=body, timeout=120,
+                       headers={"Authorization": f"Bearer {key}", "Idempotency-Key": idempotency_key})
+
+
+@pytest.fixture
+def team_store(sample_settings: Settings, backend: Backend, tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
+    """A private copy of the PostgreSQL sample store and its keys: (URL, {"small": a key of the free plan, "big": an
+    enterprise one})."""
+    settings = backend.copy(sample_settings, tmp_path / "unused.db")
+    engine = LocalEngine(settings)
+    keys = {"small": engine.keys.create("small", ["*"], "free", api_version=API_VERSION).secret,
+            "big": engine.keys.create("big", ["*"], "enterprise", api_version=API_VERSION).secret}
+    engine.store.close()
+    assert settings.database_url is not None
+    yield settings.database_url.get_secret_value(), keys
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_two_api_workers_share_rate_limits_idempotency_and_cached_answers(team_store, sample_workspace) -> None:  # type: ignore[no-untyped-def]
+    url, keys = team_store
+    with api_process(url, "--limits", "free=5/1000", "--cache-seconds", "600") as a, \
+            api_process(url, "--limits", "free=5/1000", "--cache-seconds", "600") as b:
+        # Rate limit: five requests a minute for the free plan, counted across both workers.
+        if time.time() % 60 > 45:  # the six requests below must fall in one minute window
+            time.sleep(60 - time.time() % 60 + 0.2)
+        answers = [get(base, keys["small"], "/v1/repositories") for base in (a, b, a, b, a, b, a)]
+        assert [r.status_code for r in answers] == [200] * 5 + [429, 429]
+        assert [int(r.headers["x-ratelimit-remaining"]) for r in answers] == [4, 3, 2, 1, 0, 0, 0]
+        assert answers[5].json()["error"]["code"] == "rate_limit_exceeded" and int(answers[5].headers["retry-after"]) >= 1
+
+        # Idempotency: answered by a, replayed by b (the same report, not a second one); another body is a 409.
+        body = {"period": "last_30_days", "audience": "team"}
+        first = post(a, keys["big"], "/v1/reports/generate", body, "idem-1")
+        assert first.status_code == 200, first.text
+        assert "idempotent-replayed" not in first.headers
+        again = post(b, keys["big"], "/v1/reports/generate", body, "idem-1")
+        assert again.status_code == 200 and again.headers["idempotent-replayed"] == "true"
+        assert again.content == first.content and again.json()["report_id"] == first.json()["report_id"]
+        other = post(b, keys["big"], "/v1/reports/generate", {**body, "audience": "leaders"}, "idem-1")
+        assert other.status_code == 409 and other.json()["error"]["code"] == "idempotency_key_reused"
+        with psycopg.connect(url) as conn:
+            assert conn.execute("SELECT count(*) FROM reports").fetchone() == (1,)
+
+        # Cached answers: b keeps its answer for 600 s, but drops it when another process records a deployment.
+        window = {"period": "last_90_days"}
+        before = get(b, keys["big"], "/v1/deployments", **window).json()
+        assert get(b, keys["big"], "/v1/deployments", **window).json() == before  # from b's cache
+        head = run_git(sample_workspace.repo.path, "rev-parse", "HEAD").decode().strip()
+        recorded = subprocess.run(
+            [*ENGMETRICS, "deploy", "record", "--repo", "sample", "--sha", head, "--json"],
+            capture_output=True, text=True, timeout=120,
+            env={**os.environ, "ENGMETRICS_DATABASE_URL": url, "ENGMETRICS_CONFIG": os.devnull},
+        )
+        assert recorded.returncode == 0, recorded.stderr
+        new_id = json.loads(recorded.stdout)["id"]
+        deadline = time.time() + 10
+        while True:
+            after = get(b, keys["big"], "/v1/deployments", **window).json()
+            if after != before or time.time() > deadline:
+                break
+            time.sleep(0.2)
+        assert new_id in [d["id"] for d in after["data"]]  # explicit events now replace the tags
+        assert after != before
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_api_workers_option_serves_one_port_with_several_processes(team_store) -> None:  # type: ignore[no-untyped-def]
+    url, keys = team_store
+    with api_process(url, "--limits", "free=4/1000", workers=2) as base:
+        codes = [get(base, keys["small"], "/v1/repositories").status_code for _ in range(6)]
+    assert codes == [200] * 4 + [429, 429] or codes.count(200) == 4  # whichever worker answered, four in all
+
+
+def test_api_workers_need_a_postgresql_store(tmp_path: Path) -> None:
+    done = subprocess.run([*ENGMETRICS, "api", "--db", str(tmp_path / "x.db"), "--workers", "2"],
+                          capture_output=True, text=True, timeout=120, env={**os.environ, "ENGMETRICS_CONFIG": os.devnull})
+    assert done.returncode != 0 and "--workers needs a PostgreSQL store" in done.stderr and "Traceback" not in done.stderr
+
+
+# ---- sync jobs -------------------------------------------------------------------------------------------------
+
+
+def sync_worker(url: str, *extra: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([*ENGMETRICS, "sync-worker", "--database-url", url, "--log-level", "INFO", *extra],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "ENGMETRICS_CONFIG": os.devnull})
+
+
+def stored(url: str, sql: str) -> list[tuple[object, ...]]:
+    with psycopg.connect(url) as conn:
+        return conn.execute(sql).fetchall()
+
+
+def git_file_changes(path: Path) -> int:
+    """File changes git reports over the whole history (numstat lines), the reference for the store's count."""
+    out = run_git(path, "log", "--numstat", "--format=", "HEAD").decode()
+    return sum(1 for line in out.splitlines() if line.strip())
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_two_sync_workers_sync_each_of_20_repositories_exactly_once(backend: Backend, tmp_path: Path) -> None:
+    repos = [synthetic_repo(tmp_path / f"r{i:02d}", 150 + 10 * i, seed=i) for i in range(20)]
+    settings = backend.settings(tmp_path / "unused.db")
+    url = settings.database_url.get_secret_value()
+    engine = LocalEngine(settings)
+    for r in repos:
+        engine.register_repository(r.path)
+    workers = [sync_worker(url, "--poll", "0.1", "--json") for _ in range(2)]
+    try:
+        time.sleep(3)  # both up and polling: they share the queue from its first job
+        assert SyncWorker(engine).enqueue() == 20
+        assert SyncWorker(engine).enqueue() == 0  # each repository has its job queued already
+        deadline = time.time() + 240
+        while SyncWorker(engine).open_jobs() and time.time() < deadline:
+            time.sleep(0.2)
+    finally:
+        for w in workers:
+            w.send_signal(signal.SIGINT)
+        outputs = [w.communicate(timeout=60) for w in workers]
+    ran = [json.loads(out) for out, _ in outputs]
+    assert sorted(o["job"] for r in ran for o in r) == [j.id for j in SyncWorker(engine).jobs()]  # each job run once
+    jobs = SyncWorker(engine).jobs()
+    assert len(jobs) == 20 and {j.state for j in jobs} == {"done"}, [(j.state, j.error) for j in jobs]
+    assert all(j.attempts == 1 for j in jobs)  # none taken twice
+    assert sorted(j.repo_id for j in jobs) == sorted(r.id for r in engine.served_repositories())
+    assert len({j.worker for j in jobs}) == 2, outputs  # both workers took jobs
+    by_repo = dict(stored(url, "SELECT r.path, count(*) FROM commits c JOIN repositories r ON r.id = c.repo_id GROUP BY r.path"))
+    files = dict(stored(url, "SELECT r.path, count(*) FROM file_changes f JOIN repositories r ON r.id = f.repo_id GROUP BY r.path"))
+    for i, r in enumerate(repos):
+        assert by_repo[str(r.path.resolve())] == 150 + 10 * i
+        assert files[str(r.path.resolve())] == git_file_changes(r.path)
+    assert sum(j.new_commits or 0 for j in jobs) == sum(150 + 10 * i for i in range(20))
+    deployments = dict(stored(url, "SELECT r.path, count(*) FROM deployments d JOIN repositories r ON r.id = d.repo_id"
+                                   " GROUP BY r.path"))
+    assert [deployments[str(r.path.resolve())] for r in repos] == [(150 + 10 * i) // 25 for i in range(20)]
+    engine.store.close()
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_a_killed_sync_worker_s_job_is_finished_by_the_other(backend: Backend, tmp_path: Path) -> None:
+    big = synthetic_repo(tmp_path / "big", 20_000, seed=3, tag_every=1000, files_per_commit=2)
+    settings = backend.settings(tmp_path / "unused.db")
+    url = settings.database_url.get_secret_value()
+    engine = LocalEngine(settings)
+    row = engine.register_repository(big.path)
+    assert SyncWorker(engine).enqueue() == 1
+    first = sync_worker(url, "--once", "--lease-seconds", "2")
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline:  # mid-job: taken, some commits written, far from all
+            (state,) = stored(url, "SELECT state FROM sync_jobs")[0]
+            (n,) = stored(url, "SELECT count(*) FROM commits")[0]
+            if state == "running" and 0 < int(n) < 15_000:
+                break
+            assert first.poll() is None, first.communicate()
+            time.sleep(0.05)
+        else:
+            raise AssertionError("the first worker never got mid-job")
+    finally:
+        first.kill()
+        first.wait()
+    (dead_worker, attempts) = stored(url, "SELECT worker, attempts FROM sync_jobs")[0]
+    assert attempts == 1
+    second = sync_worker(url, "--poll", "0.2", "--lease-seconds", "2", "--json")  # takes it once the lease runs out
+    try:
+        deadline = time.time() + 240
+        while stored(url, "SELECT state FROM sync_jobs")[0][0] != "done" and time.time() < deadline:
+            assert second.poll() is None, second.communicate()
+            time.sleep(0.2)
+    finally:
+        second.send_signal(signal.SIGINT)
+        out, err = second.communicate(timeout=60)
+    assert second.returncode == 0, err
+    (outcome,) = json.loads(out)
+    assert outcome["repo"] == row.name and outcome["error"] is None and outcome["kept"]
+    ((state, worker, attempts),) = stored(url, "SELECT state, worker, attempts FROM sync_jobs")
+    assert (state, attempts) == ("done", 2) and worker != dead_worker
+    assert stored(url, "SELECT count(*), count(DISTINCT sha) FROM commits") == [(20_000, 20_000)]
+    assert stored(url, "SELECT count(*) FROM file_changes")[0][0] == git_file_changes(big.path)
+    assert stored(url, "SELECT count(*) FROM tags")[0][0] == 20
+    engine.store.close()
+
+
+def test_jobs_run_on_sqlite_too(tmp_path: Path) -> None:
+    """The same job queue on the embedded store (one process: its write transactions take jobs one at a time)."""
+    repos = [synthetic_repo(tmp_path / f"s{i}", 30, seed=i) for i in range(3)]
+    engine = LocalEngine(Settings(db=tmp_path / "jobs.db"))
+    for r in repos:
+        engine.register_repository(r.path)
+    worker = SyncWorker(engine)
+    assert worker.enqueue() == 3
+    outcomes = worker.run_until_empty()
+    assert [(o.new_commits, o.error, o.kept) for o in outcomes] == [(30, None, True)] * 3
+    assert worker.enqueue() == 3 and [o.new_commits for o in worker.run_until_empty()] == [0, 0, 0]
+    assert [j.state for j in worker.jobs()] == ["done"] * 6
+    engine.store.close()
+
+
+def test_database_url_is_never_shown_with_its_password(tmp_path: Path) -> None:
+    """An unreachable PostgreSQL store is a clear error naming the URL without its password."""
+    settings = Settings(db=tmp_path / "x.db", database_url=SecretStr(f"postgresql://u:s3cret@127.0.0.1:{free_port()}/db"))
+    done = subprocess.run([*ENGMETRICS, "repos"], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "ENGMETRICS_DATABASE_URL": settings.database_url.get_secret_value(),
+                               "ENGMETRICS_CONFIG": os.devnull})
+    assert done.returncode == 2, done.stderr
+    assert "cannot be reached" in done.stderr and "s3cret" not in done.stderr and "u:***@" in done.stderr
