@@ -10,7 +10,7 @@ temporary directory, reused by later runs). It measures, in this order:
 
 1. ingest: every repository registered in a new database, one sync job each, taken by ``engmetrics sync-worker``
    processes: wall time with one worker, then (new database) with two; the ratio one ÷ two;
-2. org-wide ``get_dora`` (every repository, a 90-day window inside the history): p50 and p95 of 30 calls of the engine
+2. org-wide ``get_dora`` (every repository, the histories' last 90 days): p50 and p95 of 30 calls of the engine
    in process, and of ``GET /v1/metrics/dora`` through one API worker with its answer cache off; target p50 < 100 ms;
 3. REST throughput: ``engmetrics api --workers 1`` then ``--workers 2`` (cache off) under a closed loop of 16
    concurrent clients (one load process per core) asking for one repository's DORA figures, 20 s each: requests per
@@ -40,7 +40,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-WINDOW = {"from": "2024-01-01", "to": "2024-03-31"}  # inside every synthetic history (they start 2023-11-14)
+START = 1_700_000_000  # the synthetic histories' first commit (2023-11-14), one commit an hour after it
+WINDOW: dict[str, str] = {}  # the last 90 days of the histories (set in main)
 
 
 def free_port() -> int:
@@ -63,7 +64,7 @@ def build_repos(work: Path, repos: int, commits: int) -> list[Path]:
     for i in range(repos):
         path = work / f"c{commits}" / f"repo{i:03d}"
         if not (path / ".git" / "refs" / "heads" / "main").exists():
-            synthetic_repo(path, commits, seed=i, tag_every=25)
+            synthetic_repo(path, commits, seed=i, tag_every=25, start=START)
         paths.append(path)
     return paths
 
@@ -201,7 +202,8 @@ def rest_dora_latency(base: str, key: str, calls: int = 30) -> dict[str, float]:
     return {"p50_ms": round(statistics.median(times), 1), "p95_ms": round(sorted(times)[int(0.95 * len(times)) - 1], 1)}
 
 
-def _load(base: str, key: str, repos: int, seconds: float, concurrency: int, out: multiprocessing.Queue) -> None:
+def _load(base: str, key: str, repos: int, seconds: float, concurrency: int, window: dict[str, str],
+          out: multiprocessing.Queue) -> None:
     import httpx2
 
     async def main() -> tuple[int, int]:
@@ -213,7 +215,7 @@ def _load(base: str, key: str, repos: int, seconds: float, concurrency: int, out
                 nonlocal done, errors
                 i = n
                 while time.perf_counter() < stop:
-                    r = await c.get("/v1/metrics/dora", params={**WINDOW, "repo": f"repo{i % repos:03d}"})
+                    r = await c.get("/v1/metrics/dora", params={**window, "repo": f"repo{i % repos:03d}"})
                     done += r.status_code == 200
                     errors += r.status_code != 200
                     i += concurrency
@@ -227,7 +229,7 @@ def throughput(base: str, key: str, repos: int, seconds: float = 20.0, concurren
     """Requests per second of one repository's DORA figures under ``concurrency`` clients (split over processes)."""
     procs_n = max(1, min(2, os.cpu_count() or 1))
     q: multiprocessing.Queue = multiprocessing.Queue()
-    procs = [multiprocessing.Process(target=_load, args=(base, key, repos, seconds, concurrency // procs_n, q))
+    procs = [multiprocessing.Process(target=_load, args=(base, key, repos, seconds, concurrency // procs_n, dict(WINDOW), q))
              for _ in range(procs_n)]
     for p in procs:
         p.start()
@@ -246,6 +248,10 @@ def main() -> None:
     ap.add_argument("--database-url", help="an existing server's maintenance database (new databases are made on it)")
     ap.add_argument("--seconds", type=float, default=20.0, help="length of each throughput run")
     args = ap.parse_args()
+    from datetime import UTC, datetime, timedelta
+
+    end = datetime.fromtimestamp(START + args.commits * 3600, UTC)
+    WINDOW.update({"from": (end - timedelta(days=90)).strftime("%Y-%m-%d"), "to": end.strftime("%Y-%m-%d")})
 
     t = time.perf_counter()
     paths = build_repos(args.work, args.repos, args.commits)
