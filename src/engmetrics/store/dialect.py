@@ -155,8 +155,8 @@ def _functions(toks: list[_Tok]) -> list[_Tok]:
         elif is_call and t.upper == "GROUP_CONCAT":
             close = _matching(toks, nxt)
             args = _arguments(toks, nxt, close)
-            value = _text(_functions(args[0]))
-            sep = _text(_functions(args[1])) if len(args) > 1 else "','"
+            value = _text(_functions(args[0])).strip()
+            sep = _text(_functions(args[1])).strip() if len(args) > 1 else "','"
             out.append(_Tok("raw", f"string_agg(CAST({value} AS TEXT), {sep})"))
             i = close + 1
             continue
@@ -168,7 +168,7 @@ def _functions(toks: list[_Tok]) -> list[_Tok]:
             after = _significant(toks, close + 1)
             if after < len(toks) and toks[after].kind == "word" and toks[after].upper not in _CLAUSE_WORDS:
                 raise UntranslatableSql("json_each(?) with an alias: write it without one (its column is value)")
-            out.append(_Tok("raw", f"json_array_elements_text(CAST({_text(_functions(args[0]))} AS json)) AS json_each(value)"))
+            out.append(_Tok("raw", f"json_array_elements_text(CAST({_text(_functions(args[0])).strip()} AS json)) AS json_each(value)"))
             i = close + 1
             continue
         elif t.kind == "word" and t.upper in ("LIKE",):
