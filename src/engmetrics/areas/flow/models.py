@@ -49,9 +49,9 @@ class FlowMetrics(Model):
     pickup_time: StageFigure = Field(description="Opened (or ready for review) → first review by someone else")
     review_time: StageFigure = Field(description="First review by someone else → merge")
     deploy_time: StageFigure = Field(description="Merge → first production deployment containing the merge")
-    throughput: int = Field(description="PRs merged in the window")
+    throughput: int | None = Field(description="PRs merged in the window")
     throughput_per_week: float | None = None
-    wip_count: int = Field(description="PRs open at the window's end (drafts included)")
+    wip_count: int | None = Field(description="PRs open at the window's end (drafts included)")
     flow_efficiency: float | None = Field(description="Active time ÷ elapsed time (first commit → merge), ratio 0–1")
     size_distribution: dict[str, int] | None = Field(description="Merged PRs by lines changed: xs≤10, s≤100, m≤400, l≤1000, xl")
     size_median_lines: float | None = None
@@ -82,7 +82,7 @@ class ReviewMetrics(Model):
     median_review_cycle_time: float | None = None
     avg_first_response_time: float | None = Field(description="Mean hours opened/ready → first review by someone else")
     median_first_response_time: float | None = None
-    total_reviewed: int = Field(description="Distinct PRs reviewed (by someone other than the author) in the window")
+    total_reviewed: int | None = Field(description="Distinct PRs reviewed (by someone other than the author) in the window")
     reviews: int | None = Field(description="Reviews submitted in the window (self-reviews excluded)")
     comments_per_review: float | None = Field(description="Review depth: review comments per review")
     rework_commits_per_pr: float | None = Field(description="Commits pushed after the first review, mean per reviewed merged PR")
@@ -178,7 +178,7 @@ class TeamInfo(Model):
     name: str
     repos: list[str] | None = Field(description="Repositories of the team")
     people: list[str] | None = Field(description="Person ids (identities merged)")
-    member_count: int
+    member_count: int | None
     unknown_repos: list[str] = Field(default_factory=list, description="Listed repos not in the store (not synced)")
     id: str | None = Field(default=None, description="A remote provider's team id (Koalr's teamId)")
     created_at: str | None = Field(default=None, description="When a remote provider's team was created")

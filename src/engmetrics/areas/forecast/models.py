@@ -181,7 +181,7 @@ class DeliveryForecast(Model):
     p85: str | int | None = Field(description="Same at 85% confidence: comes true 85% of the time")
     p95: str | int | None = Field(description="Same at 95% confidence")
     forecasts: list[ForecastPoint] = Field(description="Every requested confidence level")
-    simulations: int
+    simulations: int | None
     method: str | None = Field(description="Sampling and calibration used")
     calibrated: bool | None = Field(description="Whether a backtest correction was applied")
     throughput: ThroughputSummary | None

@@ -281,7 +281,7 @@ class ReportStatus(Model):
 
     report_id: str
     status: Literal["generating", "ready", "failed"]
-    estimated_seconds: int = 0
+    estimated_seconds: int | None = Field(default=0, description="Seconds until ready, by the generator's estimate (0: ready now)")
     report: Report | None = Field(default=None, description="The report itself when it is already ready")
     notes: list[str] = Field(default_factory=list, description="How the text was produced (template, polished)")
 

@@ -105,10 +105,10 @@ class RiskScore(Model):
     model: RiskModelInfo | None
     commits: list[ScoredCommit] | None = Field(description="The commits scored (at most 20)")
     commits_total: int | None
-    added_lines: list[AddedLines] = Field(
+    added_lines: list[AddedLines] | None = Field(
         default_factory=list, description="What the change adds, per file type; only source files' lines are code")
-    coupled_files_missing: list[str] = Field(default_factory=list, description="Files that usually change with these")
-    sensitive_paths: list[str] = Field(default_factory=list, description="Touched paths on sensitive ground (≤ 10)")
+    coupled_files_missing: list[str] | None = Field(default_factory=list, description="Files that usually change with these")
+    sensitive_paths: list[str] | None = Field(default_factory=list, description="Touched paths on sensitive ground (≤ 10)")
     fix_labels: FixLabels | None = Field(default=None, description="How many of the repository's fixes the model learned from")
     notes: list[str] = Field(default_factory=list)
 

@@ -32,6 +32,17 @@ def handler(query: type[Q], run: Callable[[Operation, Q], Awaitable[BaseModel]])
     return checked
 
 
+def no_query(run: Callable[[Operation], Awaitable[BaseModel]]) -> Handler:
+    """``run`` as a `Handler` of an operation that takes no request."""
+
+    async def checked(op: Operation, q: BaseModel | None) -> BaseModel:
+        if q is not None:
+            raise TypeError(f"{op.name} takes no request, not {type(q).__name__}")
+        return await run(op)
+
+    return checked
+
+
 class VendorProvider(Provider):
     """A vendor API: a table of operation name → `Handler`; other operations are `Unsupported`."""
 
