@@ -198,11 +198,13 @@ UPSHOT_FEED = [UPSHOT_ACTIVITY_ITEM] + [
 
 UPSHOT_CHANGELOG = [UPSHOT_CHANGELOG_ENTRY] + [
     {"id": f"cl_w{n}", "title": f"Week {n} before Feb 10", "published_at": f"2025-01-{38 - 7 * n:02d}T12:00:00Z",
-     "categories": {"features": n, "improvements": 1, "fixes": 2 * n, "security": 1 if n == 3 else 0},
+     "categories": {"features": n, "improvements": 1, "fixes": 2 * n, **({"security": 1} if n == 3 else {}),
+                    **({"chores": 2} if n == 4 else {})},
      "url": f"/changelog/week-{n}"}
     for n in range(1, 6)
 ]
-"""Six weekly entries, newest first: the seed's and five older ones (one counting a category Upshot adds)."""
+"""Six weekly entries, newest first: the seed's and five older ones (one also counting security, one a category
+engmetrics does not have)."""
 
 # Upshot's DORA for team "ops": the same figures in other units (minutes, days, a ratio, per day).
 UPSHOT_DORA_OTHER_UNITS = {

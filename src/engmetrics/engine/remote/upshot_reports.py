@@ -142,12 +142,14 @@ class UpshotReports:
 
     async def changelog_entry(self, op: Operation, q: ChangelogEntryQuery) -> BaseModel:
         """get_changelog_entry (the changelog:// resource): the entry of ``GET /v1/changelog`` whose id (or url's last
-        part) is ``entry_id``, among Upshot's newest 100."""
+        part) is ``entry_id`` ('latest': the newest), among Upshot's newest 100."""
         if q.repo or q.team:
             raise Unsupported("Upshot's changelog covers the whole organisation: drop repo and team.")
         data = await self.provider.http.request("GET", "/v1/changelog", params={"limit": _ENTRIES_PER_LOOKUP})
         got = self.provider.parse(UpshotChangelog, data, "GET /v1/changelog").entries
         wanted = q.entry_id.strip()
+        if wanted == "latest" and got:
+            return changelog_entry(got[0])[0]
         for e in got:
             if wanted in (e.id, (e.url or "").rstrip("/").rpartition("/")[2]):
                 return changelog_entry(e)[0]
