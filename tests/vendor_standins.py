@@ -104,6 +104,8 @@ class Script:
     (method, path, query, headers, JSON body or None) and when it arrived (monotonic seconds)."""
 
     def __init__(self) -> None:
+        self.bodies: dict[str, Any] = {}  # path → a body to answer instead of the seed's (generated figures)
+        self.rows: dict[str, list[dict[str, Any]]] = {}  # list path → rows to page through instead of the default
         self.faults: list[str] = []
         self.requests: list[tuple[str, str, dict[str, str], dict[str, str], Any]] = []
         self.times: list[float] = []
@@ -132,6 +134,8 @@ class Script:
                                                  headers={"X-RateLimit-Reset": str(int((now + 1) * 1000))}),
             "429-long": lambda: JSONResponse({"error": {"code": "rate_limit_exceeded", "message": "slow down"}},
                                              status_code=429, headers={"Retry-After": "45"}),
+            "429-5s": lambda: JSONResponse({"error": {"code": "rate_limit_exceeded", "message": "slow down"}},
+                                           status_code=429, headers={"Retry-After": "5"}),
             "500": lambda: JSONResponse({"error": {"code": "internal", "message": "boom"}}, status_code=500),
             "malformed": lambda: PlainTextResponse("<html>gateway</html>", media_type="text/html"),
             "wrong-shape": lambda: JSONResponse({"deployment_frequency": "lots"}),
@@ -175,7 +179,8 @@ def _guarded(script: Script, authorized: Callable[[Request], bool], unauthorized
             script.faults.pop(0)
             await anyio.sleep(2)
         quota = script.quota_headers()
-        response = await answer(request)
+        override = script.bodies.get(request.url.path)
+        response = JSONResponse(override) if override is not None else await answer(request)
         response.headers.update(quota)
         return response
 
@@ -342,14 +347,15 @@ def koalr_app(script: Script) -> Starlette:
         team = team_of(request)
         if isinstance(team, Response):
             return team
-        rows = KOALR_DEPLOYMENTS if team in (None, "team_abc123") else []
+        rows = script.rows.get("/api/v1/deployments", KOALR_DEPLOYMENTS) if team in (None, "team_abc123") else []
         return paged(rows, request, sized=False)
 
     async def pull_requests(request: Request) -> Response:
         team = team_of(request)
         if isinstance(team, Response):
             return team
-        rows = KOALR_PULL_REQUESTS if team is None else [p for p in KOALR_PULL_REQUESTS if p["repo"] == "acme/api"]
+        every = script.rows.get("/api/v1/pull-requests", KOALR_PULL_REQUESTS)
+        rows = every if team is None else [p for p in every if p["repo"] == "acme/api"]
         return paged(rows, request, sized=True)
 
     async def incidents(request: Request) -> Response:
