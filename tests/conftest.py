@@ -23,6 +23,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from gitrepo import GitRepo  # noqa: E402
 from helpers import PostgresServer, copy_store, database_of  # noqa: E402
 
+pytest_plugins = ["vendor_standins"]  # the stand-in Upshot and Koalr APIs and their fixtures (`upshot`, `koalr`)
+
 AUTHORS = [("Ada Lovelace", "ada@example.com"), ("Grace Hopper", "grace@example.com"), ("Linus T", "linus@example.com")]
 
 
