@@ -4,6 +4,7 @@ for the same rows (generated), and every MCP tool answering the same on the samp
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -76,6 +77,25 @@ def test_what_cannot_be_translated_is_refused(sql: str) -> None:
         to_postgres(sql, CATALOG)
 
 
+@pytest.mark.parametrize(("sql", "says"), [
+    ("SELECT strftime('%Y-%W', ts, 'unixepoch') FROM t", "strftime() is SQLite's own"),
+    ("SELECT julianday(b) - julianday(a) FROM t", "(b - a) / 86400.0"),
+    ("SELECT date(ts, 'unixepoch') FROM t", "integer Unix seconds"),
+    ("SELECT iif(a > 0, 1, 0) FROM t", "CASE WHEN"),
+    ("SELECT total(n) FROM t", "coalesce(sum(x), 0)"),
+    ("SELECT rowid, name FROM t", "give the table a key of its own"),
+    ("SELECT name FROM t WHERE name GLOB 'a*'", "use LIKE"),
+])
+def test_refusals_say_what_to_write_instead(sql: str, says: str) -> None:
+    with pytest.raises(UntranslatableSql, match=re.escape(says)):
+        to_postgres(sql, CATALOG)
+
+
+def test_sqlite_only_names_that_are_not_calls_pass() -> None:
+    """A column called ``date`` or ``time`` is no call of SQLite's date functions."""
+    assert to_postgres("SELECT date, time FROM t WHERE date > ?", CATALOG).sql == "SELECT date, time FROM t WHERE date > %s"
+
+
 # ---- the same answers from both databases ----------------------------------------------------------------------
 
 
@@ -143,6 +163,47 @@ def test_errors_keep_the_sqlite_hierarchy(both) -> None:  # type: ignore[no-unty
                 conn.execute("INSERT INTO t(id, name) VALUES (1, 'b')")
         with store.tx() as conn:  # rolled back whole: nothing of it is left
             assert conn.execute("SELECT count(*) FROM t WHERE id = 1 AND name = 'a'").fetchone()[0] == 0
+
+
+def test_sql_postgresql_refuses_is_named_with_where_to_read(both) -> None:  # type: ignore[no-untyped-def]
+    """SQL one store accepts and PostgreSQL refuses (or that cannot be translated) fails with a message naming the
+    statement and CONTRIBUTING's section, never PostgreSQL's words alone; SQLite runs the same text."""
+    sqlite_store, pg_store = both
+    untranslatable = "SELECT strftime('%Y', n, 'unixepoch') FROM t"
+    refused = "SELECT id FROM t WHERE name = 1"  # text = integer: SQLite compares, PostgreSQL refuses
+    for sql in (untranslatable, refused):
+        sqlite_store.read().execute(sql).fetchall()
+        with pytest.raises(sqlite3.DatabaseError) as info:
+            pg_store.read().execute(sql)
+        message = str(info.value)
+        assert "SQL that runs on both stores" in message and "CONTRIBUTING.md" in message
+        assert "FROM t" in message
+    with pytest.raises(sqlite3.DatabaseError, match=r"operator does not exist: text = (bigint|integer).*Statement as "
+                       r"translated for PostgreSQL: SELECT id FROM t WHERE name = 1"):
+        pg_store.read().execute(refused)
+    with pytest.raises(sqlite3.DatabaseError, match=r"cannot run on the PostgreSQL store: strftime\(\) is SQLite's own"):
+        pg_store.read().execute(untranslatable)
+
+
+def test_a_feature_migration_postgresql_refuses_names_the_feature(postgres_server: PostgresServer,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new area's table written for SQLite only: the PostgreSQL store refuses to open, naming the feature, the
+    migration and the statement; nothing of the migration is left (it ran in one transaction)."""
+    from engmetrics.store import migrations
+    from engmetrics.store.db import open_store
+
+    bad = "CREATE TABLE zz_alerts (id INTEGER PRIMARY KEY, at INTEGER DEFAULT (strftime('%s', 'now')))"
+    monkeypatch.setitem(migrations.FEATURES, "zz_alerts", [[bad]])
+    url = postgres_server.create_database()
+    with pytest.raises(sqlite3.DatabaseError, match=r"Migration 1 of 'zz_alerts' .*strftime\(\) is SQLite's own"):
+        open_store("unused", url)
+    monkeypatch.delitem(migrations.FEATURES, "zz_alerts")
+    store = open_store("unused", url)
+    try:
+        assert store.read().execute("SELECT count(*) FROM feature_schema WHERE feature = 'zz_alerts'").fetchone()[0] == 0
+        assert store.catalog.table("zz_alerts") is None
+    finally:
+        store.close()
 
 
 # ---- every tool, both stores ------------------------------------------------------------------------------------

@@ -19,8 +19,11 @@ quoted names and comments are left alone):
 - in ``CREATE TABLE`` / ``ALTER TABLE``: ``INTEGER PRIMARY KEY`` → an identity column, ``TEXT`` → ``TEXT COLLATE
   "C"`` (byte order, as SQLite compares), ``WITHOUT ROWID`` and ``AUTOINCREMENT`` dropped.
 
-What it cannot translate it refuses (`UntranslatableSql`): ``PRAGMA``, ``sqlite_master``, ``GLOB`` — code that
-needs those asks `engmetrics.store.connection.dialect_of` and says each dialect's way.
+What it cannot translate it refuses (`UntranslatableSql`, saying what to write instead): ``PRAGMA``,
+``sqlite_master``, ``GLOB``, ``rowid``, SQLite's date functions (``strftime``, ``julianday``, ``datetime``…: times
+are integer Unix seconds), ``iif``, ``total``, ``typeof``, ``printf`` — code that truly needs one asks
+`engmetrics.store.connection.dialect_of` and says each dialect's way. The PostgreSQL store names the statement and
+CONTRIBUTING's "SQL that runs on both stores" in its error (`engmetrics.store.postgres`).
 """
 
 from __future__ import annotations
@@ -132,6 +135,22 @@ def _text(toks: list[_Tok]) -> str:
 
 
 _TYPE_NAMES = {"INTEGER": "BIGINT", "REAL": "DOUBLE PRECISION", "BLOB": "BYTEA"}
+_SQLITE_ONLY_FUNCTIONS = {
+    "STRFTIME": "keep times as integer Unix seconds and compute calendar parts in Python (engmetrics.periods)",
+    "JULIANDAY": "keep times as integer Unix seconds: a difference in days is (b - a) / 86400.0",
+    "UNIXEPOCH": "keep times as integer Unix seconds and pass 'now' as a parameter",
+    "DATETIME": "keep times as integer Unix seconds and format them in Python",
+    "DATE": "keep times as integer Unix seconds and format them in Python",
+    "TIME": "keep times as integer Unix seconds and format them in Python",
+    "TYPEOF": "store one type per column",
+    "PRINTF": "format in Python, or concatenate with ||",
+    "FORMAT": "format in Python, or concatenate with ||",
+    "IIF": "write CASE WHEN … THEN … ELSE … END",
+    "TOTAL": "write coalesce(sum(x), 0)",
+    "LAST_INSERT_ROWID": "use the cursor's lastrowid",
+    "CHANGES": "use the cursor's rowcount",
+}
+"""SQLite functions with no translation here, and what to write instead (both stores accept the alternative)."""
 _FUNCTIONS = {"INSTR": "strpos", "IFNULL": "coalesce"}
 _SCALAR_EXTREMES = {"MAX": "greatest", "MIN": "least"}
 
@@ -175,6 +194,12 @@ def _functions(toks: list[_Tok]) -> list[_Tok]:
             out.append(_Tok("word", "ILIKE"))
         elif t.kind == "word" and t.upper == "GLOB":
             raise UntranslatableSql("GLOB has no PostgreSQL translation: use LIKE")
+        elif is_call and t.upper in _SQLITE_ONLY_FUNCTIONS:
+            raise UntranslatableSql(f"{t.text}() is SQLite's own, with no PostgreSQL translation: "
+                                    f"{_SQLITE_ONLY_FUNCTIONS[t.upper]}")
+        elif t.kind == "word" and t.upper in ("ROWID", "_ROWID_"):
+            raise UntranslatableSql(f"{t.text} is SQLite's hidden row number: give the table a key of its own "
+                                    "(INTEGER PRIMARY KEY becomes an identity column on PostgreSQL)")
         elif t.kind == "word" and t.upper in ("PRAGMA", "SQLITE_MASTER", "SQLITE_SCHEMA"):
             raise UntranslatableSql(f"{t.text} is SQLite's own: ask dialect_of(conn) and say PostgreSQL's way")
         elif t.kind == "word" and t.upper in _TYPE_NAMES:

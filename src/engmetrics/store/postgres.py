@@ -180,13 +180,27 @@ def _bind(parameters: Params) -> Sequence[Any] | Mapping[str, Any]:
     return [_value(v) for v in parameters]
 
 
-def _mapped(exc: psycopg.Error) -> Exception:
-    """A psycopg error as the store's DB-API error (subclasses of sqlite3's, `engmetrics.store.connection`)."""
+PORTABLE_SQL = "write it so both stores accept it (CONTRIBUTING.md, \"SQL that runs on both stores\")"
+"""What a statement PostgreSQL refuses is asked to become: the messages below end with it."""
+
+
+def _mapped(exc: psycopg.Error, sql: str | None = None) -> Exception:
+    """A psycopg error as the store's DB-API error (subclasses of sqlite3's, `engmetrics.store.connection`).
+
+    A statement PostgreSQL refuses as written (a syntax error, an unknown function or column, a type mismatch: SQL
+    that runs on SQLite only) is named in the message, as the store sent it, with PostgreSQL's hint and where to read
+    how to write it for both stores. Parameters are never in the message."""
     message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     if isinstance(exc, psycopg.IntegrityError):
         return IntegrityError(message)
     if isinstance(exc, psycopg.OperationalError):
         return OperationalError(message)
+    if sql is not None and isinstance(exc, psycopg.ProgrammingError | psycopg.DataError | psycopg.NotSupportedError):
+        hint = exc.diag.message_hint if exc.diag is not None else None
+        statement = " ".join(sql.split())
+        statement = statement if len(statement) <= 300 else statement[:300] + " …"
+        return DatabaseError(f"PostgreSQL refused a statement: {message}" + (f" ({hint})" if hint else "")
+                             + f". Statement as translated for PostgreSQL: {statement} — {PORTABLE_SQL}.")
     return DatabaseError(message)
 
 
@@ -214,7 +228,7 @@ class PgConnection:
                 cur = raw.execute(tr.sql, _bind(parameters), prepare=False)
                 rows: list[PgRow] = cur.fetchall() if cur.description is not None else []
             except psycopg.Error as exc:
-                raise _mapped(exc) from exc
+                raise _mapped(exc, tr.sql) from exc
         if tr.returns_id:
             return PgCursor([], cur.rowcount, int(rows[0][0]) if rows else None)
         return PgCursor(rows, cur.rowcount)
@@ -231,7 +245,7 @@ class PgConnection:
                     cur.executemany(tr.sql, batch)
                     return PgCursor([], cur.rowcount)
             except psycopg.Error as exc:
-                raise _mapped(exc) from exc
+                raise _mapped(exc, tr.sql) from exc
 
     def copy_rows(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
         """Append ``rows`` to ``table`` with COPY (a duplicate key fails the whole copy); returns how many."""
@@ -334,7 +348,10 @@ class PostgresStore(Store):
         try:
             return to_postgres(sql, self.catalog)
         except UntranslatableSql as exc:
-            raise DatabaseError(f"{exc} (in: {sql[:120]})") from None
+            statement = " ".join(sql.split())
+            statement = statement if len(statement) <= 300 else statement[:300] + " …"
+            raise DatabaseError(f"This SQL cannot run on the PostgreSQL store: {exc}. Statement: {statement} — "
+                                f"{PORTABLE_SQL}.") from None
 
     @contextmanager
     def borrow(self) -> Iterator[psycopg.Connection[Any]]:
@@ -419,7 +436,11 @@ class PostgresStore(Store):
                                 "engmetrics. Upgrade engmetrics or use another database.")
             for number in range(done, len(steps)):
                 for statement in steps[number]:
-                    conn.execute(statement)
+                    try:
+                        conn.execute(statement)
+                    except DatabaseError as exc:
+                        raise DatabaseError(f"Migration {number + 1} of {feature!r} (store/migrations.py FEATURES) "
+                                            f"failed on PostgreSQL: {exc}") from exc
                 conn.execute(
                     "INSERT INTO feature_schema(feature, version) VALUES (?, ?)"
                     " ON CONFLICT(feature) DO UPDATE SET version = excluded.version",
