@@ -6,6 +6,7 @@
   another process changes the data. ``engmetrics api --workers 2`` serves one port with two processes.
 - Two sync workers share 20 repositories' sync jobs: every repository synced exactly once, nothing stored twice;
   a worker killed mid-job has its job finished by the other once its lease runs out.
+- Two ``serve --transport http --stateless`` processes answer MCP requests that carry no session, with the same figures.
 """
 
 from __future__ import annotations
@@ -286,3 +287,74 @@ def test_database_url_is_never_shown_with_its_password(tmp_path: Path) -> None:
                                "ENGMETRICS_CONFIG": os.devnull})
     assert done.returncode == 2, done.stderr
     assert "cannot be reached" in done.stderr and "s3cret" not in done.stderr and "u:***@" in done.stderr
+
+
+@contextmanager
+def mcp_http_process(url: str, cwd: Path) -> Iterator[str]:
+    """``engmetrics serve --transport http --stateless`` over the PostgreSQL store at ``url``; its /mcp URL."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ENGMETRICS_")}
+    proc = subprocess.Popen(
+        [*ENGMETRICS, "serve", "--transport", "http", "--port", str(port), "--stateless", "--no-sync"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd,  # outside a work tree: it serves the whole store
+        env={**env, "ENGMETRICS_CONFIG": os.devnull, "ENGMETRICS_DATABASE_URL": url},
+    )
+    try:
+        deadline = time.time() + 60
+        while True:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            if proc.poll() is not None or time.time() > deadline:
+                raise AssertionError(f"engmetrics serve did not start: {proc.stderr.read().decode() if proc.stderr else ''}")
+            time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}/mcp"
+    finally:
+        proc.terminate()
+        try:
+            out, _ = proc.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, _ = proc.communicate()
+        assert out == b"", "the HTTP server wrote to stdout"
+
+
+def _rpc(mcp_url: str, request_id: int, method: str, params: dict[str, object]) -> dict[str, object]:
+    """One JSON-RPC request on its own (no session header, no initialize before it); its result."""
+    r = httpx2.post(mcp_url, timeout=60, json={"jsonrpc": "2.0", "id": request_id, "method": method, "params": params},
+                    headers={"Content-Type": "application/json", "Accept": "application/json, text/event-stream",
+                             "MCP-Protocol-Version": "2025-11-25"})
+    assert r.status_code == 200, r.text
+    assert "mcp-session-id" not in r.headers  # stateless: no session to pin the client to one process
+    if r.headers["content-type"].startswith("text/event-stream"):
+        data = [line[5:].strip() for line in r.text.splitlines() if line.startswith("data:") and line[5:].strip()]
+        message = json.loads(data[-1])
+    else:
+        message = r.json()
+    assert message["id"] == request_id and "error" not in message, message
+    result: dict[str, object] = message["result"]
+    return result
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_stateless_mcp_over_http_any_process_answers_any_request(team_store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Two ``serve --stateless`` processes over one PostgreSQL store (behind a load balancer, requests alternate):
+    each request stands alone, and both answer a tool call with the same figures from the store."""
+    url, _ = team_store
+    with mcp_http_process(url, tmp_path) as a, mcp_http_process(url, tmp_path) as b:
+        tools = [{t["name"] for t in _rpc(m, 1, "tools/list", {})["tools"]} for m in (a, b)]  # type: ignore[index, union-attr]
+        assert tools[0] == tools[1] and "get_dora" in tools[0]
+        with psycopg.connect(url) as conn:  # every production deployment of the sample, counted apart
+            first, last, deployments = conn.execute(
+                "SELECT min(deployed_at), max(deployed_at), count(*) FROM deployments"
+                " WHERE status = 'success' AND lower(environment) IN ('production', 'prod')").fetchone()
+        assert deployments > 0
+        day = 86400
+        window = {"from": time.strftime("%Y-%m-%d", time.gmtime(first - day)),
+                  "to": time.strftime("%Y-%m-%d", time.gmtime(last + 2 * day))}
+        args = {"name": "get_dora", "arguments": window}
+        answers = [_rpc(m, 2, "tools/call", args) for m in (a, b, a)]
+        assert all(not r.get("isError") for r in answers), answers
+        figures = [r["structuredContent"] for r in answers]
+        assert figures[0] == figures[1] == figures[2]
+        assert figures[0]["deployment_frequency"]["deployments"] == deployments  # type: ignore[index]

@@ -52,6 +52,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--log-level", default="WARNING", type=str.upper, choices=("DEBUG", "INFO", "WARNING", "ERROR"),
                    help="stderr log level (default WARNING)")
     p.add_argument("--no-sync", action="store_true", help="Do not sync at start-up")
+    p.add_argument("--stateless", action="store_true",
+                   help="HTTP without MCP sessions: each request stands alone, so several serve processes over one "
+                        "PostgreSQL store (ENGMETRICS_DATABASE_URL) behind a load balancer answer any request")
     return p
 
 
@@ -149,7 +152,7 @@ def _http(args: argparse.Namespace) -> int:
                 print(f"engmetrics serve: {served_sentence(served, settings.db)}", file=sys.stderr, flush=True)
         runtime, settings = _runtime(args, settings, served)
         token = settings.http_token.get_secret_value() if settings.http_token else None
-        app = http_app(build_server(runtime), args.host, token)
+        app = http_app(build_server(runtime), args.host, token, stateless=args.stateless)
     except EngmetricsError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return EXIT_DATA

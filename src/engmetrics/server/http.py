@@ -77,8 +77,9 @@ def rebinding_protection(host: str) -> TransportSecuritySettings:
     )
 
 
-def http_app(mcp: MCPServer[Any], host: str, token: str | None) -> ASGIApp:
-    """The ASGI app serving MCP at /mcp.
+def http_app(mcp: MCPServer[Any], host: str, token: str | None, *, stateless: bool = False) -> ASGIApp:
+    """The ASGI app serving MCP at /mcp; ``stateless``: no MCP sessions (each request stands alone), so any of
+    several processes over one PostgreSQL store answers any request (`engmetrics serve --stateless`).
 
     Bound to a loopback address (any of 127.0.0.0/8, ::1, localhost) it checks Host/Origin against DNS
     rebinding (`rebinding_protection`); off loopback a token is required (`InvalidInput` without one) and
@@ -90,7 +91,8 @@ def http_app(mcp: MCPServer[Any], host: str, token: str | None) -> ASGIApp:
             "'Authorization: Bearer <token>'), or bind a loopback address such as 127.0.0.1."
         )
     security = rebinding_protection(host) if is_loopback(host) else None
-    app = mcp.streamable_http_app(streamable_http_path="/mcp", host=host, transport_security=security)
+    app = mcp.streamable_http_app(streamable_http_path="/mcp", host=host, transport_security=security,
+                                  stateless_http=stateless)
     if token:
         return BearerTokenMiddleware(app, token)
     return app
