@@ -130,7 +130,9 @@ def test_two_api_workers_share_rate_limits_idempotency_and_cached_answers(team_s
         assert get(b, keys["big"], "/v1/deployments", **window).json() == before  # from b's cache
         head = run_git(sample_workspace.repo.path, "rev-parse", "HEAD").decode().strip()
         recorded = subprocess.run(
-            [*ENGMETRICS, "deploy", "record", "--repo", "sample", "--sha", head, "--json"],
+            # a minute ago: a deployment at this very second is outside a window ending now (its end is exclusive)
+            [*ENGMETRICS, "deploy", "record", "--repo", "sample", "--sha", head, "--json", "--at",
+             time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 60))],
             capture_output=True, text=True, timeout=120,
             env={**os.environ, "ENGMETRICS_DATABASE_URL": url, "ENGMETRICS_CONFIG": os.devnull},
         )
@@ -142,7 +144,9 @@ def test_two_api_workers_share_rate_limits_idempotency_and_cached_answers(team_s
             if after != before or time.time() > deadline:
                 break
             time.sleep(0.2)
-        assert new_id in [d["id"] for d in after["data"]]  # explicit events now replace the tags
+        # explicit events now replace the tags; the first change seen is the whole of it (event and derived
+        # deployments commit in one transaction: no reader sees the tags gone and the event not yet derived)
+        assert new_id in [d["id"] for d in after["data"]], (before, after)
         assert after != before
 
 
@@ -358,3 +362,24 @@ def test_stateless_mcp_over_http_any_process_answers_any_request(team_store, tmp
         figures = [r["structuredContent"] for r in answers]
         assert figures[0] == figures[1] == figures[2]
         assert figures[0]["deployment_frequency"]["deployments"] == deployments  # type: ignore[index]
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_a_recorded_deployment_and_its_derivation_commit_together(team_store, sample_workspace, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Recording a deployment writes the event and rebuilds the derived deployments in one transaction: other
+    processes are notified once (one commit), so none can read the tags gone and the event not yet derived."""
+    import anyio
+
+    from engmetrics.store.postgres import CHANGES_CHANNEL
+
+    url, _ = team_store
+    engine = LocalEngine(Settings(db=tmp_path / "unused.db", database_url=SecretStr(url)))
+    head = run_git(sample_workspace.repo.path, "rev-parse", "HEAD").decode().strip()
+    with psycopg.connect(url, autocommit=True) as listener:
+        listener.execute(f"LISTEN {CHANGES_CHANNEL}")
+        anyio.run(lambda: engine.dora.record_deployment("sample", head, at="2024-01-01T00:00:00Z"))
+        commits = list(listener.notifies(timeout=2.0))
+    engine.store.close()
+    assert len(commits) == 1
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT count(*) FROM deployments WHERE source = 'event'").fetchone()[0] == 1

@@ -103,6 +103,14 @@ def compute_repository(
     return marked, graph
 
 
+def derive_in(conn: Connection, repo_id: int, tag_pattern: str | None = None) -> tuple[list[DeploymentRecord], CommitGraph]:
+    """Rebuild one repository's derived deployments inside the caller's open transaction ``conn`` (so a write of
+    events and its derivation commit together: no reader sees the one without the other); the records and graph."""
+    records, graph = compute_repository(conn, repo_id, tag_pattern)
+    queries.replace_derived(conn, repo_id, records, graph)
+    return records, graph
+
+
 def derive_repository(store: Store, repo_id: int, tag_pattern: str | None = None) -> int:
     """Rebuild ``deployments`` and ``deployment_changes`` for one repository in one transaction.
 
@@ -111,8 +119,7 @@ def derive_repository(store: Store, repo_id: int, tag_pattern: str | None = None
     """
     started = time.perf_counter()
     with store.tx() as c:
-        records, graph = compute_repository(c, repo_id, tag_pattern)
-        queries.replace_derived(c, repo_id, records, graph)
+        records, graph = derive_in(c, repo_id, tag_pattern)
     counted = sum(1 for d in records if is_dora_deployment(d.environment, d.status))
     log.info(
         "derived repo %s: %d deployments (%d counted) over %d commits in %.2fs",

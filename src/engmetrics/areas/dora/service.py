@@ -9,7 +9,7 @@ from typing import Literal
 from engmetrics.areas.context import AreaService
 from engmetrics.areas.dora import queries
 from engmetrics.areas.dora.api import DoraApi
-from engmetrics.areas.dora.derive import derive_repository
+from engmetrics.areas.dora.derive import derive_in, derive_repository
 from engmetrics.areas.dora.metrics.figures import summarize
 from engmetrics.areas.dora.metrics.graph import changes_between
 from engmetrics.areas.dora.metrics.series import DORA_SERIES_METRICS, dora_value
@@ -103,12 +103,12 @@ class DoraService(AreaService, DoraApi):
         deployed_at = int((parse_instant(at, param="at") if at else utcnow()).timestamp())
 
         def write() -> Deployment:
-            with self.store.tx() as conn:
+            with self.store.tx() as conn:  # the event and what it derives commit together (readers see both or neither)
                 eid, _ = upsert_deployment(
                     conn, row, sha=sha, deployed_at=deployed_at, environment=environment, status=status,
                     service=service, source="cli",
                 )
-            derive_repository(self.store, row.id, self.settings.tag_pattern)
+                derive_in(conn, row.id, self.settings.tag_pattern)
             return queries.deployments_by_ids(self.store.read(), [eid])[0]
 
         return await self.store.run(write)
