@@ -70,6 +70,27 @@ class Settings(BaseSettings):
     risk_fix_pattern: str | None = Field(
         default=None, description="Regex of fix-commit messages for SZZ risk labels (ENGMETRICS_RISK_FIX_PATTERN)"
     )
+    scorecard_thresholds: dict[str, list[float]] = Field(
+        default_factory=dict,
+        description='Scorecard [green, amber] thresholds of catalogue metrics, e.g. {"test_coverage": [85, 70]} '
+        "(ENGMETRICS_SCORECARD_THRESHOLDS as JSON; [scorecard_thresholds] in engmetrics.toml)",
+    )
+    health_weights: dict[str, float] = Field(
+        default_factory=dict,
+        description='Weights of the health score\'s signals by metric, e.g. {"change_failure_rate": 3} (others keep '
+        "their defaults; 0 leaves a signal out)",
+    )
+    alerts_key: SecretStr | None = Field(
+        default=None, description="Fernet key encrypting alert webhook secrets (default: a 0600 key file beside the store)"
+    )
+    alerts_every_seconds: float = Field(
+        default=300.0, ge=0, description="Seconds between alert evaluations inside `serve` and `api` (0: only after syncs)"
+    )
+    alerts_retry_seconds: list[float] = Field(
+        default_factory=lambda: [1.0, 5.0, 30.0],
+        description="Waits before each webhook retry (seconds); a delivery is tried once more than this list is long",
+    )
+    alerts_timeout_seconds: float = Field(default=10.0, gt=0, le=120, description="Timeout of one webhook request")
     teams: dict[str, Any] = Field(default_factory=dict, description="[teams.<name>] repos=[…] people=[…]")
     people: dict[str, Any] = Field(default_factory=dict, description="[people.<id>] emails=[…] logins=[…]")
 

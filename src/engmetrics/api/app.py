@@ -222,7 +222,7 @@ class EngmetricsApi:
                         f"This API key ({key.id}) lacks the scope {need!r} needed for {op.method} /v1{op.path}. "
                         f"Create a key with it: engmetrics api-key create --name NAME --scopes {need}.",
                     )
-                if op.method == "POST":
+                if op.method != "GET":  # POST and DELETE: a JSON body (optional), Idempotency-Key
                     return await self._post(request, op, key)
                 return await self._get(request, op, shape)
             except ApiError as exc:

@@ -13,6 +13,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from engmetrics.areas.activity.api import ActivityApi
+from engmetrics.areas.catalogue.api import CatalogueApi
+from engmetrics.areas.custom_metrics.api import CustomMetricsApi
 from engmetrics.areas.dora.api import DoraApi
 from engmetrics.areas.flow.api import FlowApi
 from engmetrics.areas.forecast.api import ForecastApi
@@ -36,6 +38,8 @@ class Engine:
         risk: RiskApi,
         forecast: ForecastApi,
         reports: ReportsApi,
+        catalogue: CatalogueApi,
+        custom_metrics: CustomMetricsApi,
     ) -> None:
         self.repos = repos
         self.dora = dora
@@ -44,6 +48,8 @@ class Engine:
         self.risk = risk
         self.forecast = forecast
         self.reports = reports
+        self.catalogue = catalogue
+        self.custom_metrics = custom_metrics
 
     def area_interfaces(self) -> tuple[tuple[str, type], ...]:
         """(attribute, interface) of every area this engine answers: the registry's (`AREA_INTERFACES`)."""

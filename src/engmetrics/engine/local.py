@@ -10,6 +10,8 @@ from pydantic import BaseModel
 
 from engmetrics.areas.activity.queries import CORE_PARTS
 from engmetrics.areas.activity.service import ActivityService
+from engmetrics.areas.catalogue.service import CatalogueService
+from engmetrics.areas.custom_metrics.service import CustomMetricsService
 from engmetrics.areas.context import Context, ProgressFn
 from engmetrics.areas.dora.derive import derive_repository
 from engmetrics.areas.dora.service import DoraService
@@ -43,6 +45,8 @@ class LocalEngine(Engine):
         self.keys = KeyStore(self.store)
         self.idempotency = IdempotencyRecords(self.store)
         dora = DoraService(self.ctx)
+        catalogue = CatalogueService(self.ctx, dora)
+        custom_metrics = CustomMetricsService(self.ctx, catalogue)
         self.repos_service = ReposService(self.ctx, self._sync_steps())
         super().__init__(
             repos=self.repos_service,
@@ -51,7 +55,9 @@ class LocalEngine(Engine):
             flow=FlowService(self.ctx),
             risk=RiskService(self.ctx),
             forecast=ForecastService(self.ctx),
-            reports=ReportsService(self.ctx, dora),
+            reports=ReportsService(self.ctx, dora, catalogue, custom_metrics),
+            catalogue=catalogue,
+            custom_metrics=custom_metrics,
         )
         self._default_to_served()
 

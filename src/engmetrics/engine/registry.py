@@ -8,6 +8,8 @@ listed in `engmetrics.store.migrations`.
 from __future__ import annotations
 
 from engmetrics.areas.activity.api import ActivityApi
+from engmetrics.areas.catalogue.api import CatalogueApi
+from engmetrics.areas.custom_metrics.api import CustomMetricsApi
 from engmetrics.areas.dora.api import DoraApi
 from engmetrics.areas.flow.api import FlowApi
 from engmetrics.areas.forecast.api import ForecastApi
@@ -23,5 +25,7 @@ AREA_INTERFACES: tuple[tuple[str, type], ...] = (
     ("forecast", ForecastApi),
     ("reports", ReportsApi),
     ("flow", FlowApi),
+    ("catalogue", CatalogueApi),
+    ("custom_metrics", CustomMetricsApi),
 )
 """(attribute of `Engine`, interface) for every area."""

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from typing import NoReturn, TypeVar
 
 from engmetrics.areas.activity.api import ActivityApi
+from engmetrics.areas.catalogue.api import CatalogueApi
+from engmetrics.areas.custom_metrics.api import CustomMetricsApi
 from engmetrics.areas.dora.api import DoraApi
 from engmetrics.areas.flow.api import FlowApi
 from engmetrics.areas.forecast.api import ForecastApi
@@ -40,6 +42,8 @@ class UnavailableEngine(Engine):
             risk=self._area(RiskApi),
             forecast=self._area(ForecastApi),
             reports=self._area(ReportsApi),
+            catalogue=self._area(CatalogueApi),
+            custom_metrics=self._area(CustomMetricsApi),
         )
 
     def _area(self, interface: Callable[[], A]) -> A:

@@ -7,7 +7,17 @@ released migration: append a new one. A feature's version is kept in the ``featu
 
 from __future__ import annotations
 
-from engmetrics.store import schema, schema_api, schema_forecast, schema_prs, schema_reports, schema_risk
+from engmetrics.store import (
+    schema,
+    schema_alerts,
+    schema_api,
+    schema_coverage,
+    schema_custom_metrics,
+    schema_forecast,
+    schema_prs,
+    schema_reports,
+    schema_risk,
+)
 
 CORE: list[list[str]] = schema.MIGRATIONS
 """The core: repositories, git history, tags, deployment events and derived deployments, incidents, cursors."""
@@ -18,5 +28,8 @@ FEATURES: dict[str, list[list[str]]] = {
     "prs": schema_prs.MIGRATIONS,
     "reports": schema_reports.MIGRATIONS,
     "risk": schema_risk.MIGRATIONS,
+    "coverage": schema_coverage.MIGRATIONS,
+    "custom_metrics": schema_custom_metrics.MIGRATIONS,
+    "alerts": schema_alerts.MIGRATIONS,
 }
 """Each feature's migrations, by name (the order their first migrations are applied in)."""

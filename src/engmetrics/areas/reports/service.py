@@ -11,7 +11,10 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Concatenate, ParamSpec, TypeVar
 
+from engmetrics.areas.catalogue.api import CatalogueApi
+from engmetrics.areas.catalogue.models import CATALOGUE
 from engmetrics.areas.context import AreaService, Context
+from engmetrics.areas.custom_metrics.api import CustomMetricsApi
 from engmetrics.areas.dora.api import DoraApi
 from engmetrics.areas.reports import queries
 from engmetrics.areas.reports.api import ReportsApi
@@ -26,8 +29,10 @@ from engmetrics.areas.reports.metrics.scorecard import (
     extra_signals,
     median_hours,
     test_touch_percent,
+    threshold_signal,
+    thresholds,
 )
-from engmetrics.areas.reports.metrics.series import UNITS, average, change_sizes, trends
+from engmetrics.areas.reports.metrics.series import average, trends
 from engmetrics.areas.reports.models import (
     BenchmarkQuery,
     BenchmarkReport,
@@ -75,9 +80,11 @@ def _now() -> datetime:
 class ReportsService(AreaService, ReportsApi):
     """The reports area over the local store, with DORA figures from the DORA area."""
 
-    def __init__(self, ctx: Context, dora: DoraApi) -> None:
+    def __init__(self, ctx: Context, dora: DoraApi, catalogue: CatalogueApi, custom: CustomMetricsApi) -> None:
         super().__init__(ctx)
         self.dora = dora
+        self.catalogue = catalogue
+        self.custom = custom
 
     # ---- helpers ---------------------------------------------------------------------------------
 
@@ -107,14 +114,10 @@ class ReportsService(AreaService, ReportsApi):
         return await self.dora.dora_for_window(window, repo_ids, year or self.settings.benchmark_year, repo, team)
 
     async def _series(self, window: Window, repo_ids: list[int] | None, metrics: Sequence[str],
-                      granularity: Granularity) -> tuple[list[Bucket], dict[str, list[float | None]]]:
-        """The buckets of ``window`` and each metric's value per bucket (DORA metrics from the DORA area)."""
+                      granularity: Granularity, team: str | None = None) -> tuple[list[Bucket], dict[str, list[float | None]]]:
+        """The buckets of ``window`` and each catalogue metric's value per bucket (from the catalogue area)."""
         bks = buckets(window, granularity)
-        values = await self.dora.metric_series(bks, repo_ids, metrics)
-        if "change_size" in metrics:
-            sizes = await self._query(queries.commit_sizes, bks[0].start_ts, bks[-1].end_ts, repo_ids) if bks else []
-            values["change_size"] = change_sizes(bks, sizes)
-        return bks, values
+        return bks, await self.catalogue.metric_series(bks, repo_ids, team, metrics)
 
     # ---- changelog -------------------------------------------------------------------------------
 
@@ -232,21 +235,55 @@ class ReportsService(AreaService, ReportsApi):
         name = q.team or self._repo_name(q.repo) or "all"
         report = await self._dora(window, repo_ids, q.benchmark_year, self._repo_name(q.repo), q.team)
         extras = await self._extra_signals(window, repo_ids)
+        extras += await self._catalogue_signals(window, repo_ids, q.team)
         return build_scorecard(name, report, extras, iso(_now().timestamp()) or "")
+
+    async def _catalogue_signals(self, window: Window, repo_ids: list[int] | None, team: str | None) -> list[Signal]:
+        """Test coverage, code churn, open incident rate (and task throughput when configured) and the custom
+        metrics with thresholds, each where ``window`` has a value, trended against the previous window."""
+        prev = window.previous()
+        bks = [Bucket("previous", prev.start_ts, prev.end_ts), Bucket("current", window.start_ts, window.end_ts)]
+        limits = thresholds(self.settings.scorecard_thresholds)
+        values = await self.catalogue.metric_series(bks, repo_ids, team, list(limits))
+        out = []
+        for metric, (green, amber) in limits.items():
+            before, now = values[metric]
+            if now is not None:
+                info = CATALOGUE[metric]
+                out.append(threshold_signal(metric, info.unit, now, before, green, amber, info.higher_is_better))
+        for slug in await self.custom.scorecard_slugs():
+            series = await self.custom.custom_series(slug, bks, repo_ids, team)
+            if series is None or series.values[1] is None or series.green is None or series.amber is None:
+                continue
+            out.append(threshold_signal(slug, series.unit, series.values[1], series.values[0], series.green,
+                                        series.amber, series.higher_is_better))
+        return out
 
     async def get_metric_series(self, q: MetricSeriesQuery) -> MetricSeries:
         window = resolve_window(q.period, q.from_, q.to, default="last_90_days")
         repo_ids = self.scope_repo_ids(q.repo, q.team)
-        bks, values = await self._series(window, repo_ids, [q.metric], q.granularity)
-        vals = values[q.metric]
+        label = None
+        if q.metric in CATALOGUE:
+            bks, values = await self._series(window, repo_ids, [q.metric], q.granularity, q.team)
+            vals, unit, higher = values[q.metric], CATALOGUE[q.metric].unit, CATALOGUE[q.metric].higher_is_better
+        else:
+            bks = buckets(window, q.granularity)
+            custom = await self.custom.custom_series(q.metric, bks, repo_ids, q.team)
+            if custom is None:
+                saved = [m.slug for m in (await self.custom.list_custom_metrics()).custom_metrics]
+                raise InvalidInput(f"unknown metric {q.metric!r}; use one of {', '.join(CATALOGUE)}"
+                                   + (f", or a custom metric: {', '.join(saved)}" if saved else "") + ".", param="metric")
+            vals, unit, higher, label = custom.values, custom.unit, custom.higher_is_better, custom.label
         points = [
             SeriesPoint(week=b.label, start=iso(b.start_ts) or "", value=v, trend=t)
-            for b, v, t in zip(bks, vals, trends(q.metric, vals), strict=True)
+            for b, v, t in zip(bks, vals, trends(vals, higher), strict=True)
         ]
-        tiers = tier_thresholds(q.metric, self.settings.benchmark_year) if q.metric not in ("change_size", "rework_rate") else None
+        dora_metric = "lead_time" if q.metric == "cycle_time" else q.metric
+        tiers = (tier_thresholds(dora_metric, self.settings.benchmark_year)
+                 if dora_metric in ("deployment_frequency", "lead_time", "change_failure_rate", "mttr") else None)
         return MetricSeries(
-            metric=q.metric, unit=UNITS[q.metric], granularity=q.granularity, period=Period.of(window),
-            repo=self._repo_name(q.repo), team=q.team, series=points, period_average=average(vals),
+            metric=q.metric, unit=unit, granularity=q.granularity, period=Period.of(window),
+            repo=self._repo_name(q.repo), team=q.team, label=label, series=points, period_average=average(vals),
             benchmark_median=None, benchmark_tiers=tiers,
         )
 

@@ -14,6 +14,8 @@ import httpx2
 from pydantic import BaseModel
 
 from engmetrics.areas.activity.api import ActivityApi
+from engmetrics.areas.catalogue.api import CatalogueApi
+from engmetrics.areas.custom_metrics.api import CustomMetricsApi
 from engmetrics.areas.dora.api import DoraApi
 from engmetrics.areas.flow.api import FlowApi
 from engmetrics.areas.forecast.api import ForecastApi
@@ -65,6 +67,8 @@ class RemoteEngine(Engine):
             risk=remote_area(RiskApi, self),
             forecast=remote_area(ForecastApi, self),
             reports=remote_area(ReportsApi, self),
+            catalogue=remote_area(CatalogueApi, self),
+            custom_metrics=remote_area(CustomMetricsApi, self),
         )
 
     async def call(self, op: Operation, q: BaseModel | None) -> BaseModel:

@@ -119,6 +119,7 @@ def register_operation_tools(mcp: MCPServer[Any], rt: Runtime, operations: list[
             title=spec.title,
             description=spec.description,
             annotations=ToolAnnotations(
-                read_only_hint=spec.read_only, idempotent_hint=spec.idempotent, open_world_hint=spec.open_world
+                read_only_hint=spec.read_only, idempotent_hint=spec.idempotent, open_world_hint=spec.open_world,
+                destructive_hint=spec.destructive,
             ),
         )

@@ -1,7 +1,9 @@
-"""Weekly or monthly metric series: units, names, trends and averages; the DORA figures per bucket come from the
-DORA area (`DoraApi.metric_series`), change size from the commits the area's queries read.
+"""Metric series: units and names of the metrics insights examine, trends and averages. The values per bucket come
+from the catalogue area (`CatalogueApi.metric_series`: DORA figures, change size and the rest of the catalogue) or,
+for a custom metric, from the custom-metrics area.
 
-Buckets (`engmetrics.periods.buckets`): ISO weeks (Monday 00:00 UTC, label ``2026-W03``) or calendar months (label ``2026-03``). The
+Buckets (`engmetrics.periods.buckets`): UTC days (label ``2026-03-14``), ISO weeks (Monday 00:00 UTC, label
+``2026-W03``) or calendar months (label ``2026-03``). The
 first bucket starts at the week/month containing the window's start; the last ends at the window's end
 (it may be partial; per-week rates are normalised by the bucket's real length).
 
@@ -22,10 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
-
 from engmetrics.models import TrendDirection
-from engmetrics.periods import Bucket
 from engmetrics.trends import r2, trend, trend_direction
 
 UNITS = {
@@ -47,31 +46,16 @@ NAMES = {
 }
 
 
-def trends(metric: str, values: Sequence[float | None]) -> list[TrendDirection | None]:
-    """Each bucket's trend against the previous bucket that has a value."""
+def trends(values: Sequence[float | None], higher_is_better: bool) -> list[TrendDirection | None]:
+    """Each bucket's trend against the previous bucket that has a value, by the metric's polarity."""
     out: list[TrendDirection | None] = []
     last: float | None = None
     for v in values:
         _, pct = trend(v, last)
-        out.append(trend_direction(pct, HIGHER_IS_BETTER.get(metric, False)))
+        out.append(trend_direction(pct, higher_is_better))
         if v is not None:
             last = v
     return out
-
-
-def change_sizes(bks: Sequence[Bucket], commits: Sequence[tuple[int, int]]) -> list[float | None]:
-    """Median lines added + deleted per commit in each bucket (None for an empty bucket), 2 decimals.
-
-    ``commits``: (author time in Unix seconds, lines added + deleted) of the non-merge commits."""
-    if not bks:
-        return []
-    times = np.array([c[0] for c in commits], dtype=np.int64)
-    sizes = np.array([c[1] for c in commits], dtype=float)
-    vals: list[float | None] = []
-    for b in bks:
-        sel = sizes[(times >= b.start_ts) & (times < b.end_ts)]
-        vals.append(r2(float(np.median(sel))) if sel.size else None)
-    return vals
 
 
 def average(values: Sequence[float | None]) -> float | None:
