@@ -572,17 +572,17 @@ async def _sync_loop(engine: LocalEngine, every: float, changed: Callable[[], No
 
 def build_api(engine: LocalEngine, config: ApiConfig | None = None) -> ASGIApp:
     """The ASGI app serving every operation of ``engine`` under /v1 (see the module docstring); with
-    ``config.sync_every_seconds`` it also syncs the engine's sources in the background."""
+    ``config.sync_every_seconds`` it also syncs the engine's sources in the background, and it evaluates alerts
+    every ``alerts_every_seconds`` of the engine's settings."""
     api = EngmetricsApi(engine, config)
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         every = api.config.sync_every_seconds
-        if not every:
-            yield
-            return
         async with anyio.create_task_group() as tg:
-            tg.start_soon(_sync_loop, engine, every, api.forget_cached)
+            engine.start_background(tg)  # alert evaluations on an interval, webhook deliveries, backfills
+            if every:
+                tg.start_soon(_sync_loop, engine, every, api.forget_cached)
             yield
             tg.cancel_scope.cancel()
 

@@ -6,10 +6,12 @@ import functools
 from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 
+from anyio.abc import TaskGroup
 from pydantic import BaseModel
 
 from engmetrics.areas.activity.queries import CORE_PARTS
 from engmetrics.areas.activity.service import ActivityService
+from engmetrics.areas.alerts.service import AlertsService
 from engmetrics.areas.catalogue.service import CatalogueService
 from engmetrics.areas.custom_metrics.service import CustomMetricsService
 from engmetrics.areas.context import Context, ProgressFn
@@ -19,6 +21,7 @@ from engmetrics.areas.flow.feed import PR_FEED_PARTS
 from engmetrics.areas.flow.service import FlowService
 from engmetrics.areas.flow.sync import sync_pull_requests
 from engmetrics.areas.forecast.service import ForecastService
+from engmetrics.areas.health.service import HealthService
 from engmetrics.areas.reports.service import ReportsService
 from engmetrics.areas.repos.api import StepOutcome, SyncStep
 from engmetrics.areas.repos.service import ReposService
@@ -47,23 +50,29 @@ class LocalEngine(Engine):
         dora = DoraService(self.ctx)
         catalogue = CatalogueService(self.ctx, dora)
         custom_metrics = CustomMetricsService(self.ctx, catalogue)
-        self.repos_service = ReposService(self.ctx, self._sync_steps())
+        self.alerts_service = AlertsService(self.ctx, catalogue, custom_metrics)
+        flow = FlowService(self.ctx)
+        reports = ReportsService(self.ctx, dora, catalogue, custom_metrics)
+        self.repos_service = ReposService(self.ctx, self._sync_steps(), [self._evaluate_alerts])
         super().__init__(
             repos=self.repos_service,
             dora=dora,
             activity=ActivityService(self.ctx, {**CORE_PARTS, **PR_FEED_PARTS}),
-            flow=FlowService(self.ctx),
+            flow=flow,
             risk=RiskService(self.ctx),
             forecast=ForecastService(self.ctx),
-            reports=ReportsService(self.ctx, dora, catalogue, custom_metrics),
+            reports=reports,
             catalogue=catalogue,
             custom_metrics=custom_metrics,
+            alerts=self.alerts_service,
+            health=HealthService(self.ctx, dora, flow, catalogue, reports),
         )
         self._default_to_served()
 
     def _sync_steps(self) -> list[SyncStep]:
         """What a repository's sync does after reading its git history, in order: pull requests (GitHub, then
-        git), the derived deployments (DORA), the state of change risk's labels."""
+        git), the derived deployments (DORA), the state of change risk's labels; then, in the event loop,
+        `_evaluate_alerts`."""
         ctx = self.ctx
 
         def pull_requests(row: RepoRow, progress: ProgressFn | None) -> StepOutcome:
@@ -77,6 +86,20 @@ class LocalEngine(Engine):
             return StepOutcome({"fix_labels": sync_fix_labels(ctx.store, row.id, ctx.settings)})
 
         return [pull_requests, deployments, fix_labels]
+
+    async def _evaluate_alerts(self, row: RepoRow) -> None:
+        """The last step of a repository's sync: evaluate the alerts about it; their webhooks are delivered in the
+        background (never waited for by the sync)."""
+        await self.alerts_service.evaluate_alerts(row.name)
+
+    def start_background(self, task_group: TaskGroup) -> None:
+        """Run background work in ``task_group`` while a server is up: webhook deliveries and backfills, and the
+        evaluation of every alert each ``alerts_every_seconds`` (0: only after syncs)."""
+        if self.ctx.task_group is task_group:
+            return
+        self.ctx.task_group = task_group
+        if self.settings.alerts_every_seconds > 0:
+            task_group.start_soon(self.alerts_service.run_forever, self.settings.alerts_every_seconds)
 
     def _default_to_served(self) -> None:
         """On an engine serving one repository, a question naming neither a repository nor a team is about that

@@ -49,6 +49,8 @@ class Runtime:
     def start(self, task_group: TaskGroup) -> None:
         """Start the initial background sync in ``task_group`` (never blocks the handshake)."""
         self._task_group = task_group
+        if isinstance(self.engine, LocalEngine):  # alert evaluations and webhook deliveries while serving
+            self.engine.start_background(task_group)
         if self._started or self.first_sync_done.is_set():
             return
         self._started = True

@@ -1,7 +1,7 @@
 """Tables of the alerts feature: alert definitions with their state, webhook deliveries and their attempts.
 
 ``alerts.fingerprint`` makes creation idempotent (the same definition is the same alert). The webhook secret is
-stored encrypted (Fernet, key from ENGMETRICS_ALERTS_KEY or a 0600 key file beside the store), never in clear.
+stored encrypted in ``actions`` (Fernet, key from ENGMETRICS_ALERTS_KEY or a 0600 key file beside the store), never in clear.
 A delivery is one notification of one transition (firing or resolved); each try is a row of
 ``alert_delivery_attempts`` (the delivery log). Times are Unix seconds (UTC).
 """
@@ -20,8 +20,7 @@ MIGRATIONS: list[list[str]] = [
             severity TEXT NOT NULL,             -- low | medium | high | critical
             repo TEXT,
             team TEXT,
-            webhook_url TEXT,
-            webhook_secret TEXT,                -- Fernet token of the secret (never the secret itself)
+            actions TEXT NOT NULL DEFAULT '[]', -- JSON [{"url": …, "secret": Fernet token or null}] (never in clear)
             state TEXT NOT NULL DEFAULT 'ok',   -- ok | firing | resolved
             last_value REAL,
             last_evaluated_at INTEGER,

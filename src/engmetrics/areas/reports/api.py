@@ -62,13 +62,15 @@ Example: get_scorecard(repo="payments") → {"overall_score": 81, "signals": [{"
 GET_METRIC_SERIES_TOOL = Tool(
     title='Metric series',
     description="""\
-One metric over time, weekly (ISO weeks, '2026-W03') or monthly, with each bucket's trend against the previous \
-one, the `period_average`, and the DORA tier thresholds (`benchmark_tiers`) for DORA metrics (the DORA report \
-publishes tiers, not medians, so `benchmark_median` is null).
+One metric over time, daily, weekly (ISO weeks, '2026-W03') or monthly, with each bucket's trend against the \
+previous one, the `period_average`, and the DORA tier thresholds (`benchmark_tiers`) for DORA metrics (the DORA \
+report publishes tiers, not medians, so `benchmark_median` is null).
 
-Use it to spot patterns or check whether a change worked. metric: deployment_frequency, lead_time, \
-change_failure_rate, mttr, rework_rate, change_size (aliases such as recovery_time or cfr work). period (default \
-last_90_days) or from/to; granularity weekly or monthly; repo or team.
+Use it to spot patterns or check whether a change worked. metric: deployment_frequency, lead_time (cycle_time is \
+the same), change_failure_rate, mttr, rework_rate, change_size, pr_review_time, test_coverage (imported reports), \
+code_churn (lines modified ÷ added), open_incident_rate (per week per service), task_throughput (work items per \
+week per team), or a custom metric's slug (list_custom_metrics); aliases such as recovery_time or cfr work. \
+period (default last_90_days) or from/to; granularity daily, weekly or monthly; repo or team.
 Example: get_metric_series(metric="lead_time", from="2026-01-01", to="2026-04-01") → {"unit": "hours", "series": \
 [{"week": "2026-W01", "value": 18.4, "trend": "stable"}, ...], "period_average": 17.1}
 """,

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from engmetrics.areas.context import ProgressFn
 from engmetrics.operations import Tool, operation
-from engmetrics.areas.repos.models import RepositoryList, SyncReport
+from engmetrics.areas.repos.models import (
+    ConnectedRepository,
+    ConnectedRepositoryList,
+    RepositoryConnect,
+    RepositoryList,
+    SyncReport,
+)
 from engmetrics.store.repos import RepoRow
 
 
@@ -34,6 +40,16 @@ class ReposApi(ABC):
     async def list_repositories(self) -> RepositoryList:
         """Every repository the engine answers for."""
 
+    @operation("POST", "/intelligence/repositories")
+    @abstractmethod
+    async def connect_repository(self, q: RepositoryConnect) -> ConnectedRepository:
+        """Connect a repository: register it and start its backfill (in the background while a server runs)."""
+
+    @operation("GET", "/intelligence/repositories")
+    @abstractmethod
+    async def list_connected_repositories(self) -> ConnectedRepositoryList:
+        """Connected repositories with their sync state."""
+
     @abstractmethod
     async def sync(self, repo: str | None = None, progress: ProgressFn | None = None) -> SyncReport:
         """Bring the store up to date with its sources (every served repository, or one)."""
@@ -46,6 +62,10 @@ class StepOutcome:
     fields: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
+
+AsyncSyncStep = Callable[[RepoRow], Awaitable[None]]
+"""A step of a repository's sync that runs in the event loop once its other steps are done (alert evaluation);
+its failure is logged, never fails the sync."""
 
 SyncStep = Callable[[RepoRow, "ProgressFn | None"], StepOutcome]
 """A step of a repository's sync after its git history was read (PR sources, derived deployments, fix labels):
