@@ -11,7 +11,7 @@ import sys
 import typer
 
 from engmetrics import __version__
-from engmetrics.cli import api, core, demo_cmd, forecast, narrative, risk, teams
+from engmetrics.cli import alerts, api, core, demo_cmd, forecast, intelligence, narrative, risk, teams
 
 app = typer.Typer(
     name="engmetrics",
@@ -44,7 +44,7 @@ def _serve(ctx: typer.Context) -> None:
     raise typer.Exit(serve_main(list(ctx.args)))
 
 
-COMMAND_MODULES = (api, core, demo_cmd, forecast, narrative, risk, teams)
+COMMAND_MODULES = (api, core, demo_cmd, forecast, narrative, risk, teams, intelligence, alerts)
 """Every module adding commands (``register(app)``), in the order their commands are listed."""
 
 for _module in COMMAND_MODULES:

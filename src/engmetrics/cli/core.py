@@ -33,7 +33,7 @@ from engmetrics.areas.dora.models import DeploymentEvent, DoraQuery
 from engmetrics.queries import validate
 from engmetrics.validation import path_exists
 
-import_app = typer.Typer(help="Import deployments or incidents from CSV or JSON.", no_args_is_help=True)
+import_app = typer.Typer(help="Import deployments or incidents (CSV or JSON), or test-coverage reports.", no_args_is_help=True)
 deploy_app = typer.Typer(help="Record deployment events (what a CD pipeline calls after a deploy).", no_args_is_help=True)
 
 

@@ -106,7 +106,10 @@ def _parse_cobertura(path: Path) -> CoverageTotals:
 
     try:
         report = Cobertura(str(path))
-        statements, hits = int(report.total_statements()), int(report.total_hits())
+        # A line with hits > 0 is covered (Cobertura's lines-covered), a partly taken branch line too (pycobertura
+        # calls it "partial" and counts it among the misses).
+        statuses = [status for name in report.files() for _, status in report.line_statuses(name)]
+        statements, hits = len(statuses), sum(1 for status in statuses if status != "miss")
         files = len(report.files())
     except Exception:  # pycobertura raises its own, lxml's and KeyError for a malformed report
         raise InvalidInput("The XML is not a Cobertura coverage report (a <coverage> root with <packages>, "
