@@ -15,6 +15,7 @@ import pytest
 from gitrepo import GitRepo
 from helpers import call, mcp_session
 
+from engmetrics.areas.reports.metrics.numbers import fmt as format_figure
 from engmetrics.areas.reports.models import MetricSeriesQuery
 from engmetrics.config import Settings
 from engmetrics.engine.local import LocalEngine
@@ -210,3 +211,12 @@ async def test_series_tool_answers_the_catalogue_and_refuses_unknown_names(sampl
     assert any(p["value"] is not None for p in churn["series"])
     assert [p["value"] for p in cycle["series"]] == [p["value"] for p in lead["series"]]  # Scrums' name, same figure
     assert bad.is_error and "test_coverage" in bad.content[0].text and "code_churn" in bad.content[0].text
+
+
+def test_small_catalogue_units_are_written_with_two_decimals() -> None:
+    assert format_figure(0.25, "ratio") == "0.25"
+    assert format_figure(0.5, "ratio") == "0.5"
+    assert format_figure(1.0, "ratio") == "1"
+    assert format_figure(0.125, "incidents_per_week_per_service") == "0.12 incidents/week/service"
+    assert format_figure(3.0, "items_per_week_per_team") == "3 items/week/team"
+    assert format_figure(0.25, "percent") == "0.2%"  # other units keep one decimal

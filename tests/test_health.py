@@ -97,7 +97,7 @@ async def test_risk_signals_on_a_repository_built_to_have_them(tmp_path) -> None
     (top, n), = authors.most_common(1)
     k = by["knowledge_concentration"]
     assert k.id == "knowledge_concentration:risky:src/billing" and (top, n, sum(authors.values())) == ("ada@example.com", 11, 12)
-    assert k.evidence == [f"ada@example.com made 11 of the 12 commits (92%) that changed src/billing in risky in the last 90 days."]
+    assert k.evidence == ["ada@example.com made 11 of the 12 commits (92%) that changed src/billing in risky in the last 90 days."]
     assert k.severity == "medium"  # 92% < 95%
     assert by["batch_size_growing"].evidence == ["Median change size 20 lines → 120 lines (+500%)."]
     assert by["batch_size_growing"].severity == "high"

@@ -185,7 +185,7 @@ async def test_every_tool_answers_in_remote_mode_like_local(api_server, sample_w
                         left, right = sorted(left), sorted(right)
                 if left == right:
                     break
-            assert left == right, (tool, json.dumps(left)[:600], json.dumps(right)[:600])
+            assert left == right, (tool, [(k, left[k], right.get(k)) for k in left if left[k] != right.get(k)] if isinstance(left, dict) else left)
     await remote_engine.aclose()
     local_engine.store.close()
 

@@ -19,7 +19,7 @@ from engmetrics.areas.reports.api import ReportsApi
 from engmetrics.areas.reports.models import Scorecard, ScorecardQuery
 from engmetrics.models import Period
 from engmetrics.periods import Bucket, Window, iso, resolve_window, utcnow
-from engmetrics.trends import trend, trend_direction
+from engmetrics.trends import trend
 
 POINTS = {"green": 100, "amber": 60, "red": 20}
 CHECKED = ["cfr_rising_with_frequency", "review_time_growing", "prs_stuck", "batch_size_growing",
