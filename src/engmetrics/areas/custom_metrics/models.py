@@ -84,16 +84,20 @@ class CustomMetricQuery(Model):
 
 
 class CustomMetricResult(Model):
-    """A custom metric's value for the current period (Koalr's shape, with the window and the events counted)."""
+    """A custom metric's value for the current period (Koalr's shape, with the window and the events counted).
+
+    From a remote provider (Koalr) what it does not send — the event count, the definition, and a label or unit
+    it leaves out — is null, and `notes` say so."""
 
     slug: str
-    label: str
+    label: str | None = Field(description="The metric's name; null only when a remote provider sent none")
     value: float | None = Field(description="In `unit`; null when no event has a value in the window")
-    unit: str
-    period: str = Field(description="'last_<days>_days'")
+    unit: str | None = Field(description="The value's unit; null only when a remote provider sent none")
+    period: str = Field(description="'last_<days>_days' (from Koalr: its own name for the window, as sent)")
     window: Period
-    events: int = Field(description="Events the value aggregates (after filters)")
-    definition: str
+    events: int | None = Field(description="Events the value aggregates (after filters); null from Koalr")
+    definition: str | None = Field(description="The definition in words; null from Koalr (it sends none)")
+    notes: list[str] = Field(default_factory=list, description="Where the figure came from, why a field is null")
 
 
 class CustomMetricDeleted(Model):
