@@ -11,6 +11,7 @@ import json
 import os
 import sqlite3
 import stat
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -27,6 +28,7 @@ from test_api import Served
 
 from engmetrics.api.app import API_VERSION, ApiConfig, build_api
 from engmetrics.areas.alerts.models import AlertCreate
+from engmetrics.areas.custom_metrics.models import CustomMetricCreate
 from engmetrics.areas.alerts.secrets import key_file
 from engmetrics.config import Settings
 from engmetrics.engine.local import LocalEngine
@@ -225,6 +227,37 @@ async def test_change_pct_against_the_previous_window(tmp_path, receiver) -> Non
     assert states == {100.0: ("firing", 200.0, "percent"), 250.0: ("ok", 200.0, "percent")}
     body = receiver.got[0]["body"]
     assert body["evidence"]["value"] == 30.0 and body["evidence"]["previous_window_value"] == 10.0
+    engine.store.close()
+
+
+async def test_an_alert_on_a_custom_metric(tmp_path, receiver) -> None:
+    """A custom metric is alerted on like a catalogue one: commits touching src/ in the last 7 days, counted."""
+    repo = GitRepo(tmp_path / "app")
+    now = datetime.now(UTC)
+    repo.commit({"src/a.py": "a\n"}, "feat: a", when=now - timedelta(days=20))  # outside the window
+    for i in range(3):
+        repo.commit({f"src/m{i}.py": "m\n"}, "feat: m", when=now - timedelta(days=2, hours=i))
+    repo.commit({"docs/readme.md": "r\n"}, "docs: readme", when=now - timedelta(days=1))  # outside the path
+    engine = LocalEngine(Settings(db=tmp_path / "db.sqlite", alerts_every_seconds=0))
+    engine.register_repository(repo.path)
+    await engine.repos.sync()
+    await engine.custom_metrics.create_custom_metric(CustomMetricCreate(
+        slug="src-commits", label="Commits to src", source="commits", aggregation="count", path="src/**"))
+    await engine.alerts.create_alert(AlertCreate(metric="src-commits", condition={"operator": "gte", "threshold": 3},
+                                                 window="7d", repo="app",
+                                                 actions=[{"url": receiver.url, "secret": SECRET}]))
+    await engine.alerts.create_alert(AlertCreate(metric="src-commits", condition={"operator": "gt", "threshold": 3},
+                                                 window="7d", repo="app"))
+    # Second count, from git: commits of the last 7 days that touched src/.
+    since = (now - timedelta(days=7)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    counted = subprocess.run(["git", "-C", str(repo.path), "rev-list", "--count", f"--since={since}", "HEAD", "--",
+                              "src"], capture_output=True, text=True, check=True).stdout.strip()
+    assert counted == "3"
+    run = await engine.alerts.evaluate_alerts(deliver=True)
+    assert [(t.to_state, t.value) for t in run.transitions] == [("firing", 3.0)]
+    states = {a.condition.operator: (a.state, a.last_value) for a in (await engine.alerts.list_alerts()).alerts}
+    assert states == {"gte": ("firing", 3.0), "gt": ("ok", 3.0)}
+    assert receiver.got[0]["valid"] and receiver.got[0]["body"]["evidence"]["metric"] == "src-commits"
     engine.store.close()
 
 
