@@ -261,6 +261,28 @@ async def test_an_alert_on_a_custom_metric(tmp_path, receiver) -> None:
     engine.store.close()
 
 
+EVERY = 0.2  # seconds between evaluations in the served engine
+
+
+async def test_serve_evaluates_alerts_on_its_interval(tmp_path, receiver) -> None:
+    """Inside the MCP server (as `serve` runs it), alerts are evaluated every ENGMETRICS_ALERTS_EVERY_SECONDS:
+    an alert created through the tool fires and notifies with no sync and no `alerts run`."""
+    engine = _coverage_repo(tmp_path)
+    await engine.repos.sync()
+    await _report(engine, tmp_path, covered=4)  # 40% < 60 → breached
+    engine.store.close()
+    async with mcp_session(tmp_path / "db.sqlite", alerts_every_seconds=EVERY) as (client, served):
+        served.last_sync_at = time.time()  # fresh: no tool call starts a sync (which would evaluate too)
+        made = await call(client, "create_alert", {"metric": "test_coverage", "window": "7d", "repo": "app",
+                                                   "condition": {"operator": "lt", "threshold": 60},
+                                                   "actions": [{"url": receiver.url, "secret": SECRET}]})
+        assert made["state"] == "ok"
+        await _until(lambda: len(receiver.got) == 1, "the interval's firing notification")
+        listed = await call(client, "list_alerts", {})
+        assert [(a["state"], a["last_value"]) for a in listed["alerts"]] == [("firing", 40.0)]
+    assert receiver.got[0]["valid"] and receiver.got[0]["body"]["value"] == 40.0
+
+
 async def test_secrets_are_encrypted_at_rest_and_never_answered(tmp_path) -> None:
     engine = _coverage_repo(tmp_path)
     made = await engine.alerts.create_alert(AlertCreate(
