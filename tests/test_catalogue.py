@@ -8,10 +8,11 @@ import json
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 from gitrepo import GitRepo
 from helpers import call, mcp_session
 
@@ -119,7 +120,7 @@ async def test_coverage_series_takes_each_repository_newest_report_per_day(repor
     engine.store.close()
 
 
-def _numstat_churn(repo: GitRepo, start: int, end: int) -> float:
+def _numstat_churn(repo: GitRepo, start: int, end: int) -> float | None:
     """Σ min(added, deleted) ÷ Σ added per file of the non-merge commits authored in [start, end), from git itself."""
     added = modified = 0
     inside = False
@@ -130,7 +131,7 @@ def _numstat_churn(repo: GitRepo, start: int, end: int) -> float:
             a, d, _ = line.split("\t")
             if a != "-":
                 added, modified = added + int(a), modified + min(int(a), int(d))
-    return round(modified / added, 2)
+    return round(modified / added, 2) if added else None
 
 
 async def test_code_churn_hand_computed(tmp_path) -> None:
@@ -149,6 +150,32 @@ async def test_code_churn_hand_computed(tmp_path) -> None:
     assert [(p.week, p.value) for p in series.series] == [("2026-W10", 0.2), ("2026-W11", None)]
     w10 = int(datetime(2026, 3, 2, tzinfo=UTC).timestamp())
     assert series.series[0].value == _numstat_churn(repo, w10, w10 + 7 * 86400)
+    engine.store.close()
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.integers(0, 13), st.sampled_from(["a.py", "b.py", "docs/c.md"]),
+                          st.lists(st.sampled_from(["x", "y", "z", "w"]), max_size=8)), min_size=1, max_size=6))
+async def test_code_churn_on_generated_histories_matches_git_numstat(tmp_path_factory, commits) -> None:
+    """Any history of up to 6 commits over two weeks (each rewriting one file with random lines): each week's
+    churn is git numstat's Σ min(added, deleted) ÷ Σ added of the commits authored that week, null with nothing
+    added."""
+    tmp = tmp_path_factory.mktemp("churn")
+    start = datetime(2026, 3, 2, tzinfo=UTC)
+
+    def build(r: GitRepo) -> None:
+        r.commit({"seed.txt": "s\n"}, "chore: seed", when=start - timedelta(days=30))
+        for i, (day, path, lines) in enumerate(commits):  # author times increase: day, then the commit's order
+            r.commit({path: "".join(f"{t}\n" for t in lines)}, f"feat: {i}",
+                     when=start + timedelta(days=day, minutes=i))
+
+    repo, engine = _repo_engine(tmp, build)
+    await engine.repos.sync()
+    series = await engine.reports.get_metric_series(MetricSeriesQuery(
+        metric="code_churn", from_="2026-03-02", to="2026-03-15", granularity="weekly"))
+    week = int(start.timestamp())
+    expected = [_numstat_churn(repo, week + k * 7 * 86400, week + (k + 1) * 7 * 86400) for k in range(2)]
+    assert [p.value for p in series.series] == expected
     engine.store.close()
 
 
