@@ -227,6 +227,67 @@ async def test_task_throughput_per_team(tmp_path) -> None:
     engine.store.close()
 
 
+WEEK_STARTS = [datetime(2026, 3, 2, tzinfo=UTC), datetime(2026, 3, 9, tzinfo=UTC), datetime(2026, 3, 16, tzinfo=UTC)]
+
+
+def _per_week(times: list[datetime], per: int) -> list[float | None]:
+    """Events of each of the two weeks from 2026-03-02 ÷ 1 week ÷ ``per``, 2 decimals; null when ``per`` is 0."""
+    return [round(sum(1 for t in times if a <= t < b) / per, 2) if per else None
+            for a, b in zip(WEEK_STARTS, WEEK_STARTS[1:])]
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.integers(-10, 16), st.sampled_from(["checkout", "search", None])), max_size=8))
+async def test_open_incident_rate_on_generated_incidents(tmp_path_factory, started) -> None:
+    """Any incidents (days from 2026-03-02, a service or none): each week's rate is the incidents started that week
+    ÷ the services the repository ever had (an incident's service, else the repository's name)."""
+    tmp = tmp_path_factory.mktemp("incidents")
+    _, engine = _repo_engine(tmp, lambda r: r.commit({"app.py": "x\n"}, "feat: start", when="2026-02-01T10:00:00Z"))
+    await engine.repos.sync()
+    times = [WEEK_STARTS[0] + timedelta(days=day, hours=3) for day, _ in started]
+    rows = [{"id": f"I{i}", "title": "t", "started_at": t.strftime("%Y-%m-%dT%H:%M:%SZ"), "repo": "app",
+             **({"service": service} if service else {})} for i, (t, (_, service)) in enumerate(zip(times, started))]
+    path = tmp / "incidents.json"
+    path.write_text(json.dumps(rows))
+    if rows:
+        assert not (await engine.dora.import_events(path, "incidents")).errors
+    series = await engine.reports.get_metric_series(MetricSeriesQuery(
+        metric="open_incident_rate", repo="app", from_="2026-03-02", to="2026-03-15"))
+    services = {service or "app" for _, service in started}
+    assert [p.value for p in series.series] == _per_week(times, len(services))
+    engine.store.close()
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.sampled_from(["alpha", "beta"]), st.one_of(st.none(), st.integers(-3, 16))), max_size=10))
+async def test_task_throughput_on_generated_work_items(tmp_path_factory, items) -> None:
+    """Any work items (a team, done on a day from 2026-03-02 or open): a team's weekly throughput is its items done
+    that week; the whole scope's is every item done that week ÷ the teams the items name; null without items."""
+    tmp = tmp_path_factory.mktemp("items")
+    repo = GitRepo(tmp / "app")
+    repo.commit({"a": "1\n"}, "feat: a", when="2026-02-20T10:00:00Z")
+    engine = LocalEngine(Settings(db=tmp / "db.sqlite",
+                                  teams={"alpha": {"repos": ["app"]}, "beta": {"repos": ["app"]}}))
+    engine.register_repository(repo.path)
+    await engine.repos.sync()
+    done = {i: WEEK_STARTS[0] + timedelta(days=day, hours=12) for i, (_, day) in enumerate(items) if day is not None}
+    rows = [{"id": f"W{i}", "team": team, **({"completed_at": done[i].strftime("%Y-%m-%dT%H:%M:%SZ")} if i in done else {})}
+            for i, (team, _) in enumerate(items)]
+    path = tmp / "items.json"
+    path.write_text(json.dumps(rows))
+    if rows:
+        assert not (await engine.forecast.import_work_items(path)).errors
+    alpha = await engine.reports.get_metric_series(MetricSeriesQuery(
+        metric="task_throughput", team="alpha", from_="2026-03-02", to="2026-03-15"))
+    every = await engine.reports.get_metric_series(MetricSeriesQuery(
+        metric="task_throughput", from_="2026-03-02", to="2026-03-15"))
+    teams = {team for team, _ in items}  # the teams the work items name, done or not; none: null
+    assert [p.value for p in alpha.series] == _per_week([t for i, t in done.items() if items[i][0] == "alpha"],
+                                                         int("alpha" in teams))
+    assert [p.value for p in every.series] == _per_week(list(done.values()), len(teams))
+    engine.store.close()
+
+
 async def test_series_tool_answers_the_catalogue_and_refuses_unknown_names(sample_workspace) -> None:
     async with mcp_session(sample_workspace.db) as (client, engine):
         churn = await call(client, "get_metric_series", {"metric": "code_churn", "period": "last_30_days",
