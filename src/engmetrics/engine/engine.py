@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from engmetrics.areas.activity.api import ActivityApi
+from engmetrics.areas.ai.api import AiApi
 from engmetrics.areas.dora.api import DoraApi
 from engmetrics.areas.flow.api import FlowApi
 from engmetrics.areas.forecast.api import ForecastApi
@@ -36,6 +37,7 @@ class Engine:
         risk: RiskApi,
         forecast: ForecastApi,
         reports: ReportsApi,
+        ai: AiApi,
     ) -> None:
         self.repos = repos
         self.dora = dora
@@ -44,6 +46,7 @@ class Engine:
         self.risk = risk
         self.forecast = forecast
         self.reports = reports
+        self.ai = ai
 
     def area_interfaces(self) -> tuple[tuple[str, type], ...]:
         """(attribute, interface) of every area this engine answers: the registry's (`AREA_INTERFACES`)."""

@@ -10,6 +10,8 @@ from pydantic import BaseModel
 
 from engmetrics.areas.activity.queries import CORE_PARTS
 from engmetrics.areas.activity.service import ActivityService
+from engmetrics.areas.ai.service import AiService
+from engmetrics.areas.ai.sync import match_tracking
 from engmetrics.areas.context import Context, ProgressFn
 from engmetrics.areas.dora.derive import derive_repository
 from engmetrics.areas.dora.service import DoraService
@@ -43,21 +45,25 @@ class LocalEngine(Engine):
         self.keys = KeyStore(self.store)
         self.idempotency = IdempotencyRecords(self.store)
         dora = DoraService(self.ctx)
+        risk = RiskService(self.ctx)
+        ai = AiService(self.ctx, risk)
         self.repos_service = ReposService(self.ctx, self._sync_steps())
         super().__init__(
             repos=self.repos_service,
             dora=dora,
             activity=ActivityService(self.ctx, {**CORE_PARTS, **PR_FEED_PARTS}),
             flow=FlowService(self.ctx),
-            risk=RiskService(self.ctx),
+            risk=risk,
             forecast=ForecastService(self.ctx),
-            reports=ReportsService(self.ctx, dora),
+            reports=ReportsService(self.ctx, dora, ai),
+            ai=ai,
         )
         self._default_to_served()
 
     def _sync_steps(self) -> list[SyncStep]:
         """What a repository's sync does after reading its git history, in order: pull requests (GitHub, then
-        git), the derived deployments (DORA), the state of change risk's labels."""
+        git), the derived deployments (DORA), the state of change risk's labels, AI tracking rows matched to the new
+        commits."""
         ctx = self.ctx
 
         def pull_requests(row: RepoRow, progress: ProgressFn | None) -> StepOutcome:
@@ -70,7 +76,11 @@ class LocalEngine(Engine):
         def fix_labels(row: RepoRow, progress: ProgressFn | None) -> StepOutcome:
             return StepOutcome({"fix_labels": sync_fix_labels(ctx.store, row.id, ctx.settings)})
 
-        return [pull_requests, deployments, fix_labels]
+        def ai_tracking(row: RepoRow, progress: ProgressFn | None) -> StepOutcome:
+            match_tracking(ctx.store)
+            return StepOutcome()
+
+        return [pull_requests, deployments, fix_labels, ai_tracking]
 
     def _default_to_served(self) -> None:
         """On an engine serving one repository, a question naming neither a repository nor a team is about that

@@ -8,6 +8,7 @@ listed in `engmetrics.store.migrations`.
 from __future__ import annotations
 
 from engmetrics.areas.activity.api import ActivityApi
+from engmetrics.areas.ai.api import AiApi
 from engmetrics.areas.dora.api import DoraApi
 from engmetrics.areas.flow.api import FlowApi
 from engmetrics.areas.forecast.api import ForecastApi
@@ -23,5 +24,6 @@ AREA_INTERFACES: tuple[tuple[str, type], ...] = (
     ("forecast", ForecastApi),
     ("reports", ReportsApi),
     ("flow", FlowApi),
+    ("ai", AiApi),
 )
 """(attribute of `Engine`, interface) for every area."""

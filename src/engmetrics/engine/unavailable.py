@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import NoReturn, TypeVar
 
 from engmetrics.areas.activity.api import ActivityApi
+from engmetrics.areas.ai.api import AiApi
 from engmetrics.areas.dora.api import DoraApi
 from engmetrics.areas.flow.api import FlowApi
 from engmetrics.areas.forecast.api import ForecastApi
@@ -40,6 +41,7 @@ class UnavailableEngine(Engine):
             risk=self._area(RiskApi),
             forecast=self._area(ForecastApi),
             reports=self._area(ReportsApi),
+            ai=self._area(AiApi),
         )
 
     def _area(self, interface: Callable[[], A]) -> A:

@@ -145,6 +145,9 @@ SERIES_METRICS = (
     "mttr",
     "rework_rate",
     "change_size",
+    "ai_share_of_lines",
+    "ai_assisted_commits",
+    "ai_adoption",
 )
 
 

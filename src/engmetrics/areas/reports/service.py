@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Concatenate, ParamSpec, TypeVar
 
+from engmetrics.areas.ai.api import AiApi
 from engmetrics.areas.context import AreaService, Context
 from engmetrics.areas.dora.api import DoraApi
 from engmetrics.areas.reports import queries
@@ -18,7 +19,7 @@ from engmetrics.areas.reports.api import ReportsApi
 from engmetrics.areas.reports.metrics import changelog as cl
 from engmetrics.areas.reports.metrics.benchmarks import benchmarks, tier_thresholds
 from engmetrics.areas.reports.metrics.formats import render, word_count
-from engmetrics.areas.reports.metrics.insights import TREND_METRICS, compute_insights
+from engmetrics.areas.reports.metrics.insights import TREND_METRICS, ai_insight, compute_insights
 from engmetrics.areas.reports.metrics.report import ReportFacts, check_polish, compose, fact_lines
 from engmetrics.areas.reports.metrics.scorecard import (
     build_scorecard,
@@ -73,11 +74,12 @@ def _now() -> datetime:
 
 
 class ReportsService(AreaService, ReportsApi):
-    """The reports area over the local store, with DORA figures from the DORA area."""
+    """The reports area over the local store, with DORA figures from the DORA area and AI figures from the AI area."""
 
-    def __init__(self, ctx: Context, dora: DoraApi) -> None:
+    def __init__(self, ctx: Context, dora: DoraApi, ai: AiApi) -> None:
         super().__init__(ctx)
         self.dora = dora
+        self.ai = ai
 
     # ---- helpers ---------------------------------------------------------------------------------
 
@@ -108,9 +110,11 @@ class ReportsService(AreaService, ReportsApi):
 
     async def _series(self, window: Window, repo_ids: list[int] | None, metrics: Sequence[str],
                       granularity: Granularity) -> tuple[list[Bucket], dict[str, list[float | None]]]:
-        """The buckets of ``window`` and each metric's value per bucket (DORA metrics from the DORA area)."""
+        """The buckets of ``window`` and each metric's value per bucket (DORA metrics from the DORA area, AI metrics
+        from the AI area)."""
         bks = buckets(window, granularity)
         values = await self.dora.metric_series(bks, repo_ids, metrics)
+        values.update(await self.ai.metric_series(bks, repo_ids, metrics))
         if "change_size" in metrics:
             sizes = await self._query(queries.commit_sizes, bks[0].start_ts, bks[-1].end_ts, repo_ids) if bks else []
             values["change_size"] = change_sizes(bks, sizes)
@@ -257,7 +261,9 @@ class ReportsService(AreaService, ReportsApi):
         window = Window(stop - timedelta(weeks=weeks), stop, f"the last {weeks} complete weeks")
         bks, values = await self._series(window, repo_ids, TREND_METRICS, "weekly")
         report = await self._dora(window, repo_ids, year, repo, team)
-        found = compute_insights([b.label for b in bks], values, scope, iso(_now().timestamp()) or "", report)
+        now = iso(_now().timestamp()) or ""
+        ai = ai_insight(await self.ai.impact_for_window(window, repo_ids, repo, team), scope, now)
+        found = compute_insights([b.label for b in bks], values, scope, now, report, extra=[ai] if ai else [])
         return len(bks), found
 
     async def get_insights(self, q: InsightsQuery) -> InsightList:

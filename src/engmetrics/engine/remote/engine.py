@@ -14,6 +14,7 @@ import httpx2
 from pydantic import BaseModel
 
 from engmetrics.areas.activity.api import ActivityApi
+from engmetrics.areas.ai.api import AiApi
 from engmetrics.areas.dora.api import DoraApi
 from engmetrics.areas.flow.api import FlowApi
 from engmetrics.areas.forecast.api import ForecastApi
@@ -65,6 +66,7 @@ class RemoteEngine(Engine):
             risk=remote_area(RiskApi, self),
             forecast=remote_area(ForecastApi, self),
             reports=remote_area(ReportsApi, self),
+            ai=remote_area(AiApi, self),
         )
 
     async def call(self, op: Operation, q: BaseModel | None) -> BaseModel:
