@@ -33,4 +33,5 @@ TOOL_EXAMPLES: dict[str, dict[str, Any]] = {
     "get_benchmarks": {"year": 2024, "repo": "sample"},
     "generate_report": {"audience": "team", "period": "last_30_days", "format": "slack", "repo": "sample"},
     "get_report": {"report_id": "latest"},
+    "get_ai_impact": {"period": "last_90_days", "repo": "sample"},
 }

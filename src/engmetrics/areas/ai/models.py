@@ -61,13 +61,25 @@ class SourceShare(Model):
     share_of_commits_percent: float | None = Field(description="Those commits ÷ all commits × 100")
 
 
-class PersonShare(ShareFigures):
+class ShareRow(Model):
+    """The share figures of one person or team (as the top-level ones)."""
+
+    commits: int
+    commits_with_tracking_data: int
+    lines_added: int
+    ai_lines_added: int
+    ai_share_of_lines_percent: float | None
+    ai_assisted_commits: int
+    ai_assisted_commits_percent: float | None
+
+
+class PersonShare(ShareRow):
     """One person's figures."""
 
     person: str = Field(description="Person id (engmetrics.toml) or email")
 
 
-class TeamShare(ShareFigures):
+class TeamShare(ShareRow):
     """One team's figures (its repositories and/or people, as configured)."""
 
     team: str

@@ -22,6 +22,7 @@ from engmetrics.areas.risk.metrics.fixes import fix_labels
 from engmetrics.areas.risk.metrics.model import tier
 from engmetrics.areas.risk.models import (
     EvaluatedModel,
+    SignalCheckResult,
     RiskEvaluation,
     RiskEvaluationQuery,
     RiskScore,
@@ -201,4 +202,6 @@ class RiskService(AreaService, RiskApi):
         return RiskEvaluation(
             repo=row.name, changes=ev.changes, labelled_inducing=ev.labelled_inducing, splits=ev.splits,
             fix_labels=fix_labels(coverage), models=[EvaluatedModel.model_validate(asdict(m)) for m in ev.models],
+            signal_checks=[SignalCheckResult(name=c.name, changes_with_signal=c.changes_with_signal, auc_gain=c.auc_gain,
+                                             auc_gain_ci=c.auc_gain_ci, verdict=c.verdict) for c in ev.signal_checks],
         )

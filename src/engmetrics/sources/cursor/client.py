@@ -172,7 +172,9 @@ class CursorClient:
         await anyio.sleep(seconds)
 
     async def _pace(self, endpoint: str) -> None:
-        """Wait until a request to ``endpoint`` stays within ``per_minute`` requests per window, then count it."""
+        """Wait until one more request to ``endpoint`` stays within ``per_minute`` requests per window. Requests are
+        counted from when their answer arrived (never earlier than Cursor saw them), so the pace errs on the safe
+        side."""
         sent = self._sent.setdefault(endpoint, deque())
         now = time.monotonic()
         while sent and now - sent[0] >= self.window:
@@ -183,7 +185,10 @@ class CursorClient:
                 await self._wait(delay, f"Cursor allows {self.per_minute} requests a minute on {endpoint}: waiting "
                                         f"{delay:.1f} s before the next one")
             sent.popleft()
-        sent.append(time.monotonic())
+
+    def _sent_now(self, endpoint: str) -> None:
+        """Count a request to ``endpoint`` whose answer just arrived."""
+        self._sent.setdefault(endpoint, deque()).append(time.monotonic())
 
     # ---- requests ------------------------------------------------------------------------------------------
 
@@ -221,6 +226,7 @@ class CursorClient:
             try:
                 request = self._http.build_request("GET", self.api_url + endpoint, params=params)
                 resp = await self._http.send(request, stream=stream)
+                self._sent_now(endpoint)
             except httpx2.TransportError as exc:
                 if attempt >= self.max_retries:
                     raise RemoteError(f"Cannot reach Cursor's API at {self.api_url} ({type(exc).__name__}). Check the "
