@@ -218,7 +218,7 @@ class AiImpact(ShareFigures):
     by_source: list[SourceShare]
     by_tool: dict[str, int] = Field(description="Trailer-marked commits per AI tool named (claude, copilot, cursor…)")
     adoption: Adoption
-    by_person: list[PersonShare] = Field(description="People with the most commits first (at most 10)")
+    by_person: list[PersonShare] = Field(description="People (bots aside) with the most commits first (at most 10)")
     by_team: list[TeamShare] = Field(description="Each configured team's figures")
     stability: Stability
     copilot: CopilotFigures | None = Field(default=None, description="Null without Copilot data in the window")

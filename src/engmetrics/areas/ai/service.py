@@ -137,7 +137,8 @@ class AiService(AreaService, AiApi):
         facts = [f for _, f in pairs]
         outcomes = self._outcomes(conn, rows)
         total = shares(facts)
-        people = sorted(by_key(facts, "person").items(), key=lambda kv: (-len(kv[1]), kv[0]))
+        people = sorted(by_key([f for f in facts if not f.is_bot], "person").items(),
+                        key=lambda kv: (-len(kv[1]), kv[0]))
         teams = by_key(facts, "team")
         unmatched = queries.unmatched_tracking_rows(conn)
         copilot = self._copilot(conn, window)

@@ -105,17 +105,20 @@ def median_interval(values: Sequence[float]) -> tuple[float, float] | None:
     return xs[lo_rank - 1], xs[n - lo_rank]
 
 
+def hl_shift(a: Sequence[float], b: Sequence[float]) -> float | None:
+    """The Hodges–Lehmann shift of a − b: the median of all pairwise differences a_i − b_j (None when one is empty)."""
+    return _median([x - y for x in a for y in b]) if a and b else None
+
+
 def hodges_lehmann(a: Sequence[float], b: Sequence[float], z: float = Z95) -> tuple[float, float, float] | None:
-    """(shift, low, high) of a − b: the median of all pairwise differences a_i − b_j, and the interval between the
-    C-th smallest and C-th largest of them, C = ⌊n·m/2 − z·√(n·m·(n+m+1)/12)⌋ (at least 1); None when a or b is
-    empty or C would be under 1."""
+    """(shift, low, high) of a − b: `hl_shift` and the interval between the C-th smallest and C-th largest pairwise
+    difference, C = ⌊n·m/2 − z·√(n·m·(n+m+1)/12)⌋ (Mann–Whitney); None when a or b is empty or C would be under 1."""
     n, m = len(a), len(b)
-    if not n or not m:
+    shift = hl_shift(a, b)
+    if shift is None:
         return None
     diffs = sorted(x - y for x in a for y in b)
     nm = n * m
-    mid = nm // 2
-    shift = diffs[mid] if nm % 2 else (diffs[mid - 1] + diffs[mid]) / 2
     c = math.floor(nm / 2 - z * math.sqrt(nm * (n + m + 1) / 12))
     if c < 1:
         return None
@@ -188,14 +191,11 @@ def _review(values: Sequence[float]) -> Review:
 
 
 def _review_difference(group: Sequence[float], none: Sequence[float]) -> ReviewDifference:
-    if not group or not none:
-        return ReviewDifference(shift_hours=None)
+    shift = hl_shift(group, none)
     got = hodges_lehmann(group, none)
-    if got is None:
-        return ReviewDifference(shift_hours=None)
-    shift, low, high = got
-    if len(group) < MIN_REVIEWS or len(none) < MIN_REVIEWS:
+    if shift is None or got is None or len(group) < MIN_REVIEWS or len(none) < MIN_REVIEWS:
         return ReviewDifference(shift_hours=r2(shift))
+    _, low, high = got
     return ReviewDifference(shift_hours=r2(shift), ci_hours=[r2(low) or 0.0, r2(high) or 0.0],
                             significant=low > 0 or high < 0)
 
