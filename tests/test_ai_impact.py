@@ -407,3 +407,20 @@ def test_insights_and_reports_mention_ai(tmp_path: Path) -> None:
                                                                            period="last_30_days"))
     assert [p.value for p in series.series if p.value is not None] and series.unit == "percent"
     engine.store.close()
+
+
+def test_only_product_changes_count_towards_the_bug_inducing_rate(tmp_path: Path) -> None:
+    repo = GitRepo(tmp_path / "docs")
+    repo.commit({"README.md": lines(5, "doc")}, "docs: intro\n\nMade-with: Cursor\n", author=ADA, when=at(2))
+    repo.commit({"src/a.py": lines(5, "a")}, "feat: a\n\nMade-with: Cursor\n", author=ADA, when=at(3))
+    repo.commit({"docs/guide.md": lines(3, "g")}, "docs: guide", author=BOB, when=at(4))
+    engine = LocalEngine(Settings(db=tmp_path / "db.sqlite"))
+    engine.register_repository(repo.path)
+    anyio.run(engine.repos.sync)
+    got = anyio.run(engine.ai.get_ai_impact, AiImpactQuery(**WINDOW))
+    engine.store.close()
+    groups = {g.group: g for g in got.stability.groups}
+    # A documentation-only change can never be traced to by SZZ: it is left out of the rate's denominator.
+    assert (groups["mostly"].changes, groups["mostly"].bug_inducing.of) == (2, 1)
+    assert (groups["none"].changes, groups["none"].bug_inducing.of) == (1, 0)
+    assert groups["mostly"].reverted.of == 2

@@ -36,6 +36,9 @@ CASES = [
     ("feat: x\n\nCo-authored-by: Claude Dupont <claude@dupont.fr>", (), "", None),
     ("feat: x\n\nCo-authored-by: Jane <jane@anthropic.com>", (), "", None),
     ("feat: x", (), "John Smith john@cursor.com", None),
+    ("feat: x", (), "Paul Gauthier aider@paulg.org", None),  # a person whose address says aider
+    ("feat: x", (), "Paul Gauthier (aider) aider@paulg.org", "aider"),  # aider's own commits
+    ("feat: x\n\nCo-authored-by: Paul <aider@paulg.org>", (), "", None),
     ("feat: cursor-based pagination\n\nGenerated with cursor-based paging in mind", (), "", None),
     ("feat: let copilot users opt out", (), "", None),
     ("feat: x\n\nCo-authored-by: Devin Brown <devin@example.com>", (), "", None),

@@ -3,7 +3,8 @@
 The one rule, shared by the AI-impact area (commits marked by git alone: a lower bound of AI assistance) and change
 risk (its ``ai_share`` signal). A commit is **AI-marked** when it names an AI tool in one of these places:
 
-- a ``Co-authored-by:`` trailer or line whose name, email user part or known AI address names a tool of the list
+- a ``Co-authored-by:`` trailer or line whose name, GitHub account (a ``…@users.noreply.github.com`` address) or
+  known AI address names a tool of the list
   (default `DEFAULT_AI_TOOLS`; ``ENGMETRICS_AI_MARKERS`` replaces it): ``Co-authored-by: Claude
   <noreply@anthropic.com>``, ``Co-authored-by: Copilot <…+Copilot@users.noreply.github.com>``, ``Co-authored-by:
   aider (gpt-4o) <noreply@aider.chat>``;
@@ -11,11 +12,13 @@ risk (its ``ai_share`` signal). A commit is **AI-marked** when it names an AI to
   ``AI-agent:``, ``Coding-agent:``) or a line "Generated with …" / "Created with …" / "Made with …" whose first words
   name a tool of the list or one of `AI_CONTEXT_TOOLS` (names that are also people's first names, such as Claude or
   Devin, count only there): ``Made-with: Cursor``, ``🤖 Generated with [Claude Code](https://claude.com/claude-code)``;
-- the commit's author name or email user part naming a tool of the list (``Copilot``, ``cursoragent@cursor.com``,
-  ``devin-ai-integration[bot]``).
+- the commit's author name or GitHub account naming a tool of the list (``Copilot``, ``Paul Gauthier (aider)``,
+  ``devin-ai-integration[bot]``), or a known AI address (``cursoragent@cursor.com``).
 
-Names match as whole words, case-insensitively (``cursor-based`` is not Cursor); an email's domain never counts
-(a person at cursor.com is a person), except the known AI addresses of `KNOWN_AI_EMAILS`.
+Names match as whole words, case-insensitively (``cursor-based`` is not Cursor). Other email addresses never count,
+neither their domain nor their user part: a person at cursor.com, or one who writes as aider@example.org, is a
+person; only the known AI addresses of `KNOWN_AI_EMAILS` and GitHub's noreply addresses (whose user part is the
+account) are read.
 """
 
 from __future__ import annotations
@@ -55,6 +58,7 @@ CANONICAL: dict[str, str] = {
 """How a matched name (lowercase, '-' and '_' as spaces) is reported: the product it stands for."""
 
 _EMAIL = re.compile(r"<?([^\s<>@]+)@([^\s<>]+?)>?(?=\s|$)")
+GITHUB_NOREPLY = "users.noreply.github.com"
 
 
 def _alternatives(names: Sequence[str]) -> re.Pattern[str]:
@@ -86,13 +90,17 @@ class AiMarkers:
         return CANONICAL.get(key, key)
 
     def _who(self, value: str, pattern: re.Pattern[str]) -> str | None:
-        """The tool a trailer value ("Name <email>" or free text) names: a known AI address, else its text with
-        each email reduced to its user part."""
+        """The tool a trailer value or an author ("Name <email>", "Name email" or free text) names: a known AI
+        address, else its text with GitHub noreply addresses reduced to their account and other addresses dropped."""
         for m in _EMAIL.finditer(value):
             address = f"{m.group(1)}@{m.group(2)}".lower()
             if address in KNOWN_AI_EMAILS:
                 return KNOWN_AI_EMAILS[address]
-        text = _EMAIL.sub(lambda m: " " + m.group(1) + " ", value)
+
+        def account(m: re.Match[str]) -> str:
+            return " " + m.group(1).split("+", 1)[-1] + " " if m.group(2).lower() == GITHUB_NOREPLY else " "
+
+        text = _EMAIL.sub(account, value)
         found = pattern.search(text)
         return None if found is None else self._canonical(found.group(1))
 

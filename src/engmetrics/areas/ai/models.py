@@ -144,7 +144,7 @@ class StabilityGroup(Model):
 
     group: Group = Field(description="none (0 %), some (under 50 %), mostly (50 % or more, or trailer-marked)")
     changes: int
-    bug_inducing: Rate = Field(description="Changes a later fix was traced to (SZZ), among those with labels")
+    bug_inducing: Rate = Field(description="Changes a later fix was traced to (SZZ), among product changes with labels")
     reverted: Rate = Field(description="Changes a later commit reverted")
     failed_deployment: Rate = Field(description="Shipped changes whose deployment failed, among the shipped ones")
     review: Review

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from engmetrics.areas.ai.metrics.copilot import CopilotDayTotals
 from engmetrics.commits import reverted_shas
+from engmetrics.filekinds import is_product
 from engmetrics.store.db import repo_filter
 
 _CHUNK = 500
@@ -115,6 +116,22 @@ def labelled_repos(conn: sqlite3.Connection, repo_ids: Iterable[int]) -> set[int
         return set()
     return {int(r[0]) for r in conn.execute(
         f"SELECT repo_id FROM risk_label_config WHERE repo_id IN ({','.join('?' * len(ids))})", ids)}
+
+
+def non_product(conn: sqlite3.Connection, keys: Iterable[Key]) -> set[Key]:
+    """Those of ``keys`` that changed no product file (documentation, tests, CI configuration or metadata only, by
+    `engmetrics.filekinds.is_product`); a commit whose files were not read is a product change."""
+    out: set[Key] = set()
+    for rid, shas in _by_repo(keys).items():
+        for chunk in _chunks(shas):
+            paths: dict[str, list[str]] = {}
+            for sha, path in conn.execute(
+                f"SELECT sha, path FROM file_changes WHERE repo_id = ? AND sha IN ({','.join('?' * len(chunk))})",
+                [rid, *chunk],
+            ):
+                paths.setdefault(str(sha), []).append(str(path))
+            out |= {(rid, sha) for sha, ps in paths.items() if ps and not any(is_product(p) for p in ps)}
+    return out
 
 
 def inducing(conn: sqlite3.Connection, keys: Iterable[Key]) -> set[Key]:

@@ -107,11 +107,13 @@ class AiService(AreaService, AiApi):
         keys = [(r.repo_id, r.sha) for r in rows]
         labelled = queries.labelled_repos(conn, (r.repo_id for r in rows))
         inducing = queries.inducing(conn, [k for k in keys if k[0] in labelled])
+        non_product = queries.non_product(conn, keys)
         reverted = queries.reverted(conn, keys)
         shipped = queries.shipped(conn, keys)
         reviews = queries.review_hours(conn, keys)
         return [Outcome(
-            inducing=(k in inducing) if k[0] in labelled else None, reverted=k in reverted, shipped=k in shipped,
+            inducing=(k in inducing) if k[0] in labelled and k not in non_product else None, reverted=k in reverted,
+            shipped=k in shipped,
             failed_deployment=shipped.get(k, False), review_hours=reviews.get(k),
         ) for k in keys]
 

@@ -4,8 +4,9 @@ difference to changes without AI, with 95% intervals. Pure; rates in percent (2 
 Groups (`CommitFacts.group`): ``none`` (no AI line, no AI trailer), ``some`` (AI share under 50 %), ``mostly`` (50 %
 or more, or an AI trailer). Per group:
 
-- **bug-inducing rate**: changes a later fix was traced to by SZZ (change risk's labels) ÷ changes whose repository
-  has labels;
+- **bug-inducing rate**: changes a later fix was traced to by SZZ (change risk's labels) ÷ product changes (only
+  those can be traced to: documentation-, test-, CI- or metadata-only changes are left out) whose repository has
+  labels;
 - **reverted rate**: changes a later commit reverted ("This reverts commit …") ÷ changes;
 - **failed-deployment share**: changes shipped by a failed deployment ÷ changes shipped by any deployment;
 - **review time**: median hours from a pull request's opening (or ready for review) to its merge, over the changes
@@ -51,7 +52,7 @@ WORDS: dict[Group, str] = {
 class Outcome:
     """What became of one change."""
 
-    inducing: bool | None  # a later fix was traced to it (SZZ); None: its repository has no labels
+    inducing: bool | None  # a later fix was traced to it (SZZ); None: not a product change, or no labels
     reverted: bool
     shipped: bool  # shipped by a deployment
     failed_deployment: bool  # shipped by a failed deployment
