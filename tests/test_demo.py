@@ -251,6 +251,7 @@ def test_demo_command_builds_syncs_and_answers_from_the_workspace(tmp_path: Path
     assert explicit and tagged
     assert dora["deployment_frequency"]["deployments"] == len(explicit) + len(tagged)
 
+    assert answer["ai"]["ai_assisted_commits"] > 0  # the demo command shows the AI figures too
     # The AI figures of the Quick start: trailers, imported tracking data, the stability comparison.
     proc = run_cli("ai", "--db", str(root / "engmetrics.db"), "--period", "last_90_days", "--json", env_extra=elsewhere)
     assert proc.returncode == 0, proc.stderr
