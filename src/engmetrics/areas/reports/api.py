@@ -111,7 +111,8 @@ GET_REPORT_TOOL = Tool(
     description="""\
 A report made earlier by generate_report: its `content` in the format asked for, `word_count`, audience, period \
 and whether the prose was polished by a model. Use it to fetch a report by id (also readable as the resource \
-report://<report_id>). Argument: report_id (from generate_report).
+report://<report_id>); a report a remote provider is still writing says so. Argument: report_id (from \
+generate_report).
 Example: get_report(report_id="rpt_3f2a9c0d1e4b") → {"id": "rpt_3f2a9c0d1e4b", "status": "ready", "format": \
 "slack", "content": "...", "word_count": 312}
 """,

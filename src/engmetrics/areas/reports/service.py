@@ -37,6 +37,7 @@ from engmetrics.areas.reports.models import (
     ChangelogEntryQuery,
     ChangelogQuery,
     Granularity,
+    REPORT_DEFAULT_PERIOD,
     Insight,
     InsightList,
     InsightsQuery,
@@ -60,7 +61,6 @@ from engmetrics.areas.dora.models import IncidentQuery
 from engmetrics.queries import decode_cursor, encode_cursor
 from engmetrics.ratings import check_year
 
-REPORT_DEFAULT_PERIOD = "last_14_days"
 INSIGHT_WEEKS_IN_REPORTS = 12
 
 P = ParamSpec("P")
@@ -355,7 +355,7 @@ class ReportsService(AreaService, ReportsApi):
                 return stored.report, bad or ["(empty text)"]
             markdown = text.strip() + "\n"
             with self.store.tx() as conn:
-                queries.set_polished(conn, stored.report.id, render(markdown, stored.report.format, stored.report.title),
+                queries.set_polished(conn, stored.report.id, render(markdown, stored.report.format, stored.report.title or ""),
                                      word_count(markdown))
             return self._stored(stored.report.id).report, []
 

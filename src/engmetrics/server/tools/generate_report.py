@@ -27,7 +27,9 @@ detail), 'leaders' (outcomes and trends, no commit lists) or 'customers' (featur
 nothing internal). format: 'markdown', 'slack' (Slack mrkdwn), 'email' (email-safe HTML) or 'html'.
 
 Answers at once with `report_id`, `status` ('ready') and the report (`content`, `word_count`); it is stored and \
-readable later with get_report or the resource report://<report_id>. When this client supports sampling and \
+readable later with get_report or the resource report://<report_id>. Through a provider that writes reports itself \
+(ENGMETRICS_PROVIDER=upshot) it may answer `status` 'generating' with the provider's `estimated_seconds` and no \
+report yet: call get_report(report_id) after that long. When this client supports sampling and \
 polish is true, the client's model is asked to polish the prose from the same facts; the rewrite is used only \
 if every number in it appears in the facts (`report.polished` says which text you got).
 Arguments: audience, period (default last_14_days) or from/to, format, repo or team, polish.
