@@ -10,7 +10,6 @@ groups: trailer or ≥ 50 % AI lines → mostly, above 0 → some, else none.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import anyio
 from hypothesis import HealthCheck, given, settings

@@ -21,6 +21,7 @@ from engmetrics.api.app import API_VERSION, build_api
 from engmetrics.areas.ai.models import AiImpactQuery, CopilotQuery, CopilotUsage
 from engmetrics.config import Settings
 from engmetrics.engine.local import LocalEngine
+from engmetrics.engine.remote.engine import RemoteEngine
 from engmetrics.errors import InvalidInput, RemoteError
 from engmetrics.sources.cursor.client import COMMITS, CHANGES, CsvRows, CursorClient, cursor_date
 from gitrepo import GitRepo
@@ -338,6 +339,16 @@ def test_copilot_usage_over_rest_in_koalrs_shape(copilot, tmp_path: Path) -> Non
                                                             headers={"Authorization": f"Bearer {secret}"}) as c:
         body = c.get("/v1/copilot", params={"days": 30}).json()
         bad = c.get("/v1/copilot", params={"days": 0})
+
+        async def remote() -> CopilotUsage:  # an MCP server in remote mode over this API asks the same
+            e = RemoteEngine(Settings(api_url=served.url, api_key=secret))
+            try:
+                return await e.ai.get_copilot(CopilotQuery(days=30))
+            finally:
+                await e.aclose()
+
+        over_remote = anyio.run(remote)
+    assert over_remote.model_dump(by_alias=True) == body
     assert set(body) == {"adoptionRate", "acceptanceRate", "estimatedHoursSaved"}
     assert (body["adoptionRate"], body["acceptanceRate"], body["estimatedHoursSaved"]) == expected_copilot(api, 30)
     assert bad.status_code == 422 and bad.json()["error"]["param"] == "days"

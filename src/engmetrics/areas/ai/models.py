@@ -193,7 +193,8 @@ class CopilotUsage(Model):
         serialization_alias="acceptanceRate", description="Accepted ÷ generated suggestions (0–1)")
     estimated_hours_saved: float | None = Field(
         default=None, validation_alias=AliasChoices("estimated_hours_saved", "estimatedHoursSaved"),
-        serialization_alias="estimatedHoursSaved", description="Lines Copilot added × minutes per line ÷ 60")
+        serialization_alias="estimatedHoursSaved",
+        description="Hours: locally lines Copilot added × minutes per line ÷ 60; from Koalr, Koalr's own estimate")
 
 
 class AcceptedChanges(Model):

@@ -83,7 +83,7 @@ class KoalrClient:
         self._teams: list[KoalrTeam] | None = None
 
     async def get_direct(self, what: str, path: str, params: Params | None = None) -> JsonValue:
-        """``get`` for a call that does not come through the engine's operations (the not yet wired /copilot and
+        """``get`` for a call that does not come through the engine's operations (the not yet wired
         /custom-metrics): the key is required and Koalr's 4xx are worded as the operations' are."""
         self.provider.require_key()
         try:
