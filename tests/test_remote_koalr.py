@@ -2,7 +2,8 @@
 (ENGMETRICS_PROVIDER=koalr) over the stand-in Koalr API (tests/vendor_standins.py): the seed's figures arrive
 unchanged (or, where our field has another unit, converted exactly as the note says: days × 24 = hours,
 seconds ÷ 3600 = hours), what Koalr does not send is null, ``team`` becomes Koalr's ``teamId``, and the request
-Koalr gets is the one its documentation shows. Also Koalr's /copilot client call, not wired to a tool yet."""
+Koalr gets is the one its documentation shows. Also Koalr's /copilot answering the AI area's `get_copilot` (REST
+only, no tool)."""
 
 from __future__ import annotations
 
@@ -12,12 +13,10 @@ from typing import Any
 import pytest
 from mcp import Client
 
-from engmetrics.engine.remote.koalr import KoalrProvider
-from engmetrics.engine.remote.koalr_ai import KoalrCopilot, KoalrCustomMetric, copilot_usage, custom_metric_result
-from engmetrics.engine.remote.koalr_client import KoalrClient
-from engmetrics.errors import Unsupported
+from engmetrics.areas.ai.models import AiImpactQuery, CopilotQuery
+from engmetrics.engine.remote.koalr_ai import KoalrCustomMetric, custom_metric_result
+from engmetrics.errors import NotFound, RemoteError, Unsupported
 from engmetrics.periods import Window
-from engmetrics.queries import WindowArgs
 from helpers import call
 from vendor_standins import (
     KOALR_COPILOT,
@@ -264,21 +263,39 @@ async def test_query_custom_metric(koalr) -> None:
         "Koalr did not name the window"]
 
 
-async def test_copilot_client_not_wired_yet(koalr) -> None:
-    """/copilot: the call and the mapping, ready for the operation of #14."""
+async def test_get_copilot_answers_from_koalrs_copilot(koalr) -> None:
+    """The AI area's get_copilot (GET /v1/copilot, Koalr's shape) through Koalr's GET /api/v1/copilot: the request
+    Koalr documents (days, X-Koalr-Key), the seed's figures as sent, what Koalr leaves out null, its errors worded."""
     url, script = koalr
     e = engine(url, "koalr", KOALR_KEY)
-    assert isinstance(e.provider, KoalrProvider)
-    usage = await e.provider.ai.copilot(WindowArgs(period="last_30_days"))
-    assert last(script, "/copilot")[2] == {"days": "30"}
-    assert (usage.adoption_rate, usage.acceptance_rate, usage.estimated_hours_saved) == (0.74, 0.38, 312)
-    assert usage.source == "Koalr's GET /api/v1/copilot?days=30" and "ratios 0–1" in usage.notes[0]
-    with pytest.raises(Unsupported, match="rolling windows"):
-        await e.provider.ai.copilot(WindowArgs(period="last_quarter"))
-    await e.aclose()
-    # The mapping alone, on the seed's body and on a body missing figures.
-    span = KoalrClient.days(WindowArgs(period="last_30_days"))
-    assert copilot_usage(KoalrCopilot.model_validate(KOALR_COPILOT), span).adoption_rate == 0.74
-    partial = copilot_usage(KoalrCopilot.model_validate({"adoptionRate": 0.5}), span)
-    assert partial.acceptance_rate is None and partial.estimated_hours_saved is None
-    assert "acceptanceRate, estimatedHoursSaved: null" in partial.notes[-1]
+    try:
+        usage = await e.ai.get_copilot(CopilotQuery())
+        method, _, params, headers, _ = last(script, "/copilot")
+        assert (method, params, headers["x-koalr-key"]) == ("GET", {"days": "30"}, KOALR_KEY)
+        assert usage.model_dump(by_alias=True) == KOALR_COPILOT == {
+            "adoptionRate": 0.74, "acceptanceRate": 0.38, "estimatedHoursSaved": 312}
+        await e.ai.get_copilot(CopilotQuery(days=7))
+        assert last(script, "/copilot")[2] == {"days": "7"}
+        script.bodies = {"/api/v1/copilot": {"adoptionRate": 0.5}}
+        try:
+            partial = await e.ai.get_copilot(CopilotQuery(days=14))
+            script.bodies = {"/api/v1/copilot": {"adoptionRate": "most", "acceptanceRate": 0.4}}
+            with pytest.raises(RemoteError, match="GET /api/v1/copilot"):
+                await e.ai.get_copilot(CopilotQuery())
+        finally:
+            script.bodies = {}
+        assert (partial.adoption_rate, partial.acceptance_rate, partial.estimated_hours_saved) == (0.5, None, None)
+        script.faults = ["404"]
+        with pytest.raises(NotFound, match="get_copilot: Resource not found"):
+            await e.ai.get_copilot(CopilotQuery())
+        with pytest.raises(Unsupported, match="Koalr's API does not offer get_ai_impact"):
+            await e.ai.get_ai_impact(AiImpactQuery())
+    finally:
+        script.faults = []
+        await e.aclose()
+    wrong = engine(url, "koalr", "klr_live_wrong")
+    try:
+        with pytest.raises(RemoteError, match="X-Koalr-Key|key"):
+            await wrong.ai.get_copilot(CopilotQuery())
+    finally:
+        await wrong.aclose()

@@ -45,4 +45,5 @@ TOOL_EXAMPLES: dict[str, dict[str, Any]] = {
     "delete_alert": {"alert_id": "alrt_a5975b41cdba74c0"},
     "get_health": {"repo": "sample", "period": "last_90_days"},
     "get_risk_signals": {"repo": "sample", "period": "last_90_days"},
+    "get_ai_impact": {"period": "last_90_days", "repo": "sample"},
 }

@@ -91,6 +91,27 @@ class Settings(BaseSettings):
         description="Waits before each webhook retry (seconds); a delivery is tried once more than this list is long",
     )
     alerts_timeout_seconds: float = Field(default=10.0, gt=0, le=120, description="Timeout of one webhook request")
+    # AI-assisted code (engmetrics.areas.ai, engmetrics.sources.cursor, engmetrics.sources.copilot)
+    cursor_api_key: SecretStr | None = Field(
+        default=None, description="Cursor Admin API key for the AI Code Tracking API (ENGMETRICS_CURSOR_API_KEY)"
+    )
+    cursor_api_url: str = Field(default="https://api.cursor.com", description="Cursor API base URL (ENGMETRICS_CURSOR_API_URL)")
+    cursor_first_sync_days: int = Field(
+        default=90, ge=1, le=3650, description="Days of Cursor tracking data the first `ai sync` reads"
+    )
+    ai_max_wait_seconds: float = Field(
+        default=3600.0, ge=0, description="Longest total wait on AI sources' rate limits in one sync before giving up"
+    )
+    copilot_org: str | None = Field(default=None, description="GitHub organisation whose Copilot usage metrics to read")
+    copilot_enterprise: str | None = Field(default=None, description="GitHub enterprise whose Copilot usage metrics to read")
+    copilot_minutes_per_line: float = Field(
+        default=0.5, ge=0, le=60,
+        description="Minutes saved per line Copilot added, for estimated_hours_saved (an assumption: set your own)",
+    )
+    ai_markers: list[str] = Field(
+        default_factory=list,
+        description="AI tool names that AI co-author trailers and 'Generated with' lines may name (replaces the default list)",
+    )
     teams: dict[str, Any] = Field(default_factory=dict, description="[teams.<name>] repos=[…] people=[…]")
     people: dict[str, Any] = Field(default_factory=dict, description="[people.<id>] emails=[…] logins=[…]")
 

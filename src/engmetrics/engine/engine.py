@@ -16,6 +16,7 @@ from engmetrics.areas.activity.api import ActivityApi
 from engmetrics.areas.alerts.api import AlertsApi
 from engmetrics.areas.catalogue.api import CatalogueApi
 from engmetrics.areas.custom_metrics.api import CustomMetricsApi
+from engmetrics.areas.ai.api import AiApi
 from engmetrics.areas.dora.api import DoraApi
 from engmetrics.areas.flow.api import FlowApi
 from engmetrics.areas.forecast.api import ForecastApi
@@ -44,6 +45,7 @@ class Engine:
         custom_metrics: CustomMetricsApi,
         alerts: AlertsApi,
         health: HealthApi,
+        ai: AiApi,
     ) -> None:
         self.repos = repos
         self.dora = dora
@@ -56,6 +58,7 @@ class Engine:
         self.custom_metrics = custom_metrics
         self.alerts = alerts
         self.health = health
+        self.ai = ai
 
     def area_interfaces(self) -> tuple[tuple[str, type], ...]:
         """(attribute, interface) of every area this engine answers: the registry's (`AREA_INTERFACES`)."""

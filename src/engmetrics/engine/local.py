@@ -11,6 +11,8 @@ from pydantic import BaseModel
 
 from engmetrics.areas.activity.queries import CORE_PARTS
 from engmetrics.areas.activity.service import ActivityService
+from engmetrics.areas.ai.service import AiService
+from engmetrics.areas.ai.sync import match_tracking
 from engmetrics.areas.alerts.service import AlertsService
 from engmetrics.areas.catalogue.service import CatalogueService
 from engmetrics.areas.custom_metrics.service import CustomMetricsService
@@ -52,27 +54,30 @@ class LocalEngine(Engine):
         custom_metrics = CustomMetricsService(self.ctx, catalogue)
         self.alerts_service = AlertsService(self.ctx, catalogue, custom_metrics)
         flow = FlowService(self.ctx)
-        reports = ReportsService(self.ctx, dora, catalogue, custom_metrics)
+        risk = RiskService(self.ctx)
+        ai = AiService(self.ctx, risk)
+        reports = ReportsService(self.ctx, dora, catalogue, custom_metrics, ai)
         self.repos_service = ReposService(self.ctx, self._sync_steps(), [self._evaluate_alerts])
         super().__init__(
             repos=self.repos_service,
             dora=dora,
             activity=ActivityService(self.ctx, {**CORE_PARTS, **PR_FEED_PARTS}),
             flow=flow,
-            risk=RiskService(self.ctx),
+            risk=risk,
             forecast=ForecastService(self.ctx),
             reports=reports,
             catalogue=catalogue,
             custom_metrics=custom_metrics,
             alerts=self.alerts_service,
             health=HealthService(self.ctx, dora, flow, catalogue, reports),
+            ai=ai,
         )
         self._default_to_served()
 
     def _sync_steps(self) -> list[SyncStep]:
         """What a repository's sync does after reading its git history, in order: pull requests (GitHub, then
-        git), the derived deployments (DORA), the state of change risk's labels; then, in the event loop,
-        `_evaluate_alerts`."""
+        git), the derived deployments (DORA), the state of change risk's labels, AI tracking rows matched to the new
+        commits; then, in the event loop, `_evaluate_alerts`."""
         ctx = self.ctx
 
         def pull_requests(row: RepoRow, progress: ProgressFn | None) -> StepOutcome:
@@ -85,7 +90,11 @@ class LocalEngine(Engine):
         def fix_labels(row: RepoRow, progress: ProgressFn | None) -> StepOutcome:
             return StepOutcome({"fix_labels": sync_fix_labels(ctx.store, row.id, ctx.settings)})
 
-        return [pull_requests, deployments, fix_labels]
+        def ai_tracking(row: RepoRow, progress: ProgressFn | None) -> StepOutcome:
+            match_tracking(ctx.store)
+            return StepOutcome()
+
+        return [pull_requests, deployments, fix_labels, ai_tracking]
 
     async def _evaluate_alerts(self, row: RepoRow) -> None:
         """The last step of a repository's sync: evaluate the alerts about it; their webhooks are delivered in the

@@ -11,6 +11,7 @@ from engmetrics.areas.activity.api import ActivityApi
 from engmetrics.areas.alerts.api import AlertsApi
 from engmetrics.areas.catalogue.api import CatalogueApi
 from engmetrics.areas.custom_metrics.api import CustomMetricsApi
+from engmetrics.areas.ai.api import AiApi
 from engmetrics.areas.dora.api import DoraApi
 from engmetrics.areas.flow.api import FlowApi
 from engmetrics.areas.forecast.api import ForecastApi
@@ -31,5 +32,6 @@ AREA_INTERFACES: tuple[tuple[str, type], ...] = (
     ("custom_metrics", CustomMetricsApi),
     ("alerts", AlertsApi),
     ("health", HealthApi),
+    ("ai", AiApi),
 )
 """(attribute of `Engine`, interface) for every area."""

@@ -14,6 +14,7 @@ from engmetrics.areas.activity.api import ActivityApi
 from engmetrics.areas.alerts.api import AlertsApi
 from engmetrics.areas.catalogue.api import CatalogueApi
 from engmetrics.areas.custom_metrics.api import CustomMetricsApi
+from engmetrics.areas.ai.api import AiApi
 from engmetrics.areas.dora.api import DoraApi
 from engmetrics.areas.flow.api import FlowApi
 from engmetrics.areas.forecast.api import ForecastApi
@@ -48,6 +49,7 @@ class UnavailableEngine(Engine):
             custom_metrics=self._area(CustomMetricsApi),
             alerts=self._area(AlertsApi),
             health=self._area(HealthApi),
+            ai=self._area(AiApi),
         )
 
     def _area(self, interface: Callable[[], A]) -> A:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from engmetrics.store import (
     schema,
+    schema_ai,
     schema_alerts,
     schema_api,
     schema_coverage,
@@ -31,5 +32,6 @@ FEATURES: dict[str, list[list[str]]] = {
     "coverage": schema_coverage.MIGRATIONS,
     "custom_metrics": schema_custom_metrics.MIGRATIONS,
     "alerts": schema_alerts.MIGRATIONS,
+    "ai": schema_ai.MIGRATIONS,
 }
 """Each feature's migrations, by name (the order their first migrations are applied in)."""

@@ -141,8 +141,10 @@ class Scorecard(Model):
 # ---- series, insights, benchmarks -------------------------------------------------------------
 
 
-SERIES_METRICS = tuple(CATALOGUE)
-"""Every catalogue metric has a series; so has every custom metric (by its slug)."""
+AI_METRICS = ("ai_share_of_lines", "ai_assisted_commits", "ai_adoption")
+"""The AI area's series (percent; `AiApi.metric_series`): their trend is only ever 'stable' or none."""
+SERIES_METRICS = (*CATALOGUE, *AI_METRICS)
+"""Every catalogue metric and AI metric has a series; so has every custom metric (by its slug)."""
 
 
 class MetricSeriesQuery(WindowArgs, Scope):

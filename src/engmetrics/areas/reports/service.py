@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Concatenate, ParamSpec, TypeVar
 
+from engmetrics.areas.ai.api import AiApi
 from engmetrics.areas.catalogue.api import CatalogueApi
 from engmetrics.areas.catalogue.models import CATALOGUE
 from engmetrics.areas.context import AreaService, Context
@@ -21,7 +22,7 @@ from engmetrics.areas.reports.api import ReportsApi
 from engmetrics.areas.reports.metrics import changelog as cl
 from engmetrics.areas.reports.metrics.benchmarks import benchmarks, tier_thresholds
 from engmetrics.areas.reports.metrics.formats import render, word_count
-from engmetrics.areas.reports.metrics.insights import TREND_METRICS, compute_insights
+from engmetrics.areas.reports.metrics.insights import TREND_METRICS, ai_insight, compute_insights
 from engmetrics.areas.reports.metrics.report import ReportFacts, check_polish, compose, fact_lines
 from engmetrics.areas.reports.metrics.scorecard import (
     build_scorecard,
@@ -32,8 +33,10 @@ from engmetrics.areas.reports.metrics.scorecard import (
     threshold_signal,
     thresholds,
 )
-from engmetrics.areas.reports.metrics.series import average, trends
+from engmetrics.areas.reports.metrics.series import NEUTRAL, UNITS, average, trends
 from engmetrics.areas.reports.models import (
+    AI_METRICS,
+    SERIES_METRICS,
     BenchmarkQuery,
     BenchmarkReport,
     Changelog,
@@ -78,13 +81,15 @@ def _now() -> datetime:
 
 
 class ReportsService(AreaService, ReportsApi):
-    """The reports area over the local store, with DORA figures from the DORA area."""
+    """The reports area over the local store, with DORA figures from the DORA area and AI figures from the AI area."""
 
-    def __init__(self, ctx: Context, dora: DoraApi, catalogue: CatalogueApi, custom: CustomMetricsApi) -> None:
+    def __init__(self, ctx: Context, dora: DoraApi, catalogue: CatalogueApi, custom: CustomMetricsApi,
+                 ai: AiApi) -> None:
         super().__init__(ctx)
         self.dora = dora
         self.catalogue = catalogue
         self.custom = custom
+        self.ai = ai
 
     # ---- helpers ---------------------------------------------------------------------------------
 
@@ -115,9 +120,12 @@ class ReportsService(AreaService, ReportsApi):
 
     async def _series(self, window: Window, repo_ids: list[int] | None, metrics: Sequence[str],
                       granularity: Granularity, team: str | None = None) -> tuple[list[Bucket], dict[str, list[float | None]]]:
-        """The buckets of ``window`` and each catalogue metric's value per bucket (from the catalogue area)."""
+        """The buckets of ``window`` and each metric's value per bucket (catalogue metrics from the catalogue area,
+        AI metrics from the AI area)."""
         bks = buckets(window, granularity)
-        return bks, await self.catalogue.metric_series(bks, repo_ids, team, metrics)
+        values = await self.catalogue.metric_series(bks, repo_ids, team, [m for m in metrics if m not in AI_METRICS])
+        values.update(await self.ai.metric_series(bks, repo_ids, [m for m in metrics if m in AI_METRICS]))
+        return bks, values
 
     # ---- changelog -------------------------------------------------------------------------------
 
@@ -266,17 +274,20 @@ class ReportsService(AreaService, ReportsApi):
         if q.metric in CATALOGUE:
             bks, values = await self._series(window, repo_ids, [q.metric], q.granularity, q.team)
             vals, unit, higher = values[q.metric], CATALOGUE[q.metric].unit, CATALOGUE[q.metric].higher_is_better
+        elif q.metric in AI_METRICS:
+            bks, values = await self._series(window, repo_ids, [q.metric], q.granularity, q.team)
+            vals, unit, higher = values[q.metric], UNITS[q.metric], False
         else:
             bks = buckets(window, q.granularity)
             custom = await self.custom.custom_series(q.metric, bks, repo_ids, q.team)
             if custom is None:
                 saved = [m.slug for m in (await self.custom.list_custom_metrics()).custom_metrics]
-                raise InvalidInput(f"unknown metric {q.metric!r}; use one of {', '.join(CATALOGUE)}"
+                raise InvalidInput(f"unknown metric {q.metric!r}; use one of {', '.join(SERIES_METRICS)}"
                                    + (f", or a custom metric: {', '.join(saved)}" if saved else "") + ".", param="metric")
             vals, unit, higher, label = custom.values, custom.unit, custom.higher_is_better, custom.label
         points = [
             SeriesPoint(week=b.label, start=iso(b.start_ts) or "", value=v, trend=t)
-            for b, v, t in zip(bks, vals, trends(vals, higher), strict=True)
+            for b, v, t in zip(bks, vals, trends(vals, higher, q.metric in NEUTRAL), strict=True)
         ]
         dora_metric = "lead_time" if q.metric == "cycle_time" else q.metric
         tiers = (tier_thresholds(dora_metric, self.settings.benchmark_year)
@@ -294,7 +305,9 @@ class ReportsService(AreaService, ReportsApi):
         window = Window(stop - timedelta(weeks=weeks), stop, f"the last {weeks} complete weeks")
         bks, values = await self._series(window, repo_ids, TREND_METRICS, "weekly")
         report = await self._dora(window, repo_ids, year, repo, team)
-        found = compute_insights([b.label for b in bks], values, scope, iso(_now().timestamp()) or "", report)
+        now = iso(_now().timestamp()) or ""
+        ai = ai_insight(await self.ai.impact_for_window(window, repo_ids, repo, team), scope, now)
+        found = compute_insights([b.label for b in bks], values, scope, now, report, extra=[ai] if ai else [])
         return len(bks), found
 
     async def get_insights(self, q: InsightsQuery) -> InsightList:

@@ -69,9 +69,9 @@ class SyncReport(Model):
 
 
 class ImportReport(Model):
-    """The result of importing deployments or incidents."""
+    """The result of importing deployments, incidents or AI tracking data (commits, changes)."""
 
-    kind: Literal["deployments", "incidents"]
+    kind: Literal["deployments", "incidents", "ai-commits", "ai-changes"]
     file: str
     imported: int = Field(description="Rows new or changed in the store")
     unchanged: int = Field(description="Rows already present exactly (re-import)")

@@ -73,9 +73,15 @@ class RiskApi(ABC):
     async def list_risky_changes(self, q: RiskyChangesQuery) -> RiskyChangeList:
         """The riskiest changes of a window, riskiest first."""
 
-    # ---- in process only (the CLI) ---------------------------------------------------------------------
+    # ---- in process only (the CLI, other areas) ----------------------------------------------------------
 
     @abstractmethod
     async def evaluate_risk(self, q: RiskEvaluationQuery) -> RiskEvaluation:
         """The risk model's measured accuracy on the repository's own past (time-ordered splits), against
         LApredict, Kamei and size alone."""
+
+    @abstractmethod
+    async def ensure_fix_labels(self, repo_ids: list[int] | None) -> None:
+        """Trace the fixes of these repositories (None: every served one) to the commits that induced them (SZZ),
+        labelling only what is new since the last time; a repository git cannot read is skipped. What the AI area's
+        stability comparison reads."""

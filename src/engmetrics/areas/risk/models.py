@@ -156,6 +156,17 @@ class EvaluatedModel(Model):
         default=None, description="Paired bootstrap 95% interval of auc_vs_lapredict (same resamples for both)")
 
 
+class SignalCheckResult(Model):
+    """What one signal adds to the engmetrics model on this history (the model refitted without it)."""
+
+    name: str = Field(description="The signal, e.g. ai_share")
+    changes_with_signal: int = Field(description="Changes with known labels whose value is above 0")
+    auc_gain: float | None = Field(description="AUC with it minus AUC without it, mean over the splits")
+    auc_gain_ci: list[float] | None = Field(default=None, description="Paired bootstrap 95% interval of auc_gain")
+    verdict: Literal["helps", "hurts", "no measurable difference", "absent", "unknown"] = Field(
+        description="helps/hurts: the interval lies above/below 0; absent: no change carries the signal")
+
+
 class RiskEvaluation(Model):
     """How well each model separates bug-inducing from clean changes on a repository's own past."""
 
@@ -165,3 +176,5 @@ class RiskEvaluation(Model):
     splits: int = Field(description="Time-ordered train/test splits run")
     fix_labels: FixLabels | None = Field(default=None, description="How many fixes SZZ labelled, pending, unreadable")
     models: list[EvaluatedModel]
+    signal_checks: list[SignalCheckResult] = Field(
+        default_factory=list, description="What single signals (ai_share: AI-assisted lines) add to the engmetrics model")

@@ -17,6 +17,7 @@ from engmetrics.areas.activity.api import ActivityApi
 from engmetrics.areas.alerts.api import AlertsApi
 from engmetrics.areas.catalogue.api import CatalogueApi
 from engmetrics.areas.custom_metrics.api import CustomMetricsApi
+from engmetrics.areas.ai.api import AiApi
 from engmetrics.areas.dora.api import DoraApi
 from engmetrics.areas.flow.api import FlowApi
 from engmetrics.areas.forecast.api import ForecastApi
@@ -73,6 +74,7 @@ class RemoteEngine(Engine):
             custom_metrics=remote_area(CustomMetricsApi, self),
             alerts=remote_area(AlertsApi, self),
             health=remote_area(HealthApi, self),
+            ai=remote_area(AiApi, self),
         )
 
     async def call(self, op: Operation, q: BaseModel | None) -> BaseModel:

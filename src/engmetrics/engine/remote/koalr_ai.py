@@ -1,11 +1,11 @@
-"""Koalr's Copilot usage (``GET /copilot``) and saved custom metrics (``GET /custom-metrics/:slug/query``): the
-client calls and the mapping of Koalr's answers into our words (snake_case, units stated). Custom metrics answer
-the custom-metrics area's ``query_custom_metric``; Copilot usage is ready for the operation the AI-impact area
-(issue #14) adds (until then nothing routes a tool to it; `KoalrProvider.ai` is the entry point to wire).
+"""Koalr's Copilot usage (``GET /copilot``, answering the AI area's `get_copilot`) and saved custom metrics
+(``GET /custom-metrics/:slug/query``, answering the custom-metrics area's `query_custom_metric`): the client calls
+and the mapping of Koalr's answers into our models.
 
 Koalr's figures are kept as sent: adoptionRate and acceptanceRate read as ratios 0–1 (the seed states no unit;
-0.74 cannot be a percent of anything sensible here), estimatedHoursSaved in hours; a custom metric's value in the
-unit Koalr names with it. What Koalr does not send is null, with a note.
+0.74 cannot be a percent of anything sensible here, and our `CopilotUsage` is Koalr's shape: 0–1 fractions),
+estimatedHoursSaved in hours; a custom metric's value in the unit Koalr names with it. What Koalr does not send is
+null.
 """
 
 from __future__ import annotations
@@ -13,15 +13,14 @@ from __future__ import annotations
 from datetime import timedelta
 from urllib.parse import quote
 
-from pydantic import Field
 
+from engmetrics.areas.ai.models import CopilotQuery, CopilotUsage
 from engmetrics.areas.custom_metrics.models import CustomMetricQuery, CustomMetricResult
-from engmetrics.engine.remote.koalr_client import DaysWindow, KoalrClient
+from engmetrics.engine.remote.koalr_client import KoalrClient
 from engmetrics.errors import InvalidInput
 from engmetrics.models import Model, Period
 from engmetrics.operations import Operation
 from engmetrics.periods import Window, utcnow
-from engmetrics.queries import WindowArgs
 
 
 class KoalrCopilot(Model):
@@ -42,28 +41,11 @@ class KoalrCustomMetric(Model):
     period: str | None = None
 
 
-class CopilotUsage(Model):
-    """Koalr's Copilot usage in our words (to become the AI-impact area's Copilot operation's result or part of it)."""
-
-    period: Period = Field(description="The window Koalr covered: the `days` ending now")
-    adoption_rate: float | None = Field(description="Share of developers using Copilot, ratio 0–1 (Koalr's adoptionRate)")
-    acceptance_rate: float | None = Field(description="Share of Copilot suggestions accepted, ratio 0–1 (acceptanceRate)")
-    estimated_hours_saved: float | None = Field(description="Koalr's own estimate of hours saved (estimatedHoursSaved)")
-    source: str = Field(description="The provider and endpoint the figures came from")
-    notes: list[str] = Field(default_factory=list)
-
-
-def copilot_usage(body: KoalrCopilot, span: DaysWindow) -> CopilotUsage:
-    """Koalr's /copilot answer in our words; nothing converted (ratios stay ratios, hours stay hours)."""
-    missing = [name for name, v in (("adoptionRate", body.adoptionRate), ("acceptanceRate", body.acceptanceRate),
-                                    ("estimatedHoursSaved", body.estimatedHoursSaved)) if v is None]
-    notes = ["Koalr states no units: adoptionRate and acceptanceRate read as ratios 0–1, estimatedHoursSaved as "
-             "hours. estimatedHoursSaved is Koalr's own estimate, not a measurement."]
-    if missing:
-        notes.append(f"Koalr did not send {', '.join(missing)}: null.")
-    return CopilotUsage(period=span.period, adoption_rate=body.adoptionRate, acceptance_rate=body.acceptanceRate,
-                        estimated_hours_saved=body.estimatedHoursSaved,
-                        source=f"Koalr's GET /api/v1/copilot?days={span.days}", notes=notes)
+def copilot_usage(body: KoalrCopilot) -> CopilotUsage:
+    """Koalr's /copilot answer as the AI area's `CopilotUsage` (Koalr's own shape): nothing converted (ratios stay
+    ratios 0–1, hours stay hours); a figure Koalr did not send stays null."""
+    return CopilotUsage(adoption_rate=body.adoptionRate, acceptance_rate=body.acceptanceRate,
+                        estimated_hours_saved=body.estimatedHoursSaved)
 
 
 def custom_metric_result(body: KoalrCustomMetric, path: str, days: int, window: Window) -> CustomMetricResult:
@@ -86,18 +68,16 @@ def custom_metric_result(body: KoalrCustomMetric, path: str, days: int, window: 
 
 
 class KoalrAi:
-    """Koalr's /copilot and /custom-metrics calls for one engine (custom metrics through the engine's operation:
-    the provider checks the key and words Koalr's errors)."""
+    """Koalr's /copilot (`get_copilot`) and /custom-metrics (`query_custom_metric`) calls for one engine."""
 
     def __init__(self, api: KoalrClient) -> None:
         self.api = api
 
-    async def copilot(self, q: WindowArgs) -> CopilotUsage:
-        """Copilot usage over the window ``q`` asks for (a rolling ``days`` window ending now; no team: Koalr's
-        /copilot takes days only)."""
-        span = self.api.days(q)
-        data = await self.api.get_direct("copilot usage", "/copilot", params={"days": span.days})
-        return copilot_usage(self.api.parse(KoalrCopilot, data, "/copilot"), span)
+    async def copilot(self, op: Operation, q: CopilotQuery) -> CopilotUsage:
+        """`get_copilot`: Copilot usage over the ``days`` ending now (Koalr's /copilot takes days only, as our
+        request does)."""
+        data = await self.api.get("/copilot", params={"days": q.days})
+        return copilot_usage(self.api.parse(KoalrCopilot, data, "/copilot"))
 
     async def query_custom_metric(self, op: Operation, q: CustomMetricQuery) -> CustomMetricResult:
         """The saved custom metric ``q.slug`` over the last ``q.days`` days ending now (Koalr's ``days``); Koalr's

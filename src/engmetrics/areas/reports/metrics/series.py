@@ -15,6 +15,9 @@ Metrics and units:
 - ``change_failure_rate`` (percent), ``mttr`` (hours), ``rework_rate`` (percent): as in `summarize`, null
   for a bucket without deployments (or without recovered failures for mttr).
 - ``change_size`` (lines): median lines added + deleted per non-merge commit authored in the bucket.
+- ``ai_share_of_lines``, ``ai_assisted_commits``, ``ai_adoption`` (percent): the AI area's figures over the non-merge
+  commits authored in the bucket (`AiApi.metric_series`); their trend is never called improving or worsening (more
+  AI is neither), only 'stable' within ±5%.
 
 Trend of a bucket: its change against the previous bucket with a value (`engmetrics.trends.trend`), 'stable'
 within ±5%, else improving/worsening by the metric's polarity.
@@ -34,8 +37,13 @@ UNITS = {
     "mttr": "hours",
     "rework_rate": "percent",
     "change_size": "lines",
+    "ai_share_of_lines": "percent",
+    "ai_assisted_commits": "percent",
+    "ai_adoption": "percent",
 }
 HIGHER_IS_BETTER = {"deployment_frequency": True}
+NEUTRAL = frozenset({"ai_share_of_lines", "ai_assisted_commits", "ai_adoption"})
+"""Metrics whose direction is no judgement: a trend is 'stable' or nothing."""
 NAMES = {
     "deployment_frequency": "deployment frequency",
     "lead_time": "lead time",
@@ -43,16 +51,22 @@ NAMES = {
     "mttr": "recovery time",
     "rework_rate": "rework rate",
     "change_size": "change size",
+    "ai_share_of_lines": "AI share of lines",
+    "ai_assisted_commits": "AI-assisted commits",
+    "ai_adoption": "AI adoption",
 }
 
 
-def trends(values: Sequence[float | None], higher_is_better: bool) -> list[TrendDirection | None]:
-    """Each bucket's trend against the previous bucket that has a value, by the metric's polarity."""
+def trends(values: Sequence[float | None], higher_is_better: bool,
+           neutral: bool = False) -> list[TrendDirection | None]:
+    """Each bucket's trend against the previous bucket that has a value, by the metric's polarity; for a
+    ``neutral`` metric (`NEUTRAL`: more is neither better nor worse) only 'stable', else none."""
     out: list[TrendDirection | None] = []
     last: float | None = None
     for v in values:
         _, pct = trend(v, last)
-        out.append(trend_direction(pct, higher_is_better))
+        direction = trend_direction(pct, higher_is_better)
+        out.append(direction if not neutral or direction == "stable" else None)
         if v is not None:
             last = v
     return out
