@@ -9,6 +9,7 @@ only the SDK so the handshake is not kept waiting for engmetrics' own modules.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -19,19 +20,30 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError, UnexpectedToolError
 from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase
 from mcp.shared.exceptions import MCPError
-from mcp_types import Completion, CompletionArgument, CompletionContext, PromptReference, ResourceTemplateReference
+from mcp_types import (
+    CallToolResult,
+    Completion,
+    CompletionArgument,
+    CompletionContext,
+    PromptReference,
+    ResourceTemplateReference,
+    TextContent,
+)
 from pydantic import ConfigDict, ValidationError
 
 from engmetrics import __version__
 
 if TYPE_CHECKING:  # the runtime (and the engine behind it) loads in the worker thread, after the handshake
     from engmetrics.server.runtime import Runtime
+    from engmetrics.server.tasks import TaskSupport
 
 log = logging.getLogger(__name__)
 
 MODERN_PROTOCOL = "2026-07-28"
 """The first protocol version whose resource-not-found error is -32602 (SEP-2164)."""
 LEGACY_RESOURCE_NOT_FOUND = -32002
+OUTPUT_SCHEMA_DEPTH = 1
+"""Levels of a result's fields an output schema details in `tools/list` (deeper objects and lists: their type)."""
 """Resource not found in protocol versions before 2026-07-28 (their resources page, "Error Handling")."""
 
 INSTRUCTIONS = """\
@@ -79,6 +91,7 @@ class EngmetricsMCP(MCPServer[Any]):
         self.registered = anyio.Event()
         self.load_error: str | None = None
         self._complete: Completer | None = None
+        self.tasks: TaskSupport | None = None  # long calls as MCP tasks (engmetrics.server.tasks), set by _new_server
 
         # Registered now so the handshake advertises completions; answers once the real handler is there.
         async def complete(ref: PromptReference | ResourceTemplateReference, argument: CompletionArgument,
@@ -135,7 +148,8 @@ class EngmetricsMCP(MCPServer[Any]):
         return await super().get_prompt(name, arguments, context)
 
     def add_tool(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
-        """Add a tool whose arguments are closed: unknown ones are refused (``additionalProperties: false``)."""
+        """Add a tool whose arguments are closed (unknown ones are refused: ``additionalProperties: false``) and whose
+        input and output schemas are compacted for `tools/list` (`engmetrics.server.schemas`)."""
         super().add_tool(fn, *args, **kwargs)
         tool = self._tool_manager.get_tool(kwargs.get("name") or fn.__name__)
         if tool is None:  # pragma: no cover - add_tool always registers
@@ -146,33 +160,62 @@ class EngmetricsMCP(MCPServer[Any]):
             "model_config": ConfigDict(extra="forbid", arbitrary_types_allowed=True),
         }))
         tool.fn_metadata.arg_model = strict
-        tool.parameters = strict.model_json_schema(by_alias=True)
+        # lazy: engmetrics' own modules load after the handshake (this module imports only the SDK and pydantic)
+        from engmetrics.server.schemas import compact_schema
 
-    async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
-        """Check the arguments at the edge (`engmetrics.validation`), then call; errors in our own words."""
+        tool.parameters = compact_schema(strict.model_json_schema(by_alias=True))
+        if tool.fn_metadata.output_schema is not None:
+            tool.fn_metadata.output_schema = compact_schema(tool.fn_metadata.output_schema, output=True, describe=False,
+                                                            depth=OUTPUT_SCHEMA_DEPTH)
+
+    def _checked_tool(self, name: str, arguments: dict[str, Any]) -> Any:
+        """The tool called ``name``, its arguments checked at the edge (`engmetrics.validation`: names, control
+        characters, lengths); `ToolError` in our words otherwise."""
         # lazy: engmetrics' own modules load after the handshake (this module imports only the SDK and pydantic)
         from engmetrics.errors import InvalidInput
-        from engmetrics.validation import check_arguments, describe_validation_error, sentence, unknown_name_message
+        from engmetrics.validation import check_arguments, sentence, unknown_name_message
 
-        await self.registered.wait()
         tool = self._tool_manager.get_tool(name)
         if tool is None:
             names = [t.name for t in self._tool_manager.list_tools()]
             raise ToolError(sentence(unknown_name_message(name, names, noun="tool")))
         fields = tool.fn_metadata.arg_model.model_fields
-        accepted = {f.alias or n for n, f in fields.items()}
         try:
-            check_arguments(arguments or {}, accepted)
+            check_arguments(arguments or {}, {f.alias or n for n, f in fields.items()})
         except InvalidInput as exc:
             raise ToolError(f"Invalid arguments for {name}: {sentence(exc.message)}") from None
+        return tool
+
+    def _invalid(self, name: str, tool: Any, cause: ValidationError) -> ToolError:
+        """The tool error for arguments of ``tool`` that failed validation, in our words."""
+        from engmetrics.validation import describe_validation_error  # lazy: see _checked_tool
+
+        fields = tool.fn_metadata.arg_model.model_fields
+        names_by_field = {n: f.alias for n, f in fields.items() if f.alias}
+        _, text = describe_validation_error(cause, names_by_field, {f.alias or n for n, f in fields.items()})
+        return ToolError(f"Invalid arguments for {name}: {text} Check the tool's input schema.")
+
+    async def validate_call(self, name: str, arguments: dict[str, Any]) -> None:
+        """Check a call's arguments completely without calling (what a call runs as a task checks first);
+        `ToolError` in our words."""
+        await self.registered.wait()
+        tool = self._checked_tool(name, arguments)
         try:
-            return await super().call_tool(name, arguments, context)
+            tool.fn_metadata.validate_arguments(arguments or {})
+        except ValidationError as exc:
+            raise self._invalid(name, tool, exc) from None
+
+    async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
+        """Check the arguments at the edge (`engmetrics.validation`), then call; errors in our own words; the
+        result's text is its structured content as compact JSON (`compact_text`)."""
+        await self.registered.wait()
+        tool = self._checked_tool(name, arguments)
+        try:
+            return compact_text(await super().call_tool(name, arguments, context))
         except ToolError as exc:
             cause = exc.__cause__
             if isinstance(cause, ValidationError):
-                names_by_field = {n: f.alias for n, f in fields.items() if f.alias}
-                _, text = describe_validation_error(cause, names_by_field, accepted)
-                raise ToolError(f"Invalid arguments for {name}: {text} Check the tool's input schema.") from None
+                raise self._invalid(name, tool, cause) from None
             if isinstance(exc, UnexpectedToolError):
                 log.error("tool %s failed unexpectedly", name, exc_info=cause)
                 raise ToolError(f"engmetrics hit an internal error in {name}; the server log (stderr) has the "
@@ -182,13 +225,26 @@ class EngmetricsMCP(MCPServer[Any]):
             raise
 
 
+def compact_text(result: Any) -> Any:
+    """A tool result whose text content is its structured content as compact JSON (what a model reads; the SDK
+    writes it indented, a third larger); anything else as it is."""
+    if isinstance(result, CallToolResult) and result.structured_content is not None and not result.is_error:
+        text = json.dumps(result.structured_content, ensure_ascii=False, separators=(",", ":"))
+        result.content = [TextContent(type="text", text=text)]
+    return result
+
+
 def instructions(scope_note: str | None = None) -> str:
     """The MCP instructions, with a closing paragraph saying which repositories the server answers for."""
     return INSTRUCTIONS if not scope_note else f"{INSTRUCTIONS}\nScope: {scope_note}\n"
 
 
 def _new_server(name: str, lifespan: Callable[[Any], Any], scope_note: str | None = None) -> EngmetricsMCP:
-    return EngmetricsMCP(
+    # lazy-light: the task protocol imports only the SDK and engmetrics' core modules (the handshake stays fast)
+    from engmetrics.server.tasks import TaskSupport
+
+    tasks = TaskSupport()
+    mcp = EngmetricsMCP(
         name,
         title="engmetrics",
         description="Engineering metrics (DORA, flow, risk, forecasts, reports) computed from a team's real history.",
@@ -196,26 +252,39 @@ def _new_server(name: str, lifespan: Callable[[Any], Any], scope_note: str | Non
         version=__version__,
         lifespan=lifespan,
         website_url="https://github.com/engmetrics/engmetrics",
+        extensions=[tasks.extension()],
+        middleware=[tasks.legacy_middleware],
     )
+    mcp.tasks = tasks
+    return mcp
 
 
 def register_all(mcp: EngmetricsMCP, runtime: Runtime) -> None:
-    """Register every tool, resource and prompt, answering from ``runtime``: the tools generated from the areas'
-    operations (`engmetrics.engine.registry`), the two written by hand (sync, generate_report), the resources,
-    the prompts of the ``prompts/`` folder and the completion of their arguments. The one list of what the
-    server offers."""
+    """Register every tool of the toolsets ``runtime.toolsets`` chooses (`engmetrics.server.toolsets`; all when
+    None), every resource and prompt, answering from ``runtime``: the tools generated from the areas' operations
+    (`engmetrics.engine.registry`), the two written by hand (sync, generate_report), the resources, the prompts of
+    the ``prompts/`` folder and the completion of their arguments. The one list of what the server offers."""
     # lazy: the engine, the models and the tools load in the worker thread, after the handshake
     from engmetrics.engine.registry import AREA_INTERFACES
     from engmetrics.operations import collect
     from engmetrics.server.prompts import register_prompts
     from engmetrics.server.resources import register_resources
-    from engmetrics.server.tools.generate_report import register_generate_report
+    from engmetrics.server.tools.generate_report import GENERATE_REPORT_TOOL, register_generate_report
     from engmetrics.server.tools.generated import register_operation_tools
-    from engmetrics.server.tools.sync import register_sync
+    from engmetrics.server.tasks import Work
+    from engmetrics.server.tools.sync import SYNC_TOOL, register_sync
+    from engmetrics.server.toolsets import offered
 
-    register_operation_tools(mcp, runtime, collect(AREA_INTERFACES))
-    register_sync(mcp, runtime)
-    register_generate_report(mcp, runtime)
+    chosen = runtime.toolsets
+    operations = [op for op in collect(AREA_INTERFACES) if op.tool is not None and offered(op.tool.toolset, chosen)]
+    register_operation_tools(mcp, runtime, operations)
+    works: dict[str, Work] = {}  # the tools whose calls may run as MCP tasks
+    if offered(SYNC_TOOL.toolset, chosen):
+        works["sync"] = register_sync(mcp, runtime)
+    if offered(GENERATE_REPORT_TOOL.toolset, chosen):
+        works["generate_report"] = register_generate_report(mcp, runtime)
+    if mcp.tasks is not None:
+        mcp.tasks.bind(mcp, runtime, works, runtime.task_after_seconds)
     mcp.completion()(register_resources(mcp, runtime))
     register_prompts(mcp, runtime)
 

@@ -7,7 +7,7 @@ released migration: append a new one. A feature's version is kept in the ``featu
 
 from __future__ import annotations
 
-from engmetrics.store import schema, schema_api, schema_forecast, schema_prs, schema_reports, schema_risk
+from engmetrics.store import schema, schema_api, schema_forecast, schema_prs, schema_reports, schema_risk, schema_tasks
 
 CORE: list[list[str]] = schema.MIGRATIONS
 """The core: repositories, git history, tags, deployment events and derived deployments, incidents, cursors."""
@@ -18,5 +18,6 @@ FEATURES: dict[str, list[list[str]]] = {
     "prs": schema_prs.MIGRATIONS,
     "reports": schema_reports.MIGRATIONS,
     "risk": schema_risk.MIGRATIONS,
+    "tasks": schema_tasks.MIGRATIONS,
 }
 """Each feature's migrations, by name (the order their first migrations are applied in)."""

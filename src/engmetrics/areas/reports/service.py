@@ -60,6 +60,8 @@ from engmetrics.queries import decode_cursor, encode_cursor
 from engmetrics.ratings import check_year
 
 REPORT_DEFAULT_PERIOD = "last_14_days"
+CHANGELOG_PAGE_ITEMS = 24
+"""A changelog page lists at most this many changes over its entries (it then ends early; the cursor goes on)."""
 INSIGHT_WEEKS_IN_REPORTS = 12
 
 P = ParamSpec("P")
@@ -179,10 +181,16 @@ class ReportsService(AreaService, ReportsApi):
             weeks = cl.week_starts(await self._query(queries.commit_times, repo_ids, since_ts))
             entries = await self._week_entries(weeks[offset:offset + q.limit], repo_ids)
             total = len(weeks)
+        kept: list[ChangelogEntry] = []
+        listed = 0
         for e in entries:
             e.items = e.items[: q.items_per_entry]
-        nxt = offset + len(entries)
-        return Changelog(entries=entries, cursor=encode_cursor(nxt) if nxt < total else None)
+            if kept and listed + len(e.items) > CHANGELOG_PAGE_ITEMS:  # a page lists at most this many changes
+                break
+            kept.append(e)
+            listed += len(e.items)
+        nxt = offset + len(kept)
+        return Changelog(entries=kept, cursor=encode_cursor(nxt) if nxt < total else None)
 
     async def get_changelog_entry(self, q: ChangelogEntryQuery) -> ChangelogEntry:
         repo_ids = self.scope_repo_ids(q.repo, q.team)
