@@ -182,7 +182,8 @@ class Job:
             took = time.monotonic() - self.started
             summary = f"Failed after {took:.1f} s: see the result." if self.result.get("isError") else f"Done in {took:.1f} s."
             end = replace(self.task, status="completed", message=summary, progress=self.total or self.progress,
-                          updated_at=now, result=json.dumps(self.result, separators=(",", ":"), ensure_ascii=False))
+                          total=self.total, updated_at=now,
+                          result=json.dumps(self.result, separators=(",", ":"), ensure_ascii=False))
         self.task = end
         await self.board.update(end)
 
