@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, cast
 
 import anyio
+from mcp.server.apps import client_supports_apps
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError, UnexpectedToolError
 from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase
@@ -32,6 +33,7 @@ from mcp_types import (
 from pydantic import ConfigDict, ValidationError
 
 from engmetrics import __version__
+from engmetrics.server.dashboard.app import DASHBOARD_META, apps_extension  # light: the SDK and a file, no engine
 
 if TYPE_CHECKING:  # the runtime (and the engine behind it) loads in the worker thread, after the handshake
     from engmetrics.server.runtime import Runtime
@@ -70,6 +72,9 @@ say so rather than guessing. Units are in field names or `unit`.
 """
 
 
+ResultExtra = Callable[[dict[str, Any], dict[str, Any]], Awaitable[dict[str, Any]]]
+"""Extra data for a tool's result `_meta`, from the call's arguments and the result's structured content."""
+
 Completer = Callable[
     [PromptReference | ResourceTemplateReference, CompletionArgument, CompletionContext | None],
     Awaitable[Completion | None],
@@ -92,6 +97,8 @@ class EngmetricsMCP(MCPServer[Any]):
         self.load_error: str | None = None
         self._complete: Completer | None = None
         self.tasks: TaskSupport | None = None  # long calls as MCP tasks (engmetrics.server.tasks), set by _new_server
+        self.result_extras: dict[str, ResultExtra] = {}
+        """Per tool: the extra data its result carries in `_meta` for hosts that render Apps (the dashboard's)."""
 
         # Registered now so the handshake advertises completions; answers once the real handler is there.
         async def complete(ref: PromptReference | ResourceTemplateReference, argument: CompletionArgument,
@@ -211,7 +218,7 @@ class EngmetricsMCP(MCPServer[Any]):
         await self.registered.wait()
         tool = self._checked_tool(name, arguments)
         try:
-            return compact_text(await super().call_tool(name, arguments, context))
+            result = compact_text(await super().call_tool(name, arguments, context))
         except ToolError as exc:
             cause = exc.__cause__
             if isinstance(cause, ValidationError):
@@ -223,6 +230,16 @@ class EngmetricsMCP(MCPServer[Any]):
             if isinstance(cause, ToolError):  # the tool's own message, without the SDK's "Error executing tool" prefix
                 raise ToolError(str(cause)) from None
             raise
+        extra = self.result_extras.get(name)
+        if extra is not None and isinstance(result, CallToolResult) and result.structured_content is not None \
+                and context is not None and client_supports_apps(context):
+            try:
+                data = await extra(arguments or {}, result.structured_content)
+            except Exception:  # the picture is a bonus: the answer goes out without it
+                log.warning("the dashboard data of %s could not be computed", name, exc_info=True)
+            else:
+                result.meta = {**(result.meta or {}), DASHBOARD_META: data}
+        return result
 
 
 def compact_text(result: Any) -> Any:
@@ -252,7 +269,7 @@ def _new_server(name: str, lifespan: Callable[[Any], Any], scope_note: str | Non
         version=__version__,
         lifespan=lifespan,
         website_url="https://github.com/engmetrics/engmetrics",
-        extensions=[tasks.extension()],
+        extensions=[tasks.extension(), apps_extension()],
         middleware=[tasks.legacy_middleware],
     )
     mcp.tasks = tasks
@@ -267,6 +284,8 @@ def register_all(mcp: EngmetricsMCP, runtime: Runtime) -> None:
     # lazy: the engine, the models and the tools load in the worker thread, after the handshake
     from engmetrics.engine.registry import AREA_INTERFACES
     from engmetrics.operations import collect
+    from engmetrics.server.dashboard.app import tool_meta
+    from engmetrics.server.dashboard.data import dora_dashboard
     from engmetrics.server.prompts import register_prompts
     from engmetrics.server.resources import register_resources
     from engmetrics.server.tools.generate_report import GENERATE_REPORT_TOOL, register_generate_report
@@ -277,7 +296,9 @@ def register_all(mcp: EngmetricsMCP, runtime: Runtime) -> None:
 
     chosen = runtime.toolsets
     operations = [op for op in collect(AREA_INTERFACES) if op.tool is not None and offered(op.tool.toolset, chosen)]
-    register_operation_tools(mcp, runtime, operations)
+    register_operation_tools(mcp, runtime, operations, meta=tool_meta)
+    if any(op.tool_name == "get_dora" for op in operations):
+        mcp.result_extras["get_dora"] = dora_dashboard(runtime)
     works: dict[str, Work] = {}  # the tools whose calls may run as MCP tasks
     if offered(SYNC_TOOL.toolset, chosen):
         works["sync"] = register_sync(mcp, runtime)
