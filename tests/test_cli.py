@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import os
 import subprocess
 import sys
@@ -44,6 +45,19 @@ def test_dora_table_is_readable(workspace_copy) -> None:
     assert proc.returncode == 0, proc.stderr
     for label in ("Deployment frequency", "Lead time for changes", "Change failure rate", "Recovery time", "Rework rate"):
         assert label in proc.stdout
+    # A weekly sparkline per metric: one block per ISO week the 90 days touch (13 or 14), gaps for empty weeks.
+    sparks = re.findall(r"│ ([▁▂▃▄▅▆▇█ ]{13,14}) +│", proc.stdout)
+    assert len(sparks) == 5, proc.stdout
+    assert any(set(s.strip()) - {"▄"} for s in sparks)  # some metric moved over the weeks
+
+
+def test_sparkline_blocks_by_hand() -> None:
+    from engmetrics.cli.core import sparkline
+
+    assert sparkline([0, 1, 2, None, 8]) == "▁▂▃ █"  # (v - 0) / 8 * 8 → block index, the top capped
+    assert sparkline([5, 5, None]) == "▄▄ "
+    assert sparkline([None, None]) == "" and sparkline([]) == ""
+    assert sparkline([10.0, 2.5, 6.25]) == "█▁▅"  # (6.25 - 2.5) / 7.5 * 8 = 4 → ▅
 
 
 def test_exit_codes(workspace_copy, tmp_path: Path) -> None:

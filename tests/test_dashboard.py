@@ -77,7 +77,13 @@ def demo_results(demo_workspace: Path, tmp_path_factory: pytest.TempPathFactory)
         out: dict[str, Any] = {}
         try:
             async with Client(build_server(Runtime(engine, sync_on_start=False)), extensions=[APPS]) as client:
-                out["tools"] = {t.name: t.meta for t in (await client.list_tools()).tools}
+                tools = (await client.list_tools()).tools
+                out["tools"] = {t.name: t.meta for t in tools}
+                out["icons"] = {t.name: [i.src for i in t.icons or []] for t in tools}
+                out["titles"] = {t.name: t.title for t in tools}
+                server = client.server_info
+                out["server_icons"] = [i.src for i in (server.icons or [])] if server else []
+                out["server_title"] = server.title if server else None
                 read = await client.read_resource(DASHBOARD_URI)
                 out["html"] = read.contents[0].text
                 out["mime"] = read.contents[0].mime_type
@@ -248,3 +254,19 @@ def test_the_html_report_draws_the_same_charts_inline(browser: Any, demo_results
         page.screenshot(path=str(Path(folder) / "report-html.png"), full_page=True)
     page.close()
     print(json.dumps({"report_characters": len(html)}))
+
+
+def test_server_and_tool_titles_and_icons_are_images(browser: Any, demo_results: dict[str, Any]) -> None:
+    """Every tool has a title and an icon (its toolset's), the server too; each icon is an image a browser draws."""
+    assert demo_results["server_title"] == "engmetrics" and demo_results["server_icons"]
+    assert all(demo_results["titles"].values()) and all(demo_results["icons"].values())
+    sources = sorted({*demo_results["server_icons"], *(src for icons in demo_results["icons"].values() for src in icons)})
+    assert all(src.startswith("data:image/svg+xml,") for src in sources)
+    page = browser.new_page()
+    page.set_content("".join(f'<img id="i{n}" width="32" height="32">' for n in range(len(sources))))
+    for n, src in enumerate(sources):
+        page.evaluate("([id, src]) => { document.getElementById(id).src = src; }", [f"i{n}", src])
+    page.wait_for_function("() => [...document.images].every((i) => i.complete)")
+    drawn = page.evaluate("() => [...document.images].map((i) => i.naturalWidth > 0)")
+    assert drawn == [True] * len(sources), sources
+    page.close()

@@ -23,6 +23,7 @@ from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase
 from mcp.shared.exceptions import MCPError
 from mcp_types import (
     CallToolResult,
+    Icon,
     Completion,
     CompletionArgument,
     CompletionContext,
@@ -44,6 +45,11 @@ log = logging.getLogger(__name__)
 MODERN_PROTOCOL = "2026-07-28"
 """The first protocol version whose resource-not-found error is -32602 (SEP-2164)."""
 LEGACY_RESOURCE_NOT_FOUND = -32002
+SERVER_ICON = ("data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E%3Crect width='16' "
+               "height='16' rx='3' fill='%230969da'/%3E%3Cpath d='M3 13V9h2v4zm4 0V5h2v8zm4 0V3h2v10z' fill='%23fff'/%3E"
+               "%3C/svg%3E")
+"""The server's icon (2025-11-25 `serverInfo.icons`): three bars, self-contained, small (2026-07-28 stamps the
+server's identity into every result's `_meta`)."""
 OUTPUT_SCHEMA_DEPTH = 1
 """Levels of a result's fields an output schema details in `tools/list` (deeper objects and lists: their type)."""
 """Resource not found in protocol versions before 2026-07-28 (their resources page, "Error Handling")."""
@@ -269,6 +275,7 @@ def _new_server(name: str, lifespan: Callable[[Any], Any], scope_note: str | Non
         version=__version__,
         lifespan=lifespan,
         website_url="https://github.com/engmetrics/engmetrics",
+        icons=[Icon(src=SERVER_ICON, mime_type="image/svg+xml", sizes=["any"])],
         extensions=[tasks.extension(), apps_extension()],
         middleware=[tasks.legacy_middleware],
     )

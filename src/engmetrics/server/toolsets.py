@@ -9,6 +9,9 @@ server offers the tools of the toolsets chosen, ``default`` unless told otherwis
 from __future__ import annotations
 
 from collections.abc import Iterable
+from urllib.parse import quote
+
+from mcp_types import Icon
 
 from engmetrics.errors import InvalidInput
 from engmetrics.validation import sentence, unknown_name_message
@@ -29,6 +32,27 @@ TOOLSETS: dict[str, str] = {
     "metrics": "Custom metrics",
 }
 """Every toolset, with what it is for (README "Toolsets" lists their tools)."""
+
+TOOLSET_ICONS: dict[str, str] = {
+    "core": "M1 1h6v2H1zm0 3h6v3H1z",
+    "dora": "M0 8V5h2v3zm3 0V1h2v7zm3 0V3h2v5z",
+    "delivery": "M0 3h4V0l4 4-4 4V5H0z",
+    "risk": "M4 0l4 8H0zm-.5 3v2h1V3zm0 3v1h1V6z",
+    "forecast": "M0 8V6l3-3 2 2 3-4v7z",
+    "reports": "M1 0h5l1 1v7H1zm1 2v1h4V2zm0 2v1h4V4z",
+    "insights": "M4 1C2 1 0 4 0 4s2 3 4 3 4-3 4-3-2-3-4-3zm0 1.5a1.5 1.5 0 1 1 0 3 1.5 1.5 0 0 1 0-3z",
+    "flow": "M0 1h5l2 2-2 2H0l2-2zm1 4h5l2 2H3z",
+    "activity": "M0 4h2l1-3 2 6 1-3h2v1H7l-2 3-2-6-1 2H0z",
+}
+"""Each toolset's icon: an 8×8 SVG path (the tools' ``icons``, 2025-11-25), kept tiny: every `tools/list` carries it."""
+_DEFAULT_ICON = "M0 0h8v8H0zm2 2v4h4V2z"
+
+
+def toolset_icon(toolset: str) -> Icon:
+    """The icon of ``toolset``'s tools, as a self-contained SVG data URI (a square for a toolset without one)."""
+    svg = f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 8 8'><path d='{TOOLSET_ICONS.get(toolset, _DEFAULT_ICON)}'/></svg>"
+    return Icon(src="data:image/svg+xml," + quote(svg, safe=" '=/:.,-"), mime_type="image/svg+xml")
+
 
 ALWAYS = "core"
 DEFAULT_TOOLSETS: tuple[str, ...] = ("core", "dora", "delivery", "risk", "forecast", "reports")

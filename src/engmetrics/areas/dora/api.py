@@ -18,13 +18,12 @@ GET_DORA_TOOL = Tool(
     toolset="dora",
     description="""\
 DORA metrics for a window: deployment frequency (per week), lead time for changes (median hours, commit → \
-production), change failure rate (percent; each failed deployment with the signal that marked it: incident, \
-revert, hotfix), recovery time (`mttr`, median hours) and rework rate; each with its DORA rating for \
-`benchmark_year` and its trend against the previous window of equal length.
-Use it for "how are our DORA metrics?", "how often do we deploy?", "our change failure rate this quarter?". A null \
-figure comes with a note saying why: report it, never guess.
+production), change failure rate (percent; each failed deployment with its signal: incident, revert, hotfix), \
+recovery time (`mttr`, median hours) and rework rate, each rated for `benchmark_year`, with its trend against the \
+previous window. A null figure comes with a note: report it, never guess.
+Use it for "how are our DORA metrics?", "how often do we deploy?", "our change failure rate this quarter?".
 Example: get_dora(period="last_quarter", repo="webapp") → {"deployment_frequency": {"value": 4.2, "unit": \
-"deploys_per_week", "rating": "high", "trend": "+12%"}, "lead_time": {"value": 18.5, "unit": "hours", ...}, ...}
+"deploys_per_week", "rating": "high", "trend": "+12%"}, ...}
 """,
 )
 

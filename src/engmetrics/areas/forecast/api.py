@@ -20,14 +20,13 @@ FORECAST_DELIVERY_TOOL = Tool(
     title='Delivery forecast',
     toolset="forecast",
     description="""\
-Monte Carlo delivery forecast from the team's real weekly throughput (merged PRs, commits or imported work items), \
-calibrated by a backtest on the same history: give `items` for P50/P85/P95 completion dates ("when will these 20 \
-be done?") or `by_date` for the item counts done by then with 50/85/95% confidence. P85 comes true 85% of the \
-time; `reliability` summarises how often past forecasts did. Working days only. Report the `warnings` (stale, \
-short or thin history, wide range) with the answer.
+Monte Carlo delivery forecast from the team's real weekly throughput, calibrated on the same history: `items` → \
+P50/P85/P95 completion dates; `by_date` → items done by then at 50/85/95% confidence. P85 comes true 85% of the \
+time (`reliability`: how often past forecasts did); `fan`: items by each week ahead. Working days only. Report the \
+`warnings` with the answer.
 Use it for "when will we finish the 20 items left?", "how many items by March 1?".
 Example: forecast_delivery(items=20, repo="webapp") → {"p50": "2026-04-10", "p85": "2026-04-24", "p95": \
-"2026-05-06", "throughput": {"mean_per_week": 6.1, ...}, ...}
+"2026-05-06", ...}
 """,
     exclude=('seed', 'simulations', 'working_days', 'calibrate'),
     nullable_options=True,

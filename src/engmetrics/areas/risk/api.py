@@ -19,16 +19,15 @@ SCORE_PR_RISK_TOOL = Tool(
     title='Change risk score',
     toolset="risk",
     description="""\
-How risky is a change (branch, commit range, one commit or a pull request)? A 0–100 score (riskier than that \
-percent of this repository's past changes), a tier, the probability it brings a bug later fixed, a recommendation \
-and each signal's value, points and typical value, with a sentence for those that matter (source lines added, \
-spread, file history, author experience, tests, hotspots, co-changed files left out, sensitive paths). A \
-docs/tests/CI-only change scores 0. The model learns from the repository's own history (`model.auc` says how \
-well). A long range lists its riskiest commits, the rest by cursor.
-Use it for "how risky is my branch?" (no arguments: current branch vs default branch), "how risky is PR 1847?" \
-(pr_number), "is commit abc123 risky?" (commit). Give one of commit, base/head, pr_number.
+How risky is a change (branch, range, commit or pull request)? A 0–100 score (riskier than that share of this \
+repository's past changes), a tier, the probability it brings a bug later fixed, a recommendation, and each \
+signal's value, points and typical value, with a sentence for those that matter (code lines added, spread, \
+history, author experience, tests, hotspots, sensitive paths). Docs/tests/CI-only changes score 0. A long range \
+lists its riskiest commits, more by cursor.
+Use it for "how risky is my branch?" (no arguments), "PR 1847?" (pr_number), "commit abc123?" (commit); give one \
+of commit, base/head, pr_number.
 Example: score_pr_risk(repo="api", pr_number=1847) → {"risk_score": 91, "tier": "high", "recommendation": "High \
-risk: it adds 42 lines of Python, … consider splitting it.", "signals": {...}}
+risk: …", "signals": {...}}
 """,
 )
 

@@ -21,6 +21,7 @@ from engmetrics.queries import validate
 from engmetrics.server.errors import user_errors
 from engmetrics.server.runtime import Runtime
 from engmetrics.server.tasks import Work
+from engmetrics.server.toolsets import toolset_icon
 from engmetrics.server.tools.generated import accepts_from, with_model_arguments
 
 log = logging.getLogger("engmetrics.server")
@@ -30,14 +31,12 @@ GENERATE_REPORT_TOOL = Tool(
     toolset="reports",
     read_only=False,
     description="""\
-Write an engineering report for an audience from computed numbers: DORA figures with trends, what shipped, \
-risks and incidents, insights and what to watch. audience: 'team' (full detail), 'leaders' (outcomes and \
-trends) or 'customers' (features and fixes in plain words). format: 'markdown', 'slack', 'email' or 'html' \
-(with charts). The report is complete from its templates; a client that offers sampling may polish the prose \
-(polish=true), kept only if every number in it is in the facts. Clients with tasks get a task ('generating', \
-then 'ready'); others the report at once. Read it again with get_report or report://<report_id>.
+Write an engineering report from computed numbers: DORA figures with trends, what shipped, risks, incidents, \
+insights and what to watch. audience: team, leaders or customers; format: markdown, slack, email or html (with \
+charts). Complete from its templates; a client that offers sampling may polish the prose (kept only if every number \
+checks out). Clients with tasks get a task ('generating', then 'ready'). Read it again with get_report.
 Example: generate_report(audience="team", period="last_14_days", format="slack") → {"report_id": \
-"rpt_3f2a9c0d1e4b", "status": "ready", "report": {"content": "*Engineering Update — Feb 1–15*...", ...}}
+"rpt_3f2a9c0d1e4b", "status": "ready", "report": {"content": "*Engineering Update — …", ...}}
 """,
 )
 
@@ -144,6 +143,7 @@ def register_generate_report(mcp: MCPServer[Any], rt: Runtime) -> Work:
     spec = GENERATE_REPORT_TOOL
     mcp.add_tool(
         accepts_from(tool), name="generate_report", title=spec.title, description=spec.description,
+        icons=[toolset_icon(spec.toolset)],
         annotations=ToolAnnotations(read_only_hint=spec.read_only, destructive_hint=False,
                                     idempotent_hint=spec.idempotent, open_world_hint=spec.open_world),
     )

@@ -22,6 +22,7 @@ from engmetrics.operations import Operation, Tool
 from engmetrics.queries import validate
 from engmetrics.server.errors import user_errors
 from engmetrics.server.runtime import Runtime
+from engmetrics.server.toolsets import toolset_icon
 
 R = TypeVar("R")
 
@@ -125,4 +126,5 @@ def register_operation_tools(mcp: MCPServer[Any], rt: Runtime, operations: list[
                 read_only_hint=spec.read_only, idempotent_hint=spec.idempotent, open_world_hint=spec.open_world
             ),
             meta=meta(name) if meta is not None else None,
+            icons=[toolset_icon(spec.toolset)],
         )

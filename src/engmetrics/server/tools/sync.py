@@ -15,17 +15,17 @@ from engmetrics.operations import Tool
 from engmetrics.server.errors import user_errors
 from engmetrics.server.runtime import Runtime
 from engmetrics.server.tasks import Work
+from engmetrics.server.toolsets import toolset_icon
 
 SYNC_TOOL = Tool(
     title="Sync data",
     toolset="core",
     read_only=False,
     description="""\
-Bring engmetrics' data up to date: new commits and tags from each repository's git history (and GitHub data \
-when configured), then deployments and failures re-derived. Incremental: with nothing new it takes well under a \
-second; a first sync or a backfill runs as a task with progress for clients that support tasks. Returns what \
-changed per repository and what could not be read.
-Use it when the user says data looks stale or right after they pushed or tagged (data also refreshes by itself).
+Bring the data up to date: new commits and tags (and GitHub data when configured), then deployments and failures \
+re-derived. Incremental: well under a second when nothing is new; a first sync or a backfill runs as a task with \
+progress for clients with tasks. Returns what changed per repository and what could not be read.
+Use it when data looks stale or right after a push or a tag (data also refreshes by itself).
 Example: sync(repo="webapp") → {"repos": [{"repo": "webapp", "new_commits": 3, "new_tags": 1, "deployments": 87, \
 ...}], "errors": []}
 """,
@@ -60,7 +60,7 @@ def register_sync(mcp: MCPServer[Any], rt: Runtime) -> Work:
         return await run({"repo": repo}, progress)
 
     spec = SYNC_TOOL
-    mcp.add_tool(sync, name="sync", title=spec.title, description=spec.description,
+    mcp.add_tool(sync, name="sync", title=spec.title, description=spec.description, icons=[toolset_icon(spec.toolset)],
                  annotations=ToolAnnotations(read_only_hint=spec.read_only, destructive_hint=False,
                                              idempotent_hint=spec.idempotent, open_world_hint=spec.open_world))
     return run
