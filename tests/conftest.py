@@ -21,6 +21,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from gitrepo import GitRepo  # noqa: E402
 from helpers import copy_store  # noqa: E402
 
+pytest_plugins = ["vendor_standins"]  # the stand-in Upshot and Koalr APIs and their fixtures (`upshot`, `koalr`)
+
 AUTHORS = [("Ada Lovelace", "ada@example.com"), ("Grace Hopper", "grace@example.com"), ("Linus T", "linus@example.com")]
 
 

@@ -237,8 +237,11 @@ async def test_list_teams(engine: LocalEngine) -> None:
     t = await call(engine, "list_teams", {})
     assert t["total"] == 3
     assert t["teams"] == [
-        {"name": "ghost", "repos": ["elsewhere"], "people": [], "member_count": 0, "unknown_repos": ["elsewhere"]},
-        {"name": "pair", "repos": [], "people": ["ada", "bob"], "member_count": 2, "unknown_repos": []},
-        {"name": "platform", "repos": ["repo"], "people": [], "member_count": 0, "unknown_repos": []},
+        {"name": "ghost", "repos": ["elsewhere"], "people": [], "member_count": 0, "unknown_repos": ["elsewhere"],
+         "id": None, "created_at": None},
+        {"name": "pair", "repos": [], "people": ["ada", "bob"], "member_count": 2, "unknown_repos": [],
+         "id": None, "created_at": None},
+        {"name": "platform", "repos": ["repo"], "people": [], "member_count": 0, "unknown_repos": [],
+         "id": None, "created_at": None},
     ]
     assert t["notes"] == ["Team ghost: elsewhere not synced."]

@@ -148,7 +148,7 @@ def deploy_record(
     if json_:
         print_json(dep)
     else:
-        out.print(f"recorded {dep.id}: {dep.repo} {dep.sha[:12]} → {dep.environment} ({dep.status}) at {dep.deployed_at}")
+        out.print(f"recorded {dep.id}: {dep.repo} {(dep.sha or '?')[:12]} → {dep.environment} ({dep.status}) at {dep.deployed_at}")
 
 
 def dora_command(

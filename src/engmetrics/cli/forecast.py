@@ -80,9 +80,11 @@ def delivery_command(
         table.add_row(f"P{p.confidence_percent}", str(p.date if q.items else p.items), f"{p.weeks}")
     out.print(table)
     t = result.throughput
-    out.print(f"{t.item_source}: {t.mean_per_week}/week over {t.weeks} weeks ({t.non_empty_weeks} non-empty); "
-              f"{result.simulations} simulations; {result.method}")
-    _print_rows(result.reliability.rows, "reliability on this history")
+    if t is not None:
+        out.print(f"{t.item_source}: {t.mean_per_week}/week over {t.weeks} weeks ({t.non_empty_weeks} non-empty); "
+                  f"{result.simulations} simulations; {result.method}")
+    if result.reliability is not None:
+        _print_rows(result.reliability.rows, "reliability on this history")
     _warn(result.warnings)
 
 
@@ -108,7 +110,7 @@ def backlog_command(
         table.add_row(level, str(w), str(d))
     out.print(table)
     out.print(f"weekly throughput P50 {result.weekly_throughput_p50}, P85 {result.weekly_throughput_p85} "
-              f"({result.throughput.item_source}); {result.method}")
+              f"({result.throughput.item_source if result.throughput else 'items'}); {result.method}")
     _warn(result.warnings)
 
 

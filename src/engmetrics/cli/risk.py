@@ -51,19 +51,21 @@ def score_command(
     table = Table(title=f"signals (a typical change scores {result.baseline_score:.0f})")
     for col in ("signal", "this change", "typical", "points"):
         table.add_column(col)
-    for name, s in sorted(result.signals.items(), key=lambda kv: -abs(kv[1].contribution)):
-        if abs(s.contribution) >= 0.5:
-            table.add_row(LABELS.get(name, name), f"{s.value:g}", f"{s.typical:g}", f"{s.contribution:+.1f}")
+    for name, s in sorted(result.signals.items(), key=lambda kv: -abs(kv[1].contribution or 0.0)):
+        if s.contribution is not None and abs(s.contribution) >= 0.5:
+            table.add_row(LABELS.get(name, name), f"{s.value:g}", f"{s.typical:g}" if s.typical is not None else "—",
+                          f"{s.contribution:+.1f}")
     out.print(table)
-    for name, s in sorted(result.signals.items(), key=lambda kv: -abs(kv[1].contribution)):
-        if s.says:
+    for name, s in sorted(result.signals.items(), key=lambda kv: -abs(kv[1].contribution or 0.0)):
+        if s.says and s.contribution is not None:
             out.print(f"{s.contribution:+5.1f}  {s.says}.", highlight=False)
     if result.added_lines:
         added = ", ".join(f"{a.lines} lines of {a.file_type} {'code' if a.counted_as_code else a.kind}"
                           for a in result.added_lines)
         out.print(f"adds: {added}", highlight=False)
-    auc = "n/a" if result.model.auc is None else f"{result.model.auc:.3f}"
-    out.print(f"model: {result.model.kind}, trained on {result.model.trained_on} changes, AUC {auc}")
+    if result.model is not None:
+        auc = "n/a" if result.model.auc is None else f"{result.model.auc:.3f}"
+        out.print(f"model: {result.model.kind}, trained on {result.model.trained_on} changes, AUC {auc}")
     if result.fix_labels is not None:
         fl = result.fix_labels
         out.print(f"labels: {fl.labelled} of {fl.fixes} fixes traced by SZZ, {fl.pending} pending, "

@@ -23,7 +23,7 @@ def teams_list(db: DbOpt = None, json_: JsonOpt = False) -> None:
     for col in ("team", "repos", "people", "members"):
         table.add_column(col)
     for t in result.teams:
-        table.add_row(t.name, ", ".join(t.repos) or "—", ", ".join(t.people) or "—", str(t.member_count))
+        table.add_row(t.name, ", ".join(t.repos or []) or "—", ", ".join(t.people or []) or "—", str(t.member_count))
     out.print(table)
     for note in result.notes:
         err.print(f"[dim]note: {note}[/]", highlight=False)

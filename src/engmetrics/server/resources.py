@@ -103,7 +103,10 @@ def register_resources(mcp: MCPServer[Any], rt: Runtime) -> Callable[
             await rt.ready()
             return await rt.engine.reports.get_report(ReportId(report_id=report_id))
 
-        return (await _guard(get())).content
+        got = await _guard(get())
+        if got.content is None:  # a remote provider still writing it
+            return f"Report {got.id} is {got.status}: no content yet. Read it again in a little while."
+        return got.content
 
     # ---- completion ----------------------------------------------------------------------------------
 

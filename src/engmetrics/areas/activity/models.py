@@ -32,7 +32,8 @@ class ActivityFeed(Model):
 
 
 class ContributorSummary(Model):
-    """What one contributor did in a window (the seed's contributor summary)."""
+    """What one contributor did in a window (the seed's contributor summary); from a remote provider, what it does
+    not send is null (see `notes`)."""
 
     contributor: str = Field(description="Email of the contributor (as matched)")
     names: list[str] = Field(default_factory=list, description="Names seen for this contributor")
@@ -44,14 +45,15 @@ class ContributorSummary(Model):
     commits: int
     lines_added: int
     lines_removed: int
-    files_touched: int
-    repos: list[str]
+    files_touched: int | None
+    repos: list[str] | None
     prs_merged: int | None = Field(default=None, description="Merged PRs authored; null without PR data")
     prs_reviewed: int | None = Field(default=None, description="PRs reviewed; null without review data")
     issues_closed: int | None = Field(default=None, description="null: no issue tracker is connected")
-    deploy_contributions: int = Field(description="Deployments in the window that shipped their commits")
+    deploy_contributions: int | None = Field(description="Deployments in the window that shipped their commits")
     first_commit_at: str | None = None
     last_commit_at: str | None = None
+    notes: list[str] = Field(default_factory=list)
 
 
 class ActivityQuery(WindowArgs, Scope, Page):

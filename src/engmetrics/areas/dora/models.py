@@ -30,7 +30,7 @@ class DeploymentFrequency(MetricFigure):
     """Successful production deployments per week."""
 
     unit: Literal["deploys_per_week"] = "deploys_per_week"
-    deployments: int = Field(description="Successful production deployments in the window")
+    deployments: int | None = Field(description="Successful production deployments in the window")
     deployment_days_per_week: float | None = Field(description="Distinct UTC days with a deployment, per week")
 
 
@@ -51,7 +51,7 @@ class LeadTime(MetricFigure):
     """Median hours from each shipped commit's author time to the first deployment that shipped it."""
 
     unit: Literal["hours"] = "hours"
-    changes: int = Field(description="Changes (commits) counted: shipped in the window, positive lead time")
+    changes: int | None = Field(description="Changes (commits) counted: shipped in the window, positive lead time")
     p85: float | None = Field(default=None, description="85th percentile, hours")
     definition: Literal["commit_to_deploy"] = Field(
         default="commit_to_deploy", description="Always per commit: author time → first deployment shipping it"
@@ -76,8 +76,8 @@ class ChangeFailureRate(MetricFigure):
     """Failed deployments ÷ deployments, percent."""
 
     unit: Literal["percent"] = "percent"
-    failed_deployments: int
-    total_deployments: int
+    failed_deployments: int | None
+    total_deployments: int | None
     failures: list[DeploymentFailure] = Field(
         default_factory=list, description="Failed deployments in the window (at most 20, newest first)"
     )
@@ -92,7 +92,7 @@ class RecoveryTime(MetricFigure):
     """Median failed deployment recovery time (DORA 2023+; formerly MTTR / time to restore), hours."""
 
     unit: Literal["hours"] = "hours"
-    recovered: int = Field(description="Failed deployments with a known recovery in the window")
+    recovered: int | None = Field(description="Failed deployments with a known recovery in the window")
 
 
 class ReworkRate(MetricFigure):
@@ -100,12 +100,13 @@ class ReworkRate(MetricFigure):
     product change, a hotfix release, or a deployment made while an incident from an earlier one was open."""
 
     unit: Literal["percent"] = "percent"
-    unplanned_deployments: int
-    total_deployments: int
+    unplanned_deployments: int | None
+    total_deployments: int | None
 
 
 class DoraReport(Model):
-    """The five DORA figures for a window (and optionally one repository or team)."""
+    """The five DORA figures for a window (and optionally one repository or team). From a remote provider, a count
+    it does not send is null and `notes` say whose ratings these are and how its figures were read."""
 
     period: Period
     repo: str | None = Field(default=None, description="Repository the figures cover; null for all")
@@ -117,6 +118,7 @@ class DoraReport(Model):
     mttr: RecoveryTime = Field(description="Failed deployment recovery time (DORA's name since 2023)")
     rework_rate: ReworkRate
     previous_period: Period
+    provider_tier: str | None = Field(default=None, description="A remote provider's own overall tier as sent (Koalr's `tier`)")
     notes: list[str] = Field(default_factory=list, description="Why a figure is null, data caveats")
 
 
@@ -125,18 +127,18 @@ class Deployment(Model):
 
     id: str
     repo: str
-    sha: str
+    sha: str | None
     environment: str
     status: Literal["success", "failure"]
     deployed_at: str
     service: str | None = None
-    source: Literal["tag", "event"]
+    source: Literal["tag", "event"] | None
     tag: str | None = None
-    change_count: int = Field(description="Commits shipped: reachable from it, not from the previous deployment")
+    change_count: int | None = Field(description="Commits shipped: reachable from it, not from the previous deployment")
     lead_time_hours_median: float | None = None
     failed: bool = Field(description="Marked failed by an incident, a revert or a hotfix release")
     failure_signal: FailureSignal | None = None
-    unplanned: bool = Field(description="Rework: it shipped a remedy (counts toward the rework rate)")
+    unplanned: bool | None = Field(description="Rework: it shipped a remedy (counts toward the rework rate)")
     rework_signal: Literal["revert", "hotfix", "incident"] | None = Field(
         default=None,
         description="Why it is rework: it shipped the revert of an earlier deployment's change, it is a hotfix "
@@ -145,11 +147,12 @@ class Deployment(Model):
 
 
 class DeploymentList(Model):
-    """A page of deployments, newest first."""
+    """A page of deployments, newest first (from a remote provider: what it does not send is null, see `notes`)."""
 
     items: list[Deployment]
-    total: int = Field(description="Deployments matching the filters in the window")
+    total: int | None = Field(description="Deployments matching the filters in the window")
     cursor: str | None = Field(default=None, description="Pass back as `cursor` for the next page; null at the end")
+    notes: list[str] = Field(default_factory=list)
 
 
 class Incident(Model):
@@ -168,11 +171,12 @@ class Incident(Model):
 
 
 class IncidentList(Model):
-    """A page of incidents, newest first."""
+    """A page of incidents, newest first (from a remote provider: what it does not send is null, see `notes`)."""
 
     items: list[Incident]
-    total: int
+    total: int | None
     cursor: str | None = None
+    notes: list[str] = Field(default_factory=list)
 
 
 class DoraQuery(WindowArgs, Scope):

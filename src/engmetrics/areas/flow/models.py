@@ -33,31 +33,32 @@ class StageFigure(Model):
     median_hours: float | None = None
     p85_hours: float | None = None
     mean_hours: float | None = None
-    count: int = Field(default=0, description="PRs with a value for this stage")
+    count: int | None = Field(default=0, description="PRs with a value for this stage")
 
 
 class FlowMetrics(Model):
-    """Flow metrics for a window: PR cycle time and its stages, throughput, WIP, flow efficiency, PR sizes."""
+    """Flow metrics for a window: PR cycle time and its stages, throughput, WIP, flow efficiency, PR sizes. From a
+    remote provider, what it does not send is null and `notes` say how its figures were read."""
 
     period: Period
     repo: str | None = None
     team: str | None = None
     cycle_time: StageFigure = Field(description="First commit → production (or → merge, see cycle_time_definition)")
-    cycle_time_definition: Literal["first_commit_to_deploy", "first_commit_to_merge"]
+    cycle_time_definition: Literal["first_commit_to_deploy", "first_commit_to_merge"] | None
     coding_time: StageFigure = Field(description="First commit → PR opened")
     pickup_time: StageFigure = Field(description="Opened (or ready for review) → first review by someone else")
     review_time: StageFigure = Field(description="First review by someone else → merge")
     deploy_time: StageFigure = Field(description="Merge → first production deployment containing the merge")
-    throughput: int = Field(description="PRs merged in the window")
+    throughput: int | None = Field(description="PRs merged in the window")
     throughput_per_week: float | None = None
-    wip_count: int = Field(description="PRs open at the window's end (drafts included)")
+    wip_count: int | None = Field(description="PRs open at the window's end (drafts included)")
     flow_efficiency: float | None = Field(description="Active time ÷ elapsed time (first commit → merge), ratio 0–1")
-    size_distribution: dict[str, int] = Field(description="Merged PRs by lines changed: xs≤10, s≤100, m≤400, l≤1000, xl")
+    size_distribution: dict[str, int] | None = Field(description="Merged PRs by lines changed: xs≤10, s≤100, m≤400, l≤1000, xl")
     size_median_lines: float | None = None
-    merged_not_deployed: int = Field(description="PRs merged in the window with no production deployment yet")
+    merged_not_deployed: int | None = Field(description="PRs merged in the window with no production deployment yet")
     previous_cycle_time_hours: float | None = Field(default=None, description="Median cycle time, previous window")
     previous_throughput: int | None = None
-    data_source: Literal["github", "git", "mixed", "none"] = Field(
+    data_source: Literal["github", "git", "mixed", "none"] | None = Field(
         description="Where PR data came from: GitHub, git alone (no open time, no reviews), both, or none"
     )
     notes: list[str] = Field(default_factory=list)
@@ -72,7 +73,7 @@ class ReviewerLoadItem(Model):
 
 
 class ReviewMetrics(Model):
-    """Code review metrics for a window."""
+    """Code review metrics for a window (from a remote provider: what it does not send is null, see `notes`)."""
 
     period: Period
     repo: str | None = None
@@ -81,21 +82,22 @@ class ReviewMetrics(Model):
     median_review_cycle_time: float | None = None
     avg_first_response_time: float | None = Field(description="Mean hours opened/ready → first review by someone else")
     median_first_response_time: float | None = None
-    total_reviewed: int = Field(description="Distinct PRs reviewed (by someone other than the author) in the window")
-    reviews: int = Field(description="Reviews submitted in the window (self-reviews excluded)")
+    total_reviewed: int | None = Field(description="Distinct PRs reviewed (by someone other than the author) in the window")
+    reviews: int | None = Field(description="Reviews submitted in the window (self-reviews excluded)")
     comments_per_review: float | None = Field(description="Review depth: review comments per review")
     rework_commits_per_pr: float | None = Field(description="Commits pushed after the first review, mean per reviewed merged PR")
     rework_percent: float | None = Field(description="Reviewed merged PRs with any commit after the first review, percent")
-    merged: int
-    unreviewed_merges: int = Field(description="PRs merged in the window without a review by someone else")
+    merged: int | None
+    unreviewed_merges: int | None = Field(description="PRs merged in the window without a review by someone else")
     unreviewed_merge_percent: float | None = None
-    reviewer_load: list[ReviewerLoadItem] = Field(description="Top 10 reviewers by reviews in the window")
-    data_source: Literal["github", "git", "mixed", "none"]
+    reviewer_load: list[ReviewerLoadItem] | None = Field(description="Top 10 reviewers by reviews in the window")
+    data_source: Literal["github", "git", "mixed", "none"] | None
     notes: list[str] = Field(default_factory=list)
 
 
 class ValueStream(Model):
-    """Where the time goes from idea to production, over PRs merged in the window (hours)."""
+    """Where the time goes from idea to production, over PRs merged in the window (hours). From a remote provider,
+    what it does not send is null and `notes` say how its figures were read."""
 
     period: Period
     repo: str | None = None
@@ -104,7 +106,7 @@ class ValueStream(Model):
     commit_to_merge: StageFigure = Field(description="First commit → merge")
     merge_to_deploy: StageFigure = Field(description="Merge → first production deployment containing it")
     total_lead_time: float | None = Field(description="Sum of the stage medians that have a value, hours")
-    merged: int
+    merged: int | None
     notes: list[str] = Field(default_factory=list)
 
 
@@ -115,9 +117,9 @@ class PullRequest(Model):
     number: int
     title: str
     author: str | None = None
-    state: Literal["open", "merged", "closed"]
+    state: Literal["open", "merged", "closed"] | None
     draft: bool = False
-    source: Literal["github", "git"]
+    source: Literal["github", "git"] | None
     created_at: str | None = None
     first_commit_at: str | None = None
     first_review_at: str | None = None
@@ -126,19 +128,21 @@ class PullRequest(Model):
     deployed_at: str | None = None
     additions: int | None = None
     deletions: int | None = None
-    reviews: int = Field(description="Reviews by someone other than the author")
+    reviews: int | None = Field(description="Reviews by someone other than the author")
     coding_hours: float | None = None
     pickup_hours: float | None = None
     review_hours: float | None = None
     deploy_hours: float | None = None
     cycle_hours: float | None = Field(default=None, description="First commit → production")
+    risk_score: float | None = Field(default=None, description="A remote provider's own 0–100 risk score (Koalr's riskScore)")
 
 
 class PullRequestList(Model):
-    """A page of pull requests, newest activity first."""
+    """A page of pull requests, newest activity first (from a remote provider: what it does not send is null, see
+    `notes`)."""
 
     items: list[PullRequest]
-    total: int
+    total: int | None
     cursor: str | None = None
     notes: list[str] = Field(default_factory=list)
 
@@ -169,13 +173,15 @@ class StuckPullRequestList(Model):
 
 
 class TeamInfo(Model):
-    """A team from engmetrics.toml."""
+    """A team from engmetrics.toml (or from a remote provider's teams)."""
 
     name: str
-    repos: list[str]
-    people: list[str] = Field(description="Person ids (identities merged)")
-    member_count: int
+    repos: list[str] | None = Field(description="Repositories of the team")
+    people: list[str] | None = Field(description="Person ids (identities merged)")
+    member_count: int | None
     unknown_repos: list[str] = Field(default_factory=list, description="Listed repos not in the store (not synced)")
+    id: str | None = Field(default=None, description="A remote provider's team id (Koalr's teamId)")
+    created_at: str | None = Field(default=None, description="When a remote provider's team was created")
 
 
 class TeamList(Model):

@@ -180,22 +180,23 @@ class FanPoint(Model):
 
 
 class DeliveryForecast(Model):
-    """When ``items`` will be done (dates) or how many will be done by ``by_date`` (counts)."""
+    """When ``items`` will be done (dates) or how many will be done by ``by_date`` (counts). From a remote provider,
+    what it does not send is null (see `warnings`)."""
 
     items: int | None
     by_date: str | None
-    start_date: str
+    start_date: str | None
     repo: str | None
     team: str | None
     p50: str | int | None = Field(description="Date (items mode) or item count (by_date mode) at 50% confidence")
     p85: str | int | None = Field(description="Same at 85% confidence: comes true 85% of the time")
     p95: str | int | None = Field(description="Same at 95% confidence")
     forecasts: list[ForecastPoint] = Field(description="Every requested confidence level")
-    simulations: int
-    method: str = Field(description="Sampling and calibration used")
-    calibrated: bool = Field(description="Whether a backtest correction was applied")
-    throughput: ThroughputSummary
-    reliability: Reliability
+    simulations: int | None
+    method: str | None = Field(description="Sampling and calibration used")
+    calibrated: bool | None = Field(description="Whether a backtest correction was applied")
+    throughput: ThroughputSummary | None
+    reliability: Reliability | None
     warnings: list[str] = Field(default_factory=list)
     fan: list[FanPoint] = Field(
         default_factory=list, description="Cumulative items by each week ahead at P50/P85/P95 (at most 26 weeks)")
@@ -218,21 +219,22 @@ class EmptyBy(Model):
 
 
 class BacklogForecast(Model):
-    """How long until the backlog is empty, from weekly throughput."""
+    """How long until the backlog is empty, from weekly throughput. From a remote provider, what it does not send is
+    null (see `warnings`)."""
 
     backlog_size: int
-    backlog_source: BacklogSource = Field(description="Where backlog_size came from")
-    start_date: str
+    backlog_source: BacklogSource | None = Field(description="Where backlog_size came from (null: the provider's own)")
+    start_date: str | None
     repo: str | None
     team: str | None
     weekly_throughput_p50: float = Field(description="Median items per week in the history")
     weekly_throughput_p85: float = Field(description="85th percentile of items per week in the history")
     weeks_to_empty: WeeksToEmpty
     empty_by: EmptyBy
-    simulations: int
-    method: str
-    calibrated: bool
-    throughput: ThroughputSummary
+    simulations: int | None
+    method: str | None
+    calibrated: bool | None
+    throughput: ThroughputSummary | None
     warnings: list[str] = Field(default_factory=list)
 
 

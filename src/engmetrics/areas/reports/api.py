@@ -93,7 +93,7 @@ GET_REPORT_TOOL = Tool(
     toolset="reports",
     description="""\
 A report made earlier by generate_report (also the resource report://<report_id>): its content, word count, \
-audience, period and whether a model polished it.
+audience, period and whether a model polished it; a report a remote provider is still writing says so.
 Example: get_report(report_id="rpt_3f2a9c0d1e4b") → {"status": "ready", "format": "slack", "content": "...", \
 "word_count": 312}
 """,

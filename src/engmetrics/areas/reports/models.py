@@ -45,16 +45,17 @@ class CategoryCounts(Model):
     """How many changes of each kind an entry holds (a breaking change also counts in its own category).
 
     By words and files: a change that touched documentation only is docs, tests only is tests, CI
-    configuration or metadata only is other, whatever its words say."""
+    configuration or metadata only is other, whatever its words say. A category a remote provider does not
+    count (Upshot counts features, improvements and fixes only) is null."""
 
-    features: int = 0
-    improvements: int = 0
-    fixes: int = 0
-    breaking: int = 0
-    security: int = 0
-    docs: int = 0
-    tests: int = 0
-    other: int = 0
+    features: int | None = 0
+    improvements: int | None = 0
+    fixes: int | None = 0
+    breaking: int | None = 0
+    security: int | None = 0
+    docs: int | None = 0
+    tests: int | None = 0
+    other: int | None = 0
 
 
 class ChangelogItem(Model):
@@ -84,19 +85,20 @@ class ChangelogEntry(Model):
     title: str
     url: str = Field(description="Relative path, '/changelog/<id>'; also readable as changelog://<id>")
     published_at: str = Field(description="Time of the newest change (week) or of the release, ISO 8601 UTC")
-    period: Period
-    repos: list[str]
+    period: Period | None
+    repos: list[str] | None
     categories: CategoryCounts
     items: list[ChangelogItem] = Field(description="Listed changes, features first (at most 30)")
-    items_total: int = Field(description="Listed changes before truncation")
-    grouped: list[NoiseGroup] = Field(default_factory=list, description="Noise grouped, not listed")
+    items_total: int | None = Field(description="Listed changes before truncation")
+    grouped: list[NoiseGroup] | None = Field(default_factory=list, description="Noise grouped, not listed")
 
 
 class Changelog(Model):
-    """Changelog entries, newest first."""
+    """Changelog entries, newest first (from a remote provider: what it does not send is null, see `notes`)."""
 
     entries: list[ChangelogEntry]
     cursor: str | None = Field(default=None, description="Pass back as `cursor` for older entries; null at the end")
+    notes: list[str] = Field(default_factory=list)
 
 
 # ---- scorecards ----------------------------------------------------------------------------------
@@ -256,6 +258,9 @@ class BenchmarkReport(Model):
 
 # ---- reports ---------------------------------------------------------------------------------------
 
+REPORT_DEFAULT_PERIOD = "last_14_days"
+"""The window a report covers when none is asked for (also what a remote provider is asked for)."""
+
 
 class ReportRequest(WindowArgs, Scope):
     """Arguments of generate_report."""
@@ -276,23 +281,23 @@ class ReportStatus(Model):
 
     report_id: str
     status: Literal["generating", "ready", "failed"]
-    estimated_seconds: int = 0
+    estimated_seconds: int | None = Field(default=0, description="Seconds until ready, by the generator's estimate (0: ready now)")
     report: Report | None = Field(default=None, description="The report itself when it is already ready")
     notes: list[str] = Field(default_factory=list, description="How the text was produced (template, polished)")
 
 
 class Report(Model):
-    """A generated report."""
+    """A generated report (from a remote provider: what it does not send is null)."""
 
     id: str
     status: Literal["generating", "ready", "failed"]
     audience: Audience
     format: ReportFormat
-    title: str
-    content: str
-    created_at: str
-    word_count: int
-    period: Period
+    title: str | None
+    content: str | None = Field(description="The report in `format`; null while a remote provider is still writing it")
+    created_at: str | None
+    word_count: int | None
+    period: Period | None
     repo: str | None = None
     team: str | None = None
     polished: bool = Field(description="True when the client's model rewrote the prose and every number checked out")

@@ -37,6 +37,7 @@ from engmetrics.areas.reports.models import (
     ChangelogEntryQuery,
     ChangelogQuery,
     Granularity,
+    REPORT_DEFAULT_PERIOD,
     Insight,
     InsightList,
     InsightsQuery,
@@ -60,10 +61,9 @@ from engmetrics.areas.dora.models import DeploymentQuery, IncidentQuery
 from engmetrics.queries import decode_cursor, encode_cursor
 from engmetrics.ratings import check_year
 
-REPORT_DEFAULT_PERIOD = "last_14_days"
 CHANGELOG_PAGE_ITEMS = 24
-DORA_METRICS = ("deployment_frequency", "lead_time", "change_failure_rate", "mttr", "rework_rate")
 """A changelog page lists at most this many changes over its entries (it then ends early; the cursor goes on)."""
+DORA_METRICS = ("deployment_frequency", "lead_time", "change_failure_rate", "mttr", "rework_rate")
 INSIGHT_WEEKS_IN_REPORTS = 12
 
 P = ParamSpec("P")
@@ -337,7 +337,7 @@ class ReportsService(AreaService, ReportsApi):
         listed = await self.dora.list_deployments(DeploymentQuery(
             repo=q.repo, team=q.team, from_=iso(window.start_ts), to=iso(window.end_ts - 1), limit=100,
             environment="production"))
-        deployments = [TimelineDeployment(to_ts(d.deployed_at), d.tag or d.sha[:8],
+        deployments = [TimelineDeployment(to_ts(d.deployed_at), d.tag or (d.sha or d.id)[:8],
                                           why.get(d.id) or (d.failure_signal if d.failed else None))
                        for d in listed.items]
         return dora_charts_html(dora, [b.label for b in bks], values, tiers, deployments, window.start_ts, window.end_ts)
@@ -375,12 +375,12 @@ class ReportsService(AreaService, ReportsApi):
             if bad or not text.strip():
                 return stored.report, bad or ["(empty text)"]
             markdown = text.strip() + "\n"
-            content = stored.report.content  # an HTML report keeps its charts
+            content = stored.report.content or ""  # an HTML report keeps its charts
             charts = content[content.find(CHARTS_START):content.find(CHARTS_END) + len(CHARTS_END)] \
                 if CHARTS_START in content and CHARTS_END in content else ""
             with self.store.tx() as conn:
                 queries.set_polished(conn, stored.report.id,
-                                     render(markdown, stored.report.format, stored.report.title, charts),
+                                     render(markdown, stored.report.format, stored.report.title or "", charts),
                                      word_count(markdown))
             return self._stored(stored.report.id).report, []
 

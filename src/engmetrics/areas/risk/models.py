@@ -56,9 +56,9 @@ class RiskyChangesQuery(WindowArgs, Page):
 class RiskSignal(Model):
     """One signal of a change: its value, the points it adds to the score, and the repository's typical value."""
 
-    value: float = Field(description="The change's value (unit per the signal's definition)")
-    contribution: float = Field(description="Points of the 0–100 score this signal accounts for (negative lowers it)")
-    typical: float = Field(description="The median value over the repository's past changes")
+    value: bool | float = Field(description="The change's value (unit per the signal's definition; a provider's yes/no stays boolean)")
+    contribution: float | None = Field(description="Points of the 0–100 score this signal accounts for (negative lowers it)")
+    typical: float | None = Field(description="The median value over the repository's past changes")
     says: str | None = Field(default=None, description="What it means, in a plain sentence (signals worth a point or more)")
 
 
@@ -93,25 +93,26 @@ class ScoredCommit(Model):
 
 
 class RiskScore(Model):
-    """The risk of a change (commit, range, branch or PR), explained signal by signal."""
+    """The risk of a change (commit, range, branch or PR), explained signal by signal. From a remote provider, what it
+    does not send is null (see `notes`)."""
 
     repo: str
     target: str = Field(description="What was scored, e.g. 'feature-x vs main', 'commit 1a2b3c4', 'PR #12'")
     pr_number: int | None = None
     risk_score: int = Field(description="0–100: riskier than this percent of the repository's past changes")
-    tier: Tier = Field(description="low < 50 ≤ medium < 80 ≤ high < 95 ≤ critical")
-    probability: float = Field(description="Calibrated probability (0–1) that the change induces a bug later fixed")
-    baseline_score: float = Field(description="Score of a typical change; baseline + contributions = risk_score")
+    tier: Tier | None = Field(description="low < 50 ≤ medium < 80 ≤ high < 95 ≤ critical (or a remote provider's own tier)")
+    probability: float | None = Field(description="Calibrated probability (0–1) that the change induces a bug later fixed")
+    baseline_score: float | None = Field(description="Score of a typical change; baseline + contributions = risk_score")
     signals: dict[str, RiskSignal]
     recommendation: str
-    model: RiskModelInfo
-    commits: list[ScoredCommit] = Field(description="A page of the commits scored, riskiest first (then newest)")
-    commits_total: int
+    model: RiskModelInfo | None
+    commits: list[ScoredCommit] | None = Field(description="A page of the commits scored, riskiest first (then newest)")
+    commits_total: int | None
     commits_cursor: str | None = Field(default=None, description="Pass as `cursor` for the next commits; null at the end")
-    added_lines: list[AddedLines] = Field(
+    added_lines: list[AddedLines] | None = Field(
         default_factory=list, description="What the change adds, per file type; only source files' lines are code")
-    coupled_files_missing: list[str] = Field(default_factory=list, description="Files that usually change with these")
-    sensitive_paths: list[str] = Field(default_factory=list, description="Touched paths on sensitive ground (≤ 10)")
+    coupled_files_missing: list[str] | None = Field(default_factory=list, description="Files that usually change with these")
+    sensitive_paths: list[str] | None = Field(default_factory=list, description="Touched paths on sensitive ground (≤ 10)")
     fix_labels: FixLabels | None = Field(default=None, description="How many of the repository's fixes the model learned from")
     notes: list[str] = Field(default_factory=list)
 

@@ -1,16 +1,22 @@
 """One remote API's HTTP client (httpx2): base URL, auth headers, timeouts, retries with backoff, all within the
 call's `Deadline`; answers parsed JSON or raises an `EngmetricsError`. Times are in seconds.
 
-Retries (exponential backoff with ±50 % jitter) on connection errors, timeouts, 429 (honouring Retry-After /
-X-RateLimit-Reset, up to a cap) and 5xx — never on other 4xx, which come back as a `ProviderError` for the
-provider to word. POSTs carry an Idempotency-Key that stays the same across retries. The key never appears in a
-message or a log (`public_url` strips credentials from URLs).
+Retries (exponential backoff with ±50 % jitter) on connection errors, timeouts, 429 and 5xx — never on other 4xx,
+which come back as a `ProviderError` for the provider to word. POSTs carry an Idempotency-Key that stays the same
+across retries. The key never appears in a message or a log (`public_url` strips credentials from URLs).
+
+Rate limits, as the providers document them: a 429 is waited out for as long as it asks — ``Retry-After``, else
+``X-RateLimit-Reset``, else the ``retry_after`` seconds of the error body (Upshot's), else a backoff — when that wait
+fits in the call's deadline and under ``max_wait_seconds``; otherwise the call fails at once saying when to try
+again (`RemoteError.retry_after_seconds`). An answer saying ``X-RateLimit-Remaining: 0`` makes the next request of
+this client wait for ``X-RateLimit-Reset`` first, so a tool walking pages does not run into the 429 at all.
 """
 
 from __future__ import annotations
 
 import email.utils
 import logging
+import math
 import random
 import time
 import uuid
@@ -59,24 +65,47 @@ def public_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
-def retry_after(response: httpx2.Response, now: float) -> float | None:
-    """Seconds to wait from Retry-After (seconds or HTTP date) or X-RateLimit-Reset (epoch seconds or a delta);
+def reset_wait(value: str | None, now: float) -> float | None:
+    """Seconds until an ``X-RateLimit-Reset`` value: a Unix time in seconds (Koalr's "reset timestamp", Upstat's
+    convention) or in milliseconds (over 10¹²), else a number of seconds to wait; None when absent or not a number.
     ``now`` is the Unix time."""
+    if not value:
+        return None
+    try:
+        r = float(value)
+    except ValueError:
+        return None
+    if r > 1_000_000_000_000:  # epoch milliseconds
+        r /= 1000.0
+    return max(0.0, r - now) if r > 1_000_000_000 else max(0.0, r)
+
+
+def retry_after(response: httpx2.Response, now: float) -> float | None:
+    """Seconds a 429 asks to wait: Retry-After (seconds or HTTP date), else X-RateLimit-Reset (`reset_wait`), else
+    the error body's ``retry_after`` seconds (``{"error": {"retry_after": 45}}``, Upshot's); ``now`` is the Unix
+    time. None when the answer says nothing."""
     value = response.headers.get("retry-after")
     if value:
         try:
             return max(0.0, float(value))
         except ValueError:
-            parsed = email.utils.parsedate_to_datetime(value) if value else None
+            try:
+                parsed = email.utils.parsedate_to_datetime(value)
+            except (TypeError, ValueError):
+                parsed = None
             if parsed is not None:
                 return max(0.0, parsed.timestamp() - now)
-    reset = response.headers.get("x-ratelimit-reset")
-    if reset:
-        try:
-            r = float(reset)
-        except ValueError:
-            return None
-        return max(0.0, r - now) if r > 1_000_000_000 else max(0.0, r)
+    reset = reset_wait(response.headers.get("x-ratelimit-reset"), now)
+    if reset is not None:
+        return reset
+    try:
+        body: JsonValue = response.json()
+    except (ValueError, UnicodeDecodeError):
+        return None
+    err = body.get("error") if isinstance(body, dict) else None
+    seconds = err.get("retry_after") if isinstance(err, dict) else None
+    if isinstance(seconds, int | float) and not isinstance(seconds, bool):
+        return max(0.0, float(seconds))
     return None
 
 
@@ -98,6 +127,15 @@ def _error_fields(data: JsonValue) -> tuple[str, str | None, str | None]:
     return message, code if isinstance(code, str) else None, param if isinstance(param, str) else None
 
 
+def _message_of(response: httpx2.Response) -> str:
+    """The error message in an answer's JSON body ('' for none or a body that is not JSON)."""
+    try:
+        data: JsonValue = response.json()
+    except (ValueError, UnicodeDecodeError):
+        return ""
+    return _error_fields(data)[0]
+
+
 class Http:
     """One API's HTTP client: base URL, auth headers, retries; answers parsed JSON or raises `EngmetricsError`."""
 
@@ -110,6 +148,7 @@ class Http:
         self._headers = headers
         self._transport = transport
         self._client: httpx2.AsyncClient | None = None
+        self._resume_at = 0.0  # monotonic time before which the API said no request is left (X-RateLimit-Remaining: 0)
 
     def client(self) -> httpx2.AsyncClient:
         """The pooled client (created on first use)."""
@@ -151,6 +190,7 @@ class Http:
 
         for attempt in range(attempts):
             final = attempt == attempts - 1
+            await self._hold(where)
             remaining = deadline.remaining()
             if remaining <= 0:
                 raise deadline.error(self.label, where)
@@ -185,15 +225,14 @@ class Http:
                 deadline.note(where, f"no answer before the deadline ({remaining:.3g} s)")
                 raise deadline.error(self.label, where)
             status = response.status_code
+            self._note_quota(response)
             if status == 429:
                 wait = retry_after(response, time.time())
                 if wait is None:
                     wait = self._backoff(attempt)
                 deadline.note(where, f"HTTP 429, retry after {wait:.3g} s")
                 if final or wait > o.max_wait_seconds or wait >= deadline.remaining():
-                    shown = max(1, round(wait))
-                    raise RemoteError(f"Rate limited by {self.label} ({where}); retry after {shown} s.",
-                                      retry_after_seconds=float(shown), status=429)
+                    raise self._rate_limited(where, wait, _message_of(response))
                 log.info("%s: 429 on %s, retrying in %.1f s", self.label, where, wait)
                 await anyio.sleep(wait)
                 continue
@@ -208,6 +247,35 @@ class Http:
                 continue
             return self._parse(response, where)
         raise RemoteError(f"{self.label} {last}.")  # pragma: no cover - the loop always returns or raises
+
+    def _note_quota(self, response: httpx2.Response) -> None:
+        """Remember when requests may resume if the answer says none is left (``X-RateLimit-Remaining: 0`` with a
+        reset); any other answer clears it."""
+        self._resume_at = 0.0
+        if response.headers.get("x-ratelimit-remaining", "").strip() == "0":
+            wait = reset_wait(response.headers.get("x-ratelimit-reset"), time.time())
+            if wait:
+                self._resume_at = time.monotonic() + wait
+
+    async def _hold(self, where: str) -> None:
+        """Wait for the reset the last answer announced (no request left), within the call's deadline and
+        ``max_wait_seconds``; otherwise fail at once saying when to try again, without sending anything."""
+        hold = self._resume_at - time.monotonic()
+        if hold <= 0:
+            return
+        deadline = current_deadline(self.options.deadline_seconds)
+        if hold > self.options.max_wait_seconds or hold >= deadline.remaining():
+            raise self._rate_limited(where, hold, "no request left until the rate limit resets")
+        deadline.note(where, f"waited {hold:.3g} s for the rate limit to reset")
+        log.info("%s: no request left, waiting %.1f s for the reset before %s", self.label, hold, where)
+        await anyio.sleep(hold)
+
+    def _rate_limited(self, where: str, wait: float, said: str) -> RemoteError:
+        """The error for a rate limit not waited out in this call: what the API said and when to try again."""
+        shown = max(1, math.ceil(wait))
+        said = said.strip().rstrip(".")
+        return RemoteError(f"Rate limited by {self.label} ({where}){': ' + said if said else ''}; retry after {shown} s.",
+                           retry_after_seconds=float(shown), status=429)
 
     def _parse(self, response: httpx2.Response, where: str) -> JsonValue:
         """The JSON of a 2xx answer; the error for any other (401, 403 and 409 here, other 4xx as `ProviderError`)."""

@@ -1,26 +1,49 @@
 """Koalr's /api/v1 (X-Koalr-Key, camelCase, rolling ``days`` windows ending now, ``page`` numbers) as a provider:
-DORA, deployments and incidents mapped onto our models. Koalr's units as we read its documentation:
-deployFrequency deploys per week, leadTime hours, changeFailureRate a fraction, mttr minutes, ``…Secs`` seconds."""
+which operation answers from which endpoint (`KoalrProvider.handlers`), and the DORA area's mapping — DORA,
+deployments, incidents. Flow, reviews, value stream, pull requests and teams are in `koalr_flow`, forecasts in
+`koalr_forecast`, PR risk in `koalr_risk`, Copilot and custom metrics (not wired yet) in `koalr_ai`.
+
+Koalr's figures are kept as sent; where our model has another unit the value is converted exactly and the note
+says so. Units as we read the seed (it states none for DORA): deployFrequency deploys per week, leadTime hours,
+changeFailureRate a fraction 0–1 (shown in percent), mttr minutes (shown in hours); ``…Secs`` seconds. What Koalr
+does not send is null, with a note — never a zero or an estimate.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Generic, TypeVar
+from collections.abc import Mapping
 
+import httpx2
 from pydantic import BaseModel
 
-from engmetrics.engine.remote.cursors import CursorState, decode_remote_cursor, encode_remote_cursor, state_int
-from engmetrics.engine.remote.http import Params
-from engmetrics.engine.remote.vendor import Handler, VendorProvider, handler, period, window_of
-from engmetrics.errors import NotFound, Unsupported
-from engmetrics.models import Model
+from engmetrics.areas.dora.models import (
+    ChangeFailureRate,
+    DeploymentFrequency,
+    DeploymentList,
+    DeploymentQuery,
+    DoraQuery,
+    DoraReport,
+    IncidentList,
+    IncidentQuery,
+    LeadTime,
+    RecoveryTime,
+    ReworkRate,
+)
+from engmetrics.areas.flow.models import FlowQuery, PullRequestQuery
+from engmetrics.areas.forecast.models import BacklogForecastQuery, DeliveryForecastQuery
+from engmetrics.areas.risk.models import RiskScoreQuery
+from engmetrics.config import Settings
+from engmetrics.engine.remote.http import RemoteOptions
+from engmetrics.engine.remote.koalr_ai import KoalrAi
+from engmetrics.engine.remote.koalr_client import KoalrClient, KoalrPage, refuse
+from engmetrics.engine.remote.koalr_flow import KoalrFlow
+from engmetrics.engine.remote.koalr_forecast import KoalrForecast
+from engmetrics.engine.remote.koalr_risk import KoalrRisk
+from engmetrics.engine.remote.units import exact
+from engmetrics.engine.remote.vendor import Handler, VendorProvider, handler, no_query
+from engmetrics.models import Model, Period
 from engmetrics.operations import Operation
-from engmetrics.periods import Window, utcnow
-from engmetrics.areas.dora.models import DeploymentQuery, DoraQuery, IncidentQuery
-from engmetrics.queries import Page
 from engmetrics.ratings import rate
-
-Item = TypeVar("Item", bound=BaseModel)
 
 
 class KoalrDora(Model):
@@ -33,186 +56,157 @@ class KoalrDora(Model):
     tier: str | None = None
 
 
-class KoalrTeam(Model):
-    """One team of GET /api/v1/teams."""
-
-    id: str
-    name: str | None = None
-
-
 class KoalrDeployment(Model):
     """One deployment of GET /api/v1/deployments."""
 
-    id: str | None = None
-    repo: str | None = None
-    sha: str | None = None
-    env: str | None = None
-    status: str | None = None
-    deployedAt: str | None = None  # noqa: N815
+    id: str
+    repo: str
+    sha: str | None = None  # not documented; kept when sent
+    env: str
+    status: str
+    deployedAt: str  # noqa: N815
     leadTimeSecs: float | None = None  # noqa: N815
 
 
 class KoalrIncident(Model):
     """One incident of GET /api/v1/incidents."""
 
-    id: str | None = None
-    title: str | None = None
+    id: str
+    title: str
     severity: str | None = None
     status: str | None = None
-    startedAt: str | None = None  # noqa: N815
+    startedAt: str  # noqa: N815
     resolvedAt: str | None = None  # noqa: N815
     mttrSecs: float | None = None  # noqa: N815
 
 
-class KoalrPage(Model, Generic[Item]):
-    """A page of a Koalr list (``data``), with the total when Koalr gives it."""
-
-    data: list[Item]
-    total: int | None = None
-    page: int | None = None
+_SUCCESS, _FAILURE = ("success", "succeeded"), ("failure", "failed", "error")
 
 
 class KoalrProvider(VendorProvider):
-    """Koalr's /api/v1 (X-Koalr-Key, camelCase, rolling ``days`` windows): DORA, deployments, incidents."""
+    """Koalr's /api/v1 (X-Koalr-Key, camelCase, rolling ``days`` windows): every documented endpoint behind the
+    operation that asks the same question (`handlers`)."""
 
     name = "koalr"
     display = "Koalr's API"
     key_hint = "create a key in Koalr (Settings → API Keys, klr_live_…) and set ENGMETRICS_API_KEY to it."
     api_prefix = "/api/v1"
 
+    def __init__(self, settings: Settings, options: RemoteOptions, transport: httpx2.AsyncBaseTransport | None) -> None:
+        super().__init__(settings, options, transport)
+        self.api = KoalrClient(self)
+        self.flow = KoalrFlow(self.api)
+        self.forecast = KoalrForecast(self.api)
+        self.risk = KoalrRisk(self.api)
+        self.ai = KoalrAi(self.api)  # /copilot and /custom-metrics: wired when their operations exist
+
     def handlers(self) -> Mapping[str, Handler]:
-        return {"get_dora": handler(DoraQuery, self._dora), "list_deployments": handler(DeploymentQuery, self._deployments),
-                "list_incidents": handler(IncidentQuery, self._incidents)}
+        return {
+            "get_dora": handler(DoraQuery, self._dora),  # GET /metrics/dora
+            "list_deployments": handler(DeploymentQuery, self._deployments),  # GET /deployments
+            "list_incidents": handler(IncidentQuery, self._incidents),  # GET /incidents
+            "get_flow_metrics": handler(FlowQuery, self.flow.flow_metrics),  # GET /flow
+            "get_review_metrics": handler(FlowQuery, self.flow.review_metrics),  # GET /review-metrics
+            "get_value_stream": handler(FlowQuery, self.flow.value_stream),  # GET /value-stream
+            "list_pull_requests": handler(PullRequestQuery, self.flow.pull_requests),  # GET /pull-requests
+            "list_teams": no_query(self.flow.teams),  # GET /teams
+            "forecast_delivery": handler(DeliveryForecastQuery, self.forecast.delivery),  # GET /forecast/delivery
+            "forecast_backlog": handler(BacklogForecastQuery, self.forecast.backlog),  # GET /forecast/backlog
+            "score_pr_risk": handler(RiskScoreQuery, self.risk.score),  # POST /pr-risk/score
+        }
 
     def auth_headers(self) -> dict[str, str]:
         return {"X-Koalr-Key": self.secret()} if self.settings.api_key else {}
 
-    @staticmethod
-    def days(window: Window) -> int:
-        """Koalr's rolling ``days`` for a window ending now; `Unsupported` for one ending in the past."""
-        if window.end_ts < utcnow().timestamp() - 3600:
-            raise Unsupported("Koalr's API only answers rolling windows that end now (days=N): ask for "
-                              "period='last_N_days' (or from='Nd' without to).")
-        return max(1, round(window.days))
-
-    async def _team_id(self, team: str | None) -> str | None:
-        if not team:
-            return None
-        data = await self.http.request("GET", "/api/v1/teams")
-        teams = self.parse(KoalrPage[KoalrTeam], data, "GET /api/v1/teams").data
-        for t in teams:
-            if team in (t.id, t.name) or (t.name or "").lower() == team.lower():
-                return t.id
-        names = ", ".join(repr(t.name) for t in teams) or "none"
-        raise NotFound(f"Koalr has no team {team!r} (teams: {names}).", param="team")
-
     async def _dora(self, op: Operation, q: DoraQuery) -> BaseModel:
         if q.repo or q.team:
-            raise Unsupported("Koalr's API reports DORA metrics for the whole organisation only: drop repo and team.")
-        window = window_of(q)
-        data = await self.http.request("GET", "/api/v1/metrics/dora", params={"days": self.days(window)})
-        d = self.parse(KoalrDora, data, "GET /api/v1/metrics/dora")
+            raise refuse("Koalr", "give DORA metrics per repository or team",
+                         "GET /api/v1/metrics/dora covers the whole organisation (it takes days only). Drop repo and team.")
+        span = self.api.days(q)
+        data = await self.api.get("/metrics/dora", params={"days": span.days})
+        d = self.api.parse(KoalrDora, data, "/metrics/dora")
         year = q.benchmark_year or self.settings.benchmark_year
-        cfr = round(d.changeFailureRate * 100, 2) if d.changeFailureRate is not None else None
-        mttr = round(d.mttr / 60, 2) if d.mttr is not None else None
-
-        def fig(name: str, value: float | None) -> dict[str, object]:
-            return {"value": value, "rating": rate(name, value, year)}
-
-        report = {
-            "period": period(window), "benchmark_year": year,
-            "deployment_frequency": {**fig("deployment_frequency", d.deployFrequency),
-                                     "deployments": round(d.deployFrequency * window.weeks) if d.deployFrequency else 0,
-                                     "deployment_days_per_week": None},
-            "lead_time": {**fig("lead_time", d.leadTime), "changes": 0},
-            "change_failure_rate": {**fig("change_failure_rate", cfr), "failed_deployments": 0, "total_deployments": 0},
-            "mttr": {**fig("mttr", mttr), "recovered": 0},
-            "rework_rate": {"value": None, "unplanned_deployments": 0, "total_deployments": 0},
-            "previous_period": period(window.previous()),
-            "notes": [
-                f"From Koalr (days={self.days(window)}): deployFrequency read as deploys per week, leadTime as hours, "
-                "changeFailureRate as a fraction (shown in percent), mttr as minutes (shown in hours); ratings are "
-                f"engmetrics' for DORA {year}" + (f" (Koalr's overall tier: {d.tier})" if d.tier else "") + ".",
-                "Koalr reports no counts (deployments is estimated from the frequency, others are 0), no trend and "
-                "no rework rate.",
+        cfr = exact(d.changeFailureRate, 100)
+        mttr = exact(d.mttr, 1 / 60)
+        sent = ", ".join(f"{k} {v:g}" for k, v in (("deployFrequency", d.deployFrequency), ("leadTime", d.leadTime),
+                                                    ("changeFailureRate", d.changeFailureRate), ("mttr", d.mttr))
+                         if v is not None)
+        return DoraReport(
+            period=span.period, repo=None, team=None, benchmark_year=year,
+            deployment_frequency=DeploymentFrequency(
+                value=d.deployFrequency, rating=rate("deployment_frequency", d.deployFrequency, year),
+                deployments=None, deployment_days_per_week=None),
+            lead_time=LeadTime(value=d.leadTime, rating=rate("lead_time", d.leadTime, year), changes=None),
+            change_failure_rate=ChangeFailureRate(value=cfr, rating=rate("change_failure_rate", cfr, year),
+                                                  failed_deployments=None, total_deployments=None),
+            mttr=RecoveryTime(value=mttr, rating=rate("mttr", mttr, year), recovered=None),
+            rework_rate=ReworkRate(value=None, unplanned_deployments=None, total_deployments=None),
+            previous_period=Period.of(span.window.previous()),
+            provider_tier=d.tier,
+            notes=[
+                f"From Koalr's GET /api/v1/metrics/dora?days={span.days} (the {span.days} days ending now), as sent: "
+                f"{sent or 'no figures'}. Koalr states no units: deployFrequency read as deploys per week, leadTime "
+                "as hours, changeFailureRate as a fraction (×100 = percent here), mttr as minutes (÷60 = hours here).",
+                f"Koalr rates only the whole: its tier is provider_tier ({d.tier or 'not sent'}); each figure's rating "
+                f"is engmetrics' against DORA {year}'s thresholds.",
+                "Koalr sends no counts, no trends, no previous-window figures and no rework rate: they are null.",
             ],
-        }
-        return self.parse(op.result_model, report, "GET /api/v1/metrics/dora")
-
-    async def _pages(self, path: str, params: Params, q: Page, page_model: type[KoalrPage[Item]],
-                     keep: Callable[[Item], dict[str, object] | None]) -> tuple[list[dict[str, object]], int, str | None]:
-        """Follow Koalr's ``page`` numbers lazily until ``q.limit`` kept items (``keep`` maps an item onto ours, or
-        None to leave it out); (items, total, next cursor)."""
-        state = decode_remote_cursor(q.cursor)
-        page_no, skip = state_int(state, "p", 1), state_int(state, "s", 0)
-        items: list[dict[str, object]] = []
-        total = 0
-        next_state: CursorState | None = None
-        while True:
-            data = await self.http.request("GET", path, params={**params, "page": page_no})
-            page = self.parse(page_model, data, f"GET {path}")
-            total = page.total if page.total is not None else total
-            for index in range(skip, len(page.data)):
-                mapped = keep(page.data[index])
-                if mapped is None:
-                    continue
-                items.append(mapped)
-                if len(items) == q.limit:
-                    if index + 1 < len(page.data):
-                        next_state = {"p": page_no, "s": index + 1}
-                    break
-            more = bool(page.data) and (page.total is None or (page_no - 1) * len(page.data) + len(page.data) < page.total)
-            if len(items) == q.limit:
-                if next_state is None and more:
-                    next_state = {"p": page_no + 1}
-                break
-            if not more:
-                break
-            page_no, skip = page_no + 1, 0
-        return items, total, encode_remote_cursor(next_state) if next_state else None
+        )
 
     async def _deployments(self, op: Operation, q: DeploymentQuery) -> BaseModel:
-        window = window_of(q)
-        params: dict[str, str | int] = {"days": self.days(window)}
-        team_id = await self._team_id(q.team)
+        span = self.api.days(q)
+        params: dict[str, str | int] = {"days": span.days}
+        team_id = await self.api.team_id(q.team)
         if team_id:
             params["teamId"] = team_id
+        filtered = bool(q.environment or q.repo)
 
         def keep(d: KoalrDeployment) -> dict[str, object] | None:
-            status = (d.status or "").lower()
-            if status not in ("success", "failure", "failed", "error"):
+            status = d.status.lower()
+            if status not in _SUCCESS + _FAILURE:
                 return None
-            env = d.env or "production"
-            if q.environment and env.lower() != q.environment.lower():
+            if q.environment and d.env.lower() != q.environment.lower():
                 return None
-            repo = d.repo or ""
-            if q.repo and repo != q.repo and repo.split("/")[-1] != q.repo.split("/")[-1]:
+            if q.repo and d.repo != q.repo and d.repo.split("/")[-1] != q.repo.split("/")[-1]:
                 return None
-            failed = status != "success"
-            lead = d.leadTimeSecs
-            return {"id": d.id, "repo": repo, "sha": d.sha or "", "environment": env,
-                    "status": "failure" if failed else "success", "deployed_at": d.deployedAt,
-                    "source": "event", "change_count": 0,
-                    "lead_time_hours_median": round(lead / 3600, 2) if lead is not None else None,
-                    "failed": failed, "failure_signal": None, "unplanned": False}
+            failed = status in _FAILURE
+            return {"id": d.id, "repo": d.repo, "sha": d.sha, "environment": d.env,
+                    "status": "failure" if failed else "success", "deployed_at": d.deployedAt, "source": None,
+                    "change_count": None, "lead_time_hours_median": exact(d.leadTimeSecs, 1 / 3600),
+                    "failed": failed, "failure_signal": None, "unplanned": None}
 
-        items, total, cursor = await self._pages("/api/v1/deployments", params, q, KoalrPage[KoalrDeployment], keep)
-        return self.parse(op.result_model, {"items": items, "total": total, "cursor": cursor}, "GET /api/v1/deployments")
+        got = await self.api.pages("/deployments", params, q, KoalrPage[KoalrDeployment], keep)
+        notes = [f"From Koalr's GET /api/v1/deployments?days={span.days}"
+                 + (f"&teamId={team_id}" if team_id else "") + ": leadTimeSecs (seconds) ÷ 3600 is "
+                 "lead_time_hours_median (Koalr does not say which statistic it is); Koalr sends no shipped-change "
+                 "count, failure signal or rework flag (null)."]
+        if got.left_out and not filtered:
+            notes.append(f"{got.left_out} deployment(s) in another state than success or failure were left out; "
+                         "total is Koalr's count of every deployment in the window.")
+        if filtered:
+            notes.append("environment and repo are filtered here (Koalr takes neither), so total is null.")
+        return DeploymentList.model_validate({"items": got.items, "total": None if filtered else got.total,
+                                              "cursor": got.cursor, "notes": notes})
 
     async def _incidents(self, op: Operation, q: IncidentQuery) -> BaseModel:
         if q.repo or q.team:
-            raise Unsupported("Koalr's API lists incidents for the whole organisation only: drop repo and team.")
-        window = window_of(q)
+            raise refuse("Koalr", "list incidents per repository or team",
+                         "GET /api/v1/incidents covers the whole organisation (it takes days only). Drop repo and team.")
+        span = self.api.days(q)
 
         def keep(i: KoalrIncident) -> dict[str, object] | None:
             status = "resolved" if (i.status or "").lower() == "resolved" or i.resolvedAt else "open"
             if q.status and status != q.status:
                 return None
-            secs = i.mttrSecs
-            return {"id": i.id, "title": i.title or "", "severity": i.severity, "status": status,
+            return {"id": i.id, "title": i.title, "severity": i.severity, "status": status,
                     "started_at": i.startedAt, "resolved_at": i.resolvedAt,
-                    "duration_hours": round(secs / 3600, 2) if secs is not None else None}
+                    "duration_hours": exact(i.mttrSecs, 1 / 3600)}
 
-        items, total, cursor = await self._pages("/api/v1/incidents", {"days": self.days(window)}, q,
-                                                  KoalrPage[KoalrIncident], keep)
-        return self.parse(op.result_model, {"items": items, "total": total, "cursor": cursor}, "GET /api/v1/incidents")
+        got = await self.api.pages("/incidents", {"days": span.days}, q, KoalrPage[KoalrIncident], keep)
+        notes = [f"From Koalr's GET /api/v1/incidents?days={span.days}: mttrSecs (seconds) ÷ 3600 is duration_hours; "
+                 "an incident is resolved when Koalr's status is 'resolved' or it has resolvedAt, else open. Koalr "
+                 "sends no repository, deployment or commit for an incident (null)."]
+        if q.status:
+            notes.append("status is filtered here (Koalr does not take it), so total is null.")
+        return IncidentList.model_validate({"items": got.items, "total": None if q.status else got.total,
+                                            "cursor": got.cursor, "notes": notes})

@@ -1,5 +1,5 @@
 """What the vendor providers (Upshot, Koalr) share: a table of the operations their API offers, each handler
-typed by its request model, every other operation `Unsupported`; and how a window is written in our models."""
+typed by its request model, every other operation `Unsupported`; and the window a request asks for."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from engmetrics.engine.remote.http import ProviderError
 from engmetrics.engine.remote.provider import Provider
 from engmetrics.operations import Operation
-from engmetrics.periods import Window, iso, resolve_window
+from engmetrics.periods import Window, resolve_window
 from engmetrics.queries import WindowArgs
 
 Q = TypeVar("Q", bound=BaseModel)
@@ -28,6 +28,17 @@ def handler(query: type[Q], run: Callable[[Operation, Q], Awaitable[BaseModel]])
         if not isinstance(q, query):
             raise TypeError(f"{op.name} takes a {query.__name__}, not {type(q).__name__}")
         return await run(op, q)
+
+    return checked
+
+
+def no_query(run: Callable[[Operation], Awaitable[BaseModel]]) -> Handler:
+    """``run`` as a `Handler` of an operation that takes no request."""
+
+    async def checked(op: Operation, q: BaseModel | None) -> BaseModel:
+        if q is not None:
+            raise TypeError(f"{op.name} takes no request, not {type(q).__name__}")
+        return await run(op)
 
     return checked
 
@@ -53,8 +64,3 @@ class VendorProvider(Provider):
 def window_of(q: WindowArgs) -> Window:
     """The window a request asks for (``period``, or ``from``/``to``)."""
     return resolve_window(q.period, q.from_, q.to)
-
-
-def period(window: Window) -> dict[str, str]:
-    """``window`` as our `Period` (ISO 8601 UTC bounds, its label)."""
-    return {"from": iso(window.start_ts) or "", "to": iso(window.end_ts) or "", "label": window.label}

@@ -39,14 +39,14 @@ def dora_dashboard(rt: Runtime) -> Callable[[dict[str, Any], dict[str, Any]], Aw
             weekly[metric] = [{"week": p.week, "value": p.value} for p in series.series]
             if series.benchmark_tiers:
                 tiers[metric] = series.benchmark_tiers
-        why = {f["deployment_id"]: f for f in result["change_failure_rate"]["failures"]}
+        why = {f["deployment_id"]: f for f in result["change_failure_rate"].get("failures") or []}
         deployments = await rt.engine.dora.list_deployments(
             DeploymentQuery(limit=MAX_DEPLOYMENTS, environment="production", **window))
         timeline = []
         for d in deployments.items:
             failure = why.get(d.id, {})
             timeline.append({
-                "at": d.deployed_at, "repo": d.repo, "tag": d.tag or d.sha[:8], "failed": d.failed,
+                "at": d.deployed_at, "repo": d.repo, "tag": d.tag or (d.sha or d.id)[:8], "failed": d.failed,
                 "signal": d.failure_signal, "evidence": failure.get("evidence"),
                 "recovery_hours": failure.get("recovery_hours"),
             })

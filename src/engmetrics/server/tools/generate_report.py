@@ -34,7 +34,8 @@ GENERATE_REPORT_TOOL = Tool(
 Write an engineering report from computed numbers: DORA figures with trends, what shipped, risks, incidents, \
 insights and what to watch. audience: team, leaders or customers; format: markdown, slack, email or html (with \
 charts). Complete from its templates; a client that offers sampling may polish the prose (kept only if every number \
-checks out). Clients with tasks get a task ('generating', then 'ready'). Read it again with get_report.
+checks out). Clients with tasks get a task ('generating', then 'ready'). Read it again with get_report; a \
+'generating' answer (a remote provider) gives `estimated_seconds`: call get_report after that long.
 Example: generate_report(audience="team", period="last_14_days", format="slack") → {"report_id": \
 "rpt_3f2a9c0d1e4b", "status": "ready", "report": {"content": "*Engineering Update — …", ...}}
 """,

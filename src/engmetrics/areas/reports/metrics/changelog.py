@@ -239,7 +239,8 @@ def grouped_text(groups: Iterable[NoiseGroup]) -> str:
 def entry_markdown(entry: ChangelogEntry) -> str:
     """The entry as Markdown: title, date, counts, items under category headings, grouped noise."""
     counts = ", ".join(category_counts_text(entry.categories))
-    lines = [f"# {entry.title}", "", f"Published {entry.published_at[:10]} · {', '.join(entry.repos) or 'no repositories'}"
+    repos = "repositories not given" if entry.repos is None else (", ".join(entry.repos) or "no repositories")
+    lines = [f"# {entry.title}", "", f"Published {entry.published_at[:10]} · {repos}"
              f" · {counts or 'no listed changes'}", ""]
     breaking = [i for i in entry.items if i.breaking]
     if breaking:
@@ -254,7 +255,7 @@ def entry_markdown(entry: ChangelogEntry) -> str:
             scope = f"**{i.scope}**: " if i.scope else ""
             lines.append(f"- {scope}{i.title}{pr} — {i.author or 'unknown'}, `{i.sha[:7]}`")
         lines.append("")
-    if entry.items_total > len(entry.items):
+    if entry.items_total is not None and entry.items_total > len(entry.items):
         lines += [f"…and {count(entry.items_total - len(entry.items), 'more change')}.", ""]
     if entry.grouped:
         lines.append(f"Not listed: {grouped_text(entry.grouped)}.")

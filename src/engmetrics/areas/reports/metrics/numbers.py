@@ -39,9 +39,12 @@ def plural(noun: str) -> str:
     return f"{head} {last}" if head else last
 
 
-def count(n: int, noun: str, plural_form: str | None = None) -> str:
+def count(n: int | None, noun: str, plural_form: str | None = None) -> str:
     """``n`` and the noun, singular for exactly one: count(1, "bot") → '1 bot', count(2, "fix") → '2 fixes',
-    count(0, "deployment") → '0 deployments'. ``plural_form`` overrides the English rule of `plural`."""
+    count(0, "deployment") → '0 deployments', count(None, "fix") → 'an unknown number of fixes' (a figure a
+    remote provider does not send). ``plural_form`` overrides the English rule of `plural`."""
+    if n is None:
+        return f"an unknown number of {plural_form or plural(noun)}"
     return f"{n} {noun if n == 1 else (plural_form or plural(noun))}"
 
 

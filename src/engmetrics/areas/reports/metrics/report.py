@@ -49,7 +49,7 @@ class ReportFacts:
     dora: DoraReport
     changes: ChangelogEntry
     incidents: list[Incident] = field(default_factory=list)
-    incidents_total: int = 0
+    incidents_total: int | None = 0
     signals: list[Signal] = field(default_factory=list)
     insights: list[Insight] = field(default_factory=list)
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
@@ -123,7 +123,7 @@ def shipped(facts: ReportFacts, limit: int = 10) -> str:
             mark = " (breaking)" if item.breaking else ""
             pr = f" (#{item.pr_number})" if item.pr_number else ""
             lines.append(f"- {_ITEM_LABELS[item.category]}: {item.title}{pr}{mark}")
-        more = entry.items_total - min(limit, len(entry.items))
+        more = (entry.items_total if entry.items_total is not None else len(entry.items)) - min(limit, len(entry.items))
         if more > 0:
             lines.append(f"- …and {more} more")
     if entry.grouped:
@@ -139,8 +139,9 @@ def risks(facts: ReportFacts) -> str:
         sev = f" ({inc.severity})" if inc.severity else ""
         state = "still open" if inc.status == "open" else f"resolved in {fmt(inc.duration_hours, 'hours')}"
         lines.append(f"- Incident {inc.id}{sev}: {inc.title} — {state}")
-    if facts.incidents_total > 5:
-        lines.append(f"- …and {count(facts.incidents_total - 5, 'more incident')}")
+    total = facts.incidents_total
+    if total is not None and total > 5:
+        lines.append(f"- …and {count(total - 5, 'more incident')}")
     for f in facts.dora.change_failure_rate.failures[:5]:
         rec = "not yet recovered" if f.recovery_hours is None else f"recovered in {fmt(f.recovery_hours, 'hours')}"
         lines.append(f"- Failed deployment {f.deployment_id} ({f.signal}: {f.evidence}), {rec}")
@@ -214,7 +215,7 @@ def placeholders(facts: ReportFacts) -> dict[str, str]:
         "watch": watch(facts),
         "customer_intro": (
             f"Here is what changed from {period_words(facts.window, facts.now)}."
-            if c.features + c.improvements + c.fixes else f"A quiet stretch from {period_words(facts.window, facts.now)}: no user-facing changes."
+            if (c.features or 0) + (c.improvements or 0) + (c.fixes or 0) else f"A quiet stretch from {period_words(facts.window, facts.now)}: no user-facing changes."
         ),
         "features": _plain_list(facts.changes, "features", "Nothing new this time."),
         "improvements": _plain_list(facts.changes, "improvements", "No improvements to mention."),
