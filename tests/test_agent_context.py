@@ -37,6 +37,9 @@ TOKEN_CHARS = 4
 DEFAULT_BUDGET_TOKENS = 8_000
 ALL_BUDGET_TOKENS = 20_000
 RESULT_BUDGET_CHARS = 8_000
+PLANNED_TOOLS = 33
+"""Tools the all-tools budget must have room for: the 24 of phase 2, get_ai_impact (#14, toolset ai) and the eight of
+#15 (alerts, health, metrics). Until they exist, each missing one is counted at the mean size of those that do."""
 README = Path(__file__).parent.parent / "README.md"
 
 
@@ -87,6 +90,9 @@ async def test_tools_list_budgets_per_toolset(workspace_copy, capsys) -> None:
     names, sizes["all"] = await listed(workspace_copy.db, None)
     assert names == set(tools)
     assert sizes["all"] <= ALL_BUDGET_TOKENS * TOKEN_CHARS, sizes["all"]
+    # Headroom: the tools still to come, at the mean size of today's, fit the all-tools budget too.
+    sizes["all_projected"] = round(sizes["all"] * max(len(names), PLANNED_TOOLS) / len(names))
+    assert sizes["all_projected"] <= ALL_BUDGET_TOKENS * TOKEN_CHARS, (len(names), sizes["all_projected"])
     with capsys.disabled():  # the figures the README quotes, on every run
         print("\ntools/list characters (tokens ≈ /4):", json.dumps(sizes))
 

@@ -51,6 +51,19 @@ def test_dora_table_is_readable(workspace_copy) -> None:
     assert any(set(s.strip()) - {"▄"} for s in sparks)  # some metric moved over the weeks
 
 
+def test_html_report_carries_the_dora_charts(workspace_copy) -> None:
+    """`engmetrics report --format html`: the charts between their markers, one tile per DORA metric, and the
+    timeline's deployments (failed ones marked) as many as `engmetrics dora --json` counts for the same window."""
+    proc = cli("report", "--format", "html", "--period", "last_90_days", db=workspace_copy.db)
+    assert proc.returncode == 0, proc.stderr
+    html = proc.stdout
+    charts = html[html.index("<!-- engmetrics charts -->"):html.index("<!-- /engmetrics charts -->")]
+    dora = json.loads(cli("dora", "--period", "last_90_days", "--json", db=workspace_copy.db).stdout)
+    assert charts.count('class="tile"') == 5 and charts.count('<svg class="timeline"') == 1
+    assert charts.count('<circle class="deploy') == dora["deployment_frequency"]["deployments"] > 0
+    assert charts.count('<circle class="deploy failed"') == dora["change_failure_rate"]["failed_deployments"]
+
+
 def test_sparkline_blocks_by_hand() -> None:
     from engmetrics.cli.core import sparkline
 
