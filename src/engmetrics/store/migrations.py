@@ -7,7 +7,9 @@ released migration: append a new one. A feature's version is kept in the ``featu
 
 from __future__ import annotations
 
-from engmetrics.store import schema, schema_ai, schema_api, schema_forecast, schema_prs, schema_reports, schema_risk
+from engmetrics.store import (
+    schema, schema_ai, schema_api, schema_forecast, schema_prs, schema_reports, schema_risk, schema_tasks,
+)
 
 CORE: list[list[str]] = schema.MIGRATIONS
 """The core: repositories, git history, tags, deployment events and derived deployments, incidents, cursors."""
@@ -19,5 +21,6 @@ FEATURES: dict[str, list[list[str]]] = {
     "reports": schema_reports.MIGRATIONS,
     "risk": schema_risk.MIGRATIONS,
     "ai": schema_ai.MIGRATIONS,
+    "tasks": schema_tasks.MIGRATIONS,
 }
 """Each feature's migrations, by name (the order their first migrations are applied in)."""
