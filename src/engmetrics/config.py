@@ -51,6 +51,13 @@ class Settings(BaseSettings):
     benchmark_year: int = Field(default=2024, description="DORA report year for ratings")
     http_token: SecretStr | None = Field(default=None, description="Bearer token for `serve --transport http`")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
+    toolsets: str | None = Field(
+        default=None, description="MCP toolsets to offer, comma-separated: 'default', 'all' or names (ENGMETRICS_TOOLSETS)"
+    )
+    task_after_seconds: float = Field(
+        default=1.0, ge=0, le=60,
+        description="A sync or report not done within this many seconds becomes an MCP task for clients with tasks",
+    )
     # Remote mode
     api_url: str | None = Field(default=None, description="Remote engmetrics/Upshot/Koalr API base URL")
     api_key: SecretStr | None = Field(default=None, description="API key for the remote API")

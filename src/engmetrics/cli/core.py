@@ -30,6 +30,7 @@ from engmetrics.errors import NotFound
 from engmetrics.areas.dora.models import Deployment, DoraReport
 from engmetrics.areas.repos.models import SyncReport
 from engmetrics.areas.dora.models import DeploymentEvent, DoraQuery
+from engmetrics.areas.reports.models import MetricSeriesQuery
 from engmetrics.queries import validate
 from engmetrics.validation import path_exists
 
@@ -167,17 +168,44 @@ def dora_command(
     if json_:
         print_json(report)
         return
-    render_dora(report)
+
+    async def weekly() -> dict[str, list[float | None]]:
+        series = {}
+        for metric in DORA_METRICS:
+            answer = await engine.reports.get_metric_series(MetricSeriesQuery(
+                metric=metric, from_=report.period.from_, to=report.period.to, repo=repo, team=team))
+            series[metric] = [p.value for p in answer.series]
+        return series
+
+    render_dora(report, run(weekly))
 
 
-def render_dora(report: DoraReport) -> None:
-    """Print a DORA report as a readable table."""
+DORA_METRICS = ("deployment_frequency", "lead_time", "change_failure_rate", "mttr", "rework_rate")
+BLOCKS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: list[float | None]) -> str:
+    """One character a value, from ▁ (the smallest) to █ (the largest); a space for a missing one (a line of
+    equal values is all ▄)."""
+    known = [v for v in values if v is not None]
+    if not known:
+        return ""
+    lo, hi = min(known), max(known)
+    if hi == lo:
+        return "".join(" " if v is None else BLOCKS[3] for v in values)
+    return "".join(" " if v is None else BLOCKS[min(7, int((v - lo) / (hi - lo) * 8))] for v in values)
+
+
+def render_dora(report: DoraReport, weekly: dict[str, list[float | None]] | None = None) -> None:
+    """Print a DORA report as a readable table; ``weekly`` (each metric's value per ISO week of the window) adds a
+    sparkline of the weeks."""
     table = Table(
         title=f"DORA — {report.repo or report.team or 'all repositories'} — {report.period.from_[:10]} to "
         f"{report.period.to[:10]} (ratings: DORA {report.benchmark_year})"
     )
-    for col in ("metric", "value", "rating", "trend", "previous", "detail"):
-        table.add_column(col)
+    width = max((len(v) for v in (weekly or {}).values()), default=0)
+    for col in ("metric", "value", "rating", "trend", "weekly", "previous", "detail"):
+        table.add_column(col, no_wrap=col == "weekly", min_width=width if col == "weekly" else None)
 
     def fmt(v: float | None, unit: str) -> str:
         if v is None:
@@ -187,18 +215,20 @@ def render_dora(report: DoraReport) -> None:
     df, lt, cfr, mt, rw = (report.deployment_frequency, report.lead_time, report.change_failure_rate, report.mttr,
                            report.rework_rate)
     rows = [
-        ("Deployment frequency", df, f"{df.deployments} deployments"),
-        ("Lead time for changes", lt, f"{lt.changes} changes"),
-        ("Change failure rate", cfr, f"{cfr.failed_deployments}/{cfr.total_deployments} failed"),
-        ("Recovery time", mt, f"{mt.recovered} recovered"),
-        ("Rework rate", rw, f"{rw.unplanned_deployments} unplanned"),
+        ("Deployment frequency", "deployment_frequency", df, f"{df.deployments} deployments"),
+        ("Lead time for changes", "lead_time", lt, f"{lt.changes} changes"),
+        ("Change failure rate", "change_failure_rate", cfr, f"{cfr.failed_deployments}/{cfr.total_deployments} failed"),
+        ("Recovery time", "mttr", mt, f"{mt.recovered} recovered"),
+        ("Rework rate", "rework_rate", rw, f"{rw.unplanned_deployments} unplanned"),
     ]
-    for name, fig, detail in rows:
+    for name, metric, fig, detail in rows:
         trend = fig.trend or "—"
         if fig.trend_direction:
             color = {"improving": "green", "worsening": "red", "stable": "white"}[fig.trend_direction]
             trend = f"[{color}]{trend} {fig.trend_direction}[/]"
-        table.add_row(name, fmt(fig.value, fig.unit), fig.rating or "—", trend, fmt(fig.previous_value, fig.unit), detail)
+        spark = sparkline((weekly or {}).get(metric, []))
+        table.add_row(name, fmt(fig.value, fig.unit), fig.rating or "—", trend, spark, fmt(fig.previous_value, fig.unit),
+                      detail)
     out.print(table)
     for note in report.notes:
         out.print(f"[dim]note: {note}[/]", highlight=False)

@@ -52,6 +52,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--log-level", default="WARNING", type=str.upper, choices=("DEBUG", "INFO", "WARNING", "ERROR"),
                    help="stderr log level (default WARNING)")
     p.add_argument("--no-sync", action="store_true", help="Do not sync at start-up")
+    p.add_argument("--toolsets", default=None, metavar="NAMES",
+                   help="MCP toolsets to offer, comma-separated: default (core, dora, delivery, risk, forecast, "
+                        "reports), all, or names such as flow, activity (default: ENGMETRICS_TOOLSETS, else default)")
     return p
 
 
@@ -80,7 +83,9 @@ def _runtime(args: argparse.Namespace, settings: Settings | None = None,
     from engmetrics.server.runtime import make_runtime  # lazy: the engine loads after the handshake (stdio)
 
     settings = settings or _settings(args)
-    return make_runtime(settings, repos=args.repo, demo=args.demo, sync_on_start=not args.no_sync, served=served), settings
+    runtime = make_runtime(settings, repos=args.repo, demo=args.demo, sync_on_start=not args.no_sync, served=served,
+                           toolsets=args.toolsets)
+    return runtime, settings
 
 
 def _served_note(args: argparse.Namespace) -> tuple[Settings | None, ServedRepos | None, str | None]:

@@ -32,6 +32,7 @@ from engmetrics.config import Settings
 from engmetrics.engine.engine import Engine
 from engmetrics.areas.risk.sync import sync_fix_labels
 from engmetrics.engine.keys import IdempotencyRecords, KeyStore
+from engmetrics.engine.tasks import StoreTaskBoard
 from engmetrics.store.db import Store, open_store
 from engmetrics.store.repos import RepoRow
 
@@ -49,6 +50,7 @@ class LocalEngine(Engine):
         self.ctx = Context(settings, self.store)
         self.keys = KeyStore(self.store)
         self.idempotency = IdempotencyRecords(self.store)
+        self.tasks = StoreTaskBoard(self.store)  # MCP tasks (engmetrics.server.tasks), readable by every process
         dora = DoraService(self.ctx)
         catalogue = CatalogueService(self.ctx, dora)
         custom_metrics = CustomMetricsService(self.ctx, catalogue)

@@ -18,6 +18,7 @@ from engmetrics.store import (
     schema_prs,
     schema_reports,
     schema_risk,
+    schema_tasks,
 )
 
 CORE: list[list[str]] = schema.MIGRATIONS
@@ -33,5 +34,6 @@ FEATURES: dict[str, list[list[str]]] = {
     "custom_metrics": schema_custom_metrics.MIGRATIONS,
     "alerts": schema_alerts.MIGRATIONS,
     "ai": schema_ai.MIGRATIONS,
+    "tasks": schema_tasks.MIGRATIONS,
 }
 """Each feature's migrations, by name (the order their first migrations are applied in)."""

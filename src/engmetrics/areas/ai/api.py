@@ -16,24 +16,13 @@ GET_AI_IMPACT_TOOL = Tool(
     title="AI-assisted code and its impact",
     toolset="ai",
     description="""\
-How much of the code AI writes, and whether AI-assisted changes fare worse. Over the non-merge commits authored in \
-a window: `ai_share_of_lines_percent` (AI lines from Cursor's tracking data ÷ lines added; null without tracking \
-data), `ai_assisted_commits_percent` (commits with AI lines or an AI co-author trailer such as "Co-authored-by: \
-Claude"), by source (tab, composer, trailer_only), by tool, by person and team, and `adoption` (people with \
-AI-assisted commits ÷ people who committed). `stability` groups the changes into none / some (under 50% AI lines) / \
-mostly (50%+ or trailer-marked), each with its bug-inducing rate (SZZ), reverted rate, share shipped in failed \
-deployments and median review time, with 95% intervals and the difference to `none`; `summary` says in plain words \
-whether a difference is significant or the groups are too small. It is an association, never a cause: say so. \
-`copilot` has GitHub Copilot's adoption, acceptance and estimated hours saved when its data is synced.
-
-Use it for "how much of our code is AI-written?", "is AI hurting our stability?", "who uses AI?". For the trend \
-week by week, get_metric_series(metric="ai_share_of_lines" | "ai_assisted_commits" | "ai_adoption").
-Arguments: period (default last_30_days) or from/to; repo or team; author (a person's email, login or id).
-Example: get_ai_impact(period="last_90_days", repo="webapp") → {"commits": 412, "ai_share_of_lines_percent": 23.4, \
-"ai_assisted_commits_percent": 38.1, "adoption": {"people": 6, "ai_people": 4, "adoption_percent": 66.67}, \
-"stability": {"groups": [{"group": "none", "changes": 255, "bug_inducing": {"percent": 8.2, "ci_percent": [5.4, \
-12.2]}, ...}], "summary": ["Changes mostly written with AI were bug-inducing in 11.0% ... not a significant \
-difference ...", ...]}, ...}
+How much of the code AI writes and whether AI-assisted changes fare worse: `ai_share_of_lines_percent` (Cursor \
+tracking's AI lines ÷ lines added), `ai_assisted_commits_percent` (AI lines or an AI co-author trailer), by \
+source, tool, person, team; `adoption`; `stability` (no / some / mostly-AI changes: bug-inducing, reverted, failed \
+rates with 95% intervals; `summary` in words). An association, never a cause: say so.
+Use it for "how much of our code is AI-written?", "is AI hurting our stability?", "who uses AI?".
+Example: get_ai_impact(period="last_90_days") → {"ai_share_of_lines_percent": 23.4, "ai_assisted_commits_percent": \
+38.1, "stability": {"summary": [...]}, ...}
 """,
 )
 

@@ -33,7 +33,7 @@ class ChangelogQuery(Scope):
     cursor: str | None = Field(default=None, description='The `cursor` from the previous page; omit for the first page')
     since: str | None = Field(default=None, description="Only changes at or after this ISO date/time, '30d' or 'now'")
     group_by: Literal["week", "release"] = Field(default="week", description="'week' (ISO weeks) or 'release' (tags/deployments)")
-    items_per_entry: int = Field(default=0, ge=0, le=30, description='Listed changes kept per entry, 0–30 (0: counts only)')
+    items_per_entry: int = Field(default=0, ge=0, le=30, description='Listed changes kept per entry, 0–30 (0: counts only); a page lists at most 24')
 
 
 class ChangelogEntryQuery(Scope):
@@ -266,9 +266,9 @@ REPORT_DEFAULT_PERIOD = "last_14_days"
 class ReportRequest(WindowArgs, Scope):
     """Arguments of generate_report."""
 
-    audience: Audience = Field(default="team", description="'team' (full detail), 'leaders' (outcomes, trends) or 'customers' (features, fixes)")
-    format: ReportFormat = Field(default="markdown", description="'markdown', 'slack' (mrkdwn), 'email' (email-safe HTML) or 'html'")
-    period: str | None = Field(default=None, description='Named window: last_7_days, last_30_days (default), last_90_days, 7d, 30d, 90d, this_week, last_week, this_month, last_month, this_quarter, last_quarter, ytd. Omit when giving from/to.')
+    audience: Audience = Field(default="team", description="team (full detail), leaders (outcomes, trends) or customers (features, fixes)")
+    format: ReportFormat = Field(default="markdown", description="markdown, slack (mrkdwn), email (email-safe HTML) or html (with charts)")
+    period: str | None = Field(default=None, description="Named window (default last_14_days): last_7_days, last_30_days, 'Nd', this_week, last_week, this_month, last_month, ytd")
 
 
 class ReportId(Model):

@@ -21,6 +21,7 @@ from engmetrics.areas.reports import queries
 from engmetrics.areas.reports.api import ReportsApi
 from engmetrics.areas.reports.metrics import changelog as cl
 from engmetrics.areas.reports.metrics.benchmarks import benchmarks, tier_thresholds
+from engmetrics.areas.reports.metrics.charts import CHARTS_END, CHARTS_START, TimelineDeployment, dora_charts_html
 from engmetrics.areas.reports.metrics.formats import render, word_count
 from engmetrics.areas.reports.metrics.insights import TREND_METRICS, ai_insight, compute_insights
 from engmetrics.areas.reports.metrics.report import ReportFacts, check_polish, compose, fact_lines
@@ -63,11 +64,14 @@ from engmetrics.areas.reports.templates import template
 from engmetrics.errors import InvalidInput, NotFound
 from engmetrics.areas.dora.models import DoraReport
 from engmetrics.models import Period
-from engmetrics.periods import Bucket, Window, buckets, iso, parse_instant, resolve_window
-from engmetrics.areas.dora.models import IncidentQuery
+from engmetrics.periods import Bucket, Window, buckets, iso, parse_instant, resolve_window, to_ts
+from engmetrics.areas.dora.models import DeploymentQuery, IncidentQuery
 from engmetrics.queries import decode_cursor, encode_cursor
 from engmetrics.ratings import check_year
 
+CHANGELOG_PAGE_ITEMS = 24
+"""A changelog page lists at most this many changes over its entries (it then ends early; the cursor goes on)."""
+DORA_METRICS = ("deployment_frequency", "lead_time", "change_failure_rate", "mttr", "rework_rate")
 INSIGHT_WEEKS_IN_REPORTS = 12
 
 P = ParamSpec("P")
@@ -190,10 +194,16 @@ class ReportsService(AreaService, ReportsApi):
             weeks = cl.week_starts(await self._query(queries.commit_times, repo_ids, since_ts))
             entries = await self._week_entries(weeks[offset:offset + q.limit], repo_ids)
             total = len(weeks)
+        kept: list[ChangelogEntry] = []
+        listed = 0
         for e in entries:
             e.items = e.items[: q.items_per_entry]
-        nxt = offset + len(entries)
-        return Changelog(entries=entries, cursor=encode_cursor(nxt) if nxt < total else None)
+            if kept and listed + len(e.items) > CHANGELOG_PAGE_ITEMS:  # a page lists at most this many changes
+                break
+            kept.append(e)
+            listed += len(e.items)
+        nxt = offset + len(kept)
+        return Changelog(entries=kept, cursor=encode_cursor(nxt) if nxt < total else None)
 
     async def get_changelog_entry(self, q: ChangelogEntryQuery) -> ChangelogEntry:
         repo_ids = self.scope_repo_ids(q.repo, q.team)
@@ -350,6 +360,7 @@ class ReportsService(AreaService, ReportsApi):
         )
         title, markdown = compose(facts, template(q.audience))
         lines = fact_lines(facts)
+        charts = await self._charts(window, repo_ids, dora, q) if q.format == "html" else ""
         digest = hashlib.sha1(json.dumps([q.audience, q.format, repo, q.team, markdown]).encode()).hexdigest()[:12]
 
         def store() -> Report:
@@ -357,13 +368,29 @@ class ReportsService(AreaService, ReportsApi):
             with self.store.tx() as conn:
                 queries.save_report(
                     conn, report_id=report_id, audience=q.audience, format=q.format, title=title, markdown=markdown,
-                    content=render(markdown, q.format, title), word_count=word_count(markdown), window=window,
+                    content=render(markdown, q.format, title, charts), word_count=word_count(markdown), window=window,
                     repo=repo, team=q.team, polished=False, facts=lines, created_at=int(_now().timestamp()),
                 )
             return self._stored(report_id).report
 
         report = await self.store.run(store)
         return ReportStatus(report_id=report.id, status=report.status, estimated_seconds=0, report=report)
+
+    async def _charts(self, window: Window, repo_ids: list[int] | None, dora: DoraReport, q: ReportRequest) -> str:
+        """The HTML report's charts (`engmetrics.areas.reports.metrics.charts`): the DORA tiles with tier bands and
+        weekly trends, and the window's production deployments (at most 100) with the failed ones and why."""
+        bks, values = await self._series(window, repo_ids, DORA_METRICS, "weekly")
+        year = dora.benchmark_year
+        tiers = {m: t for m in DORA_METRICS if (t := tier_thresholds(m, year)) is not None}
+        why = {f.deployment_id: f"{f.signal} {f.evidence[:8] if len(f.evidence) >= 20 else f.evidence}"
+               for f in dora.change_failure_rate.failures}
+        listed = await self.dora.list_deployments(DeploymentQuery(
+            repo=q.repo, team=q.team, from_=iso(window.start_ts), to=iso(window.end_ts - 1), limit=100,
+            environment="production"))
+        deployments = [TimelineDeployment(to_ts(d.deployed_at), d.tag or (d.sha or d.id)[:8],
+                                          why.get(d.id) or (d.failure_signal if d.failed else None))
+                       for d in listed.items]
+        return dora_charts_html(dora, [b.label for b in bks], values, tiers, deployments, window.start_ts, window.end_ts)
 
     def _stored(self, report_id: str) -> queries.StoredReport:
         """The stored report ``report_id`` ('latest': the newest) among those this engine shows; `NotFound`
@@ -398,8 +425,12 @@ class ReportsService(AreaService, ReportsApi):
             if bad or not text.strip():
                 return stored.report, bad or ["(empty text)"]
             markdown = text.strip() + "\n"
+            content = stored.report.content or ""  # an HTML report keeps its charts
+            charts = content[content.find(CHARTS_START):content.find(CHARTS_END) + len(CHARTS_END)] \
+                if CHARTS_START in content and CHARTS_END in content else ""
             with self.store.tx() as conn:
-                queries.set_polished(conn, stored.report.id, render(markdown, stored.report.format, stored.report.title or ""),
+                queries.set_polished(conn, stored.report.id,
+                                     render(markdown, stored.report.format, stored.report.title or "", charts),
                                      word_count(markdown))
             return self._stored(stored.report.id).report, []
 

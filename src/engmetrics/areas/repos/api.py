@@ -21,13 +21,13 @@ from engmetrics.store.repos import RepoRow
 
 LIST_REPOSITORIES_TOOL = Tool(
     title='Repositories',
+    toolset="core",
     description="""\
 Every repository engmetrics has data for: name (what `repo` arguments take), path, default branch, counts of \
-commits, tags, deployments and incidents, where deployments come from (explicit events, release tags, or none \
-yet), first/last commit times and when it was last synced.
+commits, tags, deployments and incidents, deployment source, last commit and last sync.
 Use it first when unsure which `repo` names exist, or to check data is fresh.
-Example: list_repositories() → {"repositories": [{"name": "webapp", "commits": 5120, "deployments": 86, \
-"deployment_source": "tags", "last_synced_at": "2025-02-14T15:30:00Z", ...}]}
+Example: list_repositories() → {"repositories": [{"name": "webapp", "deployments": 86, "deployment_source": \
+"tags", "last_synced_at": "2025-02-14T15:30:00Z", ...}]}
 """,
 )
 

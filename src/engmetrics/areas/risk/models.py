@@ -22,6 +22,8 @@ class RiskScoreQuery(Model):
     head: str | None = Field(default=None, description='Head revision; default: HEAD (the current branch)')
     commit: str | None = Field(default=None, description='Score this one commit (sha, branch or tag) instead of a range')
     pr_number: int | None = Field(default=None, ge=1, description='Pull request number, e.g. 1847')
+    limit: int = Field(default=10, ge=1, le=100, description="Commits listed, riskiest first, 1–100")
+    cursor: str | None = Field(default=None, description="`commits_cursor` of the previous answer: the next commits")
 
     @field_validator("repo", "owner", "base", "head", "commit")
     @classmethod
@@ -81,12 +83,13 @@ class RiskModelInfo(Model):
 
 
 class ScoredCommit(Model):
-    """A commit in the scored change."""
+    """A commit in the scored change, with its own risk when the repository's model has seen it."""
 
     sha: str
     subject: str
     author: str
     committed_at: str
+    risk_score: int | None = Field(default=None, description="This commit alone, 0–100; null for a commit not synced yet")
 
 
 class RiskScore(Model):
@@ -103,8 +106,9 @@ class RiskScore(Model):
     signals: dict[str, RiskSignal]
     recommendation: str
     model: RiskModelInfo | None
-    commits: list[ScoredCommit] | None = Field(description="The commits scored (at most 20)")
+    commits: list[ScoredCommit] | None = Field(description="A page of the commits scored, riskiest first (then newest)")
     commits_total: int | None
+    commits_cursor: str | None = Field(default=None, description="Pass as `cursor` for the next commits; null at the end")
     added_lines: list[AddedLines] | None = Field(
         default_factory=list, description="What the change adds, per file type; only source files' lines are code")
     coupled_files_missing: list[str] | None = Field(default_factory=list, description="Files that usually change with these")

@@ -112,7 +112,8 @@ class RiskService(AreaService, RiskApi):
         )
         trained = ensure_model(self.store, row.id, path, settings=self.settings)
         coverage = queries.label_coverage(self.store.read(), row.id, fix_pattern(self.settings))
-        return score(self.store, row.id, row.name, trained, path, target, coverage)
+        return score(self.store, row.id, row.name, trained, path, target, coverage, limit=q.limit,
+                     offset=decode_cursor(q.cursor))
 
     # ---- list_risky_changes ----------------------------------------------------------------------------------
 
