@@ -4,12 +4,15 @@ batch size growing, coverage falling), with evidence checked against git; the to
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 from gitrepo import GitRepo
 from helpers import call, mcp_session
 
+from engmetrics.areas.dora.models import DoraQuery
+from engmetrics.areas.health.metrics.risks import ai_stability_risk
 from engmetrics.areas.health.models import HealthQuery, RiskQuery
 from engmetrics.areas.reports.models import ScorecardQuery
 from engmetrics.config import Settings
@@ -104,7 +107,7 @@ async def test_risk_signals_on_a_repository_built_to_have_them(tmp_path) -> None
     assert by["coverage_falling"].evidence == ["Line coverage 90% → 70% (-20 points)."]
     assert [r.severity for r in report.risks] == sorted((r.severity for r in report.risks),
                                                         key={"high": 0, "medium": 1, "low": 2}.get)
-    assert "prs_stuck" in report.checked and report.notes  # the AI hook says why it is not checked
+    assert "prs_stuck" in report.checked and "ai_share_rising_stability_falling" in report.checked
     engine.store.close()
 
 
@@ -121,3 +124,59 @@ async def test_health_and_risk_tools(sample_workspace) -> None:
     for r in risks["risks"]:
         assert r["evidence"] and r["recommended_action"] and r["severity"] in ("low", "medium", "high")
     assert bad.is_error and "Accepted periods" in bad.content[0].text
+
+
+AI_TRAILER = "\n\nCo-authored-by: Claude <noreply@anthropic.com>"
+
+
+async def test_ai_share_rising_while_stability_falls(tmp_path) -> None:
+    """Previous 30 days: 4 commits without AI, 4 successful deployments. Last 30 days: 4 commits of which 2 carry an
+    AI co-author trailer, 4 deployments of which 2 failed (an incident after each). AI-assisted commits 0% → 50%, change failure rate
+    0% → 50%: the risk, high (≥ 15%)."""
+    repo = GitRepo(tmp_path / "ai")
+    now = datetime.now(UTC)
+    stamp = "%Y-%m-%dT%H:%M:%SZ"
+    rows = []
+    for i in range(4):
+        sha = repo.commit({f"old{i}.py": "x\n"}, "feat: old", when=now - timedelta(days=50 - i))
+        rows.append(f"p{i},ai,{sha},production,success,{(now - timedelta(days=50 - i, hours=-1)).strftime(stamp)}")
+    for i in range(4):
+        sha = repo.commit({f"new{i}.py": "y\n"}, "feat: new" + (AI_TRAILER if i < 2 else ""),
+                          when=now - timedelta(days=20 - i))
+        rows.append(f"c{i},ai,{sha},production,success,{(now - timedelta(days=20 - i, hours=-1)).strftime(stamp)}")
+    engine = LocalEngine(Settings(db=tmp_path / "db.sqlite", alerts_every_seconds=0))
+    engine.register_repository(repo.path)
+    await engine.repos.sync()
+    deploys = tmp_path / "deploys.csv"
+    deploys.write_text("id,repo,sha,environment,status,deployed_at\n" + "\n".join(rows) + "\n")
+    assert not (await engine.dora.import_events(deploys, "deployments")).errors
+    # An incident started after deployments c1 and c3 (and before the next one) marks each failed.
+    incidents = tmp_path / "incidents.json"
+    incidents.write_text(json.dumps([
+        {"id": f"I{i}", "title": "outage", "repo": "ai",
+         "started_at": (now - timedelta(days=20 - i, hours=-2)).strftime(stamp)} for i in (1, 3)]))
+    assert not (await engine.dora.import_events(incidents, "incidents")).errors
+
+    # The inputs, checked apart: git's own count of trailers, and get_dora's rates now and before.
+    since = (now - timedelta(days=30)).strftime(stamp)
+    trailers = repo.git("log", f"--since={since}", "--format=%(trailers:key=Co-authored-by,valueonly)%x00").split("\x00")
+    recent = int(repo.git("rev-list", "--count", f"--since={since}", "HEAD").strip())
+    assert (sum("Claude" in t for t in trailers), recent) == (2, 4)
+    dora = await engine.dora.get_dora(DoraQuery(repo="ai", period="last_30_days"))
+    assert (dora.change_failure_rate.value, dora.change_failure_rate.previous_value) == (50.0, 0.0)
+
+    report = await engine.health.get_risk_signals(RiskQuery(repo="ai", period="last_30_days"))
+    ai = [r for r in report.risks if r.type == "ai_share_rising_stability_falling"]
+    assert len(ai) == 1 and ai[0].severity == "high"
+    assert ai[0].evidence == ["AI-assisted commits 0% → 50% of commits.",
+                              "Change failure rate 0% → 50% (an association, not a cause)."]
+    assert "ai_share_rising_stability_falling" in report.checked and not report.notes
+    engine.store.close()
+
+
+def test_ai_stability_risk_thresholds() -> None:
+    assert ai_stability_risk(14.9, 10.0, 20.0, 10.0) is None  # +4.9 points: not enough
+    assert ai_stability_risk(30.0, 10.0, 10.0, 10.0) is None  # stability did not fall
+    assert ai_stability_risk(30.0, None, 20.0, 10.0) is None  # no previous share
+    medium = ai_stability_risk(15.0, 10.0, 14.0, 10.0)
+    assert medium is not None and medium.severity == "medium"

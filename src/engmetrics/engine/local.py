@@ -71,7 +71,7 @@ class LocalEngine(Engine):
             catalogue=catalogue,
             custom_metrics=custom_metrics,
             alerts=self.alerts_service,
-            health=HealthService(self.ctx, dora, flow, catalogue, reports),
+            health=HealthService(self.ctx, dora, flow, catalogue, reports, ai),
             ai=ai,
         )
         self._default_to_served()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from engmetrics.areas.ai.api import AiApi
 from engmetrics.areas.catalogue.api import CatalogueApi
 from engmetrics.areas.context import AreaService, Context
 from engmetrics.areas.dora.api import DoraApi
@@ -23,14 +24,16 @@ from engmetrics.trends import trend
 
 POINTS = {"green": 100, "amber": 60, "red": 20}
 CHECKED = ["cfr_rising_with_frequency", "review_time_growing", "prs_stuck", "batch_size_growing",
-           "knowledge_concentration", "coverage_falling"]
+           "knowledge_concentration", "coverage_falling", "ai_share_rising_stability_falling"]
 
 
 class HealthService(AreaService, HealthApi):
     """Health and risks from the DORA, flow, catalogue and reports areas."""
 
-    def __init__(self, ctx: Context, dora: DoraApi, flow: FlowApi, catalogue: CatalogueApi, reports: ReportsApi) -> None:
+    def __init__(self, ctx: Context, dora: DoraApi, flow: FlowApi, catalogue: CatalogueApi, reports: ReportsApi,
+                 ai: AiApi) -> None:
         super().__init__(ctx)
+        self.ai = ai
         self.dora = dora
         self.flow = flow
         self.catalogue = catalogue
@@ -83,6 +86,7 @@ class HealthService(AreaService, HealthApi):
         series = await self.catalogue.metric_series(bks, repo_ids, q.team, ["pr_review_time", "change_size",
                                                                              "test_coverage"])
         (r0, r1), (c0, c1), (t0, t1) = series["pr_review_time"], series["change_size"], series["test_coverage"]
+        a0, a1 = (await self.ai.metric_series(bks, repo_ids, ["ai_assisted_commits"]))["ai_assisted_commits"]
         for risk in (
             rk.growing("review_time_growing", "pr_review_time", r1, r0, 4.0, " h", "Review time growing",
                        "Find where PRs wait (get_flow_metrics: pickup vs review time), spread reviews across more "
@@ -90,6 +94,7 @@ class HealthService(AreaService, HealthApi):
             rk.growing("batch_size_growing", "change_size", c1, c0, 50.0, " lines", "Batch size growing",
                        "Split work into smaller changes: they review faster and fail less."),
             rk.coverage_falling(t1, t0),
+            rk.ai_stability_risk(a1, a0, dora.change_failure_rate.value, dora.change_failure_rate.previous_value),
         ):
             found += [risk] if risk else []
 
@@ -110,6 +115,5 @@ class HealthService(AreaService, HealthApi):
         found.sort(key=lambda r: (rk.SEVERITY_ORDER[r.severity], r.id))
         return RiskReport(
             risks=found, period=Period.of(window), repo=repo, team=q.team, computed_at=iso(utcnow().timestamp()) or "",
-            checked=CHECKED, notes=["AI share rising with stability falling is not checked: it needs the AI-impact "
-                                    "area (the hook is health.metrics.risks.ai_stability_risk)."],
+            checked=CHECKED,
         )

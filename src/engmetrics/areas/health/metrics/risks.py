@@ -10,8 +10,9 @@
   first two levels, e.g. ``src/payments``) changed by at least 10 commits, one person made ≥ 80% of them.
   high at ≥ 95%. At most the 5 largest such parts.
 - **coverage_falling**: test coverage down ≥ 2 percentage points. high at ≥ 5 points.
-- **ai_share_rising_stability_falling**: needs the AI-impact area (AI share of lines per period, and change
-  failure rate): `ai_stability_risk` is the hook; without that area it is not evaluated and the report says so.
+- **ai_share_rising_stability_falling**: the share of AI-assisted commits (the AI area's ``ai_assisted_commits``,
+  percent of non-merge commits) up ≥ 5 percentage points while the change failure rate rises (any increase).
+  high when the rate is ≥ 15%, else medium. An association, not a cause.
 """
 
 from __future__ import annotations
@@ -153,20 +154,20 @@ def knowledge_concentration(touches: Iterable[Touch], limit: int = 5) -> list[Ri
 
 def ai_stability_risk(ai_share: float | None, ai_share_before: float | None, cfr: float | None,
                       cfr_before: float | None) -> RiskSignal | None:
-    """The hook for the AI-impact area: AI share of lines (percent) rising ≥ 5 points while the change failure
-    rate rises. Called only when that area answers AI shares."""
-    if None in (ai_share, ai_share_before, cfr, cfr_before):
+    """AI-assisted commits' share (percent of commits, the AI area's ``ai_assisted_commits``) up ≥ 5 points while
+    the change failure rate (percent) rises; high when the rate is 15% or more. An association, not a cause."""
+    if ai_share is None or ai_share_before is None or cfr is None or cfr_before is None:
         return None
-    assert ai_share is not None and ai_share_before is not None and cfr is not None and cfr_before is not None
     if ai_share - ai_share_before < 5 or cfr <= cfr_before:
         return None
     return RiskSignal(
-        id="ai_share_rising_stability_falling", type="ai_share_rising_stability_falling", severity="medium",
-        title="AI share rising while stability falls",
-        evidence=[f"AI share of lines {ai_share_before:g}% → {ai_share:g}%.",
-                  f"Change failure rate {cfr_before:g}% → {cfr:g}% (an association, not a cause)."],
-        recommended_action="Review how AI-assisted changes are checked before they ship.",
-        metrics_referenced=["ai_share", "change_failure_rate"],
+        id="ai_share_rising_stability_falling", type="ai_share_rising_stability_falling",
+        severity="high" if cfr >= 15 else "medium", title="AI share rising while stability falls",
+        evidence=[f"AI-assisted commits {_fmt(ai_share_before, '%')} → {_fmt(ai_share, '%')} of commits.",
+                  f"Change failure rate {_fmt(cfr_before, '%')} → {_fmt(cfr, '%')} (an association, not a cause)."],
+        recommended_action="Compare AI-assisted changes with the others (get_ai_impact's stability by AI share) and "
+                           "review how they are checked before they ship.",
+        metrics_referenced=["ai_assisted_commits", "change_failure_rate"],
     )
 
 
