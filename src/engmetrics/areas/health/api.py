@@ -32,7 +32,8 @@ GET_RISK_SIGNALS_TOOL = Tool(
 Engineering risks found in the period (against the previous one of equal length), most severe first, each with \
 severity (low, medium, high), evidence (the numbers) and a recommended action: change failure rate rising while \
 deployment frequency rises; review time growing; PRs stuck ≥ 72 h; batch size growing; knowledge concentration \
-(one person made ≥ 80% of the last 90 days' changes to a part of the code); coverage falling. `checked` lists \
+(one person made ≥ 80% of the last 90 days' changes to a part of the code); coverage falling; AI-assisted \
+commits' share rising while the failure rate rises. `checked` lists \
 what was looked for — an empty `risks` means none was found; say so.
 
 Use it for "what should we worry about?", "any risks in the payments repo?".
