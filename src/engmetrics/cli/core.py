@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -33,6 +33,9 @@ from engmetrics.areas.dora.models import DeploymentEvent, DoraQuery
 from engmetrics.areas.reports.models import MetricSeriesQuery
 from engmetrics.queries import validate
 from engmetrics.validation import path_exists
+
+if TYPE_CHECKING:
+    from engmetrics.engine.engine import Engine
 
 import_app = typer.Typer(help="Import deployments or incidents (CSV or JSON), or test-coverage reports.", no_args_is_help=True)
 deploy_app = typer.Typer(help="Record deployment events (what a CD pipeline calls after a deploy).", no_args_is_help=True)
@@ -169,19 +172,22 @@ def dora_command(
         print_json(report)
         return
 
-    async def weekly() -> dict[str, list[float | None]]:
-        series = {}
-        for metric in DORA_METRICS:
-            answer = await engine.reports.get_metric_series(MetricSeriesQuery(
-                metric=metric, from_=report.period.from_, to=report.period.to, repo=repo, team=team))
-            series[metric] = [p.value for p in answer.series]
-        return series
-
-    render_dora(report, run(weekly))
+    render_dora(report, run(lambda: dora_weekly(engine, report, repo, team)))
 
 
 DORA_METRICS = ("deployment_frequency", "lead_time", "change_failure_rate", "mttr", "rework_rate")
 BLOCKS = "▁▂▃▄▅▆▇█"
+
+
+async def dora_weekly(engine: Engine, report: DoraReport, repo: str | None, team: str | None
+                      ) -> dict[str, list[float | None]]:
+    """Each DORA metric's value per ISO week of ``report``'s window (None for a week without one)."""
+    series: dict[str, list[float | None]] = {}
+    for metric in DORA_METRICS:
+        answer = await engine.reports.get_metric_series(MetricSeriesQuery(
+            metric=metric, from_=report.period.from_, to=report.period.to, repo=repo, team=team))
+        series[metric] = [p.value for p in answer.series]
+    return series
 
 
 def sparkline(values: list[float | None]) -> str:
@@ -204,7 +210,8 @@ def render_dora(report: DoraReport, weekly: dict[str, list[float | None]] | None
         f"{report.period.to[:10]} (ratings: DORA {report.benchmark_year})"
     )
     width = max((len(v) for v in (weekly or {}).values()), default=0)
-    for col in ("metric", "value", "rating", "trend", "weekly", "previous", "detail"):
+    columns = ("metric", "value", "rating", "trend", "weekly", "previous", "detail")
+    for col in columns if weekly else tuple(c for c in columns if c != "weekly"):
         table.add_column(col, no_wrap=col == "weekly", min_width=width if col == "weekly" else None)
 
     def fmt(v: float | None, unit: str) -> str:
@@ -226,9 +233,10 @@ def render_dora(report: DoraReport, weekly: dict[str, list[float | None]] | None
         if fig.trend_direction:
             color = {"improving": "green", "worsening": "red", "stable": "white"}[fig.trend_direction]
             trend = f"[{color}]{trend} {fig.trend_direction}[/]"
-        spark = sparkline((weekly or {}).get(metric, []))
-        table.add_row(name, fmt(fig.value, fig.unit), fig.rating or "—", trend, spark, fmt(fig.previous_value, fig.unit),
-                      detail)
+        cells = [name, fmt(fig.value, fig.unit), fig.rating or "—", trend]
+        if weekly:
+            cells.append(sparkline(weekly.get(metric, [])))
+        table.add_row(*cells, fmt(fig.previous_value, fig.unit), detail)
     out.print(table)
     for note in report.notes:
         out.print(f"[dim]note: {note}[/]", highlight=False)
