@@ -249,3 +249,27 @@ def sample_settings(backend: Backend, sample_workspace: Workspace, tmp_path_fact
     anyio.run(go)
     engine.store.close()
     return settings
+# ---- the demo workspace, synced -----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def demo_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo workspace (`engmetrics.demo`, ending today) built, synced and its events imported, once per
+    session; returns its root (the store is ``engmetrics.db`` there; treat as read-only)."""
+    import anyio
+
+    from engmetrics.config import Settings
+    from engmetrics.engine.factory import prepare_demo
+    from engmetrics.engine.local import LocalEngine
+
+    root = tmp_path_factory.mktemp("demo")
+    engine = LocalEngine(Settings(db=root / "engmetrics.db"))
+    anyio.run(prepare_demo, engine, root)
+    engine.store.close()
+    return root
+
+
+@pytest.fixture
+def demo_store(demo_workspace: Path, tmp_path: Path) -> Path:
+    """A private copy of the demo's store that a test may change."""
+    return copy_store(demo_workspace / "engmetrics.db", tmp_path / "engmetrics.db")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import os
 import subprocess
 import sys
@@ -44,6 +45,32 @@ def test_dora_table_is_readable(workspace_copy) -> None:
     assert proc.returncode == 0, proc.stderr
     for label in ("Deployment frequency", "Lead time for changes", "Change failure rate", "Recovery time", "Rework rate"):
         assert label in proc.stdout
+    # A weekly sparkline per metric: one block per ISO week the 90 days touch (13 or 14), gaps for empty weeks.
+    sparks = re.findall(r"│ ([▁▂▃▄▅▆▇█ ]{13,14}) +│", proc.stdout)
+    assert len(sparks) == 5, proc.stdout
+    assert any(set(s.strip()) - {"▄"} for s in sparks)  # some metric moved over the weeks
+
+
+def test_html_report_carries_the_dora_charts(workspace_copy) -> None:
+    """`engmetrics report --format html`: the charts between their markers, one tile per DORA metric, and the
+    timeline's deployments (failed ones marked) as many as `engmetrics dora --json` counts for the same window."""
+    proc = cli("report", "--format", "html", "--period", "last_90_days", db=workspace_copy.db)
+    assert proc.returncode == 0, proc.stderr
+    html = proc.stdout
+    charts = html[html.index("<!-- engmetrics charts -->"):html.index("<!-- /engmetrics charts -->")]
+    dora = json.loads(cli("dora", "--period", "last_90_days", "--json", db=workspace_copy.db).stdout)
+    assert charts.count('class="tile"') == 5 and charts.count('<svg class="timeline"') == 1
+    assert charts.count('<circle class="deploy') == dora["deployment_frequency"]["deployments"] > 0
+    assert charts.count('<circle class="deploy failed"') == dora["change_failure_rate"]["failed_deployments"]
+
+
+def test_sparkline_blocks_by_hand() -> None:
+    from engmetrics.cli.core import sparkline
+
+    assert sparkline([0, 1, 2, None, 8]) == "▁▂▃ █"  # (v - 0) / 8 * 8 → block index, the top capped
+    assert sparkline([5, 5, None]) == "▄▄ "
+    assert sparkline([None, None]) == "" and sparkline([]) == ""
+    assert sparkline([10.0, 2.5, 6.25]) == "█▁▅"  # (6.25 - 2.5) / 7.5 * 8 = 4 → ▅
 
 
 def test_exit_codes(workspace_copy, tmp_path: Path) -> None:

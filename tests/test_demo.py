@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from engmetrics.demo.ai import AI_DAYS
 from engmetrics.demo.workspace import DemoWorkspace, build_demo
 
 AS_OF = date(2025, 6, 30)
@@ -54,6 +55,8 @@ def test_same_as_of_and_seed_give_identical_output(pair: tuple[DemoWorkspace, De
         assert git(ra, "for-each-ref") == git(rb, "for-each-ref")
     assert a.deployments_file.read_bytes() == b.deployments_file.read_bytes()
     assert a.incidents_file.read_bytes() == b.incidents_file.read_bytes()
+    assert a.ai_commits_file.read_bytes() == b.ai_commits_file.read_bytes()
+    assert a.ai_changes_file.read_bytes() == b.ai_changes_file.read_bytes()
     assert (a.root / "README.txt").read_text() == (b.root / "README.txt").read_text()
 
 
@@ -187,6 +190,34 @@ def test_incidents_reference_existing_deployments_and_commits(ws: DemoWorkspace)
             assert i["sha"] in all_commits[i["repo"]]
 
 
+def test_ai_trailers_and_cursor_tracking_data(ws: DemoWorkspace) -> None:
+    start = END.timestamp() - AI_DAYS * 86400
+    signed: dict[str, int] = {}
+    shas: dict[str, set[str]] = {}
+    for r in ws.repos:
+        log = git(r, "log", "--no-merges", "--format=%H%x00%at%x00%B%x01", "main")
+        shas[r.name] = set()
+        for entry in log.split("\x01"):
+            if "\x00" not in entry:
+                continue
+            sha, at, body = entry.strip().split("\x00")
+            shas[r.name].add(sha)
+            for line in ("Co-Authored-By: Claude <noreply@anthropic.com>", "Generated with [Claude Code]",
+                         "Co-authored-by: Copilot"):
+                if line in body:
+                    assert int(at) >= start  # AI assistance starts AI_DAYS before the end
+                    signed[line] = signed.get(line, 0) + 1
+    assert len(signed) == 3 and all(n >= 5 for n in signed.values())
+    rows = json.loads(ws.ai_commits_file.read_text())["items"]
+    changes = json.loads(ws.ai_changes_file.read_text())["items"]
+    assert len(rows) > 60 and len(changes) > 60
+    unpushed = [r for r in rows if not any(s.startswith(r["commitHash"]) for s in shas[r["repoName"].split("/")[1]])]
+    assert len(unpushed) == 6  # three per repository, for commits never pushed
+    assert sum(len(r["commitHash"]) == 10 for r in rows) > 10 and sum(r["message"] is None for r in rows) > 10
+    assert all(r["tabLinesAdded"] + r["composerLinesAdded"] <= r["totalLinesAdded"] for r in rows)
+    assert any("fileName" not in c["metadata"][0] for c in changes)  # privacy mode
+
+
 def run_cli(*args: str, env_extra: dict[str, str]) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ENGMETRICS_")}
     env.update(COLUMNS="200", **env_extra)
@@ -219,6 +250,16 @@ def test_demo_command_builds_syncs_and_answers_from_the_workspace(tmp_path: Path
     tagged = [t for t in first_tag.values() if lo <= t < hi]
     assert explicit and tagged
     assert dora["deployment_frequency"]["deployments"] == len(explicit) + len(tagged)
+
+    assert answer["ai"]["ai_assisted_commits"] > 0  # the demo command shows the AI figures too
+    # The AI figures of the Quick start: trailers, imported tracking data, the stability comparison.
+    proc = run_cli("ai", "--db", str(root / "engmetrics.db"), "--period", "last_90_days", "--json", env_extra=elsewhere)
+    assert proc.returncode == 0, proc.stderr
+    ai = json.loads(proc.stdout)
+    assert ai["ai_assisted_commits"] > 0 and ai["commits_with_tracking_data"] > 0
+    assert ai["ai_share_of_lines_percent"] is not None and set(ai["by_tool"]) == {"claude", "copilot"}
+    assert ai["tracking_rows_unmatched"] == 6 and ai["accepted_changes"]["changes"] > 0
+    assert sum(g["changes"] for g in ai["stability"]["groups"]) == ai["commits"]
 
     # Again, as a person reads it: the workspace is reused, and the client snippet points at --dir.
     proc = run_cli("demo", "--dir", str(root), env_extra=elsewhere)

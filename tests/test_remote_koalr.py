@@ -2,25 +2,24 @@
 (ENGMETRICS_PROVIDER=koalr) over the stand-in Koalr API (tests/vendor_standins.py): the seed's figures arrive
 unchanged (or, where our field has another unit, converted exactly as the note says: days × 24 = hours,
 seconds ÷ 3600 = hours), what Koalr does not send is null, ``team`` becomes Koalr's ``teamId``, and the request
-Koalr gets is the one its documentation shows. Also Koalr's /copilot and /custom-metrics client calls, not wired to
-a tool yet."""
+Koalr gets is the one its documentation shows. Also Koalr's /copilot answering the AI area's `get_copilot` (REST
+only, no tool)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from mcp import Client
 
-from engmetrics.engine.remote.koalr import KoalrProvider
-from engmetrics.engine.remote.koalr_ai import KoalrCopilot, KoalrCustomMetric, copilot_usage, custom_metric_result
-from engmetrics.engine.remote.koalr_client import KoalrClient
-from engmetrics.errors import NotFound, Unsupported
-from engmetrics.queries import WindowArgs
+from engmetrics.areas.ai.models import AiImpactQuery, CopilotQuery
+from engmetrics.engine.remote.koalr_ai import KoalrCustomMetric, custom_metric_result
+from engmetrics.errors import NotFound, RemoteError, Unsupported
+from engmetrics.periods import Window
 from helpers import call
 from vendor_standins import (
     KOALR_COPILOT,
-    KOALR_CUSTOM_METRIC,
     KOALR_KEY,
     KOALR_PR_RISK,
     KOALR_PULL_REQUESTS,
@@ -229,30 +228,74 @@ async def test_score_pr_risk(koalr) -> None:
     assert same["risk_score"] == 71
 
 
-async def test_copilot_and_custom_metrics_clients_not_wired_yet(koalr) -> None:
-    """/copilot and /custom-metrics/:slug/query: the calls and the mapping, ready for the operations of #14/#15."""
+async def test_query_custom_metric(koalr) -> None:
+    """query_custom_metric answers from GET /api/v1/custom-metrics/:slug/query: the seed's figure, unit and period
+    as sent, the window the `days` ending now, what Koalr does not send (event count, definition) null."""
+    url, script = koalr
+    async with provider_session(url, "koalr", KOALR_KEY) as (client, _):
+        metric = await call(client, "query_custom_metric", {"slug": "p95-cycle-time", "days": 7})
+        method, _path, params, headers, _body = last(script, "/custom-metrics/p95-cycle-time/query")
+        assert (method, params, headers["x-koalr-key"]) == ("GET", {"days": "7"}, KOALR_KEY)
+        default = await call(client, "query_custom_metric", {"slug": "p95-cycle-time"})
+        assert last(script, "/custom-metrics/p95-cycle-time/query")[2] == {"days": "30"}
+        text = await error_text(client, "query_custom_metric", {"slug": "nope"})
+        assert "Custom metric not found" in text
+        assert last(script, "/custom-metrics/nope/query")[2] == {"days": "30"}
+        text = await error_text(client, "list_custom_metrics", {})
+        assert text.startswith("Koalr's API does not offer list_custom_metrics")  # Koalr documents only the query
+    assert {k: metric[k] for k in ("slug", "label", "value", "unit", "period", "events", "definition")} == {
+        "slug": "p95-cycle-time", "label": "P95 Cycle Time", "value": 8.4, "unit": "hours",
+        "period": "last_30_days", "events": None, "definition": None}
+    start = datetime.fromisoformat(metric["window"]["from"].replace("Z", "+00:00"))
+    end = datetime.fromisoformat(metric["window"]["to"].replace("Z", "+00:00"))
+    assert end - start == timedelta(days=7) and metric["window"]["label"] == "last_7_days"
+    assert metric["notes"] == [
+        "From Koalr's GET /api/v1/custom-metrics/p95-cycle-time/query?days=7 (the 7 days ending now), as sent: value "
+        "and unit are Koalr's own. Koalr sends no event count and no definition: events and definition are null."]
+    assert default["value"] == 8.4 and default["window"]["label"] == "last_30_days"
+    # A body without label, unit, value or period: each null (period: the one asked for), each said in the notes.
+    window = Window(datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 3, 31, tzinfo=UTC), "last_30_days")
+    bare = custom_metric_result(KoalrCustomMetric.model_validate({"slug": "p95-cycle-time"}),
+                                "/custom-metrics/p95-cycle-time/query", 30, window)
+    assert (bare.label, bare.unit, bare.value, bare.period, bare.events) == (None, None, None, "last_30_days", None)
+    assert [n.split(":")[0] for n in bare.notes[1:]] == [
+        "Koalr sent no unit for this metric", "Koalr sent no label", "Koalr sent no value for this window",
+        "Koalr did not name the window"]
+
+
+async def test_get_copilot_answers_from_koalrs_copilot(koalr) -> None:
+    """The AI area's get_copilot (GET /v1/copilot, Koalr's shape) through Koalr's GET /api/v1/copilot: the request
+    Koalr documents (days, X-Koalr-Key), the seed's figures as sent, what Koalr leaves out null, its errors worded."""
     url, script = koalr
     e = engine(url, "koalr", KOALR_KEY)
-    assert isinstance(e.provider, KoalrProvider)
-    usage = await e.provider.ai.copilot(WindowArgs(period="last_30_days"))
-    assert last(script, "/copilot")[2] == {"days": "30"}
-    assert (usage.adoption_rate, usage.acceptance_rate, usage.estimated_hours_saved) == (0.74, 0.38, 312)
-    assert usage.source == "Koalr's GET /api/v1/copilot?days=30" and "ratios 0–1" in usage.notes[0]
-    metric = await e.provider.ai.custom_metric("p95-cycle-time", WindowArgs(period="last_7_days"))
-    assert last(script, "/custom-metrics/p95-cycle-time/query")[2] == {"days": "7"}
-    assert (metric.slug, metric.label, metric.value, metric.unit, metric.provider_period) == (
-        "p95-cycle-time", "P95 Cycle Time", 8.4, "hours", "last_30_days")
-    assert metric.period.label == "last_7_days" and metric.notes == []
-    with pytest.raises(NotFound, match="Custom metric not found"):
-        await e.provider.ai.custom_metric("nope", WindowArgs())
-    with pytest.raises(Unsupported, match="rolling windows"):
-        await e.provider.ai.copilot(WindowArgs(period="last_quarter"))
-    await e.aclose()
-    # The mappings alone, on the seed's bodies and on bodies missing figures.
-    span = KoalrClient.days(WindowArgs(period="last_30_days"))
-    assert copilot_usage(KoalrCopilot.model_validate(KOALR_COPILOT), span).adoption_rate == 0.74
-    partial = copilot_usage(KoalrCopilot.model_validate({"adoptionRate": 0.5}), span)
-    assert partial.acceptance_rate is None and partial.estimated_hours_saved is None
-    assert "acceptanceRate, estimatedHoursSaved: null" in partial.notes[-1]
-    bare = custom_metric_result(KoalrCustomMetric.model_validate({**KOALR_CUSTOM_METRIC, "unit": None}), span)
-    assert bare.unit is None and bare.value == 8.4 and "no unit" in bare.notes[0]
+    try:
+        usage = await e.ai.get_copilot(CopilotQuery())
+        method, _, params, headers, _ = last(script, "/copilot")
+        assert (method, params, headers["x-koalr-key"]) == ("GET", {"days": "30"}, KOALR_KEY)
+        assert usage.model_dump(by_alias=True) == KOALR_COPILOT == {
+            "adoptionRate": 0.74, "acceptanceRate": 0.38, "estimatedHoursSaved": 312}
+        await e.ai.get_copilot(CopilotQuery(days=7))
+        assert last(script, "/copilot")[2] == {"days": "7"}
+        script.bodies = {"/api/v1/copilot": {"adoptionRate": 0.5}}
+        try:
+            partial = await e.ai.get_copilot(CopilotQuery(days=14))
+            script.bodies = {"/api/v1/copilot": {"adoptionRate": "most", "acceptanceRate": 0.4}}
+            with pytest.raises(RemoteError, match="GET /api/v1/copilot"):
+                await e.ai.get_copilot(CopilotQuery())
+        finally:
+            script.bodies = {}
+        assert (partial.adoption_rate, partial.acceptance_rate, partial.estimated_hours_saved) == (0.5, None, None)
+        script.faults = ["404"]
+        with pytest.raises(NotFound, match="get_copilot: Resource not found"):
+            await e.ai.get_copilot(CopilotQuery())
+        with pytest.raises(Unsupported, match="Koalr's API does not offer get_ai_impact"):
+            await e.ai.get_ai_impact(AiImpactQuery())
+    finally:
+        script.faults = []
+        await e.aclose()
+    wrong = engine(url, "koalr", "klr_live_wrong")
+    try:
+        with pytest.raises(RemoteError, match="X-Koalr-Key|key"):
+            await wrong.ai.get_copilot(CopilotQuery())
+    finally:
+        await wrong.aclose()

@@ -5,6 +5,7 @@ computation written here from the readings the README states — never by callin
   null, never 0;
 - Upshot's DORA figures in any unit it may send come out in ours by the factor of the unit;
 - walking Koalr's pull requests page by page (any count, any limit) gives every one once, in order, with Koalr's total;
+- Koalr's Copilot figures arrive as sent, left-out ones null;
 - a 429's wait is read from Retry-After, X-RateLimit-Reset (seconds, Unix seconds or milliseconds), or the body.
 """
 
@@ -18,6 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from engmetrics.areas.ai.models import CopilotQuery
 from engmetrics.areas.dora.models import DoraQuery
 from engmetrics.areas.flow.models import FlowQuery, PullRequestQuery
 from engmetrics.areas.forecast.models import BacklogForecastQuery
@@ -185,3 +187,29 @@ async def test_a_429_wait_beyond_the_calls_deadline_fails_at_once(upshot) -> Non
         await e.dora.get_dora(DoraQuery())
     assert info.value.retry_after_seconds == 5 and len(script.requests) - before == 1, "not retried"
     await e.aclose()
+
+
+@given(adoption=st.none() | st.floats(0, 1), acceptance=st.none() | st.floats(0, 1), hours=figure)
+@EXAMPLES
+def test_koalr_copilot_arrives_as_sent(koalr, adoption, acceptance, hours) -> None:
+    """get_copilot through Koalr: Koalr's shape is ours (ratios 0–1, hours), so every figure arrives unchanged and
+    a figure Koalr leaves out (null or absent) is null."""
+    url, script = koalr
+    sent = {k: v for k, v in (("adoptionRate", adoption), ("acceptanceRate", acceptance),
+                              ("estimatedHoursSaved", hours)) if v is not None or k == "acceptanceRate"}
+    script.bodies = {"/api/v1/copilot": sent}
+
+    async def ask() -> Any:
+        e = engine(url, "koalr", KOALR_KEY)
+        try:
+            return await e.ai.get_copilot(CopilotQuery(days=28))
+        finally:
+            await e.aclose()
+
+    try:
+        got = run(ask)
+    finally:
+        script.bodies = {}
+    assert got.model_dump(by_alias=True) == {"adoptionRate": sent.get("adoptionRate"),
+                                             "acceptanceRate": sent["acceptanceRate"],
+                                             "estimatedHoursSaved": sent.get("estimatedHoursSaved")}

@@ -137,8 +137,12 @@ async def test_get_scorecard_tool(tmp_path) -> None:
         bad = await client.call_tool("get_scorecard", {"repo": "card", "benchmark_year": 1999})
     now = int(time.time())
     by = {s["metric"]: s for s in card["signals"]}
-    assert list(by) == ["deployment_frequency", "lead_time", "change_failure_rate", "mttr", "test_touch_ratio"]
+    assert list(by) == ["deployment_frequency", "lead_time", "change_failure_rate", "mttr", "test_touch_ratio",
+                        "code_churn", "open_incident_rate"]
     assert card["name"] == "card" and card["benchmark_year"] == 2024
+    # Catalogue signals: every commit only adds lines (churn 0 modified ÷ added), no incident on its one service.
+    assert (by["code_churn"]["value"], by["code_churn"]["unit"], by["code_churn"]["status"]) == (0.0, "ratio", "green")
+    assert (by["open_incident_rate"]["value"], by["open_incident_rate"]["status"]) == (0.0, "green")
 
     # Test-touch ratio: 5 of 10 (50%, green by its thresholds) against 6 of 10 before: worsening → amber.
     touch = by["test_touch_ratio"]

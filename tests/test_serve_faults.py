@@ -25,7 +25,8 @@ INVALID_PARAMS, LEGACY_RESOURCE_NOT_FOUND, INTERNAL_ERROR = -32602, -32002, -326
 def _params(db: Path, repo: Path) -> StdioServerParameters:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ENGMETRICS_")}
     env["ENGMETRICS_DB"] = str(db)
-    return StdioServerParameters(command=sys.executable, args=["-m", "engmetrics.cli.main", "serve", "--repo", str(repo)],
+    return StdioServerParameters(command=sys.executable, args=["-m", "engmetrics.cli.main", "serve", "--repo", str(repo),
+                                                                   "--toolsets", "all"],
                                  env=env)
 
 

@@ -71,7 +71,7 @@ def shared_store(tmp_path_factory: pytest.TempPathFactory) -> Store:
 
 def _server(store: Store, repos: list[Path], **settings: object):  # type: ignore[no-untyped-def]
     runtime = make_runtime(Settings(db=store.db, sync_max_age_seconds=3600, teams=TEAMS, **settings),  # type: ignore[arg-type]
-                           repos=[str(p) for p in repos], sync_on_start=False)
+                           repos=[str(p) for p in repos], sync_on_start=False, toolsets="all")
     return build_server(runtime), runtime
 
 

@@ -104,7 +104,8 @@ def _wait_http(url: str, proc: subprocess.Popen[str], seconds: float = 60) -> in
         if proc.poll() is not None:
             raise AssertionError(f"exited {proc.returncode}: {proc.stderr.read()}")  # type: ignore[union-attr]
         try:
-            return httpx2.get(url, timeout=2).status_code
+            with httpx2.stream("GET", url, timeout=2) as answer:  # the status only: a stateless MCP GET is a stream
+                return answer.status_code
         except httpx2.TransportError:
             time.sleep(0.1)
     raise AssertionError(f"{url} did not answer")

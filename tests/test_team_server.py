@@ -6,7 +6,7 @@
   another process changes the data. ``engmetrics api --workers 2`` serves one port with two processes.
 - Two sync workers share 20 repositories' sync jobs: every repository synced exactly once, nothing stored twice;
   a worker killed mid-job has its job finished by the other once its lease runs out.
-- Two ``serve --transport http --stateless`` processes answer MCP requests that carry no session, with the same figures.
+- Two ``serve --transport http`` processes (stateless) answer MCP requests that carry no session, with the same figures.
 """
 
 from __future__ import annotations
@@ -295,11 +295,11 @@ def test_database_url_is_never_shown_with_its_password(tmp_path: Path) -> None:
 
 @contextmanager
 def mcp_http_process(url: str, cwd: Path) -> Iterator[str]:
-    """``engmetrics serve --transport http --stateless`` over the PostgreSQL store at ``url``; its /mcp URL."""
+    """``engmetrics serve --transport http`` (stateless) over the PostgreSQL store at ``url``; its /mcp URL."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("ENGMETRICS_")}
     proc = subprocess.Popen(
-        [*ENGMETRICS, "serve", "--transport", "http", "--port", str(port), "--stateless", "--no-sync"],
+        [*ENGMETRICS, "serve", "--transport", "http", "--port", str(port), "--no-sync"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd,  # outside a work tree: it serves the whole store
         env={**env, "ENGMETRICS_CONFIG": os.devnull, "ENGMETRICS_DATABASE_URL": url},
     )
@@ -342,7 +342,7 @@ def _rpc(mcp_url: str, request_id: int, method: str, params: dict[str, object]) 
 
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 def test_stateless_mcp_over_http_any_process_answers_any_request(team_store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    """Two ``serve --stateless`` processes over one PostgreSQL store (behind a load balancer, requests alternate):
+    """Two ``serve --transport http`` processes (stateless) over one PostgreSQL store (behind a load balancer, requests alternate):
     each request stands alone, and both answer a tool call with the same figures from the store."""
     url, _ = team_store
     with mcp_http_process(url, tmp_path) as a, mcp_http_process(url, tmp_path) as b:

@@ -33,4 +33,17 @@ TOOL_EXAMPLES: dict[str, dict[str, Any]] = {
     "get_benchmarks": {"year": 2024, "repo": "sample"},
     "generate_report": {"audience": "team", "period": "last_30_days", "format": "slack", "repo": "sample"},
     "get_report": {"report_id": "latest"},
+    "create_custom_metric": {"slug": "p90-lead-time", "label": "P90 Lead Time", "source": "lead_times",
+                             "aggregation": "p90", "repo": "sample"},
+    "list_custom_metrics": {},
+    "query_custom_metric": {"slug": "p90-lead-time", "days": 90},
+    "create_alert": {"metric": "change_failure_rate", "condition": {"operator": "gt", "threshold": 50},
+                     "window": "7d", "severity": "high", "repo": "sample",
+                     "actions": [{"type": "notify_webhook", "url": "http://127.0.0.1:9/hook", "secret": "whsec_test"}]},
+    "list_alerts": {},
+    # create_alert's example answers this id (derived from its definition), and the tools run in name order
+    "delete_alert": {"alert_id": "alrt_a5975b41cdba74c0"},
+    "get_health": {"repo": "sample", "period": "last_90_days"},
+    "get_risk_signals": {"repo": "sample", "period": "last_90_days"},
+    "get_ai_impact": {"period": "last_90_days", "repo": "sample"},
 }

@@ -56,6 +56,13 @@ class Settings(BaseSettings):
     benchmark_year: int = Field(default=2024, description="DORA report year for ratings")
     http_token: SecretStr | None = Field(default=None, description="Bearer token for `serve --transport http`")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
+    toolsets: str | None = Field(
+        default=None, description="MCP toolsets to offer, comma-separated: 'default', 'all' or names (ENGMETRICS_TOOLSETS)"
+    )
+    task_after_seconds: float = Field(
+        default=1.0, ge=0, le=60,
+        description="A sync or report not done within this many seconds becomes an MCP task for clients with tasks",
+    )
     # Remote mode
     api_url: str | None = Field(default=None, description="Remote engmetrics/Upshot/Koalr API base URL")
     api_key: SecretStr | None = Field(default=None, description="API key for the remote API")
@@ -74,6 +81,48 @@ class Settings(BaseSettings):
     github_max_wait_seconds: float = Field(default=3600.0, ge=0, description="Longest rate-limit wait before failing")
     risk_fix_pattern: str | None = Field(
         default=None, description="Regex of fix-commit messages for SZZ risk labels (ENGMETRICS_RISK_FIX_PATTERN)"
+    )
+    scorecard_thresholds: dict[str, list[float]] = Field(
+        default_factory=dict,
+        description='Scorecard [green, amber] thresholds of catalogue metrics, e.g. {"test_coverage": [85, 70]} '
+        "(ENGMETRICS_SCORECARD_THRESHOLDS as JSON; [scorecard_thresholds] in engmetrics.toml)",
+    )
+    health_weights: dict[str, float] = Field(
+        default_factory=dict,
+        description='Weights of the health score\'s signals by metric, e.g. {"change_failure_rate": 3} (others keep '
+        "their defaults; 0 leaves a signal out)",
+    )
+    alerts_key: SecretStr | None = Field(
+        default=None, description="Fernet key encrypting alert webhook secrets (default: a 0600 key file beside the store)"
+    )
+    alerts_every_seconds: float = Field(
+        default=300.0, ge=0, description="Seconds between alert evaluations inside `serve` and `api` (0: only after syncs)"
+    )
+    alerts_retry_seconds: list[float] = Field(
+        default_factory=lambda: [1.0, 5.0, 30.0],
+        description="Waits before each webhook retry (seconds); a delivery is tried once more than this list is long",
+    )
+    alerts_timeout_seconds: float = Field(default=10.0, gt=0, le=120, description="Timeout of one webhook request")
+    # AI-assisted code (engmetrics.areas.ai, engmetrics.sources.cursor, engmetrics.sources.copilot)
+    cursor_api_key: SecretStr | None = Field(
+        default=None, description="Cursor Admin API key for the AI Code Tracking API (ENGMETRICS_CURSOR_API_KEY)"
+    )
+    cursor_api_url: str = Field(default="https://api.cursor.com", description="Cursor API base URL (ENGMETRICS_CURSOR_API_URL)")
+    cursor_first_sync_days: int = Field(
+        default=90, ge=1, le=3650, description="Days of Cursor tracking data the first `ai sync` reads"
+    )
+    ai_max_wait_seconds: float = Field(
+        default=3600.0, ge=0, description="Longest total wait on AI sources' rate limits in one sync before giving up"
+    )
+    copilot_org: str | None = Field(default=None, description="GitHub organisation whose Copilot usage metrics to read")
+    copilot_enterprise: str | None = Field(default=None, description="GitHub enterprise whose Copilot usage metrics to read")
+    copilot_minutes_per_line: float = Field(
+        default=0.5, ge=0, le=60,
+        description="Minutes saved per line Copilot added, for estimated_hours_saved (an assumption: set your own)",
+    )
+    ai_markers: list[str] = Field(
+        default_factory=list,
+        description="AI tool names that AI co-author trailers and 'Generated with' lines may name (replaces the default list)",
     )
     teams: dict[str, Any] = Field(default_factory=dict, description="[teams.<name>] repos=[…] people=[…]")
     people: dict[str, Any] = Field(default_factory=dict, description="[people.<id>] emails=[…] logins=[…]")

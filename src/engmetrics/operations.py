@@ -19,7 +19,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel
 
-HttpMethod = Literal["GET", "POST"]
+HttpMethod = Literal["GET", "POST", "DELETE"]
 F = TypeVar("F", bound=Callable[..., Any])
 _MARK = "__engmetrics_operation__"
 
@@ -44,6 +44,8 @@ class Tool:
     read_only: bool = True
     idempotent: bool = True
     open_world: bool = False
+    destructive: bool | None = None
+    """Whether the tool deletes or overwrites (MCP's destructiveHint); None leaves the hint unset."""
 
 
 @dataclass(frozen=True)

@@ -226,11 +226,18 @@ class Bucket:
 
 
 def buckets(window: Window, granularity: str = "weekly") -> list[Bucket]:
-    """ISO-week or calendar-month buckets covering ``window`` (first aligned down, last clipped to its end)."""
+    """UTC-day, ISO-week or calendar-month buckets covering ``window`` (first aligned down, last clipped to its
+    end); ``granularity`` is 'daily' (label '2026-03-14'), 'weekly' ('2026-W11') or 'monthly' ('2026-03')."""
     start = window.start.astimezone(UTC)
     day = start.date()
     out: list[Bucket] = []
-    if granularity == "weekly":
+    if granularity == "daily":
+        cur = datetime(day.year, day.month, day.day, tzinfo=UTC)
+        while cur < window.end:
+            nxt = cur + timedelta(days=1)
+            out.append(Bucket(cur.date().isoformat(), int(cur.timestamp()), int(min(nxt, window.end).timestamp())))
+            cur = nxt
+    elif granularity == "weekly":
         cur = datetime(day.year, day.month, day.day, tzinfo=UTC) - timedelta(days=day.weekday())
         while cur < window.end:
             nxt = cur + timedelta(days=7)

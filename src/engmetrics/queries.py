@@ -24,23 +24,23 @@ MAX_LIMIT = 100
 class WindowArgs(Model):
     """A time window: a named ``period`` or explicit ``from``/``to``."""
 
-    period: str | None = Field(default=None, description='Named window: last_7_days, last_30_days (default), last_90_days, 7d, 30d, 90d, this_week, last_week, this_month, last_month, this_quarter, last_quarter, ytd. Omit when giving from/to.')
-    from_: str | None = Field(default=None, alias="from", description="Window start: ISO date or time in UTC ('2025-02-01'), a relative '7d', or 'now'")
-    to: str | None = Field(default=None, description="Window end, inclusive: ISO date or time in UTC ('2025-02-15'), '7d', or 'now'")
+    period: str | None = Field(default=None, description="Named window: last_N_days or 'Nd', this_/last_week, this_/last_month, this_/last_quarter, ytd")
+    from_: str | None = Field(default=None, alias="from", description="Window start instead of period: ISO date/time (UTC), '7d' (ago) or 'now'")
+    to: str | None = Field(default=None, description="Window end, inclusive, as from")
 
 
 class Scope(Model):
     """Which repository or team a question is about (all repositories when both are null)."""
 
-    repo: str | None = Field(default=None, description='Repository name (see list_repositories) or path; all repositories when omitted')
-    team: str | None = Field(default=None, description='Team name from engmetrics.toml (see list_teams); instead of repo')
+    repo: str | None = Field(default=None, description="Repository name; all when omitted")
+    team: str | None = Field(default=None, description="Team name, instead of repo")
 
 
 class Page(Model):
     """Cursor pagination."""
 
-    limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description='Items per page, 1–100 (default 20)')
-    cursor: str | None = Field(default=None, description='The `cursor` from the previous page; omit for the first page')
+    limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Items per page, 1–100")
+    cursor: str | None = Field(default=None, description="`cursor` of the previous page")
 
 
 def validate(model: type[M], **values: object) -> M:

@@ -225,7 +225,7 @@ class EngmetricsApi:
                         f"This API key ({key.id}) lacks the scope {need!r} needed for {op.method} /v1{op.path}. "
                         f"Create a key with it: engmetrics api-key create --name NAME --scopes {need}.",
                     )
-                if op.method == "POST":
+                if op.method != "GET":  # POST and DELETE: a JSON body (optional), Idempotency-Key
                     return await self._post(request, op, key)
                 return await self._get(request, op, shape)
             except ApiError as exc:
@@ -604,16 +604,15 @@ async def _watch_changes(engine: LocalEngine, changed: Callable[[], None]) -> No
 
 def build_api(engine: LocalEngine, config: ApiConfig | None = None) -> ASGIApp:
     """The ASGI app serving every operation of ``engine`` under /v1 (see the module docstring); with
-    ``config.sync_every_seconds`` it also syncs the engine's sources in the background."""
+    ``config.sync_every_seconds`` it also syncs the engine's sources in the background, and it evaluates alerts
+    every ``alerts_every_seconds`` of the engine's settings."""
     api = EngmetricsApi(engine, config)
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         every = api.config.sync_every_seconds
-        if not every and not engine.shares_store:
-            yield
-            return
         async with anyio.create_task_group() as tg:
+            engine.start_background(tg)  # alert evaluations on an interval, webhook deliveries, backfills
             if every:
                 tg.start_soon(_sync_loop, engine, every, api.forget_cached)
             if engine.shares_store:

@@ -83,7 +83,7 @@ def openapi_document(ops: list[Operation], api_version: str) -> dict[str, Any]:
                 elif op.method == "GET" and not (shape and name in ("cursor", "limit")):
                     params.append({"name": name, "in": "query", "required": name in required, "schema": prop,
                                    **({"description": prop["description"]} if "description" in prop else {})})
-            if op.method == "POST":
+            if op.method == "POST" or (op.method == "DELETE" and set(op.query_model.model_fields) - in_path):
                 entry["requestBody"] = {"required": True, "content": {"application/json": {
                     "schema": refs[(op.query_model, "validation")]}}}
                 params.append({"name": "Idempotency-Key", "in": "header", "required": False,

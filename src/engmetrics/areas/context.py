@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import anyio.to_thread
+from anyio.abc import TaskGroup
 from pydantic import BaseModel
 
 from engmetrics.config import Settings
@@ -35,6 +36,15 @@ class Context:
     store: Store
     served_ids: frozenset[int] | None = None  # None: every repository in the store (see serve_only)
     _directory: Directory | None = field(default=None, repr=False)
+    task_group: TaskGroup | None = field(default=None, repr=False)
+    """Where background work runs (webhook deliveries, backfills) while a server is up; None in one-shot commands."""
+
+    def spawn(self, fn: Callable[[], Coroutine[Any, Any, None]]) -> bool:
+        """Start ``fn()`` in the background task group; False (nothing started) when there is none."""
+        if self.task_group is None:
+            return False
+        self.task_group.start_soon(fn)
+        return True
 
     async def run(self, fn: Callable[..., T], *args: object) -> T:
         """Run blocking ``fn(*args)`` (store reads, git) in a worker thread and return its result."""

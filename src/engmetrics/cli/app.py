@@ -1,5 +1,5 @@
 """The typer application behind `engmetrics`: demo, sync, import, deploy record, dora, repos, serve and the
-feature commands.
+feature commands (risk, forecast, narrative, teams, ai).
 
 Each command module exposes ``register(app)``; `COMMAND_MODULES` lists them, in one place.
 """
@@ -11,7 +11,7 @@ import sys
 import typer
 
 from engmetrics import __version__
-from engmetrics.cli import api, core, demo_cmd, forecast, narrative, risk, sync_worker, teams
+from engmetrics.cli import ai, alerts, api, core, demo_cmd, forecast, intelligence, narrative, risk, sync_worker, teams
 
 app = typer.Typer(
     name="engmetrics",
@@ -44,7 +44,7 @@ def _serve(ctx: typer.Context) -> None:
     raise typer.Exit(serve_main(list(ctx.args)))
 
 
-COMMAND_MODULES = (api, core, demo_cmd, forecast, narrative, risk, sync_worker, teams)
+COMMAND_MODULES = (api, core, demo_cmd, forecast, narrative, risk, sync_worker, teams, intelligence, alerts, ai)
 """Every module adding commands (``register(app)``), in the order their commands are listed."""
 
 for _module in COMMAND_MODULES:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -31,10 +31,14 @@ from engmetrics.errors import NotFound
 from engmetrics.areas.dora.models import Deployment, DoraReport
 from engmetrics.areas.repos.models import SyncReport
 from engmetrics.areas.dora.models import DeploymentEvent, DoraQuery
+from engmetrics.areas.reports.models import MetricSeriesQuery
 from engmetrics.queries import validate
 from engmetrics.validation import path_exists
 
-import_app = typer.Typer(help="Import deployments or incidents from CSV or JSON.", no_args_is_help=True)
+if TYPE_CHECKING:
+    from engmetrics.engine.engine import Engine
+
+import_app = typer.Typer(help="Import deployments or incidents (CSV or JSON), or test-coverage reports.", no_args_is_help=True)
 deploy_app = typer.Typer(help="Record deployment events (what a CD pipeline calls after a deploy).", no_args_is_help=True)
 
 
@@ -169,17 +173,48 @@ def dora_command(
     if json_:
         print_json(report)
         return
-    render_dora(report)
+
+    render_dora(report, run(lambda: dora_weekly(engine, report, repo, team)))
 
 
-def render_dora(report: DoraReport) -> None:
-    """Print a DORA report as a readable table."""
+DORA_METRICS = ("deployment_frequency", "lead_time", "change_failure_rate", "mttr", "rework_rate")
+BLOCKS = "▁▂▃▄▅▆▇█"
+
+
+async def dora_weekly(engine: Engine, report: DoraReport, repo: str | None, team: str | None
+                      ) -> dict[str, list[float | None]]:
+    """Each DORA metric's value per ISO week of ``report``'s window (None for a week without one)."""
+    series: dict[str, list[float | None]] = {}
+    for metric in DORA_METRICS:
+        answer = await engine.reports.get_metric_series(MetricSeriesQuery(
+            metric=metric, from_=report.period.from_, to=report.period.to, repo=repo, team=team))
+        series[metric] = [p.value for p in answer.series]
+    return series
+
+
+def sparkline(values: list[float | None]) -> str:
+    """One character a value, from ▁ (the smallest) to █ (the largest); a space for a missing one (a line of
+    equal values is all ▄)."""
+    known = [v for v in values if v is not None]
+    if not known:
+        return ""
+    lo, hi = min(known), max(known)
+    if hi == lo:
+        return "".join(" " if v is None else BLOCKS[3] for v in values)
+    return "".join(" " if v is None else BLOCKS[min(7, int((v - lo) / (hi - lo) * 8))] for v in values)
+
+
+def render_dora(report: DoraReport, weekly: dict[str, list[float | None]] | None = None) -> None:
+    """Print a DORA report as a readable table; ``weekly`` (each metric's value per ISO week of the window) adds a
+    sparkline of the weeks."""
     table = Table(
         title=f"DORA — {report.repo or report.team or 'all repositories'} — {report.period.from_[:10]} to "
         f"{report.period.to[:10]} (ratings: DORA {report.benchmark_year})"
     )
-    for col in ("metric", "value", "rating", "trend", "previous", "detail"):
-        table.add_column(col)
+    width = max((len(v) for v in (weekly or {}).values()), default=0)
+    columns = ("metric", "value", "rating", "trend", "weekly", "previous", "detail")
+    for col in columns if weekly else tuple(c for c in columns if c != "weekly"):
+        table.add_column(col, no_wrap=col == "weekly", min_width=width if col == "weekly" else None)
 
     def fmt(v: float | None, unit: str) -> str:
         if v is None:
@@ -189,18 +224,21 @@ def render_dora(report: DoraReport) -> None:
     df, lt, cfr, mt, rw = (report.deployment_frequency, report.lead_time, report.change_failure_rate, report.mttr,
                            report.rework_rate)
     rows = [
-        ("Deployment frequency", df, f"{df.deployments} deployments"),
-        ("Lead time for changes", lt, f"{lt.changes} changes"),
-        ("Change failure rate", cfr, f"{cfr.failed_deployments}/{cfr.total_deployments} failed"),
-        ("Recovery time", mt, f"{mt.recovered} recovered"),
-        ("Rework rate", rw, f"{rw.unplanned_deployments} unplanned"),
+        ("Deployment frequency", "deployment_frequency", df, f"{df.deployments} deployments"),
+        ("Lead time for changes", "lead_time", lt, f"{lt.changes} changes"),
+        ("Change failure rate", "change_failure_rate", cfr, f"{cfr.failed_deployments}/{cfr.total_deployments} failed"),
+        ("Recovery time", "mttr", mt, f"{mt.recovered} recovered"),
+        ("Rework rate", "rework_rate", rw, f"{rw.unplanned_deployments} unplanned"),
     ]
-    for name, fig, detail in rows:
+    for name, metric, fig, detail in rows:
         trend = fig.trend or "—"
         if fig.trend_direction:
             color = {"improving": "green", "worsening": "red", "stable": "white"}[fig.trend_direction]
             trend = f"[{color}]{trend} {fig.trend_direction}[/]"
-        table.add_row(name, fmt(fig.value, fig.unit), fig.rating or "—", trend, fmt(fig.previous_value, fig.unit), detail)
+        cells = [name, fmt(fig.value, fig.unit), fig.rating or "—", trend]
+        if weekly:
+            cells.append(sparkline(weekly.get(metric, [])))
+        table.add_row(*cells, fmt(fig.previous_value, fig.unit), detail)
     out.print(table)
     for note in report.notes:
         out.print(f"[dim]note: {note}[/]", highlight=False)

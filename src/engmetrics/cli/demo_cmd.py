@@ -10,11 +10,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from engmetrics.areas.ai.models import AiImpactQuery
 from engmetrics.cli.common import JsonOpt, err, out, print_json, run
 from engmetrics.cli.core import render_dora
 from engmetrics.areas.dora.models import DoraQuery
 
 if TYPE_CHECKING:
+    from engmetrics.areas.ai.models import AiImpact
     from engmetrics.engine.engine import Engine
     from engmetrics.areas.dora.models import DoraReport
     from engmetrics.areas.repos.models import RepositoryList
@@ -36,23 +38,29 @@ def demo_command(
     root.mkdir(parents=True, exist_ok=True)
     engine: Engine = make_engine(load_settings(), db=root / "engmetrics.db")
 
-    async def go() -> tuple[RepositoryList, DoraReport]:
+    async def go() -> tuple[RepositoryList, DoraReport, AiImpact]:
         with err.status("building and syncing the demo workspace…"):
             await prepare_demo(engine, root)
         repos = await engine.repos.list_repositories()
         dora = await engine.dora.get_dora(DoraQuery(period="last_90_days"))
-        return repos, dora
+        ai = await engine.ai.get_ai_impact(AiImpactQuery(period="last_90_days"))
+        return repos, dora, ai
 
-    repos, dora = run(go)
+    repos, dora, ai = run(go)
     if json_:
         print_json({"workspace": str(root), "repositories": [r.name for r in repos.repositories],
-                    "dora": dora.model_dump(mode="json", by_alias=True)})
+                    "dora": dora.model_dump(mode="json", by_alias=True),
+                    "ai": ai.model_dump(mode="json", by_alias=True)})
         return
     out.print(f"[bold]engmetrics demo workspace[/] at {root}")
     for r in repos.repositories:
         out.print(f"  • {r.name}: {r.commits} commits, {r.deployments} deployments ({r.deployment_source}), "
                   f"{r.incidents} incidents")
     render_dora(dora)
+    share = "unknown" if ai.ai_share_of_lines_percent is None else f"{ai.ai_share_of_lines_percent:g}%"
+    out.print(f"AI-assisted code (last 90 days): {ai.ai_assisted_commits} of {ai.commits} commits "
+              f"({ai.ai_assisted_commits_percent:g}%), AI share of lines {share}, {ai.adoption.ai_people} of "
+              f"{ai.adoption.people} people — `engmetrics ai` compares their stability", highlight=False)
     server: dict[str, object] = {"command": engmetrics_command(), "args": ["serve", "--demo"]}
     if root != demo_root().expanduser().resolve():
         server["env"] = {"ENGMETRICS_DEMO_DIR": str(root)}

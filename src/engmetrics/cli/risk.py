@@ -116,6 +116,15 @@ def evaluate_command(
         vs = "—" if m.auc_vs_lapredict is None else f"{m.auc_vs_lapredict:+.3f} ({gap_ci})"
         table.add_row(m.name, f(m.auc), span(m.auc_ci), vs, f(m.brier), f(m.recall_at_20_effort), f(m.popt))
     out.print(table)
+    for c in result.signal_checks:
+        if c.verdict == "absent":
+            out.print(f"{c.name}: no change with known labels carries it here, so it cannot help (its weight stays 0).",
+                      highlight=False)
+            continue
+        gain = "n/a" if c.auc_gain is None else f"{c.auc_gain:+.3f}"
+        ci = "" if c.auc_gain_ci is None else f" (95% {c.auc_gain_ci[0]:+.3f} to {c.auc_gain_ci[1]:+.3f})"
+        out.print(f"{c.name}: in {c.changes_with_signal} of {result.changes} changes; AUC with it minus without "
+                  f"{gain}{ci}: {c.verdict}.", highlight=False)
 
 
 def register(app: typer.Typer) -> None:

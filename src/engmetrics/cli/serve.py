@@ -52,9 +52,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--log-level", default="WARNING", type=str.upper, choices=("DEBUG", "INFO", "WARNING", "ERROR"),
                    help="stderr log level (default WARNING)")
     p.add_argument("--no-sync", action="store_true", help="Do not sync at start-up")
-    p.add_argument("--stateless", action="store_true",
-                   help="HTTP without MCP sessions: each request stands alone, so several serve processes over one "
-                        "PostgreSQL store (ENGMETRICS_DATABASE_URL) behind a load balancer answer any request")
+    p.add_argument("--toolsets", default=None, metavar="NAMES",
+                   help="MCP toolsets to offer, comma-separated: default (core, dora, delivery, risk, forecast, "
+                        "reports), all, or names such as flow, activity (default: ENGMETRICS_TOOLSETS, else default)")
     return p
 
 
@@ -83,7 +83,9 @@ def _runtime(args: argparse.Namespace, settings: Settings | None = None,
     from engmetrics.server.runtime import make_runtime  # lazy: the engine loads after the handshake (stdio)
 
     settings = settings or _settings(args)
-    return make_runtime(settings, repos=args.repo, demo=args.demo, sync_on_start=not args.no_sync, served=served), settings
+    runtime = make_runtime(settings, repos=args.repo, demo=args.demo, sync_on_start=not args.no_sync, served=served,
+                           toolsets=args.toolsets)
+    return runtime, settings
 
 
 def _served_note(args: argparse.Namespace) -> tuple[Settings | None, ServedRepos | None, str | None]:
@@ -152,7 +154,7 @@ def _http(args: argparse.Namespace) -> int:
                 print(f"engmetrics serve: {served_sentence(served, settings.db)}", file=sys.stderr, flush=True)
         runtime, settings = _runtime(args, settings, served)
         token = settings.http_token.get_secret_value() if settings.http_token else None
-        app = http_app(build_server(runtime), args.host, token, stateless=args.stateless)
+        app = http_app(build_server(runtime), args.host, token)
     except EngmetricsError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return EXIT_DATA

@@ -7,6 +7,7 @@ import bisect
 import random
 from dataclasses import dataclass
 
+from engmetrics.demo.ai import AiHabits
 from engmetrics.demo.clock import DAY, HOUR
 from engmetrics.demo.contents import ContentGenerator
 from engmetrics.demo.git_writer import Changes, FastImport
@@ -48,6 +49,7 @@ class History:
         self.main: list[MainCommit] = []
         self.main_times: list[int] = []
         self.pr = 11
+        self.ai = AiHabits(profile.name, end, rng.getstate())  # its own generator: the history's draws stay as they were
 
     def next_pr(self) -> int:
         """A new pull-request number (numbers are shared with issues, so they skip)."""
@@ -91,6 +93,7 @@ class History:
             if r.random() < 0.05:
                 other = self.time.pick_author(t, exclude=person)
                 message += f"\nCo-authored-by: {other.name} <{other.email}>\n"
+            message = self.ai.mark(message, person, t)
         if changes is None:
             changes = self.tree.content_change(kind, scope, t, {}, set())
         f = self.time.frac(t)
@@ -158,6 +161,7 @@ class History:
                 msg = (title if i == 0 else commit_subject(self.rng, person, ckind, scope, topic)) + "\n"
                 if i > 0 and r.random() < 0.25:
                     msg = r.choice(PLAIN) + "\n"
+                msg = self.ai.mark(msg, person, ct)
                 who = self.time.author_of(person, ct)
                 parent = self.fi.commit("refs/demo/pr", who, who, msg, [parent], ch)
                 overlay.update(ch)

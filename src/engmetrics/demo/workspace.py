@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from engmetrics.demo.ai import AI_DAYS, change_rows, logged_commits, tracking_rows
 from engmetrics.demo.clock import DAY
 from engmetrics.demo.deployments import plan_deployments
 from engmetrics.demo.git_writer import run_git
@@ -29,6 +30,8 @@ class DemoWorkspace:
     repos: list[Path]  # git repositories created
     deployments_file: Path  # JSON list of deployment events (for repos that use explicit deploys)
     incidents_file: Path  # JSON list of incidents
+    ai_commits_file: Path  # Cursor's AI code tracking commits, as one page of its API
+    ai_changes_file: Path  # Cursor's accepted AI changes, as one page of its API
 
 
 README = """engmetrics demo workspace
@@ -47,8 +50,14 @@ repos/payments-api  ~1 year of a Python payments service: {pay_commits} commits 
 deployments.json    {deployments} deployment events (id, repo, sha, environment, status, deployed_at, service).
 incidents.json      {incidents} incidents (id, title, severity, started_at, resolved_at, repo,
                     deployment_id, sha); resolved_at is null while an incident is open.
+ai-commits.json     {ai_commits} commits of Cursor's AI code tracking data (one page of its API: TAB and
+                    COMPOSER lines per commit) for the people who use Cursor, over the last {ai_days} days;
+                    some hashes abbreviated, some rows in privacy mode, three for commits never pushed.
+ai-changes.json     {ai_changes} accepted AI changes (TAB completions, COMPOSER diffs) of the last 60 days.
+                    Other people sign AI-assisted commits with trailers ("Co-Authored-By: Claude", Copilot).
 
-Try:  engmetrics serve --demo     and ask "How are our DORA metrics this quarter?"
+Try:  engmetrics serve --demo     and ask "How are our DORA metrics this quarter?" or "How much of our
+      code is AI-written, and is it hurting us?"
 """
 
 
@@ -94,12 +103,25 @@ def build_demo(root: Path, *, as_of: date | None = None, seed: int = 7, overwrit
     incidents_file = root / "incidents.json"
     _write_json(deployments_file, [d.to_json() for d in deployments])
     _write_json(incidents_file, [i.to_json() for i in incidents])
+    ai_commits: list[dict[str, object]] = []
+    ai_changes: list[dict[str, object]] = []
+    for name, path in (("webapp", web_path), ("payments-api", pay_path)):
+        logged = logged_commits(path, end - AI_DAYS * DAY)
+        ai_commits += tracking_rows(name, logged, end, (seed, as_of.isoformat()))
+        ai_changes += change_rows(name, logged, end, (seed, as_of.isoformat()))
+    ai_commits_file = root / "ai-commits.json"
+    ai_changes_file = root / "ai-changes.json"
+    for file, rows in ((ai_commits_file, ai_commits), (ai_changes_file, ai_changes)):
+        file.write_text(json.dumps({"items": rows, "totalCount": len(rows), "page": 1, "pageSize": max(1, len(rows))},
+                                   indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     (root / "README.txt").write_text(README.format(
         seed=seed, as_of=as_of.isoformat(), web_commits=len(web.marks), pay_commits=len(pay.marks),
         web_releases=sum(1 for t in web.tags if not t.prerelease), deployments=len(deployments),
-        incidents=len(incidents)), encoding="utf-8")
+        incidents=len(incidents), ai_commits=len(ai_commits), ai_changes=len(ai_changes), ai_days=AI_DAYS),
+        encoding="utf-8")
     return DemoWorkspace(root=root, repos=[web_path, pay_path], deployments_file=deployments_file,
-                         incidents_file=incidents_file)
+                         incidents_file=incidents_file, ai_commits_file=ai_commits_file,
+                         ai_changes_file=ai_changes_file)
 
 
 def _write_json(path: Path, items: list[dict[str, str]] | list[dict[str, str | None]]) -> None:

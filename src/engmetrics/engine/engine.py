@@ -13,9 +13,14 @@ from typing import Any
 from pydantic import BaseModel
 
 from engmetrics.areas.activity.api import ActivityApi
+from engmetrics.areas.alerts.api import AlertsApi
+from engmetrics.areas.catalogue.api import CatalogueApi
+from engmetrics.areas.custom_metrics.api import CustomMetricsApi
+from engmetrics.areas.ai.api import AiApi
 from engmetrics.areas.dora.api import DoraApi
 from engmetrics.areas.flow.api import FlowApi
 from engmetrics.areas.forecast.api import ForecastApi
+from engmetrics.areas.health.api import HealthApi
 from engmetrics.areas.reports.api import ReportsApi
 from engmetrics.areas.repos.api import ReposApi
 from engmetrics.areas.risk.api import RiskApi
@@ -36,6 +41,11 @@ class Engine:
         risk: RiskApi,
         forecast: ForecastApi,
         reports: ReportsApi,
+        catalogue: CatalogueApi,
+        custom_metrics: CustomMetricsApi,
+        alerts: AlertsApi,
+        health: HealthApi,
+        ai: AiApi,
     ) -> None:
         self.repos = repos
         self.dora = dora
@@ -44,6 +54,11 @@ class Engine:
         self.risk = risk
         self.forecast = forecast
         self.reports = reports
+        self.catalogue = catalogue
+        self.custom_metrics = custom_metrics
+        self.alerts = alerts
+        self.health = health
+        self.ai = ai
 
     def area_interfaces(self) -> tuple[tuple[str, type], ...]:
         """(attribute, interface) of every area this engine answers: the registry's (`AREA_INTERFACES`)."""

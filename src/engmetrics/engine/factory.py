@@ -22,6 +22,8 @@ class DemoMarker(BaseModel):
     repos: list[str]
     deployments: str
     incidents: str
+    ai_commits: str | None = None  # absent in workspaces built before the demo had AI tracking data
+    ai_changes: str | None = None
 
 
 def demo_root() -> Path:
@@ -33,7 +35,8 @@ def demo_root() -> Path:
 
 
 async def prepare_demo(engine: Engine, root: Path) -> None:
-    """Build the demo workspace under ``root`` if missing, register its repositories, sync and import events."""
+    """Build the demo workspace under ``root`` if missing, register its repositories, sync and import events and
+    AI tracking data."""
     from engmetrics.demo.workspace import build_demo  # lazy: the demo builder is needed only for --demo
 
     if not isinstance(engine, LocalEngine):
@@ -45,6 +48,8 @@ async def prepare_demo(engine: Engine, root: Path) -> None:
             "repos": [str(p) for p in ws.repos],
             "deployments": str(ws.deployments_file),
             "incidents": str(ws.incidents_file),
+            "ai_commits": str(ws.ai_commits_file),
+            "ai_changes": str(ws.ai_changes_file),
         }))
     info = DemoMarker.model_validate_json(marker.read_text())
     for path in info.repos:
@@ -52,6 +57,10 @@ async def prepare_demo(engine: Engine, root: Path) -> None:
     await engine.repos.sync()
     await engine.dora.import_events(info.deployments, "deployments")
     await engine.dora.import_events(info.incidents, "incidents")
+    if info.ai_commits:
+        await engine.ai.import_tracking(info.ai_commits, "ai-commits")
+    if info.ai_changes:
+        await engine.ai.import_tracking(info.ai_changes, "ai-changes")
 
 
 def make_engine(settings: Settings, *, db: Path | None = None) -> Engine:

@@ -6,10 +6,16 @@ import functools
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from pathlib import Path
 
+from anyio.abc import TaskGroup
 from pydantic import BaseModel
 
 from engmetrics.areas.activity.queries import CORE_PARTS
 from engmetrics.areas.activity.service import ActivityService
+from engmetrics.areas.ai.service import AiService
+from engmetrics.areas.ai.sync import match_tracking
+from engmetrics.areas.alerts.service import AlertsService
+from engmetrics.areas.catalogue.service import CatalogueService
+from engmetrics.areas.custom_metrics.service import CustomMetricsService
 from engmetrics.areas.context import Context, ProgressFn
 from engmetrics.areas.dora.derive import derive_repository
 from engmetrics.areas.dora.service import DoraService
@@ -17,6 +23,7 @@ from engmetrics.areas.flow.feed import PR_FEED_PARTS
 from engmetrics.areas.flow.service import FlowService
 from engmetrics.areas.flow.sync import sync_pull_requests
 from engmetrics.areas.forecast.service import ForecastService
+from engmetrics.areas.health.service import HealthService
 from engmetrics.areas.reports.service import ReportsService
 from engmetrics.areas.repos.api import StepOutcome, SyncStep
 from engmetrics.areas.repos.service import ReposService
@@ -25,6 +32,7 @@ from engmetrics.config import Settings
 from engmetrics.engine.engine import Engine
 from engmetrics.areas.risk.sync import sync_fix_labels
 from engmetrics.engine.keys import IdempotencyRecords, KeyStore, StoreCounter
+from engmetrics.engine.tasks import StoreTaskBoard
 from engmetrics.store.db import Store, open_store
 from engmetrics.store.repos import RepoRow
 
@@ -44,22 +52,36 @@ class LocalEngine(Engine):
         self.ctx = Context(settings, self.store)
         self.keys = KeyStore(self.store)
         self.idempotency = IdempotencyRecords(self.store)
+        self.tasks = StoreTaskBoard(self.store)  # MCP tasks (engmetrics.server.tasks), readable by every process
         dora = DoraService(self.ctx)
-        self.repos_service = ReposService(self.ctx, self._sync_steps())
+        catalogue = CatalogueService(self.ctx, dora)
+        custom_metrics = CustomMetricsService(self.ctx, catalogue)
+        self.alerts_service = AlertsService(self.ctx, catalogue, custom_metrics)
+        flow = FlowService(self.ctx)
+        risk = RiskService(self.ctx)
+        ai = AiService(self.ctx, risk)
+        reports = ReportsService(self.ctx, dora, catalogue, custom_metrics, ai)
+        self.repos_service = ReposService(self.ctx, self._sync_steps(), [self._evaluate_alerts])
         super().__init__(
             repos=self.repos_service,
             dora=dora,
             activity=ActivityService(self.ctx, {**CORE_PARTS, **PR_FEED_PARTS}),
-            flow=FlowService(self.ctx),
-            risk=RiskService(self.ctx),
+            flow=flow,
+            risk=risk,
             forecast=ForecastService(self.ctx),
-            reports=ReportsService(self.ctx, dora),
+            reports=reports,
+            catalogue=catalogue,
+            custom_metrics=custom_metrics,
+            alerts=self.alerts_service,
+            health=HealthService(self.ctx, dora, flow, catalogue, reports, ai),
+            ai=ai,
         )
         self._default_to_served()
 
     def _sync_steps(self) -> list[SyncStep]:
         """What a repository's sync does after reading its git history, in order: pull requests (GitHub, then
-        git), the derived deployments (DORA), the state of change risk's labels."""
+        git), the derived deployments (DORA), the state of change risk's labels, AI tracking rows matched to the new
+        commits; then, in the event loop, `_evaluate_alerts`."""
         ctx = self.ctx
 
         def pull_requests(row: RepoRow, progress: ProgressFn | None) -> StepOutcome:
@@ -72,7 +94,25 @@ class LocalEngine(Engine):
         def fix_labels(row: RepoRow, progress: ProgressFn | None) -> StepOutcome:
             return StepOutcome({"fix_labels": sync_fix_labels(ctx.store, row.id, ctx.settings)})
 
-        return [pull_requests, deployments, fix_labels]
+        def ai_tracking(row: RepoRow, progress: ProgressFn | None) -> StepOutcome:
+            match_tracking(ctx.store)
+            return StepOutcome()
+
+        return [pull_requests, deployments, fix_labels, ai_tracking]
+
+    async def _evaluate_alerts(self, row: RepoRow) -> None:
+        """The last step of a repository's sync: evaluate the alerts about it; their webhooks are delivered in the
+        background (never waited for by the sync)."""
+        await self.alerts_service.evaluate_alerts(row.name)
+
+    def start_background(self, task_group: TaskGroup) -> None:
+        """Run background work in ``task_group`` while a server is up: webhook deliveries and backfills, and the
+        evaluation of every alert each ``alerts_every_seconds`` (0: only after syncs)."""
+        if self.ctx.task_group is task_group:
+            return
+        self.ctx.task_group = task_group
+        if self.settings.alerts_every_seconds > 0:
+            task_group.start_soon(self.alerts_service.run_forever, self.settings.alerts_every_seconds)
 
     def _default_to_served(self) -> None:
         """On an engine serving one repository, a question naming neither a repository nor a team is about that

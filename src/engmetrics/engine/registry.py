@@ -8,9 +8,14 @@ listed in `engmetrics.store.migrations`.
 from __future__ import annotations
 
 from engmetrics.areas.activity.api import ActivityApi
+from engmetrics.areas.alerts.api import AlertsApi
+from engmetrics.areas.catalogue.api import CatalogueApi
+from engmetrics.areas.custom_metrics.api import CustomMetricsApi
+from engmetrics.areas.ai.api import AiApi
 from engmetrics.areas.dora.api import DoraApi
 from engmetrics.areas.flow.api import FlowApi
 from engmetrics.areas.forecast.api import ForecastApi
+from engmetrics.areas.health.api import HealthApi
 from engmetrics.areas.reports.api import ReportsApi
 from engmetrics.areas.repos.api import ReposApi
 from engmetrics.areas.risk.api import RiskApi
@@ -23,5 +28,10 @@ AREA_INTERFACES: tuple[tuple[str, type], ...] = (
     ("forecast", ForecastApi),
     ("reports", ReportsApi),
     ("flow", FlowApi),
+    ("catalogue", CatalogueApi),
+    ("custom_metrics", CustomMetricsApi),
+    ("alerts", AlertsApi),
+    ("health", HealthApi),
+    ("ai", AiApi),
 )
 """(attribute of `Engine`, interface) for every area."""

@@ -11,9 +11,14 @@ from collections.abc import Callable
 from typing import NoReturn, TypeVar
 
 from engmetrics.areas.activity.api import ActivityApi
+from engmetrics.areas.alerts.api import AlertsApi
+from engmetrics.areas.catalogue.api import CatalogueApi
+from engmetrics.areas.custom_metrics.api import CustomMetricsApi
+from engmetrics.areas.ai.api import AiApi
 from engmetrics.areas.dora.api import DoraApi
 from engmetrics.areas.flow.api import FlowApi
 from engmetrics.areas.forecast.api import ForecastApi
+from engmetrics.areas.health.api import HealthApi
 from engmetrics.areas.reports.api import ReportsApi
 from engmetrics.areas.repos.api import ReposApi
 from engmetrics.areas.risk.api import RiskApi
@@ -40,6 +45,11 @@ class UnavailableEngine(Engine):
             risk=self._area(RiskApi),
             forecast=self._area(ForecastApi),
             reports=self._area(ReportsApi),
+            catalogue=self._area(CatalogueApi),
+            custom_metrics=self._area(CustomMetricsApi),
+            alerts=self._area(AlertsApi),
+            health=self._area(HealthApi),
+            ai=self._area(AiApi),
         )
 
     def _area(self, interface: Callable[[], A]) -> A:

@@ -9,29 +9,49 @@ only the SDK so the handshake is not kept waiting for engmetrics' own modules.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, cast
 
 import anyio
+from mcp.server.apps import client_supports_apps
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError, UnexpectedToolError
 from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase
 from mcp.shared.exceptions import MCPError
-from mcp_types import Completion, CompletionArgument, CompletionContext, PromptReference, ResourceTemplateReference
+from mcp_types import (
+    CallToolResult,
+    Icon,
+    Completion,
+    CompletionArgument,
+    CompletionContext,
+    PromptReference,
+    ResourceTemplateReference,
+    TextContent,
+)
 from pydantic import ConfigDict, ValidationError
 
 from engmetrics import __version__
+from engmetrics.server.dashboard.app import DASHBOARD_META, apps_extension  # light: the SDK and a file, no engine
 
 if TYPE_CHECKING:  # the runtime (and the engine behind it) loads in the worker thread, after the handshake
     from engmetrics.server.runtime import Runtime
+    from engmetrics.server.tasks import TaskSupport
 
 log = logging.getLogger(__name__)
 
 MODERN_PROTOCOL = "2026-07-28"
 """The first protocol version whose resource-not-found error is -32602 (SEP-2164)."""
 LEGACY_RESOURCE_NOT_FOUND = -32002
+SERVER_ICON = ("data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E%3Crect width='16' "
+               "height='16' rx='3' fill='%230969da'/%3E%3Cpath d='M3 13V9h2v4zm4 0V5h2v8zm4 0V3h2v10z' fill='%23fff'/%3E"
+               "%3C/svg%3E")
+"""The server's icon (2025-11-25 `serverInfo.icons`): three bars, self-contained, small (2026-07-28 stamps the
+server's identity into every result's `_meta`)."""
+OUTPUT_SCHEMA_DEPTH = 1
+"""Levels of a result's fields an output schema details in `tools/list` (deeper objects and lists: their type)."""
 """Resource not found in protocol versions before 2026-07-28 (their resources page, "Error Handling")."""
 
 INSTRUCTIONS = """\
@@ -51,12 +71,18 @@ get_insights; "how has X moved week by week?" → get_metric_series.
 - Review turnaround, cycle time, stuck PRs → get_review_metrics, get_flow_metrics, get_value_stream, \
 list_pull_requests, list_stuck_pull_requests; teams → list_teams.
 - "What has <person> been doing?" → get_contributor_summary. Repositories → list_repositories; refresh → sync.
+- "How much of our code is AI-written, is it hurting us?" → get_ai_impact.
+A tool named here but not offered belongs to a toolset this server was not started with: tell the user to add it \
+(`--toolsets default,flow` or ENGMETRICS_TOOLSETS; `all` for every tool).
 Windows: pass period (e.g. last_30_days, last_month, ytd) or from/to (ISO dates in UTC, '7d', 'now'). \
 Scope with repo (name from list_repositories) or team; without either, a tool answers for every repository \
 this server serves. Figures are null with a note when a window has no data; \
 say so rather than guessing. Units are in field names or `unit`.
 """
 
+
+ResultExtra = Callable[[dict[str, Any], dict[str, Any]], Awaitable[dict[str, Any]]]
+"""Extra data for a tool's result `_meta`, from the call's arguments and the result's structured content."""
 
 Completer = Callable[
     [PromptReference | ResourceTemplateReference, CompletionArgument, CompletionContext | None],
@@ -79,6 +105,9 @@ class EngmetricsMCP(MCPServer[Any]):
         self.registered = anyio.Event()
         self.load_error: str | None = None
         self._complete: Completer | None = None
+        self.tasks: TaskSupport | None = None  # long calls as MCP tasks (engmetrics.server.tasks), set by _new_server
+        self.result_extras: dict[str, ResultExtra] = {}
+        """Per tool: the extra data its result carries in `_meta` for hosts that render Apps (the dashboard's)."""
 
         # Registered now so the handshake advertises completions; answers once the real handler is there.
         async def complete(ref: PromptReference | ResourceTemplateReference, argument: CompletionArgument,
@@ -135,7 +164,8 @@ class EngmetricsMCP(MCPServer[Any]):
         return await super().get_prompt(name, arguments, context)
 
     def add_tool(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
-        """Add a tool whose arguments are closed: unknown ones are refused (``additionalProperties: false``)."""
+        """Add a tool whose arguments are closed (unknown ones are refused: ``additionalProperties: false``) and whose
+        input and output schemas are compacted for `tools/list` (`engmetrics.server.schemas`)."""
         super().add_tool(fn, *args, **kwargs)
         tool = self._tool_manager.get_tool(kwargs.get("name") or fn.__name__)
         if tool is None:  # pragma: no cover - add_tool always registers
@@ -146,33 +176,62 @@ class EngmetricsMCP(MCPServer[Any]):
             "model_config": ConfigDict(extra="forbid", arbitrary_types_allowed=True),
         }))
         tool.fn_metadata.arg_model = strict
-        tool.parameters = strict.model_json_schema(by_alias=True)
+        # lazy: engmetrics' own modules load after the handshake (this module imports only the SDK and pydantic)
+        from engmetrics.server.schemas import compact_schema
 
-    async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
-        """Check the arguments at the edge (`engmetrics.validation`), then call; errors in our own words."""
+        tool.parameters = compact_schema(strict.model_json_schema(by_alias=True))
+        if tool.fn_metadata.output_schema is not None:
+            tool.fn_metadata.output_schema = compact_schema(tool.fn_metadata.output_schema, output=True, describe=False,
+                                                            depth=OUTPUT_SCHEMA_DEPTH)
+
+    def _checked_tool(self, name: str, arguments: dict[str, Any]) -> Any:
+        """The tool called ``name``, its arguments checked at the edge (`engmetrics.validation`: names, control
+        characters, lengths); `ToolError` in our words otherwise."""
         # lazy: engmetrics' own modules load after the handshake (this module imports only the SDK and pydantic)
         from engmetrics.errors import InvalidInput
-        from engmetrics.validation import check_arguments, describe_validation_error, sentence, unknown_name_message
+        from engmetrics.validation import check_arguments, sentence, unknown_name_message
 
-        await self.registered.wait()
         tool = self._tool_manager.get_tool(name)
         if tool is None:
             names = [t.name for t in self._tool_manager.list_tools()]
             raise ToolError(sentence(unknown_name_message(name, names, noun="tool")))
         fields = tool.fn_metadata.arg_model.model_fields
-        accepted = {f.alias or n for n, f in fields.items()}
         try:
-            check_arguments(arguments or {}, accepted)
+            check_arguments(arguments or {}, {f.alias or n for n, f in fields.items()})
         except InvalidInput as exc:
             raise ToolError(f"Invalid arguments for {name}: {sentence(exc.message)}") from None
+        return tool
+
+    def _invalid(self, name: str, tool: Any, cause: ValidationError) -> ToolError:
+        """The tool error for arguments of ``tool`` that failed validation, in our words."""
+        from engmetrics.validation import describe_validation_error  # lazy: see _checked_tool
+
+        fields = tool.fn_metadata.arg_model.model_fields
+        names_by_field = {n: f.alias for n, f in fields.items() if f.alias}
+        _, text = describe_validation_error(cause, names_by_field, {f.alias or n for n, f in fields.items()})
+        return ToolError(f"Invalid arguments for {name}: {text} Check the tool's input schema.")
+
+    async def validate_call(self, name: str, arguments: dict[str, Any]) -> None:
+        """Check a call's arguments completely without calling (what a call runs as a task checks first);
+        `ToolError` in our words."""
+        await self.registered.wait()
+        tool = self._checked_tool(name, arguments)
         try:
-            return await super().call_tool(name, arguments, context)
+            tool.fn_metadata.validate_arguments(arguments or {})
+        except ValidationError as exc:
+            raise self._invalid(name, tool, exc) from None
+
+    async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
+        """Check the arguments at the edge (`engmetrics.validation`), then call; errors in our own words; the
+        result's text is its structured content as compact JSON (`compact_text`)."""
+        await self.registered.wait()
+        tool = self._checked_tool(name, arguments)
+        try:
+            result = compact_text(await super().call_tool(name, arguments, context))
         except ToolError as exc:
             cause = exc.__cause__
             if isinstance(cause, ValidationError):
-                names_by_field = {n: f.alias for n, f in fields.items() if f.alias}
-                _, text = describe_validation_error(cause, names_by_field, accepted)
-                raise ToolError(f"Invalid arguments for {name}: {text} Check the tool's input schema.") from None
+                raise self._invalid(name, tool, cause) from None
             if isinstance(exc, UnexpectedToolError):
                 log.error("tool %s failed unexpectedly", name, exc_info=cause)
                 raise ToolError(f"engmetrics hit an internal error in {name}; the server log (stderr) has the "
@@ -180,6 +239,25 @@ class EngmetricsMCP(MCPServer[Any]):
             if isinstance(cause, ToolError):  # the tool's own message, without the SDK's "Error executing tool" prefix
                 raise ToolError(str(cause)) from None
             raise
+        extra = self.result_extras.get(name)
+        if extra is not None and isinstance(result, CallToolResult) and result.structured_content is not None \
+                and context is not None and client_supports_apps(context):
+            try:
+                data = await extra(arguments or {}, result.structured_content)
+            except Exception:  # the picture is a bonus: the answer goes out without it
+                log.warning("the dashboard data of %s could not be computed", name, exc_info=True)
+            else:
+                result.meta = {**(result.meta or {}), DASHBOARD_META: data}
+        return result
+
+
+def compact_text(result: Any) -> Any:
+    """A tool result whose text content is its structured content as compact JSON (what a model reads; the SDK
+    writes it indented, a third larger); anything else as it is."""
+    if isinstance(result, CallToolResult) and result.structured_content is not None and not result.is_error:
+        text = json.dumps(result.structured_content, ensure_ascii=False, separators=(",", ":"))
+        result.content = [TextContent(type="text", text=text)]
+    return result
 
 
 def instructions(scope_note: str | None = None) -> str:
@@ -188,7 +266,11 @@ def instructions(scope_note: str | None = None) -> str:
 
 
 def _new_server(name: str, lifespan: Callable[[Any], Any], scope_note: str | None = None) -> EngmetricsMCP:
-    return EngmetricsMCP(
+    # lazy-light: the task protocol imports only the SDK and engmetrics' core modules (the handshake stays fast)
+    from engmetrics.server.tasks import TaskSupport
+
+    tasks = TaskSupport()
+    mcp = EngmetricsMCP(
         name,
         title="engmetrics",
         description="Engineering metrics (DORA, flow, risk, forecasts, reports) computed from a team's real history.",
@@ -196,26 +278,44 @@ def _new_server(name: str, lifespan: Callable[[Any], Any], scope_note: str | Non
         version=__version__,
         lifespan=lifespan,
         website_url="https://github.com/engmetrics/engmetrics",
+        icons=[Icon(src=SERVER_ICON, mime_type="image/svg+xml", sizes=["any"])],
+        extensions=[tasks.extension(), apps_extension()],
+        middleware=[tasks.legacy_middleware],
     )
+    mcp.tasks = tasks
+    return mcp
 
 
 def register_all(mcp: EngmetricsMCP, runtime: Runtime) -> None:
-    """Register every tool, resource and prompt, answering from ``runtime``: the tools generated from the areas'
-    operations (`engmetrics.engine.registry`), the two written by hand (sync, generate_report), the resources,
-    the prompts of the ``prompts/`` folder and the completion of their arguments. The one list of what the
-    server offers."""
+    """Register every tool of the toolsets ``runtime.toolsets`` chooses (`engmetrics.server.toolsets`; all when
+    None), every resource and prompt, answering from ``runtime``: the tools generated from the areas' operations
+    (`engmetrics.engine.registry`), the two written by hand (sync, generate_report), the resources, the prompts of
+    the ``prompts/`` folder and the completion of their arguments. The one list of what the server offers."""
     # lazy: the engine, the models and the tools load in the worker thread, after the handshake
     from engmetrics.engine.registry import AREA_INTERFACES
     from engmetrics.operations import collect
+    from engmetrics.server.dashboard.app import tool_meta
+    from engmetrics.server.dashboard.data import dora_dashboard
     from engmetrics.server.prompts import register_prompts
     from engmetrics.server.resources import register_resources
-    from engmetrics.server.tools.generate_report import register_generate_report
+    from engmetrics.server.tools.generate_report import GENERATE_REPORT_TOOL, register_generate_report
     from engmetrics.server.tools.generated import register_operation_tools
-    from engmetrics.server.tools.sync import register_sync
+    from engmetrics.server.tasks import Work
+    from engmetrics.server.tools.sync import SYNC_TOOL, register_sync
+    from engmetrics.server.toolsets import offered
 
-    register_operation_tools(mcp, runtime, collect(AREA_INTERFACES))
-    register_sync(mcp, runtime)
-    register_generate_report(mcp, runtime)
+    chosen = runtime.toolsets
+    operations = [op for op in collect(AREA_INTERFACES) if op.tool is not None and offered(op.tool.toolset, chosen)]
+    register_operation_tools(mcp, runtime, operations, meta=tool_meta)
+    if any(op.tool_name == "get_dora" for op in operations):
+        mcp.result_extras["get_dora"] = dora_dashboard(runtime)
+    works: dict[str, Work] = {}  # the tools whose calls may run as MCP tasks
+    if offered(SYNC_TOOL.toolset, chosen):
+        works["sync"] = register_sync(mcp, runtime)
+    if offered(GENERATE_REPORT_TOOL.toolset, chosen):
+        works["generate_report"] = register_generate_report(mcp, runtime)
+    if mcp.tasks is not None:
+        mcp.tasks.bind(mcp, runtime, works, runtime.task_after_seconds)
     mcp.completion()(register_resources(mcp, runtime))
     register_prompts(mcp, runtime)
 

@@ -1,4 +1,5 @@
-"""Streamable HTTP serving: DNS-rebinding protection on every loopback address, a bearer token everywhere else."""
+"""Streamable HTTP serving, stateless: DNS-rebinding protection on every loopback address, a bearer token everywhere
+else."""
 
 from __future__ import annotations
 
@@ -77,9 +78,10 @@ def rebinding_protection(host: str) -> TransportSecuritySettings:
     )
 
 
-def http_app(mcp: MCPServer[Any], host: str, token: str | None, *, stateless: bool = False) -> ASGIApp:
-    """The ASGI app serving MCP at /mcp; ``stateless``: no MCP sessions (each request stands alone), so any of
-    several processes over one PostgreSQL store answers any request (`engmetrics serve --stateless`).
+def http_app(mcp: MCPServer[Any], host: str, token: str | None) -> ASGIApp:
+    """The ASGI app serving MCP at /mcp, stateless: no session is kept between requests (protocol 2026-07-28 carries
+    everything in each request; the older handshake's clients are served per request too), so several server
+    processes behind a plain load balancer answer any request, task polls included (`engmetrics.server.tasks`).
 
     Bound to a loopback address (any of 127.0.0.0/8, ::1, localhost) it checks Host/Origin against DNS
     rebinding (`rebinding_protection`); off loopback a token is required (`InvalidInput` without one) and
@@ -92,7 +94,7 @@ def http_app(mcp: MCPServer[Any], host: str, token: str | None, *, stateless: bo
         )
     security = rebinding_protection(host) if is_loopback(host) else None
     app = mcp.streamable_http_app(streamable_http_path="/mcp", host=host, transport_security=security,
-                                  stateless_http=stateless)
+                                  stateless_http=True)
     if token:
         return BearerTokenMiddleware(app, token)
     return app

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 from dataclasses import dataclass, field
 
 import anyio
@@ -13,10 +14,12 @@ from engmetrics.config import Settings
 from engmetrics.engine.engine import Engine
 from engmetrics.engine.factory import demo_root, make_engine, prepare_demo
 from engmetrics.engine.local import LocalEngine
+from engmetrics.engine.tasks import MemoryTaskBoard, TaskBoard
 from engmetrics.engine.unavailable import UnavailableEngine
 from engmetrics.errors import StoreUnavailable
 from engmetrics.areas.repos.models import SyncReport
 from engmetrics.served import ServedRepos, choose_served
+from engmetrics.server.toolsets import parse_toolsets
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +43,27 @@ class Runtime:
     _syncing: bool = False
     _started: bool = False
     scope_note: str | None = None  # what the server answers for, appended to its MCP instructions
+    toolsets: frozenset[str] | None = None
+    """The toolsets whose tools the server offers (`engmetrics.server.toolsets.parse_toolsets`); None: every tool."""
+    task_after_seconds: float = 1.0
+    """How long a call of a long tool (sync, generate_report) may take before a client with tasks gets a task."""
+    _memory_tasks: MemoryTaskBoard | None = None
+
+    @property
+    def tasks(self) -> TaskBoard:
+        """Where MCP task records are kept: the store of a local engine (every process sharing it answers a
+        poll), else this process."""
+        if isinstance(self.engine, LocalEngine):
+            return self.engine.tasks
+        if self._memory_tasks is None:
+            self._memory_tasks = MemoryTaskBoard()
+        return self._memory_tasks
+
+    def spawn(self, fn: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """Run ``fn`` in the background, for as long as the server runs (not only the current request)."""
+        if self._task_group is None:
+            raise RuntimeError("the runtime is not started: background work needs the server's lifespan")
+        self._task_group.start_soon(fn)
 
     @property
     def is_local(self) -> bool:
@@ -49,6 +73,8 @@ class Runtime:
     def start(self, task_group: TaskGroup) -> None:
         """Start the initial background sync in ``task_group`` (never blocks the handshake)."""
         self._task_group = task_group
+        if isinstance(self.engine, LocalEngine):  # alert evaluations and webhook deliveries while serving
+            self.engine.start_background(task_group)
         if self._started or self.first_sync_done.is_set():
             return
         self._started = True
@@ -102,14 +128,26 @@ class Runtime:
 
 
 def make_runtime(settings: Settings, *, repos: list[str], demo: bool = False, sync_on_start: bool = True,
-                 served: ServedRepos | None = None) -> Runtime:
+                 served: ServedRepos | None = None, toolsets: str | None = None) -> Runtime:
     """A `Runtime` for `serve`, answering for the repositories ``served`` names (default: `choose_served` of
     ``repos`` — ``--repo`` — and the settings: ENGMETRICS_REPOS, else the current work tree, else the whole
     store). Named repositories are registered, and the engine serves them only.
 
+    It offers the toolsets ``toolsets`` names (`--toolsets`), else ENGMETRICS_TOOLSETS, else the default ones;
+    an unknown toolset raises `InvalidInput`.
+
     A store that cannot be opened does not stop `serve`: the runtime then answers every tool with the
     store's error and how to recover (`engmetrics.engine.unavailable.UnavailableEngine`).
     """
+    chosen = parse_toolsets(toolsets or settings.toolsets)
+    runtime = _make_runtime(settings, repos=repos, demo=demo, sync_on_start=sync_on_start, served=served)
+    runtime.toolsets = chosen
+    runtime.task_after_seconds = settings.task_after_seconds
+    return runtime
+
+
+def _make_runtime(settings: Settings, *, repos: list[str], demo: bool, sync_on_start: bool,
+                  served: ServedRepos | None) -> Runtime:
     root = demo_root() if demo else None
     try:
         engine = make_engine(settings, db=None if root is None else root / "engmetrics.db")

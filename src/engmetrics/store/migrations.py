@@ -9,12 +9,17 @@ from __future__ import annotations
 
 from engmetrics.store import (
     schema,
+    schema_ai,
+    schema_alerts,
     schema_api,
+    schema_coverage,
+    schema_custom_metrics,
     schema_forecast,
     schema_jobs,
     schema_prs,
     schema_reports,
     schema_risk,
+    schema_tasks,
 )
 
 CORE: list[list[str]] = schema.MIGRATIONS
@@ -26,6 +31,11 @@ FEATURES: dict[str, list[list[str]]] = {
     "prs": schema_prs.MIGRATIONS,
     "reports": schema_reports.MIGRATIONS,
     "risk": schema_risk.MIGRATIONS,
+    "coverage": schema_coverage.MIGRATIONS,
+    "custom_metrics": schema_custom_metrics.MIGRATIONS,
+    "alerts": schema_alerts.MIGRATIONS,
+    "ai": schema_ai.MIGRATIONS,
+    "tasks": schema_tasks.MIGRATIONS,
     "jobs": schema_jobs.MIGRATIONS,
 }
 """Each feature's migrations, by name (the order their first migrations are applied in)."""

@@ -12,27 +12,26 @@ from engmetrics.areas.activity.models import ActivityQuery, ContributorQuery
 
 GET_ACTIVITY_TOOL = Tool(
     title='Activity feed',
+    toolset="activity",
     description="""\
-The activity feed, newest first: commits, deployments and incidents (and pull-request events — pr_opened, \
-pr_merged, review — when PR data is synced), each with id, type, source, title, author, timestamp and metadata \
-(repo, sha, additions/deletions, …).
-Use it for "what happened in webapp yesterday?", "what has been merged since Monday?". Filter by type and author \
-(email or name, substring); paginate with cursor. Default window: last_30_days.
-Example: get_activity(from="2025-02-01", to="2025-02-15", type="commit", limit=5) → {"items": [{"id": \
-"act_commit_1a2b3c4d5e6f", "type": "commit", "title": "Add CSV export", "author": "jane@acme.com", "timestamp": \
-"2025-02-14T15:30:00Z", "metadata": {"repo": "webapp", "additions": 342, "deletions": 58}}], "cursor": "..."}
+The activity feed, newest first: commits, deployments, incidents and (with GitHub data) PR events — pr_opened, \
+pr_merged, review — each with type, title, author, time and metadata (repo, sha, lines). Filter by type and author \
+(substring).
+Use it for "what happened in webapp yesterday?", "what has been merged since Monday?".
+Example: get_activity(from="2025-02-01", to="2025-02-15", type="commit", limit=5) → {"items": [{"type": "commit", \
+"title": "Add CSV export", "author": "jane@acme.com", "timestamp": "2025-02-14T15:30:00Z", ...}], "cursor": "..."}
 """,
 )
 
 GET_CONTRIBUTOR_SUMMARY_TOOL = Tool(
     title='Contributor summary',
+    toolset="activity",
     description="""\
-One contributor's activity in a window: commits, lines added/removed, files touched, repositories, deployments \
-that shipped their work, and (with PR data) PRs merged and reviewed. The contributor is an email or a name as it \
-appears in git; an unknown one gets suggestions.
-Use it for "what has Jane worked on this week?". Default window: last_30_days.
-Example: get_contributor_summary(contributor="jane@acme.com", period="last_7_days") → {"contributor": \
-"jane@acme.com", "commits": 23, "lines_added": 1247, "lines_removed": 389, "deploy_contributions": 2, ...}
+One contributor's work in a window: commits, lines added/removed, files, repositories, deployments that shipped it \
+and (with GitHub data) PRs merged and reviewed. An unknown name gets suggestions.
+Use it for "what has Jane worked on this week?".
+Example: get_contributor_summary(contributor="jane@acme.com", period="last_7_days") → {"commits": 23, \
+"lines_added": 1247, "deploy_contributions": 2, ...}
 """,
 )
 

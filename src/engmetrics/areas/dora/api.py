@@ -15,46 +15,40 @@ from engmetrics.areas.dora.models import DeploymentQuery, DoraQuery, IncidentQue
 
 GET_DORA_TOOL = Tool(
     title='DORA metrics',
+    toolset="dora",
     description="""\
-DORA metrics for a time window: deployment frequency (deploys per week), lead time for changes (median hours \
-from commit to production), change failure rate (percent, with each failed deployment and the signal that marked \
-it: incident, revert or hotfix), failed deployment recovery time (`mttr`, median hours) and rework rate. Each \
-figure has a DORA rating (elite/high/medium/low for `benchmark_year`) and a trend against the previous window of \
-equal length ('+12%', with improving/worsening by the metric's polarity).
-
-Use it for "how are our DORA metrics?", "how often do we deploy?", "what's our change failure rate this \
-quarter?".
-Arguments: period (default last_30_days) or from/to; repo or team to narrow; benchmark_year 2023 or 2024.
-A window with no deployments answers with null figures and a note saying why — report that, don't invent \
-numbers.
+DORA metrics for a window: deployment frequency (per week), lead time for changes (median hours, commit → \
+production), change failure rate (percent; each failed deployment with its signal: incident, revert, hotfix), \
+recovery time (`mttr`, median hours) and rework rate, each rated for `benchmark_year`, with its trend against the \
+previous window. A null figure comes with a note: report it, never guess.
+Use it for "how are our DORA metrics?", "how often do we deploy?", "our change failure rate this quarter?".
 Example: get_dora(period="last_quarter", repo="webapp") → {"deployment_frequency": {"value": 4.2, "unit": \
-"deploys_per_week", "rating": "high", "trend": "+12%"}, "lead_time": {"value": 18.5, "unit": "hours", ...}, ...}
+"deploys_per_week", "rating": "high", "trend": "+12%"}, ...}
 """,
 )
 
 LIST_DEPLOYMENTS_TOOL = Tool(
     title='Deployments',
+    toolset="delivery",
     description="""\
-Deployments in a window, newest first: id, repo, sha, environment, status, time, release tag, how many commits \
-it shipped, their median lead time (hours), whether it failed (and the signal: incident, revert, hotfix) and \
-whether it was rework (rework_signal: revert, hotfix, incident). Deployments come from explicit events \
-(`engmetrics deploy record`, imports) or, for repositories without any, from release tags like v1.2.3.
-Use it for "what did we ship last week?", "which deploys failed?". Paginate with cursor.
-Example: list_deployments(period="last_7_days", repo="webapp", limit=10) → {"items": [{"id": "...", \
-"deployed_at": "2025-02-14T15:30:00Z", "tag": "v2.3.0", "change_count": 12, "failed": false, ...}], "total": 3, \
-"cursor": null}
+Deployments in a window, newest first: repo, sha, environment, time, release tag, commits shipped and their median \
+lead time, whether it failed (signal: incident, revert, hotfix) or was rework. From deployment events, else \
+release tags (v1.2.3).
+Use it for "what did we ship last week?", "which deploys failed?".
+Example: list_deployments(period="last_7_days", repo="webapp", limit=10) → {"items": [{"deployed_at": \
+"2025-02-14T15:30:00Z", "tag": "v2.3.0", "change_count": 12, "failed": false, ...}], "total": 3, "cursor": null}
 """,
 )
 
 LIST_INCIDENTS_TOOL = Tool(
     title='Incidents',
+    toolset="delivery",
     description="""\
-Production incidents open at any time during a window, newest first: title, severity, status, start/resolution \
-times, duration in hours, and the deployment it is attributed to (explicitly, by root-cause commit, or as the \
-last deployment before it started).
+Production incidents open at any time in a window, newest first: title, severity, status, start and resolution \
+times, duration (hours) and the deployment it is attributed to.
 Use it for "what incidents did we have this month?", "is anything still open?" (status="open").
 Example: list_incidents(period="last_30_days", status="open") → {"items": [{"id": "INC-12", "title": "Checkout \
-errors", "status": "open", "started_at": "...", "deployment_id": "..."}], "total": 1, "cursor": null}
+errors", "status": "open", "deployment_id": "..."}], "total": 1, "cursor": null}
 """,
 )
 

@@ -59,6 +59,7 @@ from engmetrics.areas.forecast.models import (
     DeliveryForecast,
     DeliveryForecastQuery,
     EmptyBy,
+    FanPoint,
     ForecastOptions,
     ForecastPoint,
     Reliability,
@@ -223,6 +224,30 @@ def _beyond_note(weeks: list[float | None]) -> list[str]:
     return []
 
 
+FAN_MAX_POINTS = 26
+"""The forecast fan has at most this many weeks (a longer one is sampled every few weeks, its last week kept)."""
+
+
+def forecast_fan(curves: Curves, calendar: WorkCalendar, weeks: float, split_rate: float = 0.0) -> list[FanPoint]:
+    """The fan of ``curves``: per week ahead up to ``weeks`` (rounded up), the items done at 50/85/95% confidence
+    (null for a level not among the curves' confidences), in items of the question (``split_rate`` removed)."""
+    last = min(max(1, math.ceil(weeks - 1e-9)), curves.curves.shape[-1])
+    step = max(1, math.ceil(last / FAN_MAX_POINTS))
+    chosen = sorted({*range(step, last + 1, step), last})
+    levels = {int(round(c * 100)): i for i, c in enumerate(curves.confidences)}
+
+    def at(level: int, week: int) -> float | None:
+        i = levels.get(level)
+        return None if i is None else round(float(curves.curves[i][week - 1]) / (1.0 + split_rate), 1)
+
+    points = []
+    for week in chosen:
+        day = calendar.date_at(float(week))
+        points.append(FanPoint(week=week, date=day.isoformat() if day else None, p50=at(50, week), p85=at(85, week),
+                               p95=at(95, week)))
+    return points
+
+
 def delivery_forecast(h: ForecastHistory, q: DeliveryForecastQuery) -> DeliveryForecast:
     """Answer forecast_delivery: completion dates for ``q.items`` or item counts by ``q.by_date``."""
     conf = np.array(q.confidence_levels, dtype=np.float64) / 100.0
@@ -243,6 +268,8 @@ def delivery_forecast(h: ForecastHistory, q: DeliveryForecastQuery) -> DeliveryF
         if 50 in at and 85 in at:
             after += wide_weeks_warning(at[50].weeks, at[85].weeks, at[85].date)
         after += _beyond_note(weeks)
+        known = [w for w in weeks if w is not None]
+        fan = forecast_fan(curves, calendar, max(known) if known else float(curves.curves.shape[-1]), q.split_rate)
     else:
         by = parse_iso_day(q.by_date or "", "by_date")
         if by < h.today:
@@ -269,11 +296,12 @@ def delivery_forecast(h: ForecastHistory, q: DeliveryForecastQuery) -> DeliveryF
             after += pace_items_warning(pace, weeks_float, counts[50], by.isoformat())
         if 50 in counts and 85 in counts:
             after += wide_items_warning(counts[50], counts[85], by.isoformat())
+        fan = forecast_fan(curves, calendar, weeks_float, q.split_rate)
     return DeliveryForecast(
         items=q.items, by_date=q.by_date, start_date=h.start.isoformat(), repo=q.repo, team=q.team,
         p50=pick.get(50), p85=pick.get(85), p95=pick.get(95), forecasts=points, simulations=q.simulations,
         method=curves.method, calibrated=curves.calibrated, throughput=summarize(h.weekly[-q.history_weeks :], h.source, h.as_of),
-        reliability=curves.reliability, warnings=h.warnings(q) + curves.warnings + after,
+        reliability=curves.reliability, warnings=h.warnings(q) + curves.warnings + after, fan=fan,
     )
 
 

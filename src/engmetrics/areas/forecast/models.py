@@ -20,10 +20,10 @@ DEFAULT_CONFIDENCES = [50, 85, 95]
 class ForecastOptions(Scope):
     """What counts as an item, how much history to learn from, and the calendar ahead."""
 
-    repo: str | None = Field(default=None, description='Repository name (see list_repositories), or several separated by commas; all when omitted')
+    repo: str | None = Field(default=None, description="Repository name, or several separated by commas; all when omitted")
     item_source: ItemSource = Field(
         default="auto",
-        description='What counts as a finished item: prs (merged pull requests), commits (first-parent commits on the default branch), work_items (imported), auto (default: PRs if any, else commits)',
+        description="A finished item: prs (merged), commits (first-parent on the default branch), work_items (imported) or auto (PRs if any, else commits)",
     )
     history_weeks: int = Field(default=26, ge=4, le=260, description='Weeks of throughput history to sample, 4–260 (default 26)')
     simulations: int = Field(default=10_000, ge=100, le=100_000, description="Monte Carlo runs (default 10,000)")
@@ -168,6 +168,17 @@ class ForecastPoint(Model):
     items: int | None = Field(default=None, description="Items done by by_date with this confidence")
 
 
+class FanPoint(Model):
+    """The items done by the end of one week ahead, at 50%, 85% and 95% confidence (a more confident level
+    promises fewer items): one step of the forecast fan."""
+
+    week: int = Field(description="Weeks from start_date")
+    date: str | None = Field(default=None, description="The week's last working day (ISO)")
+    p50: float | None = None
+    p85: float | None = None
+    p95: float | None = None
+
+
 class DeliveryForecast(Model):
     """When ``items`` will be done (dates) or how many will be done by ``by_date`` (counts). From a remote provider,
     what it does not send is null (see `warnings`)."""
@@ -187,6 +198,8 @@ class DeliveryForecast(Model):
     throughput: ThroughputSummary | None
     reliability: Reliability | None
     warnings: list[str] = Field(default_factory=list)
+    fan: list[FanPoint] = Field(
+        default_factory=list, description="Cumulative items by each week ahead at P50/P85/P95 (at most 26 weeks)")
 
 
 class WeeksToEmpty(Model):

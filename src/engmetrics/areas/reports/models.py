@@ -11,13 +11,14 @@ from pydantic import Field, field_validator
 from engmetrics.errors import InvalidInput
 from engmetrics.models import Model, Period, Rating, TrendDirection
 from engmetrics.queries import DEFAULT_LIMIT, MAX_LIMIT, Scope, WindowArgs
+from engmetrics.areas.catalogue.models import CATALOGUE, canonical
 from engmetrics.ratings import canonical_metric
 
 Category = Literal["features", "improvements", "fixes", "security", "docs", "tests", "other"]
 Status = Literal["green", "amber", "red"]
 Audience = Literal["team", "leaders", "customers"]
 ReportFormat = Literal["markdown", "slack", "email", "html"]
-Granularity = Literal["weekly", "monthly"]
+Granularity = Literal["daily", "weekly", "monthly"]
 InsightType = Literal["anomaly", "trend", "recommendation", "benchmark"]
 Severity = Literal["low", "medium", "high"]
 NoiseKind = Literal["merges", "dependencies", "release_chores", "translations", "bots"]
@@ -32,7 +33,7 @@ class ChangelogQuery(Scope):
     cursor: str | None = Field(default=None, description='The `cursor` from the previous page; omit for the first page')
     since: str | None = Field(default=None, description="Only changes at or after this ISO date/time, '30d' or 'now'")
     group_by: Literal["week", "release"] = Field(default="week", description="'week' (ISO weeks) or 'release' (tags/deployments)")
-    items_per_entry: int = Field(default=0, ge=0, le=30, description='Listed changes kept per entry, 0–30 (0: counts only)')
+    items_per_entry: int = Field(default=0, ge=0, le=30, description='Listed changes kept per entry, 0–30 (0: counts only); a page lists at most 24')
 
 
 class ChangelogEntryQuery(Scope):
@@ -140,31 +141,30 @@ class Scorecard(Model):
 # ---- series, insights, benchmarks -------------------------------------------------------------
 
 
-SERIES_METRICS = (
-    "deployment_frequency",
-    "lead_time",
-    "change_failure_rate",
-    "mttr",
-    "rework_rate",
-    "change_size",
-)
+AI_METRICS = ("ai_share_of_lines", "ai_assisted_commits", "ai_adoption")
+"""The AI area's series (percent; `AiApi.metric_series`): their trend is only ever 'stable' or none."""
+SERIES_METRICS = (*CATALOGUE, *AI_METRICS)
+"""Every catalogue metric and AI metric has a series; so has every custom metric (by its slug)."""
 
 
 class MetricSeriesQuery(WindowArgs, Scope):
     """Arguments of get_metric_series."""
 
-    metric: str = Field(description="One of " + ", ".join(SERIES_METRICS))
-    granularity: Granularity = Field(default="weekly", description="'weekly' (ISO weeks) or 'monthly'")
+    metric: str = Field(description="One of " + ", ".join(SERIES_METRICS) + ", or a custom metric's slug")
+    granularity: Granularity = Field(default="weekly", description="'daily' (UTC days), 'weekly' (ISO weeks) or 'monthly'")
 
     @field_validator("metric")
     @classmethod
     def _known(cls, v: str) -> str:
-        key = v.strip().lower().replace("-", "_").replace(" ", "_")
-        if key not in SERIES_METRICS:
+        key = canonical(v)
+        if key is None:
             try:
-                key = canonical_metric(key)  # a DORA alias: recovery_time → mttr, cfr → change_failure_rate
+                key = canonical_metric(v)  # a DORA alias: recovery_time → mttr, cfr → change_failure_rate
             except InvalidInput:
-                raise ValueError(f"unknown metric {v!r}; use one of {', '.join(SERIES_METRICS)}") from None
+                slug = v.strip().lower()
+                if not slug or len(slug) > 64:
+                    raise ValueError(f"unknown metric {v!r}; use one of {', '.join(SERIES_METRICS)}") from None
+                return slug  # a custom metric's slug: the service checks it exists
         return key
 
 
@@ -187,6 +187,7 @@ class MetricSeries(Model):
     repo: str | None = None
     team: str | None = None
     series: list[SeriesPoint]
+    label: str | None = Field(default=None, description="A custom metric's label")
     period_average: float | None = Field(description="Mean of the buckets that have a value")
     benchmark_median: float | None = Field(
         default=None, description="Published median, where one exists (the DORA report publishes tiers, not medians: null)"
@@ -265,9 +266,9 @@ REPORT_DEFAULT_PERIOD = "last_14_days"
 class ReportRequest(WindowArgs, Scope):
     """Arguments of generate_report."""
 
-    audience: Audience = Field(default="team", description="'team' (full detail), 'leaders' (outcomes, trends) or 'customers' (features, fixes)")
-    format: ReportFormat = Field(default="markdown", description="'markdown', 'slack' (mrkdwn), 'email' (email-safe HTML) or 'html'")
-    period: str | None = Field(default=None, description='Named window: last_7_days, last_30_days (default), last_90_days, 7d, 30d, 90d, this_week, last_week, this_month, last_month, this_quarter, last_quarter, ytd. Omit when giving from/to.')
+    audience: Audience = Field(default="team", description="team (full detail), leaders (outcomes, trends) or customers (features, fixes)")
+    format: ReportFormat = Field(default="markdown", description="markdown, slack (mrkdwn), email (email-safe HTML) or html (with charts)")
+    period: str | None = Field(default=None, description="Named window (default last_14_days): last_7_days, last_30_days, 'Nd', this_week, last_week, this_month, last_month, ytd")
 
 
 class ReportId(Model):

@@ -139,19 +139,6 @@ def authored_commit_paths(conn: Connection, window: Window, repo_ids: list[int] 
     return list(by_commit.values())
 
 
-def commit_sizes(conn: Connection, start_ts: int, end_ts: int, repo_ids: list[int] | None) -> list[tuple[int, int]]:
-    """(author time, lines added + deleted) of each non-merge commit authored in ``[start_ts, end_ts)``."""
-    where, args = repo_filter(repo_ids)
-    return [
-        (r[0], r[1])
-        for r in conn.execute(
-            "SELECT author_time, additions + deletions FROM commits WHERE author_time >= ? AND author_time < ?"
-            f" AND instr(parents, ' ') = 0{where}",
-            [start_ts, end_ts, *args],
-        )
-    ]
-
-
 # ---- stored reports -------------------------------------------------------------------------------------------
 
 

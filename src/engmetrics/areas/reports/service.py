@@ -10,14 +10,19 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Concatenate, ParamSpec, TypeVar
 
+from engmetrics.areas.ai.api import AiApi
+from engmetrics.areas.catalogue.api import CatalogueApi
+from engmetrics.areas.catalogue.models import CATALOGUE
 from engmetrics.areas.context import AreaService, Context
+from engmetrics.areas.custom_metrics.api import CustomMetricsApi
 from engmetrics.areas.dora.api import DoraApi
 from engmetrics.areas.reports import queries
 from engmetrics.areas.reports.api import ReportsApi
 from engmetrics.areas.reports.metrics import changelog as cl
 from engmetrics.areas.reports.metrics.benchmarks import benchmarks, tier_thresholds
+from engmetrics.areas.reports.metrics.charts import CHARTS_END, CHARTS_START, TimelineDeployment, dora_charts_html
 from engmetrics.areas.reports.metrics.formats import render, word_count
-from engmetrics.areas.reports.metrics.insights import TREND_METRICS, compute_insights
+from engmetrics.areas.reports.metrics.insights import TREND_METRICS, ai_insight, compute_insights
 from engmetrics.areas.reports.metrics.report import ReportFacts, check_polish, compose, fact_lines
 from engmetrics.areas.reports.metrics.scorecard import (
     build_scorecard,
@@ -25,9 +30,13 @@ from engmetrics.areas.reports.metrics.scorecard import (
     extra_signals,
     median_hours,
     test_touch_percent,
+    threshold_signal,
+    thresholds,
 )
-from engmetrics.areas.reports.metrics.series import UNITS, average, change_sizes, trends
+from engmetrics.areas.reports.metrics.series import NEUTRAL, UNITS, average, trends
 from engmetrics.areas.reports.models import (
+    AI_METRICS,
+    SERIES_METRICS,
     BenchmarkQuery,
     BenchmarkReport,
     Changelog,
@@ -54,12 +63,15 @@ from engmetrics.areas.reports.templates import template
 from engmetrics.errors import InvalidInput, NotFound
 from engmetrics.areas.dora.models import DoraReport
 from engmetrics.models import Period
-from engmetrics.periods import Bucket, Window, buckets, iso, parse_instant, resolve_window
-from engmetrics.areas.dora.models import IncidentQuery
+from engmetrics.periods import Bucket, Window, buckets, iso, parse_instant, resolve_window, to_ts
+from engmetrics.areas.dora.models import DeploymentQuery, IncidentQuery
 from engmetrics.queries import decode_cursor, encode_cursor
 from engmetrics.ratings import check_year
 from engmetrics.store.connection import Connection
 
+CHANGELOG_PAGE_ITEMS = 24
+"""A changelog page lists at most this many changes over its entries (it then ends early; the cursor goes on)."""
+DORA_METRICS = ("deployment_frequency", "lead_time", "change_failure_rate", "mttr", "rework_rate")
 INSIGHT_WEEKS_IN_REPORTS = 12
 
 P = ParamSpec("P")
@@ -73,11 +85,15 @@ def _now() -> datetime:
 
 
 class ReportsService(AreaService, ReportsApi):
-    """The reports area over the local store, with DORA figures from the DORA area."""
+    """The reports area over the local store, with DORA figures from the DORA area and AI figures from the AI area."""
 
-    def __init__(self, ctx: Context, dora: DoraApi) -> None:
+    def __init__(self, ctx: Context, dora: DoraApi, catalogue: CatalogueApi, custom: CustomMetricsApi,
+                 ai: AiApi) -> None:
         super().__init__(ctx)
         self.dora = dora
+        self.catalogue = catalogue
+        self.custom = custom
+        self.ai = ai
 
     # ---- helpers ---------------------------------------------------------------------------------
 
@@ -107,13 +123,12 @@ class ReportsService(AreaService, ReportsApi):
         return await self.dora.dora_for_window(window, repo_ids, year or self.settings.benchmark_year, repo, team)
 
     async def _series(self, window: Window, repo_ids: list[int] | None, metrics: Sequence[str],
-                      granularity: Granularity) -> tuple[list[Bucket], dict[str, list[float | None]]]:
-        """The buckets of ``window`` and each metric's value per bucket (DORA metrics from the DORA area)."""
+                      granularity: Granularity, team: str | None = None) -> tuple[list[Bucket], dict[str, list[float | None]]]:
+        """The buckets of ``window`` and each metric's value per bucket (catalogue metrics from the catalogue area,
+        AI metrics from the AI area)."""
         bks = buckets(window, granularity)
-        values = await self.dora.metric_series(bks, repo_ids, metrics)
-        if "change_size" in metrics:
-            sizes = await self._query(queries.commit_sizes, bks[0].start_ts, bks[-1].end_ts, repo_ids) if bks else []
-            values["change_size"] = change_sizes(bks, sizes)
+        values = await self.catalogue.metric_series(bks, repo_ids, team, [m for m in metrics if m not in AI_METRICS])
+        values.update(await self.ai.metric_series(bks, repo_ids, [m for m in metrics if m in AI_METRICS]))
         return bks, values
 
     # ---- changelog -------------------------------------------------------------------------------
@@ -179,10 +194,16 @@ class ReportsService(AreaService, ReportsApi):
             weeks = cl.week_starts(await self._query(queries.commit_times, repo_ids, since_ts))
             entries = await self._week_entries(weeks[offset:offset + q.limit], repo_ids)
             total = len(weeks)
+        kept: list[ChangelogEntry] = []
+        listed = 0
         for e in entries:
             e.items = e.items[: q.items_per_entry]
-        nxt = offset + len(entries)
-        return Changelog(entries=entries, cursor=encode_cursor(nxt) if nxt < total else None)
+            if kept and listed + len(e.items) > CHANGELOG_PAGE_ITEMS:  # a page lists at most this many changes
+                break
+            kept.append(e)
+            listed += len(e.items)
+        nxt = offset + len(kept)
+        return Changelog(entries=kept, cursor=encode_cursor(nxt) if nxt < total else None)
 
     async def get_changelog_entry(self, q: ChangelogEntryQuery) -> ChangelogEntry:
         repo_ids = self.scope_repo_ids(q.repo, q.team)
@@ -232,21 +253,58 @@ class ReportsService(AreaService, ReportsApi):
         name = q.team or self._repo_name(q.repo) or "all"
         report = await self._dora(window, repo_ids, q.benchmark_year, self._repo_name(q.repo), q.team)
         extras = await self._extra_signals(window, repo_ids)
+        extras += await self._catalogue_signals(window, repo_ids, q.team)
         return build_scorecard(name, report, extras, iso(_now().timestamp()) or "")
+
+    async def _catalogue_signals(self, window: Window, repo_ids: list[int] | None, team: str | None) -> list[Signal]:
+        """Test coverage, code churn, open incident rate (and task throughput when configured) and the custom
+        metrics with thresholds, each where ``window`` has a value, trended against the previous window."""
+        prev = window.previous()
+        bks = [Bucket("previous", prev.start_ts, prev.end_ts), Bucket("current", window.start_ts, window.end_ts)]
+        limits = thresholds(self.settings.scorecard_thresholds)
+        values = await self.catalogue.metric_series(bks, repo_ids, team, list(limits))
+        out = []
+        for metric, (green, amber) in limits.items():
+            before, now = values[metric]
+            if now is not None:
+                info = CATALOGUE[metric]
+                out.append(threshold_signal(metric, info.unit, now, before, green, amber, info.higher_is_better))
+        for slug in await self.custom.scorecard_slugs():
+            series = await self.custom.custom_series(slug, bks, repo_ids, team)
+            if series is None or series.values[1] is None or series.green is None or series.amber is None:
+                continue
+            out.append(threshold_signal(slug, series.unit, series.values[1], series.values[0], series.green,
+                                        series.amber, series.higher_is_better))
+        return out
 
     async def get_metric_series(self, q: MetricSeriesQuery) -> MetricSeries:
         window = resolve_window(q.period, q.from_, q.to, default="last_90_days")
         repo_ids = self.scope_repo_ids(q.repo, q.team)
-        bks, values = await self._series(window, repo_ids, [q.metric], q.granularity)
-        vals = values[q.metric]
+        label = None
+        if q.metric in CATALOGUE:
+            bks, values = await self._series(window, repo_ids, [q.metric], q.granularity, q.team)
+            vals, unit, higher = values[q.metric], CATALOGUE[q.metric].unit, CATALOGUE[q.metric].higher_is_better
+        elif q.metric in AI_METRICS:
+            bks, values = await self._series(window, repo_ids, [q.metric], q.granularity, q.team)
+            vals, unit, higher = values[q.metric], UNITS[q.metric], False
+        else:
+            bks = buckets(window, q.granularity)
+            custom = await self.custom.custom_series(q.metric, bks, repo_ids, q.team)
+            if custom is None:
+                saved = [m.slug for m in (await self.custom.list_custom_metrics()).custom_metrics]
+                raise InvalidInput(f"unknown metric {q.metric!r}; use one of {', '.join(SERIES_METRICS)}"
+                                   + (f", or a custom metric: {', '.join(saved)}" if saved else "") + ".", param="metric")
+            vals, unit, higher, label = custom.values, custom.unit, custom.higher_is_better, custom.label
         points = [
             SeriesPoint(week=b.label, start=iso(b.start_ts) or "", value=v, trend=t)
-            for b, v, t in zip(bks, vals, trends(q.metric, vals), strict=True)
+            for b, v, t in zip(bks, vals, trends(vals, higher, q.metric in NEUTRAL), strict=True)
         ]
-        tiers = tier_thresholds(q.metric, self.settings.benchmark_year) if q.metric not in ("change_size", "rework_rate") else None
+        dora_metric = "lead_time" if q.metric == "cycle_time" else q.metric
+        tiers = (tier_thresholds(dora_metric, self.settings.benchmark_year)
+                 if dora_metric in ("deployment_frequency", "lead_time", "change_failure_rate", "mttr") else None)
         return MetricSeries(
-            metric=q.metric, unit=UNITS[q.metric], granularity=q.granularity, period=Period.of(window),
-            repo=self._repo_name(q.repo), team=q.team, series=points, period_average=average(vals),
+            metric=q.metric, unit=unit, granularity=q.granularity, period=Period.of(window),
+            repo=self._repo_name(q.repo), team=q.team, label=label, series=points, period_average=average(vals),
             benchmark_median=None, benchmark_tiers=tiers,
         )
 
@@ -257,7 +315,9 @@ class ReportsService(AreaService, ReportsApi):
         window = Window(stop - timedelta(weeks=weeks), stop, f"the last {weeks} complete weeks")
         bks, values = await self._series(window, repo_ids, TREND_METRICS, "weekly")
         report = await self._dora(window, repo_ids, year, repo, team)
-        found = compute_insights([b.label for b in bks], values, scope, iso(_now().timestamp()) or "", report)
+        now = iso(_now().timestamp()) or ""
+        ai = ai_insight(await self.ai.impact_for_window(window, repo_ids, repo, team), scope, now)
+        found = compute_insights([b.label for b in bks], values, scope, now, report, extra=[ai] if ai else [])
         return len(bks), found
 
     async def get_insights(self, q: InsightsQuery) -> InsightList:
@@ -300,6 +360,7 @@ class ReportsService(AreaService, ReportsApi):
         )
         title, markdown = compose(facts, template(q.audience))
         lines = fact_lines(facts)
+        charts = await self._charts(window, repo_ids, dora, q) if q.format == "html" else ""
         digest = hashlib.sha1(json.dumps([q.audience, q.format, repo, q.team, markdown]).encode()).hexdigest()[:12]
 
         def store() -> Report:
@@ -307,13 +368,29 @@ class ReportsService(AreaService, ReportsApi):
             with self.store.tx() as conn:
                 queries.save_report(
                     conn, report_id=report_id, audience=q.audience, format=q.format, title=title, markdown=markdown,
-                    content=render(markdown, q.format, title), word_count=word_count(markdown), window=window,
+                    content=render(markdown, q.format, title, charts), word_count=word_count(markdown), window=window,
                     repo=repo, team=q.team, polished=False, facts=lines, created_at=int(_now().timestamp()),
                 )
             return self._stored(report_id).report
 
         report = await self.store.run(store)
         return ReportStatus(report_id=report.id, status=report.status, estimated_seconds=0, report=report)
+
+    async def _charts(self, window: Window, repo_ids: list[int] | None, dora: DoraReport, q: ReportRequest) -> str:
+        """The HTML report's charts (`engmetrics.areas.reports.metrics.charts`): the DORA tiles with tier bands and
+        weekly trends, and the window's production deployments (at most 100) with the failed ones and why."""
+        bks, values = await self._series(window, repo_ids, DORA_METRICS, "weekly")
+        year = dora.benchmark_year
+        tiers = {m: t for m in DORA_METRICS if (t := tier_thresholds(m, year)) is not None}
+        why = {f.deployment_id: f"{f.signal} {f.evidence[:8] if len(f.evidence) >= 20 else f.evidence}"
+               for f in dora.change_failure_rate.failures}
+        listed = await self.dora.list_deployments(DeploymentQuery(
+            repo=q.repo, team=q.team, from_=iso(window.start_ts), to=iso(window.end_ts - 1), limit=100,
+            environment="production"))
+        deployments = [TimelineDeployment(to_ts(d.deployed_at), d.tag or (d.sha or d.id)[:8],
+                                          why.get(d.id) or (d.failure_signal if d.failed else None))
+                       for d in listed.items]
+        return dora_charts_html(dora, [b.label for b in bks], values, tiers, deployments, window.start_ts, window.end_ts)
 
     def _stored(self, report_id: str) -> queries.StoredReport:
         """The stored report ``report_id`` ('latest': the newest) among those this engine shows; `NotFound`
@@ -348,8 +425,12 @@ class ReportsService(AreaService, ReportsApi):
             if bad or not text.strip():
                 return stored.report, bad or ["(empty text)"]
             markdown = text.strip() + "\n"
+            content = stored.report.content or ""  # an HTML report keeps its charts
+            charts = content[content.find(CHARTS_START):content.find(CHARTS_END) + len(CHARTS_END)] \
+                if CHARTS_START in content and CHARTS_END in content else ""
             with self.store.tx() as conn:
-                queries.set_polished(conn, stored.report.id, render(markdown, stored.report.format, stored.report.title or ""),
+                queries.set_polished(conn, stored.report.id,
+                                     render(markdown, stored.report.format, stored.report.title or "", charts),
                                      word_count(markdown))
             return self._stored(stored.report.id).report, []
 

@@ -69,10 +69,39 @@ class SyncReport(Model):
 
 
 class ImportReport(Model):
-    """The result of importing deployments or incidents."""
+    """The result of importing deployments, incidents or AI tracking data (commits, changes)."""
 
-    kind: Literal["deployments", "incidents"]
+    kind: Literal["deployments", "incidents", "ai-commits", "ai-changes"]
     file: str
     imported: int = Field(description="Rows new or changed in the store")
     unchanged: int = Field(description="Rows already present exactly (re-import)")
     errors: list[str] = Field(default_factory=list, description="'line N: reason' for each rejected row")
+
+
+class RepositoryConnect(Model):
+    """Arguments of connect_repository (Scrums' POST /v1/intelligence/repositories)."""
+
+    repository: str = Field(min_length=1, max_length=4096, description="Path of the git repository on the server "
+                            "(a work tree or a bare clone); 'PATH=NAME' names it")
+    name: str | None = Field(default=None, max_length=200, description="Name to answer by (default: the folder's name)")
+
+
+class ConnectedRepository(Model):
+    """A connected repository and where its sync stands."""
+
+    name: str
+    path: str
+    sync_state: Literal["pending", "syncing", "synced", "failed"] = Field(
+        description="pending (never synced), syncing (backfill or sync running), synced, failed (last sync failed)"
+    )
+    last_synced_at: str | None = None
+    last_error: str | None = Field(default=None, description="Why the last sync failed")
+    commits: int = 0
+    deployments: int = 0
+
+
+class ConnectedRepositoryList(Model):
+    """Repositories connected for analysis, with their sync state."""
+
+    repositories: list[ConnectedRepository]
+    total: int

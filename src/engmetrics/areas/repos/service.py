@@ -14,9 +14,17 @@ import anyio.to_thread
 
 from engmetrics.areas.context import AreaService, Context, ProgressFn
 from engmetrics.areas.repos import queries
-from engmetrics.areas.repos.api import ReposApi, SyncStep
+from engmetrics.areas.repos.api import AsyncSyncStep, ReposApi, SyncStep
 from engmetrics.errors import EngmetricsError
-from engmetrics.areas.repos.models import Repository, RepositoryList, SyncedRepo, SyncReport
+from engmetrics.areas.repos.models import (
+    ConnectedRepository,
+    ConnectedRepositoryList,
+    Repository,
+    RepositoryConnect,
+    RepositoryList,
+    SyncedRepo,
+    SyncReport,
+)
 from engmetrics.periods import iso
 from engmetrics.sources.git.repository import check_repository
 from engmetrics.sources.git.sync import sync_git
@@ -27,13 +35,16 @@ log = logging.getLogger(__name__)
 
 
 class ReposService(AreaService, ReposApi):
-    """Repositories of the store; ``steps`` run after each repository's git history is read (see `SyncStep`)."""
+    """Repositories of the store; ``steps`` run after each repository's git history is read (see `SyncStep`), then
+    ``async_steps`` in the event loop (see `AsyncSyncStep`)."""
 
-    def __init__(self, ctx: Context, steps: Sequence[SyncStep] = ()) -> None:
+    def __init__(self, ctx: Context, steps: Sequence[SyncStep] = (), async_steps: Sequence[AsyncSyncStep] = ()) -> None:
         super().__init__(ctx)
         self.steps = list(steps)
+        self.async_steps = list(async_steps)
         self._sync_lock = anyio.Lock()
         self.last_sync_at: float | None = None
+        self._states: dict[str, tuple[str, str | None]] = {}  # name → (syncing | failed, error)
 
     def register_repository(self, path: str | Path, name: str | None = None) -> RepoRow:
         """Register a git repository (checked to be one) so that `sync` reads it.
@@ -51,6 +62,30 @@ class ReposService(AreaService, ReposApi):
         except sqlite3.IntegrityError:  # another process registered it at the same moment: it is there now
             with self.store.tx() as conn:
                 return add_repository(conn, top, name)
+
+    async def connect_repository(self, q: RepositoryConnect) -> ConnectedRepository:
+        row = await self.store.run(self.register_repository, q.repository, q.name)
+        if self.ctx.served_ids is not None and row.id not in self.ctx.served_ids:
+            self.ctx.served_ids = self.ctx.served_ids | {row.id}  # a server scoped to some repositories serves it too
+        self._states[row.name] = ("syncing", None)
+
+        async def backfill() -> None:
+            await self.sync(row.name)  # records the repository's sync state as it goes
+
+        if not self.ctx.spawn(backfill):
+            await backfill()
+        return next(r for r in (await self.list_connected_repositories()).repositories if r.name == row.name)
+
+    async def list_connected_repositories(self) -> ConnectedRepositoryList:
+        listed = await self.list_repositories()
+        out = []
+        for r in listed.repositories:
+            state, error = self._states.get(r.name, ("synced" if r.last_synced_at else "pending", None))
+            if state == "synced" and not r.last_synced_at:
+                state = "pending"
+            out.append(ConnectedRepository(name=r.name, path=r.path, sync_state=state, last_synced_at=r.last_synced_at,
+                                           last_error=error, commits=r.commits, deployments=r.deployments))
+        return ConnectedRepositoryList(repositories=out, total=len(out))
 
     async def list_repositories(self) -> RepositoryList:
         return await self.store.run(self._list_repositories)
@@ -79,7 +114,14 @@ class ReposService(AreaService, ReposApi):
                 if progress:
                     await progress(index, len(rows), f"syncing {row.name}")
                 try:
+                    self._states[row.name] = ("syncing", None)
                     report.repos.append(await anyio.to_thread.run_sync(self.sync_repository, row, progress))
+                    self._states[row.name] = ("synced", None)
+                    for step in self.async_steps:
+                        try:
+                            await step(row)
+                        except Exception as exc:  # e.g. an alert that cannot be evaluated: the sync still succeeded
+                            log.warning("after the sync of %s: %s", row.name, exc)
                 except Exception as exc:  # one bad repository must not stop the others
                     leaf: BaseException = exc
                     while isinstance(leaf, BaseExceptionGroup) and leaf.exceptions:  # the cause, not the group's text
@@ -87,6 +129,7 @@ class ReposService(AreaService, ReposApi):
                     if not isinstance(leaf, EngmetricsError):
                         log.error("sync of %s failed", row.name, exc_info=leaf)
                     report.errors.append(f"{row.name}: {leaf}")
+                    self._states[row.name] = ("failed", str(leaf))
             if progress:
                 await progress(len(rows), len(rows), "done")
             self.last_sync_at = time.time()

@@ -22,6 +22,8 @@ class RiskScoreQuery(Model):
     head: str | None = Field(default=None, description='Head revision; default: HEAD (the current branch)')
     commit: str | None = Field(default=None, description='Score this one commit (sha, branch or tag) instead of a range')
     pr_number: int | None = Field(default=None, ge=1, description='Pull request number, e.g. 1847')
+    limit: int = Field(default=10, ge=1, le=100, description="Commits listed, riskiest first, 1–100")
+    cursor: str | None = Field(default=None, description="`commits_cursor` of the previous answer: the next commits")
 
     @field_validator("repo", "owner", "base", "head", "commit")
     @classmethod
@@ -81,12 +83,13 @@ class RiskModelInfo(Model):
 
 
 class ScoredCommit(Model):
-    """A commit in the scored change."""
+    """A commit in the scored change, with its own risk when the repository's model has seen it."""
 
     sha: str
     subject: str
     author: str
     committed_at: str
+    risk_score: int | None = Field(default=None, description="This commit alone, 0–100; null for a commit not synced yet")
 
 
 class RiskScore(Model):
@@ -103,8 +106,9 @@ class RiskScore(Model):
     signals: dict[str, RiskSignal]
     recommendation: str
     model: RiskModelInfo | None
-    commits: list[ScoredCommit] | None = Field(description="The commits scored (at most 20)")
+    commits: list[ScoredCommit] | None = Field(description="A page of the commits scored, riskiest first (then newest)")
     commits_total: int | None
+    commits_cursor: str | None = Field(default=None, description="Pass as `cursor` for the next commits; null at the end")
     added_lines: list[AddedLines] | None = Field(
         default_factory=list, description="What the change adds, per file type; only source files' lines are code")
     coupled_files_missing: list[str] | None = Field(default_factory=list, description="Files that usually change with these")
@@ -156,6 +160,17 @@ class EvaluatedModel(Model):
         default=None, description="Paired bootstrap 95% interval of auc_vs_lapredict (same resamples for both)")
 
 
+class SignalCheckResult(Model):
+    """What one signal adds to the engmetrics model on this history (the model refitted without it)."""
+
+    name: str = Field(description="The signal, e.g. ai_share")
+    changes_with_signal: int = Field(description="Changes with known labels whose value is above 0")
+    auc_gain: float | None = Field(description="AUC with it minus AUC without it, mean over the splits")
+    auc_gain_ci: list[float] | None = Field(default=None, description="Paired bootstrap 95% interval of auc_gain")
+    verdict: Literal["helps", "hurts", "no measurable difference", "absent", "unknown"] = Field(
+        description="helps/hurts: the interval lies above/below 0; absent: no change carries the signal")
+
+
 class RiskEvaluation(Model):
     """How well each model separates bug-inducing from clean changes on a repository's own past."""
 
@@ -165,3 +180,5 @@ class RiskEvaluation(Model):
     splits: int = Field(description="Time-ordered train/test splits run")
     fix_labels: FixLabels | None = Field(default=None, description="How many fixes SZZ labelled, pending, unreadable")
     models: list[EvaluatedModel]
+    signal_checks: list[SignalCheckResult] = Field(
+        default_factory=list, description="What single signals (ai_share: AI-assisted lines) add to the engmetrics model")

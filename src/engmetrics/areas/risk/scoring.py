@@ -36,6 +36,7 @@ from engmetrics.areas.risk.targets import Target
 from engmetrics.areas.risk.training import Trained
 from engmetrics.errors import DataError, InvalidInput
 from engmetrics.periods import iso
+from engmetrics.queries import encode_cursor
 from engmetrics.sources.git.log_parser import LOG_FORMAT, LogParser
 from engmetrics.sources.git.messages import parse_trailers
 from engmetrics.sources.git.run import run_git
@@ -85,10 +86,21 @@ def read_commits(path: str, revs: list[str]) -> list[GitCommit]:
     return out
 
 
+def commit_scores(trained: Trained, shas: list[str]) -> dict[str, int]:
+    """The 0–100 score of each of ``shas`` the repository's model has features for (synced commits), by sha."""
+    index = {sha: i for i, sha in enumerate(trained.shas)}
+    rows = [index[sha] for sha in shas if sha in index]
+    if not rows:
+        return {}
+    scores = trained.model.percentile(trained.model.proba(trained.X[rows]))
+    return {trained.shas[i]: int(round(float(s))) for i, s in zip(rows, scores, strict=True)}
+
+
 def score(store: Store, repo_id: int, repo_name: str, trained: Trained, path: str, target: Target,
-          coverage: LabelCoverage | None = None) -> RiskScore:
+          coverage: LabelCoverage | None = None, *, limit: int = 10, offset: int = 0) -> RiskScore:
     """Score ``target``'s commits in the repository at ``path``; ``coverage``: the SZZ labels' coverage, said
-    in the result."""
+    in the result. The result lists ``limit`` of the commits from ``offset``, riskiest first by their own score
+    (`commit_scores`; commits the model has not seen after them), newest first among equals."""
     commits = read_commits(path, target.revs)
     if len(commits) > MAX_COMMITS:
         raise InvalidInput(f"{target.label} has {len(commits)} commits; score at most {MAX_COMMITS} at once "
@@ -141,7 +153,10 @@ def score(store: Store, repo_id: int, repo_name: str, trained: Trained, path: st
     risk_score = int(round(s))
     level = tier(risk_score)  # the tier of the score as shown: 49.6 is 50, medium
     sensitive = [f"{f.path} ({', '.join(sensitive_kinds(f.path))})" for f in change.files if sensitive_kinds(f.path)]
-    listed = sorted(real, key=lambda c: c.change.time, reverse=True)[:20]
+    own_scores = commit_scores(trained, [c.change.sha for c in real])
+    ranked = sorted(real, key=lambda c: (-(own_scores.get(c.change.sha, -1)), -c.change.time, c.change.sha))
+    listed = ranked[offset : offset + limit]
+    more = offset + limit < len(ranked)
     if model.kind == "prior":
         notes.append("Scored by the prior model: this repository has too little labelled history to train one.")
     bots = sum(1 for c in changes if is_bot_change(c))
@@ -155,8 +170,9 @@ def score(store: Store, repo_id: int, repo_name: str, trained: Trained, path: st
         repo=repo_name, target=target.label, pr_number=target.pr_number, risk_score=risk_score, tier=level,
         probability=round(p, 4), baseline_score=round(base, 1), signals=signals,
         recommendation=recommendation(level, points, ctx, product=product), model=model_info(model),
-        commits=[ScoredCommit(sha=c.change.sha, subject=c.subject[:200], author=c.change.author_email,
-                              committed_at=iso(c.change.time) or "") for c in listed],
-        commits_total=len(real), added_lines=added_lines_rows(added)[:10], coupled_files_missing=history.coupled_missing(change),
+        commits=[ScoredCommit(sha=c.change.sha, subject=c.subject[:120], author=c.change.author_email,
+                              committed_at=iso(c.change.time) or "", risk_score=own_scores.get(c.change.sha))
+                 for c in listed],
+        commits_total=len(real), commits_cursor=encode_cursor(offset + limit) if more else None, added_lines=added_lines_rows(added)[:10], coupled_files_missing=history.coupled_missing(change),
         sensitive_paths=sensitive[:10], fix_labels=labels, notes=notes,
     )

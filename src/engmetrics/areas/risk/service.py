@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import asdict
 from pathlib import Path
@@ -21,6 +22,7 @@ from engmetrics.areas.risk.metrics.fixes import fix_labels
 from engmetrics.areas.risk.metrics.model import tier
 from engmetrics.areas.risk.models import (
     EvaluatedModel,
+    SignalCheckResult,
     RiskEvaluation,
     RiskEvaluationQuery,
     RiskScore,
@@ -55,6 +57,9 @@ def lookup_names(repo: str | None, owner: str | None) -> list[str]:
     if m := _OWNER.match(repo):
         names.append(m.group(2))
     return names
+
+
+log = logging.getLogger(__name__)
 
 
 class RiskService(AreaService, RiskApi):
@@ -107,7 +112,8 @@ class RiskService(AreaService, RiskApi):
         )
         trained = ensure_model(self.store, row.id, path, settings=self.settings)
         coverage = queries.label_coverage(self.store.read(), row.id, fix_pattern(self.settings))
-        return score(self.store, row.id, row.name, trained, path, target, coverage)
+        return score(self.store, row.id, row.name, trained, path, target, coverage, limit=q.limit,
+                     offset=decode_cursor(q.cursor))
 
     # ---- list_risky_changes ----------------------------------------------------------------------------------
 
@@ -154,6 +160,21 @@ class RiskService(AreaService, RiskApi):
         nxt = offset + len(page)
         return RiskyChangeList(items=items, total=len(found), cursor=encode_cursor(nxt) if nxt < len(found) else None)
 
+    # ---- labels for other areas (in process) --------------------------------------------------------------------
+
+    async def ensure_fix_labels(self, repo_ids: list[int] | None) -> None:
+        rows = [r for r in self.served_repositories() if repo_ids is None or r.id in repo_ids]
+        pattern = fix_pattern(self.settings)
+
+        def work() -> None:
+            for row in rows:
+                try:
+                    ensure_labels(self.store, row.id, row.path, pattern)
+                except EngmetricsError as exc:  # an unreadable clone: its labels stay as they are
+                    log.warning("SZZ labels of %s not updated: %s", row.name, exc)
+
+        await self.store.run(work)
+
     # ---- evaluate_risk (in process) --------------------------------------------------------------------------
 
     async def evaluate_risk(self, q: RiskEvaluationQuery) -> RiskEvaluation:
@@ -182,4 +203,6 @@ class RiskService(AreaService, RiskApi):
         return RiskEvaluation(
             repo=row.name, changes=ev.changes, labelled_inducing=ev.labelled_inducing, splits=ev.splits,
             fix_labels=fix_labels(coverage), models=[EvaluatedModel.model_validate(asdict(m)) for m in ev.models],
+            signal_checks=[SignalCheckResult(name=c.name, changes_with_signal=c.changes_with_signal, auc_gain=c.auc_gain,
+                                             auc_gain_ci=c.auc_gain_ci, verdict=c.verdict) for c in ev.signal_checks],
         )

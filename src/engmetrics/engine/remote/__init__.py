@@ -6,7 +6,7 @@
 - One module per provider: `engmetrics` (our own /v1, every declared operation at its route), `upshot`, `koalr`
   (each lists which operation answers from which endpoint); their larger mappings beside them: `upshot_reports`
   (changelog, reports), `koalr_client` (Koalr's days windows, team ids, pages), `koalr_flow`, `koalr_forecast`,
-  `koalr_risk`, `koalr_ai` (Copilot and custom metrics, not wired to an operation yet); `units`: exact conversions
+  `koalr_risk`, `koalr_ai` (Copilot, custom metrics); `units`: exact conversions
   of a provider's figures into our units.
 - `http`: the HTTP client (timeouts, retries with backoff, rate limits); `deadline`: one time budget per engine
   call; `cursors`: the opaque cursors handed to callers.

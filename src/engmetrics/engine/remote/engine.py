@@ -14,9 +14,14 @@ import httpx2
 from pydantic import BaseModel
 
 from engmetrics.areas.activity.api import ActivityApi
+from engmetrics.areas.alerts.api import AlertsApi
+from engmetrics.areas.catalogue.api import CatalogueApi
+from engmetrics.areas.custom_metrics.api import CustomMetricsApi
+from engmetrics.areas.ai.api import AiApi
 from engmetrics.areas.dora.api import DoraApi
 from engmetrics.areas.flow.api import FlowApi
 from engmetrics.areas.forecast.api import ForecastApi
+from engmetrics.areas.health.api import HealthApi
 from engmetrics.areas.reports.api import ReportsApi
 from engmetrics.areas.repos.api import ReposApi
 from engmetrics.areas.risk.api import RiskApi
@@ -65,6 +70,11 @@ class RemoteEngine(Engine):
             risk=remote_area(RiskApi, self),
             forecast=remote_area(ForecastApi, self),
             reports=remote_area(ReportsApi, self),
+            catalogue=remote_area(CatalogueApi, self),
+            custom_metrics=remote_area(CustomMetricsApi, self),
+            alerts=remote_area(AlertsApi, self),
+            health=remote_area(HealthApi, self),
+            ai=remote_area(AiApi, self),
         )
 
     async def call(self, op: Operation, q: BaseModel | None) -> BaseModel:

@@ -64,8 +64,8 @@ class EngmetricsProvider(Provider):
             path = path.replace("{" + name + "}", quote(str(values.pop(name, "")), safe=""))
         where = f"{op.method} {path}"
         try:
-            if op.method == "POST":
-                data = await self.http.request("POST", path, body=values)
+            if op.method != "GET":  # POST and DELETE send the rest of the request as a JSON body
+                data = await self.http.request(op.method, path, body=values)
                 return self.parse(op.result_model, data, where)
             shape = list_shape(op)
             if shape is None:

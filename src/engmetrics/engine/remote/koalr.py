@@ -1,7 +1,8 @@
 """Koalr's /api/v1 (X-Koalr-Key, camelCase, rolling ``days`` windows ending now, ``page`` numbers) as a provider:
 which operation answers from which endpoint (`KoalrProvider.handlers`), and the DORA area's mapping — DORA,
 deployments, incidents. Flow, reviews, value stream, pull requests and teams are in `koalr_flow`, forecasts in
-`koalr_forecast`, PR risk in `koalr_risk`, Copilot and custom metrics (not wired yet) in `koalr_ai`.
+`koalr_forecast`, PR risk in `koalr_risk`, Copilot (`get_copilot`) and custom metrics (`query_custom_metric`) in
+`koalr_ai`.
 
 Koalr's figures are kept as sent; where our model has another unit the value is converted exactly and the note
 says so. Units as we read the seed (it states none for DORA): deployFrequency deploys per week, leadTime hours,
@@ -16,6 +17,8 @@ from collections.abc import Mapping
 import httpx2
 from pydantic import BaseModel
 
+from engmetrics.areas.ai.models import CopilotQuery
+from engmetrics.areas.custom_metrics.models import CustomMetricQuery
 from engmetrics.areas.dora.models import (
     ChangeFailureRate,
     DeploymentFrequency,
@@ -98,7 +101,7 @@ class KoalrProvider(VendorProvider):
         self.flow = KoalrFlow(self.api)
         self.forecast = KoalrForecast(self.api)
         self.risk = KoalrRisk(self.api)
-        self.ai = KoalrAi(self.api)  # /copilot and /custom-metrics: wired when their operations exist
+        self.ai = KoalrAi(self.api)  # /copilot and /custom-metrics
 
     def handlers(self) -> Mapping[str, Handler]:
         return {
@@ -110,9 +113,11 @@ class KoalrProvider(VendorProvider):
             "get_value_stream": handler(FlowQuery, self.flow.value_stream),  # GET /value-stream
             "list_pull_requests": handler(PullRequestQuery, self.flow.pull_requests),  # GET /pull-requests
             "list_teams": no_query(self.flow.teams),  # GET /teams
+            "get_copilot": handler(CopilotQuery, self.ai.copilot),  # GET /copilot
             "forecast_delivery": handler(DeliveryForecastQuery, self.forecast.delivery),  # GET /forecast/delivery
             "forecast_backlog": handler(BacklogForecastQuery, self.forecast.backlog),  # GET /forecast/backlog
             "score_pr_risk": handler(RiskScoreQuery, self.risk.score),  # POST /pr-risk/score
+            "query_custom_metric": handler(CustomMetricQuery, self.ai.query_custom_metric),  # GET /custom-metrics/:slug/query
         }
 
     def auth_headers(self) -> dict[str, str]:

@@ -1,23 +1,26 @@
-"""Koalr's Copilot usage (``GET /copilot``) and saved custom metrics (``GET /custom-metrics/:slug/query``): the
-client calls and the mapping of Koalr's answers into our words (snake_case, units stated), ready for the operations
-the AI-impact area (issue #14) and the custom-metrics area (issue #15) add. Until those land, nothing routes a tool
-here; `KoalrProvider.ai` is the entry point to wire.
+"""Koalr's Copilot usage (``GET /copilot``, answering the AI area's `get_copilot`) and saved custom metrics
+(``GET /custom-metrics/:slug/query``, answering the custom-metrics area's `query_custom_metric`): the client calls
+and the mapping of Koalr's answers into our models.
 
 Koalr's figures are kept as sent: adoptionRate and acceptanceRate read as ratios 0–1 (the seed states no unit;
-0.74 cannot be a percent of anything sensible here), estimatedHoursSaved in hours; a custom metric's value in the
-unit Koalr names with it. What Koalr does not send is null, with a note.
+0.74 cannot be a percent of anything sensible here, and our `CopilotUsage` is Koalr's shape: 0–1 fractions),
+estimatedHoursSaved in hours; a custom metric's value in the unit Koalr names with it. What Koalr does not send is
+null.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import quote
 
-from pydantic import Field
 
-from engmetrics.engine.remote.koalr_client import DaysWindow, KoalrClient
+from engmetrics.areas.ai.models import CopilotQuery, CopilotUsage
+from engmetrics.areas.custom_metrics.models import CustomMetricQuery, CustomMetricResult
+from engmetrics.engine.remote.koalr_client import KoalrClient
 from engmetrics.errors import InvalidInput
 from engmetrics.models import Model, Period
-from engmetrics.queries import WindowArgs
+from engmetrics.operations import Operation
+from engmetrics.periods import Window, utcnow
 
 
 class KoalrCopilot(Model):
@@ -38,74 +41,53 @@ class KoalrCustomMetric(Model):
     period: str | None = None
 
 
-class CopilotUsage(Model):
-    """Koalr's Copilot usage in our words (to become the AI-impact area's Copilot operation's result or part of it)."""
-
-    period: Period = Field(description="The window Koalr covered: the `days` ending now")
-    adoption_rate: float | None = Field(description="Share of developers using Copilot, ratio 0–1 (Koalr's adoptionRate)")
-    acceptance_rate: float | None = Field(description="Share of Copilot suggestions accepted, ratio 0–1 (acceptanceRate)")
-    estimated_hours_saved: float | None = Field(description="Koalr's own estimate of hours saved (estimatedHoursSaved)")
-    source: str = Field(description="The provider and endpoint the figures came from")
-    notes: list[str] = Field(default_factory=list)
+def copilot_usage(body: KoalrCopilot) -> CopilotUsage:
+    """Koalr's /copilot answer as the AI area's `CopilotUsage` (Koalr's own shape): nothing converted (ratios stay
+    ratios 0–1, hours stay hours); a figure Koalr did not send stays null."""
+    return CopilotUsage(adoption_rate=body.adoptionRate, acceptance_rate=body.acceptanceRate,
+                        estimated_hours_saved=body.estimatedHoursSaved)
 
 
-class CustomMetricResult(Model):
-    """A saved Koalr custom metric's value for a window, in our words (for query_custom_metric)."""
-
-    slug: str
-    label: str | None
-    value: float | None = Field(description="In `unit`, as Koalr computed it")
-    unit: str | None = Field(description="Koalr's unit for the value, as sent (e.g. 'hours'); null when not sent")
-    period: Period = Field(description="The window Koalr covered: the `days` ending now")
-    provider_period: str | None = Field(description="Koalr's own name for the window, as sent (e.g. 'last_30_days')")
-    source: str
-    notes: list[str] = Field(default_factory=list)
-
-
-def copilot_usage(body: KoalrCopilot, span: DaysWindow) -> CopilotUsage:
-    """Koalr's /copilot answer in our words; nothing converted (ratios stay ratios, hours stay hours)."""
-    missing = [name for name, v in (("adoptionRate", body.adoptionRate), ("acceptanceRate", body.acceptanceRate),
-                                    ("estimatedHoursSaved", body.estimatedHoursSaved)) if v is None]
-    notes = ["Koalr states no units: adoptionRate and acceptanceRate read as ratios 0–1, estimatedHoursSaved as "
-             "hours. estimatedHoursSaved is Koalr's own estimate, not a measurement."]
-    if missing:
-        notes.append(f"Koalr did not send {', '.join(missing)}: null.")
-    return CopilotUsage(period=span.period, adoption_rate=body.adoptionRate, acceptance_rate=body.acceptanceRate,
-                        estimated_hours_saved=body.estimatedHoursSaved,
-                        source=f"Koalr's GET /api/v1/copilot?days={span.days}", notes=notes)
-
-
-def custom_metric_result(body: KoalrCustomMetric, span: DaysWindow) -> CustomMetricResult:
-    """Koalr's /custom-metrics/:slug/query answer in our words; the value in Koalr's unit, unchanged."""
-    notes = [] if body.unit else ["Koalr sent no unit for this metric: unit is null; do not assume one."]
+def custom_metric_result(body: KoalrCustomMetric, path: str, days: int, window: Window) -> CustomMetricResult:
+    """Koalr's /custom-metrics/:slug/query answer as the custom-metrics area's result: the value in Koalr's unit,
+    unchanged; what Koalr does not send (the event count, the definition; a label or unit it leaves out) null."""
+    source = f"Koalr's GET /api/v1{path}?days={days}"
+    notes = [f"From {source} (the {days} days ending now), as sent: value and unit are Koalr's own. Koalr sends "
+             "no event count and no definition: events and definition are null."]
+    if body.unit is None:
+        notes.append("Koalr sent no unit for this metric: unit is null; do not assume one.")
+    if body.label is None:
+        notes.append("Koalr sent no label: null.")
     if body.value is None:
         notes.append("Koalr sent no value for this window: null.")
-    return CustomMetricResult(slug=body.slug, label=body.label, value=body.value, unit=body.unit, period=span.period,
-                              provider_period=body.period,
-                              source=f"Koalr's GET /api/v1/custom-metrics/{body.slug}/query?days={span.days}",
-                              notes=notes)
+    if body.period is None:
+        notes.append(f"Koalr did not name the window: period is the one asked for, last_{days}_days.")
+    return CustomMetricResult(slug=body.slug, label=body.label, value=body.value, unit=body.unit,
+                              period=body.period or f"last_{days}_days", window=Period.of(window), events=None,
+                              definition=None, notes=notes)
 
 
 class KoalrAi:
-    """Koalr's /copilot and /custom-metrics calls for one engine."""
+    """Koalr's /copilot (`get_copilot`) and /custom-metrics (`query_custom_metric`) calls for one engine."""
 
     def __init__(self, api: KoalrClient) -> None:
         self.api = api
 
-    async def copilot(self, q: WindowArgs) -> CopilotUsage:
-        """Copilot usage over the window ``q`` asks for (a rolling ``days`` window ending now; no team: Koalr's
-        /copilot takes days only)."""
-        span = self.api.days(q)
-        data = await self.api.get_direct("copilot usage", "/copilot", params={"days": span.days})
-        return copilot_usage(self.api.parse(KoalrCopilot, data, "/copilot"), span)
+    async def copilot(self, op: Operation, q: CopilotQuery) -> CopilotUsage:
+        """`get_copilot`: Copilot usage over the ``days`` ending now (Koalr's /copilot takes days only, as our
+        request does)."""
+        data = await self.api.get("/copilot", params={"days": q.days})
+        return copilot_usage(self.api.parse(KoalrCopilot, data, "/copilot"))
 
-    async def custom_metric(self, slug: str, q: WindowArgs) -> CustomMetricResult:
-        """The saved custom metric ``slug`` over the window ``q`` asks for (`NotFound` from Koalr's 404 is worded by
-        the provider)."""
-        slug = slug.strip()
+    async def query_custom_metric(self, op: Operation, q: CustomMetricQuery) -> CustomMetricResult:
+        """The saved custom metric ``q.slug`` over the last ``q.days`` days ending now (Koalr's ``days``); Koalr's
+        404 becomes `NotFound` worded by the provider."""
+        slug = q.slug.strip()
         if not slug:
-            raise InvalidInput("slug is empty: pass a custom metric's slug, e.g. 'p95-cycle-time'.", param="slug")
-        span = self.api.days(q)
+            raise InvalidInput("slug is empty: pass a custom metric's slug, e.g. 'p95-cycle-time' "
+                               "(list_custom_metrics lists them).", param="slug")
+        end = utcnow()
+        window = Window(end - timedelta(days=q.days), end, f"last_{q.days}_days")
         path = f"/custom-metrics/{quote(slug, safe='')}/query"
-        data = await self.api.get_direct(f"custom metric {slug!r}", path, params={"days": span.days})
-        return custom_metric_result(self.api.parse(KoalrCustomMetric, data, path), span)
+        data = await self.api.get(path, params={"days": q.days})
+        return custom_metric_result(self.api.parse(KoalrCustomMetric, data, path), path, q.days, window)

@@ -16,7 +16,7 @@ from typing import Generic, TypeVar
 from pydantic import BaseModel, JsonValue
 
 from engmetrics.engine.remote.cursors import CursorState, decode_remote_cursor, encode_remote_cursor, state_int
-from engmetrics.engine.remote.http import Params, Primitive, ProviderError
+from engmetrics.engine.remote.http import Params, Primitive
 from engmetrics.engine.remote.provider import Provider
 from engmetrics.errors import InvalidInput, NotFound, Unsupported
 from engmetrics.models import Model, Period
@@ -81,15 +81,6 @@ class KoalrClient:
     def __init__(self, provider: Provider) -> None:
         self.provider = provider
         self._teams: list[KoalrTeam] | None = None
-
-    async def get_direct(self, what: str, path: str, params: Params | None = None) -> JsonValue:
-        """``get`` for a call that does not come through the engine's operations (the not yet wired /copilot and
-        /custom-metrics): the key is required and Koalr's 4xx are worded as the operations' are."""
-        self.provider.require_key()
-        try:
-            return await self.get(path, params)
-        except ProviderError as exc:
-            raise self.provider.user_error(exc, what) from None
 
     async def get(self, path: str, params: Params | None = None) -> JsonValue:
         """The JSON answer of ``GET /api/v1{path}``."""

@@ -2,6 +2,8 @@
 sampling, to polish the report's prose; every number in the polished text is checked against the report's facts)."""
 
 import logging
+import time
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context, MCPServer
@@ -10,33 +12,34 @@ from mcp.server.mcpserver.resolve import Resolve, Sample
 from mcp_types import CreateMessageResult, SamplingMessage, TextContent, ToolAnnotations
 from pydantic import Field
 
+from engmetrics.areas.context import ProgressFn
 from engmetrics.areas.reports.metrics.report import POLISH_SYSTEM, polish_request
 from engmetrics.areas.reports.models import ReportRequest, ReportStatus
 from engmetrics.errors import EngmetricsError
+from engmetrics.operations import Tool
 from engmetrics.queries import validate
 from engmetrics.server.errors import user_errors
 from engmetrics.server.runtime import Runtime
+from engmetrics.server.tasks import Work
+from engmetrics.server.toolsets import toolset_icon
 from engmetrics.server.tools.generated import accepts_from, with_model_arguments
 
 log = logging.getLogger("engmetrics.server")
 
-GENERATE = """\
-Write an engineering report for an audience, grounded in computed numbers: headline DORA figures with trends, \
-what shipped (from the changelog), risks and incidents, insights, and what to watch. audience: 'team' (full \
-detail), 'leaders' (outcomes and trends, no commit lists) or 'customers' (features and fixes in plain words, \
-nothing internal). format: 'markdown', 'slack' (Slack mrkdwn), 'email' (email-safe HTML) or 'html'.
-
-Answers at once with `report_id`, `status` ('ready') and the report (`content`, `word_count`); it is stored and \
-readable later with get_report or the resource report://<report_id>. Through a provider that writes reports itself \
-(ENGMETRICS_PROVIDER=upshot) it may answer `status` 'generating' with the provider's `estimated_seconds` and no \
-report yet: call get_report(report_id) after that long. When this client supports sampling and \
-polish is true, the client's model is asked to polish the prose from the same facts; the rewrite is used only \
-if every number in it appears in the facts (`report.polished` says which text you got).
-Arguments: audience, period (default last_14_days) or from/to, format, repo or team, polish.
-Example: generate_report(audience="team", from="2025-02-01", to="2025-02-15", format="slack") → \
-{"report_id": "rpt_3f2a9c0d1e4b", "status": "ready", "report": {"content": "*Engineering Update — Feb 1–15*...", \
-"word_count": 312}}
-"""
+GENERATE_REPORT_TOOL = Tool(
+    title="Generate report",
+    toolset="reports",
+    read_only=False,
+    description="""\
+Write an engineering report from computed numbers: DORA figures with trends, what shipped, risks, incidents, \
+insights and what to watch. audience: team, leaders or customers; format: markdown, slack, email or html (with \
+charts). Complete from its templates; a client that offers sampling may polish the prose (kept only if every number \
+checks out). Clients with tasks get a task ('generating', then 'ready'). Read it again with get_report; a \
+'generating' answer (a remote provider) gives `estimated_seconds`: call get_report after that long.
+Example: generate_report(audience="team", period="last_14_days", format="slack") → {"report_id": \
+"rpt_3f2a9c0d1e4b", "status": "ready", "report": {"content": "*Engineering Update — …", ...}}
+""",
+)
 
 
 REPORT_ARGUMENTS = ("audience", "period", "from_", "to", "format", "repo", "team")
@@ -57,20 +60,41 @@ def _text_of(result: CreateMessageResult | None) -> str:
     return result.content.text.strip()
 
 
-def register_generate_report(mcp: MCPServer[Any], rt: Runtime) -> None:
-    """Add generate_report."""
+def report_work(rt: Runtime) -> Callable[[dict[str, Any], ProgressFn], Awaitable[ReportStatus]]:
+    """The report's work from the call's arguments (wire names): the report from its templates, complete without
+    any model; progress says it is generating, with an estimate of how long that takes (the last report's time)."""
+    took = [2.0]  # seconds the last report took here: the next one's estimate
+
+    async def work(arguments: dict[str, Any], progress: ProgressFn) -> ReportStatus:
+        q = validate(
+            ReportRequest, audience=arguments.get("audience"), period=arguments.get("period"),
+            from_=arguments.get("from"), to=arguments.get("to"), format=arguments.get("format"),
+            repo=arguments.get("repo"), team=arguments.get("team"),
+        )
+        await rt.ready()
+        await progress(0, None, f"generating (about {max(1, round(took[0]))} s)")
+        started = time.monotonic()
+        status = await rt.engine.reports.generate_report(q)
+        took[0] = time.monotonic() - started
+        await progress(1, 1, status.status)
+        return status
+
+    return work
+
+
+def register_generate_report(mcp: MCPServer[Any], rt: Runtime) -> Work:
+    """Add generate_report; its work, for the task path (`engmetrics.server.tasks`: a client with tasks gets a
+    task, 'generating' then 'ready', and the report from the templates, no polish)."""
+    run = report_work(rt)
+
+    async def _quiet(done: float, total: float | None, message: str | None) -> None:
+        return None
 
     # ---- generate_report: resolvers run before the body (the SDK asks the client's model in between) ----
 
     async def _generated(ctx: Context) -> ReportStatus:
-        args = _arguments(ctx)
         try:
-            q = validate(
-                ReportRequest, audience=args.get("audience"), period=args.get("period"), from_=args.get("from"),
-                to=args.get("to"), format=args.get("format"), repo=args.get("repo"), team=args.get("team"),
-            )
-            await rt.ready()
-            return await rt.engine.reports.generate_report(q)
+            return await run(_arguments(ctx), _quiet)
         except EngmetricsError as exc:
             raise ToolError(exc.message) from None
         except ToolError:
@@ -117,7 +141,11 @@ def register_generate_report(mcp: MCPServer[Any], rt: Runtime) -> None:
         return status
 
     tool = user_errors(with_model_arguments(generate_report, ReportRequest, REPORT_ARGUMENTS))
+    spec = GENERATE_REPORT_TOOL
     mcp.add_tool(
-        accepts_from(tool), name="generate_report", title="Generate report", description=GENERATE,
-        annotations=ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False),
+        accepts_from(tool), name="generate_report", title=spec.title, description=spec.description,
+        icons=[toolset_icon(spec.toolset)],
+        annotations=ToolAnnotations(read_only_hint=spec.read_only, destructive_hint=False,
+                                    idempotent_hint=spec.idempotent, open_world_hint=spec.open_world),
     )
+    return run

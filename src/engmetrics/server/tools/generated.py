@@ -22,6 +22,7 @@ from engmetrics.operations import Operation, Tool
 from engmetrics.queries import validate
 from engmetrics.server.errors import user_errors
 from engmetrics.server.runtime import Runtime
+from engmetrics.server.toolsets import toolset_icon
 
 R = TypeVar("R")
 
@@ -107,18 +108,24 @@ def operation_tool(op: Operation, rt: Runtime) -> Callable[..., Awaitable[BaseMo
     return user_errors(tool)
 
 
-def register_operation_tools(mcp: MCPServer[Any], rt: Runtime, operations: list[Operation]) -> None:
-    """Add a tool for every operation that declares one."""
+def register_operation_tools(mcp: MCPServer[Any], rt: Runtime, operations: list[Operation],
+                             meta: Callable[[str], dict[str, Any] | None] | None = None) -> None:
+    """Add a tool for every operation that declares one; ``meta`` gives a tool's `_meta` by name (the dashboard's
+    ``ui.resourceUri``)."""
     for op in operations:
         spec = op.tool
-        if spec is None:
+        name = op.tool_name
+        if spec is None or name is None:
             continue
         mcp.add_tool(
             operation_tool(op, rt),
-            name=op.tool_name,
+            name=name,
             title=spec.title,
             description=spec.description,
             annotations=ToolAnnotations(
-                read_only_hint=spec.read_only, idempotent_hint=spec.idempotent, open_world_hint=spec.open_world
+                read_only_hint=spec.read_only, idempotent_hint=spec.idempotent, open_world_hint=spec.open_world,
+                destructive_hint=spec.destructive,
             ),
+            meta=meta(name) if meta is not None else None,
+            icons=[toolset_icon(spec.toolset)],
         )

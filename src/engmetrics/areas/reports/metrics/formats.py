@@ -54,16 +54,22 @@ def to_slack(markdown: str) -> str:
     return "\n\n".join(out) + "\n"
 
 
-def to_html(markdown: str, title: str) -> str:
-    """A standalone HTML document."""
+def to_html(markdown: str, title: str, charts: str = "") -> str:
+    """A standalone HTML document; ``charts`` (inline SVG, `engmetrics.areas.reports.metrics.charts`) go after the
+    title."""
     body = []
     for kind, lines in _blocks(markdown):
         if kind.startswith("h"):
             body.append(f"<{kind}>{_inline_html(lines[0])}</{kind}>")
+            if charts and kind == "h1":
+                body.append(charts)
+                charts = ""
         elif kind == "ul":
             body.append("<ul>\n" + "\n".join(f"  <li>{_inline_html(x)}</li>" for x in lines) + "\n</ul>")
         else:
             body.append(f"<p>{_inline_html(' '.join(lines))}</p>")
+    if charts:  # no title line: the charts lead
+        body.insert(0, charts)
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f"<title>{html.escape(title)}</title>\n</head>\n<body>\n" + "\n".join(body) + "\n</body>\n</html>\n"
@@ -92,12 +98,12 @@ def to_email(markdown: str, title: str) -> str:
     )
 
 
-def render(markdown: str, fmt_name: str, title: str) -> str:
-    """The report in ``fmt_name``: markdown (as is), slack, email or html."""
+def render(markdown: str, fmt_name: str, title: str, charts: str = "") -> str:
+    """The report in ``fmt_name``: markdown (as is), slack, email or html (with ``charts``, inline SVG)."""
     if fmt_name == "slack":
         return to_slack(markdown)
     if fmt_name == "html":
-        return to_html(markdown, title)
+        return to_html(markdown, title, charts)
     if fmt_name == "email":
         return to_email(markdown, title)
     return markdown

@@ -15,6 +15,10 @@ Rules (each insight's body states the numbers that fired it):
   (medium); change size vs lead time with ρ ≥ 0.6 → "smaller changes ship faster" (medium).
 - **Benchmark** (type ``benchmark``): a DORA metric of the examined window rated ``low`` (medium severity)
   or ``medium`` (low severity) for the report year, with the distance to the next tier.
+- **AI-assisted code** (type ``recommendation``), when the window has AI-assisted commits: their share, the AI share
+  of lines (with tracking data), adoption, and the stability comparison in words (`AiImpact.stability`): severity
+  ``medium`` when a group of AI-assisted changes was bug-inducing, reverted or shipped in failed deployments
+  significantly more often than changes without AI, else ``low``. Always said as an association.
 
 Insights are ordered by severity (high first), then anomaly, trend, benchmark, recommendation.
 """
@@ -27,6 +31,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from engmetrics import ratings
+from engmetrics.areas.ai.models import AiImpact
 from engmetrics.areas.dora.models import DoraReport
 from engmetrics.areas.reports.models import Insight
 from engmetrics.areas.reports.metrics.numbers import count, fmt, num
@@ -223,15 +228,41 @@ def benchmark_insights(report: DoraReport, scope: str, now: str) -> list[Insight
     return out
 
 
+def ai_insight(impact: AiImpact, scope: str, now: str) -> Insight | None:
+    """What AI-assisted code amounted to in the window and how it fared (None without AI-assisted commits)."""
+    if not impact.ai_assisted_commits:
+        return None
+    worse = [g for g in impact.stability.groups if g.vs_none is not None and any(
+        d.significant and (d.points or 0) > 0
+        for d in (g.vs_none.bug_inducing, g.vs_none.reverted, g.vs_none.failed_deployment))]
+    share = (f" AI wrote {num(impact.ai_share_of_lines_percent or 0.0)}% of the lines added (tracking data)."
+             if impact.ai_share_of_lines_percent is not None else "")
+    ad = impact.adoption
+    people = (f" {ad.ai_people} of {count(ad.people, 'person', 'people')} ({num(ad.adoption_percent or 0.0)}%) made at least one."
+              if ad.people else "")
+    comparison = [s for s in impact.stability.summary if not s.startswith("These are associations")]
+    body = (f"For {scope}, {num(impact.ai_assisted_commits_percent or 0.0)}% of commits ({impact.ai_assisted_commits} of "
+            f"{impact.commits}) were AI-assisted over {impact.period.label} (AI lines in tracking data or an AI "
+            f"co-author trailer).{share}{people} {' '.join(comparison[:2])} This is an association, not a cause.")
+    title = ("AI-assisted changes fared worse than changes without AI" if worse
+             else f"AI-assisted code: {num(impact.ai_assisted_commits_percent or 0.0)}% of commits")
+    return Insight(
+        id=_id("ai", impact.period.to[:10], scope), type="recommendation", severity="medium" if worse else "low",
+        title=title, body=" ".join(body.split()),
+        metrics_referenced=["ai_assisted_commits", "ai_share_of_lines", "ai_adoption"], generated_at=now,
+    )
+
+
 def compute_insights(
     labels: Sequence[str], series: Mapping[str, Sequence[float | None]], scope: str, now: str,
-    report: DoraReport | None = None,
+    report: DoraReport | None = None, extra: Sequence[Insight] = (),
 ) -> list[Insight]:
-    """Every insight the rules give, most severe first."""
+    """Every insight the rules give (and ``extra`` ones, such as `ai_insight`'s), most severe first."""
     found = (
         anomaly_insights(labels, series, scope, now)
         + trend_insights(labels, series, scope, now)
         + correlation_insights(labels, series, scope, now)
         + (benchmark_insights(report, scope, now) if report is not None else [])
+        + list(extra)
     )
     return sorted(found, key=lambda i: (_SEVERITY[i.severity], _TYPE[i.type], i.title))

@@ -16,7 +16,12 @@ _UNIT_WORDS = {
     "hours": "h",
     "percent": "%",
     "lines": "lines",
+    "ratio": "",
+    "incidents_per_week_per_service": "incidents/week/service",
+    "items_per_week_per_team": "items/week/team",
 }
+_TWO_DECIMALS = frozenset({"ratio", "incidents_per_week_per_service", "items_per_week_per_team"})
+"""Units whose values are small: written with two decimals (0.25, not 0.2)."""
 
 
 def num(value: float | int) -> str:
@@ -58,6 +63,9 @@ def fmt(value: float | int | None, unit: str) -> str:
         return f"{num(value)} h ({num(value / 24)} days)"
     if unit == "lines":
         return f"{num(value)} {'line' if num(value) == '1' else 'lines'}"
+    if unit in _TWO_DECIMALS:
+        text = f"{float(value):.2f}".rstrip("0").rstrip(".")
+        return f"{text} {_UNIT_WORDS[unit]}".rstrip()
     return f"{num(value)} {_UNIT_WORDS.get(unit, unit)}"
 
 

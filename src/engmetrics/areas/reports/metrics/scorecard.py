@@ -13,6 +13,12 @@ Status rules:
   a path with a ``test``/``tests``/``spec``/``__tests__`` directory or a name like ``test_*``, ``*_test.*``,
   ``*.test.*``, ``*.spec.*``; only when the window has at least 5 such commits): ≥ 40% green, ≥ 20% amber,
   less red.
+- **Catalogue metrics** (each only where the window has a value): test coverage (percent of lines, newest
+  imported report per repository) ≥ 80% green, ≥ 60% amber; code churn (lines modified ÷ lines added) ≤ 0.25
+  green, ≤ 0.5 amber; open incident rate (incidents per week per service) ≤ 0.25 green, ≤ 1 amber; task
+  throughput only when thresholds are configured. ENGMETRICS_SCORECARD_THRESHOLDS (``{"metric": [green,
+  amber]}``) changes these or adds task_throughput.
+- **Custom metrics** with green and amber thresholds (create_custom_metric), by their own polarity.
 - **Amber by trend**: a green signal whose trend against the previous window is 'worsening' (beyond ±5%)
   becomes amber — trending toward red.
 - A signal without a value has no status and does not count.
@@ -41,6 +47,12 @@ MIN_COMMITS_FOR_TEST_TOUCH = 5
 TEST_PATH = re.compile(
     r"(?:^|/)(?:tests?|specs?|__tests__|testing)/|(?:^|/)test_[^/]*$|_test\.[^/]+$|\.(?:test|spec)\.[^/]+$|Tests?\.[^/.]+$"
 )
+CATALOGUE_THRESHOLDS: dict[str, tuple[float, float]] = {
+    "test_coverage": (80.0, 60.0),
+    "code_churn": (0.25, 0.5),
+    "open_incident_rate": (0.25, 1.0),
+}
+"""Default (green, amber) thresholds of the catalogue signals; polarity from the catalogue."""
 _RATING_STATUS: dict[Rating, Status] = {"elite": "green", "high": "green", "medium": "amber", "low": "red"}
 _NAMES = {
     "deployment_frequency": "deployment frequency",
@@ -49,6 +61,10 @@ _NAMES = {
     "mttr": "recovery time",
     "pr_review_time": "PR review time",
     "test_touch_ratio": "test-touch ratio",
+    "test_coverage": "test coverage",
+    "code_churn": "code churn",
+    "open_incident_rate": "open incident rate",
+    "task_throughput": "task throughput",
 }
 
 
@@ -143,6 +159,15 @@ def extra_signals(review: float | None, review_before: float | None, touch: floa
     if touch is not None:
         out.append(threshold_signal("test_touch_ratio", "percent", touch, touch_before,
                                     TEST_TOUCH_GREEN_PERCENT, TEST_TOUCH_AMBER_PERCENT, True))
+    return out
+
+
+def thresholds(overrides: dict[str, list[float]] | None) -> dict[str, tuple[float, float]]:
+    """The catalogue signals' (green, amber) thresholds: the defaults with ``overrides`` (settings) applied."""
+    out = dict(CATALOGUE_THRESHOLDS)
+    for metric, pair in (overrides or {}).items():
+        if len(pair) == 2:
+            out[metric] = (float(pair[0]), float(pair[1]))
     return out
 
 

@@ -1,7 +1,9 @@
-"""Weekly or monthly metric series: units, names, trends and averages; the DORA figures per bucket come from the
-DORA area (`DoraApi.metric_series`), change size from the commits the area's queries read.
+"""Metric series: units and names of the metrics insights examine, trends and averages. The values per bucket come
+from the catalogue area (`CatalogueApi.metric_series`: DORA figures, change size and the rest of the catalogue) or,
+for a custom metric, from the custom-metrics area.
 
-Buckets (`engmetrics.periods.buckets`): ISO weeks (Monday 00:00 UTC, label ``2026-W03``) or calendar months (label ``2026-03``). The
+Buckets (`engmetrics.periods.buckets`): UTC days (label ``2026-03-14``), ISO weeks (Monday 00:00 UTC, label
+``2026-W03``) or calendar months (label ``2026-03``). The
 first bucket starts at the week/month containing the window's start; the last ends at the window's end
 (it may be partial; per-week rates are normalised by the bucket's real length).
 
@@ -13,6 +15,9 @@ Metrics and units:
 - ``change_failure_rate`` (percent), ``mttr`` (hours), ``rework_rate`` (percent): as in `summarize`, null
   for a bucket without deployments (or without recovered failures for mttr).
 - ``change_size`` (lines): median lines added + deleted per non-merge commit authored in the bucket.
+- ``ai_share_of_lines``, ``ai_assisted_commits``, ``ai_adoption`` (percent): the AI area's figures over the non-merge
+  commits authored in the bucket (`AiApi.metric_series`); their trend is never called improving or worsening (more
+  AI is neither), only 'stable' within ±5%.
 
 Trend of a bucket: its change against the previous bucket with a value (`engmetrics.trends.trend`), 'stable'
 within ±5%, else improving/worsening by the metric's polarity.
@@ -22,10 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
-
 from engmetrics.models import TrendDirection
-from engmetrics.periods import Bucket
 from engmetrics.trends import r2, trend, trend_direction
 
 UNITS = {
@@ -35,8 +37,13 @@ UNITS = {
     "mttr": "hours",
     "rework_rate": "percent",
     "change_size": "lines",
+    "ai_share_of_lines": "percent",
+    "ai_assisted_commits": "percent",
+    "ai_adoption": "percent",
 }
 HIGHER_IS_BETTER = {"deployment_frequency": True}
+NEUTRAL = frozenset({"ai_share_of_lines", "ai_assisted_commits", "ai_adoption"})
+"""Metrics whose direction is no judgement: a trend is 'stable' or nothing."""
 NAMES = {
     "deployment_frequency": "deployment frequency",
     "lead_time": "lead time",
@@ -44,34 +51,25 @@ NAMES = {
     "mttr": "recovery time",
     "rework_rate": "rework rate",
     "change_size": "change size",
+    "ai_share_of_lines": "AI share of lines",
+    "ai_assisted_commits": "AI-assisted commits",
+    "ai_adoption": "AI adoption",
 }
 
 
-def trends(metric: str, values: Sequence[float | None]) -> list[TrendDirection | None]:
-    """Each bucket's trend against the previous bucket that has a value."""
+def trends(values: Sequence[float | None], higher_is_better: bool,
+           neutral: bool = False) -> list[TrendDirection | None]:
+    """Each bucket's trend against the previous bucket that has a value, by the metric's polarity; for a
+    ``neutral`` metric (`NEUTRAL`: more is neither better nor worse) only 'stable', else none."""
     out: list[TrendDirection | None] = []
     last: float | None = None
     for v in values:
         _, pct = trend(v, last)
-        out.append(trend_direction(pct, HIGHER_IS_BETTER.get(metric, False)))
+        direction = trend_direction(pct, higher_is_better)
+        out.append(direction if not neutral or direction == "stable" else None)
         if v is not None:
             last = v
     return out
-
-
-def change_sizes(bks: Sequence[Bucket], commits: Sequence[tuple[int, int]]) -> list[float | None]:
-    """Median lines added + deleted per commit in each bucket (None for an empty bucket), 2 decimals.
-
-    ``commits``: (author time in Unix seconds, lines added + deleted) of the non-merge commits."""
-    if not bks:
-        return []
-    times = np.array([c[0] for c in commits], dtype=np.int64)
-    sizes = np.array([c[1] for c in commits], dtype=float)
-    vals: list[float | None] = []
-    for b in bks:
-        sel = sizes[(times >= b.start_ts) & (times < b.end_ts)]
-        vals.append(r2(float(np.median(sel))) if sel.size else None)
-    return vals
 
 
 def average(values: Sequence[float | None]) -> float | None:

@@ -2,8 +2,9 @@
 adds by file type (`AddedLines`), and the facts read off it alone: AI assistance, sensitive paths, whether it
 touches a product file, whether a bot made it. Lines are counts of lines; times are Unix seconds.
 
-- **AI-assisted**: a trailer or message line such as ``Co-authored-by: Claude``, ``Made-with: Cursor``,
-  Copilot, Codex, Aider, Devin, or an author named so; its changed lines are all AI-assisted lines.
+- **AI-assisted**: AI-marked by `engmetrics.ai_markers` (a co-author trailer such as ``Co-authored-by: Claude
+  <noreply@anthropic.com>``, ``Made-with: Cursor``, a "Generated with Claude Code" line, an AI author such as
+  Copilot); its changed lines are all AI-assisted lines.
 - **Sensitive paths**: migrations, dependency manifests and lock files, CI configuration (as
   `engmetrics.filekinds` classifies it), infrastructure, auth/security code.
 - **Product change**: touches at least one file other than documentation, tests, CI configuration or repository
@@ -17,6 +18,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from engmetrics.ai_markers import markers_for
 from engmetrics.bots import is_bot
 from engmetrics.filekinds import is_product, is_source, kind_of
 
@@ -35,13 +37,6 @@ SENSITIVE: dict[str, re.Pattern[str]] = {
     ),
     "auth/security": re.compile(r"(auth|security|crypto|permission|password|secret|token|oauth|login|session|acl)", re.I),
 }
-_AI = re.compile(
-    r"(?im)^\s*(co-authored-by|made-with|generated-by|assisted-by|ai-assisted|generated-with)\s*:.*"
-    r"\b(claude|anthropic|cursor|copilot|codex|openai|chatgpt|gpt-\d|aider|devin|gemini|windsurf|codeium)\b"
-    r"|^\s*made-with\s*:\s*\S|generated with \[?claude code|\bco-authored-by:\s*aider\b",
-)
-
-
 @dataclass(slots=True)
 class FileDelta:
     """One file of a change: its path (and old path for a rename), lines added/deleted (None: binary)."""
@@ -85,14 +80,9 @@ class Change:
 
 
 def is_ai_assisted(message: str, trailers: Sequence[Sequence[str]] = (), author: str = "") -> bool:
-    """Whether a commit says it was made with an AI assistant (trailers, message lines, or a bot author)."""
-    if _AI.search(message):
-        return True
-    for key, value in trailers:
-        text = f"{key}: {value}"
-        if _AI.search(text):
-            return True
-    return bool(re.search(r"(copilot|devin-ai|aider|claude|cursoragent)", author, re.I))
+    """Whether a commit says it was made with an AI assistant: AI co-author trailers, "Generated with …" lines or an
+    AI author, by the one rule of `engmetrics.ai_markers` (its default list of tools)."""
+    return markers_for().is_marked(message, trailers, author)
 
 
 def make_change(

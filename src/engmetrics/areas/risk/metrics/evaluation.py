@@ -26,6 +26,11 @@ Metrics:
 Models compared: ``engmetrics`` (every feature; see `model.train_engmetrics`), ``kamei`` (Kamei et al.'s 14 features, same fitting),
 ``lapredict`` (logistic regression on lines added alone, Zeng et al. 2021) and ``size`` (lines added +
 deleted as the ranking, no probability).
+
+Signal checks (`CHECKED_SIGNALS`, e.g. ``ai_share``): whether one signal earns its place. The engmetrics model is
+fitted again without it on the same splits; ``auc_gain`` is the mean over splits of AUC(with) − AUC(without), with
+the paired bootstrap interval (same resamples). It helps when the interval lies above 0, hurts when below, and
+otherwise makes no measurable difference; a signal no change carries (all 0) cannot help.
 """
 
 from __future__ import annotations
@@ -42,6 +47,8 @@ from engmetrics.areas.risk.metrics.model import train, train_engmetrics
 DAY = 86400
 DEFAULT_SPLITS = 5
 MODELS = ("engmetrics", "lapredict", "kamei", "size")
+CHECKED_SIGNALS = ("ai_share",)
+"""Signals whose contribution `evaluate` measures (the model refitted without each)."""
 _LA, _LD = FEATURES.index("la"), FEATURES.index("ld")
 Indices = npt.NDArray[np.intp]
 
@@ -129,6 +136,31 @@ class ModelScores:
 
 
 @dataclass
+class SignalCheck:
+    """What one signal adds to the engmetrics model: changes carrying it (value > 0) and the AUC it gains."""
+
+    name: str
+    changes_with_signal: int
+    auc_gain: float | None = None
+    auc_gain_ci: list[float] | None = None
+
+    @property
+    def verdict(self) -> str:
+        """'helps', 'hurts', 'no measurable difference', 'absent' (no change carries it) or 'unknown'."""
+        if not self.changes_with_signal:
+            return "absent"
+        if self.auc_gain is None:
+            return "unknown"
+        if self.auc_gain_ci is None:
+            return "no measurable difference"
+        if self.auc_gain_ci[0] > 0:
+            return "helps"
+        if self.auc_gain_ci[1] < 0:
+            return "hurts"
+        return "no measurable difference"
+
+
+@dataclass
 class Evaluation:
     """What `evaluate` measured: changes considered, bug-inducing among them, splits run, each model's scores."""
 
@@ -136,6 +168,7 @@ class Evaluation:
     labelled_inducing: int
     splits: int
     models: list[ModelScores] = field(default_factory=list)
+    signal_checks: list[SignalCheck] = field(default_factory=list)
     test_changes: int = 0
     why_no_splits: str | None = None  # when ``splits`` is 0: what was missing, in a sentence
 
@@ -144,9 +177,9 @@ Predictor = Callable[[Floats, Floats, Floats], tuple[Floats, Floats | None]]
 
 
 def _predictors() -> dict[str, Predictor]:
-    def fitted(features: tuple[str, ...] | None) -> Predictor:
+    def fitted(features: tuple[str, ...] | None, without: tuple[str, ...] = ()) -> Predictor:
         def run(Xtr: Floats, ytr: Floats, Xte: Floats) -> tuple[Floats, Floats | None]:
-            m = train_engmetrics(Xtr, ytr) if features is None else train(Xtr, ytr, features)
+            m = train_engmetrics(Xtr, ytr, without) if features is None else train(Xtr, ytr, features)
             p = m.proba(Xte)
             return p, p
 
@@ -155,7 +188,8 @@ def _predictors() -> dict[str, Predictor]:
     def size(Xtr: Floats, ytr: Floats, Xte: Floats) -> tuple[Floats, Floats | None]:
         return Xte[:, _LA] + Xte[:, _LD], None
 
-    return {"engmetrics": fitted(None), "lapredict": fitted(("la",)), "kamei": fitted(KAMEI), "size": size}
+    checks = {f"without_{s}": fitted(None, (s,)) for s in CHECKED_SIGNALS}
+    return {"engmetrics": fitted(None), "lapredict": fitted(("la",)), "kamei": fitted(KAMEI), "size": size, **checks}
 
 
 def evaluate(X: Floats, times: Floats, fixed_at: Floats, *, splits: int = DEFAULT_SPLITS,
@@ -183,7 +217,8 @@ def evaluate(X: Floats, times: Floats, fixed_at: Floats, *, splits: int = DEFAUL
                                     "(a later fix was traced to them); the evaluation needs 5")
         return result
     bounds = np.linspace(0, n, splits + 2).astype(int)
-    predictors = {k: v for k, v in _predictors().items() if k in models}
+    checked = [s for s in CHECKED_SIGNALS if "engmetrics" in models]
+    predictors = {k: v for k, v in _predictors().items() if k in models or k in {f"without_{s}" for s in checked}}
     names = list(predictors)
     rng = np.random.default_rng(seed)
     # name -> metric -> one value per split; and the same per bootstrap replicate (replicate b resamples
@@ -224,7 +259,8 @@ def evaluate(X: Floats, times: Floats, fixed_at: Floats, *, splits: int = DEFAUL
         result.test_changes += hi - lo
         result.splits += 1
     if not result.splits:
-        result.models = [ModelScores(m, None, None, None, None, None, None, None, None) for m in names]
+        result.models = [ModelScores(m, None, None, None, None, None, None, None, None) for m in names
+                         if not m.startswith("without_")]
         result.why_no_splits = (f"none of the {splits} time-ordered splits had at least 3 bug-inducing and 3 clean "
                                 f"changes to train on and both kinds to test on ({int(y_all.sum())} of {n} changes "
                                 "with known labels are bug-inducing)")
@@ -249,7 +285,16 @@ def evaluate(X: Floats, times: Floats, fixed_at: Floats, *, splits: int = DEFAUL
                 for ra, rb in zip(per_boot[name]["auc"], per_boot["lapredict"]["auc"], strict=True)]
         return diff, interval(rows)
 
+    for signal in checked:
+        col = FEATURES.index(signal)
+        with_it, without = per_split["engmetrics"]["auc"], per_split[f"without_{signal}"]["auc"]
+        gain = mean([None if a is None or b is None else a - b for a, b in zip(with_it, without, strict=True)])
+        rows = [[None if a is None or b is None else a - b for a, b in zip(ra, rb, strict=True)]
+                for ra, rb in zip(per_boot["engmetrics"]["auc"], per_boot[f"without_{signal}"]["auc"], strict=True)]
+        result.signal_checks.append(SignalCheck(signal, int((X[:, col] > 0).sum()), gain, interval(rows)))
     for name in names:
+        if name.startswith("without_"):
+            continue
         got, replicates = per_split[name], per_boot[name]
         vs_la, vs_la_ci = paired(name)
         result.models.append(ModelScores(

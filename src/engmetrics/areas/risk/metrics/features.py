@@ -37,8 +37,9 @@ Signals beyond Kamei:
   counted from changes of at most 20 files).
 - ``sensitive``: touched files on sensitive paths (migrations, dependency manifests and lock files,
   CI configuration as `engmetrics.filekinds` classifies it, infrastructure, auth/security code) (count).
-- ``ai_share``: share of the changed lines that come from AI-assisted commits (trailers or lines
-  such as ``Co-authored-by: Claude``, ``Made-with: Cursor``, Copilot, Codex, Aider, Devin) (0–1).
+- ``ai_share``: share of the changed lines that come from AI-assisted commits: AI-marked by
+  `engmetrics.ai_markers` (``Co-authored-by: Claude <noreply@anthropic.com>``, ``Made-with: Cursor``, "Generated
+  with Claude Code", an AI author such as Copilot) (0–1).
 - ``author_file_exp``: share of the touched files the author changed before (0–1).
 - ``sloc_added``: source lines added — added lines of source files (`engmetrics.filekinds.is_source`: not
   documentation, tests, generated or vendored files, configuration or data) that are not blank and not
@@ -73,7 +74,7 @@ KAMEI = ("ns", "nd", "nf", "entropy", "la", "ld", "lt", "fix", "ndev", "age", "n
 EXTRA = ("test_share", "tests_touched", "hotspot", "coupling_missed", "sensitive", "ai_share", "author_file_exp",
          "owner_coverage", "owner_involved", "recent_fixes", "sloc_added")
 FEATURES: tuple[str, ...] = KAMEI + EXTRA
-FEATURE_VERSION = 6  # bump when a definition changes: cached models are then rebuilt
+FEATURE_VERSION = 7  # bump when a definition changes: cached models are then rebuilt
 
 Floats = npt.NDArray[np.float64]
 """An array of float64: a feature row, a matrix of rows of `FEATURES`, or one value per change."""

@@ -172,9 +172,9 @@ ENGMETRICS_L2_MAX = 1000.0
 ENGMETRICS_FREE = ("sloc_added",)
 
 
-def train_engmetrics(X: Floats, y: Floats) -> RiskModel:
-    """engmetrics' model: every feature, source lines added unpenalised, every other coefficient shrunk
-    (λ = 1000).
+def train_engmetrics(X: Floats, y: Floats, without: tuple[str, ...] = ()) -> RiskModel:
+    """engmetrics' model: every feature (but those ``without`` names: how the evaluation checks what one signal adds),
+    source lines added unpenalised, every other coefficient shrunk (λ = 1000).
 
     Lines added is the strongest and most stable single signal (Zeng et al. 2021); source lines added keeps
     only the added lines a later fix can be traced to (SZZ ignores blank and comment-only lines and
@@ -182,7 +182,8 @@ def train_engmetrics(X: Floats, y: Floats) -> RiskModel:
     earn their weight against a strong penalty, which keeps the model stable when a repository's early
     history differs from its present.
     """
-    return train(X, y, FEATURES, l2=min(ENGMETRICS_L2_MAX, ENGMETRICS_L2 * len(y)), free=ENGMETRICS_FREE)
+    features = tuple(f for f in FEATURES if f not in without)
+    return train(X, y, features, l2=min(ENGMETRICS_L2_MAX, ENGMETRICS_L2 * len(y)), free=ENGMETRICS_FREE)
 
 
 def prior(X: Floats) -> RiskModel:
