@@ -228,3 +228,24 @@ async def test_default_results_are_compact_and_small_on_the_demo(demo_store: Pat
     known = [s for s in scores if s is not None]
     assert known == sorted(known, reverse=True) and len(known) > 60  # riskiest first, across the pages
     print("result characters:", json.dumps(sizes))
+
+
+async def test_a_tool_of_a_toolset_not_offered_says_how_to_get_it(tmp_path) -> None:
+    """Calling a tool the server has but does not offer names its toolset and the option; an unknown name is
+    still answered with the closest offered tool."""
+    engine = LocalEngine(Settings(db=tmp_path / "e.db", sync_max_age_seconds=3600))
+    try:
+        runtime = Runtime(engine, sync_on_start=False, toolsets=parse_toolsets("dora"))
+        async with Client(build_server(runtime)) as client:
+            offered = {t.name for t in (await client.session.list_tools()).tools}
+            assert "get_health" not in offered and "generate_report" not in offered and "get_dora" in offered
+            for name, toolset in (("get_health", "health"), ("generate_report", "reports"), ("get_flow_metrics", "flow")):
+                result = await client.call_tool(name, {})
+                assert result.is_error
+                text = result.content[0].text
+                assert f"'{toolset}' toolset" in text and f"--toolsets default,{toolset}" in text, text
+            result = await client.call_tool("get_dorra", {})
+            assert result.is_error and "get_dora" in result.content[0].text
+            assert "toolset" not in result.content[0].text
+    finally:
+        engine.store.close()

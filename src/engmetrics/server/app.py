@@ -108,6 +108,8 @@ class EngmetricsMCP(MCPServer[Any]):
         self.tasks: TaskSupport | None = None  # long calls as MCP tasks (engmetrics.server.tasks), set by _new_server
         self.result_extras: dict[str, ResultExtra] = {}
         """Per tool: the extra data its result carries in `_meta` for hosts that render Apps (the dashboard's)."""
+        self.withheld: dict[str, str] = {}
+        """Tools this server has but does not offer (their toolset was not chosen) → their toolset."""
 
         # Registered now so the handshake advertises completions; answers once the real handler is there.
         async def complete(ref: PromptReference | ResourceTemplateReference, argument: CompletionArgument,
@@ -193,6 +195,10 @@ class EngmetricsMCP(MCPServer[Any]):
 
         tool = self._tool_manager.get_tool(name)
         if tool is None:
+            if (toolset := self.withheld.get(name)) is not None:
+                raise ToolError(f"{name} is in the '{toolset}' toolset, which this server was not started with: "
+                                f"ask the user to restart it with `--toolsets default,{toolset}` (or "
+                                f"ENGMETRICS_TOOLSETS=default,{toolset}; `all` for every tool).")
             names = [t.name for t in self._tool_manager.list_tools()]
             raise ToolError(sentence(unknown_name_message(name, names, noun="tool")))
         fields = tool.fn_metadata.arg_model.model_fields
@@ -305,7 +311,12 @@ def register_all(mcp: EngmetricsMCP, runtime: Runtime) -> None:
     from engmetrics.server.toolsets import offered
 
     chosen = runtime.toolsets
-    operations = [op for op in collect(AREA_INTERFACES) if op.tool is not None and offered(op.tool.toolset, chosen)]
+    declared = [op for op in collect(AREA_INTERFACES) if op.tool is not None and op.tool_name is not None]
+    operations = [op for op in declared if op.tool is not None and offered(op.tool.toolset, chosen)]
+    mcp.withheld = {op.tool_name: op.tool.toolset for op in declared
+                    if op.tool is not None and op.tool_name is not None and not offered(op.tool.toolset, chosen)}
+    mcp.withheld |= {name: tool.toolset for name, tool in (("sync", SYNC_TOOL), ("generate_report", GENERATE_REPORT_TOOL))
+                     if not offered(tool.toolset, chosen)}
     register_operation_tools(mcp, runtime, operations, meta=tool_meta)
     if any(op.tool_name == "get_dora" for op in operations):
         mcp.result_extras["get_dora"] = dora_dashboard(runtime)
