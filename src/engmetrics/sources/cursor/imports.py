@@ -12,13 +12,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 from engmetrics.errors import DataError, InvalidInput
-from engmetrics.sources.cursor.records import change_record, commit_record
-from engmetrics.sources.cursor.storage import match_unmatched, upsert_change, upsert_commit
+from engmetrics.sources.cursor.storage import match_unmatched, write_row
 from engmetrics.sources.events import ImportOutcome
 from engmetrics.store.db import Store
 
@@ -83,25 +82,14 @@ def import_tracking(store: Store, path: Path, kind: Kind) -> ImportOutcome:
     match the commits to stored ones; each bad row is in ``errors`` as 'line N: reason' / 'record N: reason'."""
     rows = read_rows(path)
     outcome = ImportOutcome()
-    write: Callable[[Any, Mapping[str, Any]], bool]
-    if kind == "commits":
-        def write(conn: Any, raw: Mapping[str, Any]) -> bool:
-            return upsert_commit(conn, commit_record(raw), "import")
-    else:
-        def write(conn: Any, raw: Mapping[str, Any]) -> bool:
-            return upsert_change(conn, change_record(raw), "import")
     with store.tx() as conn:
         for where, raw in rows:
             if isinstance(raw, str):
                 outcome.errors.append(f"{where}: {raw}")
                 continue
             try:
-                conn.execute("SAVEPOINT row")
-                changed = write(conn, raw)
-                conn.execute("RELEASE row")
+                changed = write_row(conn, kind, raw, "import")
             except InvalidInput as exc:
-                conn.execute("ROLLBACK TO row")
-                conn.execute("RELEASE row")
                 outcome.errors.append(f"{where}: {exc.message}")
                 continue
             if changed:

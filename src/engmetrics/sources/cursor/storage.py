@@ -10,9 +10,12 @@ any repository; a hash that names no commit, or several, stays unmatched (and is
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import PurePath
+from typing import Any, Literal
 
-from engmetrics.sources.cursor.records import AiChangeRecord, AiCommitRecord
+from engmetrics.errors import InvalidInput
+from engmetrics.sources.cursor.records import AiChangeRecord, AiCommitRecord, change_record, commit_record
 from engmetrics.store.connection import Connection
 
 _COMMIT_COLUMNS = (
@@ -160,3 +163,18 @@ def write_cursor(conn: Connection, source: str, cursor: str, now: int) -> None:
         " ON CONFLICT (source) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at",
         (source, cursor, now),
     )
+
+
+def write_row(conn: Connection, kind: Literal["commits", "changes"], raw: Mapping[str, Any], source: str) -> bool:
+    """Store one raw tracking row of ``kind`` inside a savepoint, so a bad row (`InvalidInput`, re-raised) is rolled
+    back alone and the caller's transaction goes on; whether anything changed."""
+    conn.execute("SAVEPOINT row")
+    try:
+        changed = (upsert_commit(conn, commit_record(raw), source) if kind == "commits"
+                   else upsert_change(conn, change_record(raw), source))
+    except InvalidInput:
+        conn.execute("ROLLBACK TO row")
+        conn.execute("RELEASE row")
+        raise
+    conn.execute("RELEASE row")
+    return changed

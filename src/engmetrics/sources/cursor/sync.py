@@ -18,14 +18,12 @@ import anyio.to_thread
 
 from engmetrics.errors import InvalidInput
 from engmetrics.sources.cursor.client import CHANGES, COMMITS, CursorClient
-from engmetrics.sources.cursor.records import change_record, commit_record
 from engmetrics.sources.cursor.storage import (
     match_unmatched,
     read_cursor,
     unmatched_count,
-    upsert_change,
-    upsert_commit,
     write_cursor,
+    write_row,
 )
 from engmetrics.store.db import Store
 
@@ -51,13 +49,8 @@ def _write(store: Store, kind: Kind, rows: list[tuple[str, Mapping[str, Any]]], 
         for where, raw in rows:
             out.rows += 1
             try:
-                conn.execute("SAVEPOINT row")
-                changed = (upsert_commit(conn, commit_record(raw), "cursor") if kind == "commits"
-                           else upsert_change(conn, change_record(raw), "cursor"))
-                conn.execute("RELEASE row")
+                changed = write_row(conn, kind, raw, "cursor")
             except InvalidInput as exc:
-                conn.execute("ROLLBACK TO row")
-                conn.execute("RELEASE row")
                 out.errors.append(f"{out.endpoint} {where}: {exc.message}")
                 continue
             if changed:
