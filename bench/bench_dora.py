@@ -37,7 +37,7 @@ from engmetrics.config import Settings  # noqa: E402
 from engmetrics.engine.local import LocalEngine  # noqa: E402
 from engmetrics.areas.dora.models import DoraQuery
 from engmetrics.areas.dora.derive import derive_repository
-from engmetrics.store.db import open_store  # noqa: E402
+from engmetrics.store.open import open_store
 
 DAY = 86400
 

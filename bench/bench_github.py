@@ -69,7 +69,7 @@ async def raw_transfer(url: str, token: str, n: int) -> tuple[float, int]:
 async def sync(url: str, token: str, db: Path) -> tuple[float, dict, int]:
     from engmetrics.sources.github.client import GitHubClient
     from engmetrics.sources.github.sync import sync_github_repo
-    from engmetrics.store.db import open_store
+    from engmetrics.store.open import open_store
 
     store = open_store(db)
     with store.tx() as c:

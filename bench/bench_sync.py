@@ -49,7 +49,7 @@ def children_peak_rss_mb():
 """
 SYNC_CHILD = PEAK_RSS + r"""
 import json, sys, time
-from engmetrics.store.db import open_store
+from engmetrics.store.open import open_store
 from engmetrics.store.repos import add_repository
 from engmetrics.sources.git.sync import sync_git
 db, repo = sys.argv[1], sys.argv[2]

@@ -12,7 +12,8 @@ import pytest
 
 from engmetrics.errors import InvalidInput, NotFound
 from engmetrics.areas.dora.derive import derive_all, derive_repository
-from engmetrics.store.db import Store, open_store
+from engmetrics.store.db import Store
+from engmetrics.store.open import open_store
 
 H = 3600
 T0 = 1_736_000_000  # 2025-01-04

@@ -13,7 +13,8 @@ from engmetrics.errors import DataError
 from engmetrics.sources.git.messages import parse_trailers
 from engmetrics.sources.git.repository import check_repository, current_branch, default_branch
 from engmetrics.sources.git.sync import GitSyncResult, sync_git
-from engmetrics.store.db import Store, open_store
+from engmetrics.store.db import Store
+from engmetrics.store.open import open_store
 from engmetrics.store.repos import add_repository
 from gitrepo import GitRepo, run_git, unix
 

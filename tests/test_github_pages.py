@@ -15,7 +15,8 @@ from engmetrics.sources.github.client import GitHubClient
 from engmetrics.sources.github.pr_query import PR_PAGE_SIZE, raw_page_info
 from engmetrics.sources.github.storage import write_pr_page
 from engmetrics.sources.github.sync import sync_github_repo
-from engmetrics.store.db import Store, open_store
+from engmetrics.store.db import Store
+from engmetrics.store.open import open_store
 
 NOW = int(time.time()) // 60 * 60
 TABLES = {

@@ -17,7 +17,8 @@ import httpx2
 import pytest
 
 from engmetrics.errors import DataError, StoreBusy
-from engmetrics.store.db import SqliteStore, open_store
+from engmetrics.store.db import SqliteStore
+from engmetrics.store.open import open_store
 from engmetrics.store.migrations import CORE as MIGRATIONS
 from engmetrics.store.migrations import FEATURES
 from gitrepo import GitRepo
@@ -80,7 +81,7 @@ def test_ten_concurrent_first_syncs_on_a_new_store_all_succeed(tmp_path: Path) -
 
 def test_many_processes_migrating_a_new_store_at_the_same_instant(tmp_path: Path) -> None:
     code = ("import sys, time; t = float(sys.argv[1]); time.sleep(max(0.0, t - time.time()));"
-            "from engmetrics.store.db import open_store; open_store(sys.argv[2]).close()")
+            "from engmetrics.store.open import open_store; open_store(sys.argv[2]).close()")
     for round_ in range(3):
         db = tmp_path / f"round{round_}" / "engmetrics.db"
         start_at = time.time() + 3

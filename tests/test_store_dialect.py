@@ -103,7 +103,7 @@ def test_sqlite_only_names_that_are_not_calls_pass() -> None:
 def both(postgres_server: PostgresServer, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     """A SQLite store and a PostgreSQL store, each with an empty scratch table ``t`` (created through the stores'
     own migration path: the DDL is translated the same way)."""
-    from engmetrics.store.db import open_store
+    from engmetrics.store.open import open_store
 
     sqlite_store = open_store(tmp_path_factory.mktemp("both") / "s.db")
     pg_store = open_store("unused", postgres_server.create_database())
@@ -190,7 +190,7 @@ def test_a_feature_migration_postgresql_refuses_names_the_feature(postgres_serve
     """A new area's table written for SQLite only: the PostgreSQL store refuses to open, naming the feature, the
     migration and the statement; nothing of the migration is left (it ran in one transaction)."""
     from engmetrics.store import migrations
-    from engmetrics.store.db import open_store
+    from engmetrics.store.open import open_store
 
     bad = "CREATE TABLE zz_alerts (id INTEGER PRIMARY KEY, at INTEGER DEFAULT (strftime('%s', 'now')))"
     monkeypatch.setitem(migrations.FEATURES, "zz_alerts", [[bad]])

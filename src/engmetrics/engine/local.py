@@ -33,7 +33,8 @@ from engmetrics.engine.engine import Engine
 from engmetrics.areas.risk.sync import sync_fix_labels
 from engmetrics.engine.keys import IdempotencyRecords, KeyStore, StoreCounter
 from engmetrics.engine.tasks import StoreTaskBoard
-from engmetrics.store.db import Store, open_store
+from engmetrics.store.db import Store
+from engmetrics.store.open import open_store
 from engmetrics.store.repos import RepoRow
 
 

@@ -31,7 +31,7 @@ from mcp_types import (
     ResourceTemplateReference,
     TextContent,
 )
-from pydantic import ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from engmetrics import __version__
 from engmetrics.server.dashboard.app import DASHBOARD_META, apps_extension  # light: the SDK and a file, no engine
@@ -226,6 +226,15 @@ class EngmetricsMCP(MCPServer[Any]):
             tool.fn_metadata.validate_arguments(arguments or {})
         except ValidationError as exc:
             raise self._invalid(name, tool, exc) from None
+
+    def tool_result(self, name: str, model: BaseModel) -> dict[str, Any]:
+        """The wire `CallToolResult` (a dict) the tool ``name`` answers with ``model``, as a direct call would (what
+        a task's result holds)."""
+        registered = self._tool_manager.get_tool(name)
+        if registered is None:  # pragma: no cover - only registered tools run as tasks
+            raise RuntimeError(f"no tool {name}")
+        converted = compact_text(registered.fn_metadata.convert_result(model))
+        return dict(converted.model_dump(by_alias=True, mode="json", exclude_none=True))
 
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
         """Check the arguments at the edge (`engmetrics.validation`), then call; errors in our own words; the

@@ -30,7 +30,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import anyio
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
@@ -58,7 +58,6 @@ from engmetrics.tasks import DEFAULT_TTL_MS, MAX_TTL_MS, POLL_INTERVAL_MS, STALE
 if TYPE_CHECKING:  # built before the handshake: the engine and the runtime load after it (and import this module)
     from engmetrics.areas.context import ProgressFn
     from engmetrics.engine.tasks import TaskBoard
-    from engmetrics.server.app import EngmetricsMCP
     from engmetrics.server.runtime import Runtime
 
 log = logging.getLogger("engmetrics.server")
@@ -211,6 +210,16 @@ def _error_result(message: str) -> dict[str, Any]:
         by_alias=True, mode="json", exclude_none=True)
 
 
+class ToolHost(Protocol):
+    """What tasks need of the MCP server (`engmetrics.server.app.EngmetricsMCP`)."""
+
+    async def validate_call(self, name: str, arguments: dict[str, Any]) -> None:
+        """Check a call's arguments completely without calling; `ToolError` in our words."""
+
+    def tool_result(self, name: str, model: BaseModel) -> dict[str, Any]:
+        """The wire `CallToolResult` (a dict) the tool ``name`` answers with ``model``, as a direct call would."""
+
+
 class TaskSupport:
     """Tasks for one server: the tools that may run as tasks, the jobs this process runs, both wires' handlers.
 
@@ -219,13 +228,13 @@ class TaskSupport:
     """
 
     def __init__(self) -> None:
-        self.mcp: EngmetricsMCP | None = None
+        self.mcp: ToolHost | None = None
         self.runtime: Runtime | None = None
         self.works: dict[str, Work] = {}
         self.jobs: dict[str, Job] = {}
         self.after_seconds = 1.0
 
-    def bind(self, mcp: EngmetricsMCP, runtime: Runtime, works: Mapping[str, Work], after_seconds: float) -> None:
+    def bind(self, mcp: ToolHost, runtime: Runtime, works: Mapping[str, Work], after_seconds: float) -> None:
         """Answer from ``runtime``; ``works``: the tools that may run as tasks; ``after_seconds``: how long a
         2026-07-28 call may take before it becomes a task."""
         self.mcp, self.runtime, self.works, self.after_seconds = mcp, runtime, dict(works), after_seconds
@@ -237,15 +246,8 @@ class TaskSupport:
 
     def result_of(self, tool: str, model: BaseModel) -> dict[str, Any]:
         """The wire `CallToolResult` the tool answers with ``model`` (as a direct call would)."""
-        # lazy: app imports this module
-        from engmetrics.server.app import compact_text
-
         assert self.mcp is not None
-        registered = self.mcp._tool_manager.get_tool(tool)
-        if registered is None:  # pragma: no cover - only registered tools run
-            raise RuntimeError(f"no tool {tool}")
-        converted = compact_text(registered.fn_metadata.convert_result(model))
-        return dict(converted.model_dump(by_alias=True, mode="json", exclude_none=True))
+        return self.mcp.tool_result(tool, model)
 
     async def start(self, tool: str, arguments: dict[str, Any]) -> Job | dict[str, Any]:
         """Start ``tool`` in the background; a tool error result (wire form) instead when its arguments are wrong."""

@@ -1,6 +1,6 @@
 """The store: what every store offers (`Store`), and the SQLite one (`SqliteStore`: WAL, foreign keys, migrations,
 blocking work run off the event loop). The PostgreSQL store is `engmetrics.store.postgres.PostgresStore`;
-`open_store` opens either."""
+`engmetrics.store.open.open_store` opens either."""
 
 from __future__ import annotations
 
@@ -299,24 +299,3 @@ def repo_filter(repo_ids: list[int] | None, column: str = "repo_id") -> tuple[st
     if repo_ids is None:
         return "", []
     return f" AND {column} IN ({','.join('?' * len(repo_ids))})", list(repo_ids)
-
-
-def open_store(path: Path | str, database_url: str | None = None) -> Store:
-    """Open (creating folders and schema as needed) the store: the PostgreSQL database at ``database_url`` when
-    given, else the SQLite file at ``path``."""
-    if database_url:
-        from engmetrics.store.postgres import PostgresStore  # lazy: psycopg loads only for a PostgreSQL store
-
-        pg = PostgresStore(database_url)
-        try:
-            pg.migrate()
-        except BaseException:
-            pg.close()
-            raise
-        return pg
-    p = Path(path).expanduser()
-    if str(p) != ":memory:":
-        p.parent.mkdir(parents=True, exist_ok=True)
-    store = SqliteStore(p)
-    store.migrate()
-    return store
