@@ -461,3 +461,36 @@ def test_a_recorded_deployment_and_its_derivation_commit_together(team_store, sa
     assert len(commits) == 1
     with psycopg.connect(url) as conn:
         assert conn.execute("SELECT count(*) FROM deployments WHERE source = 'event'").fetchone()[0] == 1
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+@pytest.mark.parametrize("kind", ["deployments", "incidents"])
+def test_an_import_and_its_derivation_commit_together(team_store, sample_workspace, tmp_path: Path, kind: str) -> None:  # type: ignore[no-untyped-def]
+    """Importing a deployments (or incidents) file writes the events and rebuilds the derived deployments in one
+    transaction, as recording one does: other processes are notified once (one commit; two before, the events and
+    then their derivation), so none can read the tags' deployments gone and the events' not yet derived."""
+    from engmetrics.store.postgres import CHANGES_CHANNEL
+
+    url, _ = team_store
+    engine = LocalEngine(Settings(db=tmp_path / "unused.db", database_url=SecretStr(url)))
+    shas = run_git(sample_workspace.repo.path, "rev-list", "--max-count=2", "HEAD").decode().split()
+    if kind == "deployments":
+        rows = [{"repo": "sample", "sha": sha, "deployed_at": f"2024-01-0{i + 1}T00:00:00Z"} for i, sha in enumerate(shas)]
+    else:
+        rows = [{"id": "INC-IMPORT-1", "title": "outage", "repo": "sample", "started_at": "2024-01-01T00:00:00Z",
+                 "resolved_at": "2024-01-01T02:00:00Z"}]
+    path = tmp_path / f"{kind}.json"
+    path.write_text(json.dumps(rows))
+    before = stored(url, "SELECT count(*) FROM deployments")[0][0]
+    with psycopg.connect(url, autocommit=True) as listener:
+        listener.execute(f"LISTEN {CHANGES_CHANNEL}")
+        report = anyio.run(engine.dora.import_events, path, kind)
+        commits = list(listener.notifies(timeout=2.0))
+    engine.store.close()
+    assert (report.imported, report.errors) == (len(rows), [])
+    assert len(commits) == 1
+    if kind == "deployments":  # the events replace the tags as the repository's deployments
+        assert stored(url, "SELECT count(*), count(*) FILTER (WHERE source = 'event') FROM deployments") == [(2, 2)]
+    else:
+        assert stored(url, "SELECT count(*) FROM incidents WHERE id = 'INC-IMPORT-1'") == [(1,)]
+        assert stored(url, "SELECT count(*) FROM deployments")[0][0] == before > 0
