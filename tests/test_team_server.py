@@ -32,7 +32,7 @@ from conftest import Backend
 from cryptography.fernet import Fernet
 from test_alerts import SECRET, Receiver
 
-from engmetrics.areas.alerts.models import AlertCreate, AlertList
+from engmetrics.areas.alerts.models import AlertCreate, AlertList, AlertRun
 from engmetrics.areas.dora.models import DeploymentList, DeploymentQuery, DoraQuery, DoraReport
 from engmetrics.api.app import API_VERSION
 from engmetrics.config import Settings
@@ -494,3 +494,52 @@ def test_an_import_and_its_derivation_commit_together(team_store, sample_workspa
     else:
         assert stored(url, "SELECT count(*) FROM incidents WHERE id = 'INC-IMPORT-1'") == [(1,)]
         assert stored(url, "SELECT count(*) FROM deployments")[0][0] == before > 0
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_an_alert_two_processes_evaluate_at_once_transitions_once(backend: Backend, tmp_path: Path) -> None:
+    """Two processes sharing the store (sync workers syncing two repositories, an org-wide alert) evaluate one alert at
+    the same moment: both read it 'ok' and both see it breached, but only the first to write moves it to 'firing' and
+    queues its notification; the other finds it moved and leaves it. The test holds the alert's row locked until both
+    evaluations wait on it, so they write one after the other from the same stale read."""
+    now = int(time.time())
+    repo = synthetic_repo(tmp_path / "app", 60, seed=2, start=now - 70 * 3600, tag_every=10)
+    settings = backend.settings(tmp_path / "unused.db", alerts_key=SecretStr(Fernet.generate_key().decode()),
+                                alerts_every_seconds=0)
+    url = settings.database_url.get_secret_value()
+    engines = [LocalEngine(settings), LocalEngine(settings)]
+    engines[0].register_repository(repo.path)
+    anyio.run(engines[0].repos.sync)
+    anyio.run(engines[0].alerts.create_alert, AlertCreate(
+        metric="deployment_frequency", condition={"operator": "gt", "threshold": 0}, window="30d",
+        actions=[{"url": "http://127.0.0.1:9/hook", "secret": SECRET}]))  # never sent: no background task group here
+
+    def waiting_on_locks(n: int) -> None:
+        with psycopg.connect(url, autocommit=True) as watch:
+            deadline = time.time() + 60
+            while watch.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                                " AND datname = current_database()").fetchone()[0] < n:  # type: ignore[index]
+                assert time.time() < deadline, "the evaluations never reached the alert's row"
+                time.sleep(0.05)
+
+    runs: list[AlertRun] = []
+
+    async def both() -> None:
+        async def evaluate(engine: LocalEngine) -> None:
+            runs.append(await engine.alerts.evaluate_alerts())
+
+        with psycopg.connect(url) as locker:
+            locker.execute("SELECT id FROM alerts FOR UPDATE")
+            async with anyio.create_task_group() as tg:
+                for engine in engines:
+                    tg.start_soon(evaluate, engine)
+                await anyio.to_thread.run_sync(waiting_on_locks, 2)
+                locker.commit()
+
+    anyio.run(both)
+    for engine in engines:
+        engine.store.close()
+    assert sorted(len(r.transitions) for r in runs) == [0, 1]
+    assert [(t.from_state, t.to_state) for r in runs for t in r.transitions] == [("ok", "firing")]
+    assert stored(url, "SELECT state FROM alerts") == [("firing",)]
+    assert stored(url, "SELECT transition, status FROM alert_deliveries") == [("firing", "pending")]
