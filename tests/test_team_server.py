@@ -22,12 +22,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import anyio
 import httpx2
 import psycopg
 import pytest
 from pydantic import SecretStr
 
 from conftest import Backend
+from cryptography.fernet import Fernet
+from test_alerts import SECRET, Receiver
+
+from engmetrics.areas.alerts.models import AlertCreate, AlertList, AlertRun
+from engmetrics.areas.dora.models import DeploymentList, DeploymentQuery, DoraQuery, DoraReport
 from engmetrics.api.app import API_VERSION
 from engmetrics.config import Settings
 from engmetrics.engine.local import LocalEngine
@@ -167,10 +173,10 @@ def test_api_workers_need_a_postgresql_store(tmp_path: Path) -> None:
 # ---- sync jobs -------------------------------------------------------------------------------------------------
 
 
-def sync_worker(url: str, *extra: str) -> subprocess.Popen[str]:
+def sync_worker(url: str, *extra: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     return subprocess.Popen([*ENGMETRICS, "sync-worker", "--database-url", url, "--log-level", "INFO", *extra],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "ENGMETRICS_CONFIG": os.devnull})
+                            env={**os.environ, "ENGMETRICS_CONFIG": os.devnull, **(env or {})})
 
 
 def stored(url: str, sql: str) -> list[tuple[object, ...]]:
@@ -268,6 +274,79 @@ def test_a_killed_sync_worker_s_job_is_finished_by_the_other(backend: Backend, t
     engine.store.close()
 
 
+def _figures(settings: Settings, window: dict[str, str]) -> tuple[dict[str, object], dict[str, object], list[tuple[str, float | None]]]:
+    """get_dora and list_deployments over ``window``, and each alert's (state, last value), of the store of ``settings``."""
+    engine = LocalEngine(settings)
+
+    async def read() -> tuple[DoraReport, DeploymentList, AlertList]:
+        return (await engine.dora.get_dora(DoraQuery(**window)),
+                await engine.dora.list_deployments(DeploymentQuery(**window, limit=100)),
+                await engine.alerts.list_alerts())
+
+    try:
+        dora, deployments, alerts = anyio.run(read)
+    finally:
+        engine.store.close()
+    return dora.model_dump(), deployments.model_dump(), [(a.state, a.last_value) for a in alerts.alerts]
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_a_sync_worker_leaves_what_a_plain_sync_leaves_and_fires_the_alert_once(backend: Backend, tmp_path: Path) -> None:
+    """A job runs the whole sync of `engmetrics sync`: the derived deployments, fix labels and the alerts evaluated
+    after it. The same repository synced into two stores — by `engmetrics sync` and by a sync worker — gives the same
+    DORA figures and deployments, and the worker's evaluation fires the alert: one signed notification, none more when
+    a second job finds it still firing."""
+    now = int(time.time())
+    repo = synthetic_repo(tmp_path / "app", 200, seed=5, start=now - 210 * 3600, tag_every=25)  # 8 release tags
+    key = Fernet.generate_key().decode()
+    env = {"ENGMETRICS_ALERTS_KEY": key, "ENGMETRICS_ALERTS_EVERY_SECONDS": "0", "ENGMETRICS_CONFIG": os.devnull}
+    window = {"from": "30d", "to": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now + 3600))}
+    receivers = {"plain": Receiver(), "worker": Receiver()}
+    settings: dict[str, Settings] = {}
+    try:
+        for how, receiver in receivers.items():
+            settings[how] = backend.settings(tmp_path / f"{how}.db", alerts_key=SecretStr(key), alerts_every_seconds=0)
+            engine = LocalEngine(settings[how])
+            engine.register_repository(repo.path)
+            anyio.run(engine.alerts.create_alert, AlertCreate(
+                metric="deployment_frequency", condition={"operator": "gt", "threshold": 0}, window="30d", repo="app",
+                actions=[{"url": receiver.url, "secret": SECRET}]))
+            engine.store.close()
+        url = {how: s.database_url.get_secret_value() for how, s in settings.items()}
+
+        plain = subprocess.run([*ENGMETRICS, "sync", "--database-url", url["plain"], "--json"], capture_output=True,
+                               text=True, timeout=240, env={**os.environ, **env})
+        assert plain.returncode == 0, plain.stderr
+        worker = sync_worker(url["worker"], "--enqueue", "--once", "--json", env=env)
+        out, err = worker.communicate(timeout=240)
+        assert worker.returncode == 0, err
+        assert [(o["repo"], o["new_commits"], o["error"]) for o in json.loads(out)] == [("app", 200, None)]
+
+        got = receivers["worker"].got  # the worker waits for its webhooks before it exits (--once)
+        assert len(got) == 1 and got[0]["valid"] and got[0]["event"] == "alert.firing", got
+        assert got[0]["body"]["alert"]["repo"] == "app" and got[0]["body"]["value"] > 0  # type: ignore[index]
+        assert receivers["plain"].got == []  # `engmetrics sync` queues the notification (no server to send it)
+
+        plain_dora, plain_deployments, plain_alerts = _figures(settings["plain"], window)
+        worker_dora, worker_deployments, worker_alerts = _figures(settings["worker"], window)
+        assert worker_dora == plain_dora and worker_deployments == plain_deployments
+        assert plain_dora["deployment_frequency"]["deployments"] == 8  # type: ignore[index]
+        assert worker_alerts == plain_alerts == [("firing", got[0]["body"]["value"])]  # type: ignore[index]
+        for table in ("deployments", "deployment_changes", "risk_label_config"):  # the derived steps' rows, alike
+            rows = [stored(url[how], f"SELECT * FROM {table} ORDER BY 1, 2") for how in ("plain", "worker")]
+            assert rows[0] == rows[1], table
+        assert stored(url["worker"], "SELECT transition, status, attempts FROM alert_deliveries") == [("firing", "delivered", 1)]
+
+        again = sync_worker(url["worker"], "--enqueue", "--once", "--json", env=env)  # still firing: nothing sent
+        out, err = again.communicate(timeout=240)
+        assert again.returncode == 0 and [o["new_commits"] for o in json.loads(out)] == [0], err
+        assert len(receivers["worker"].got) == 1
+        assert stored(url["worker"], "SELECT count(*) FROM alert_deliveries") == [(1,)]
+    finally:
+        for r in receivers.values():
+            r.close()
+
+
 def test_jobs_run_on_sqlite_too(tmp_path: Path) -> None:
     """The same job queue on the embedded store (one process: its write transactions take jobs one at a time)."""
     repos = [synthetic_repo(tmp_path / f"s{i}", 30, seed=i) for i in range(3)]
@@ -276,9 +355,9 @@ def test_jobs_run_on_sqlite_too(tmp_path: Path) -> None:
         engine.register_repository(r.path)
     worker = SyncWorker(engine)
     assert worker.enqueue() == 3
-    outcomes = worker.run_until_empty()
+    outcomes = anyio.run(worker.run_until_empty)
     assert [(o.new_commits, o.error, o.kept) for o in outcomes] == [(30, None, True)] * 3
-    assert worker.enqueue() == 3 and [o.new_commits for o in worker.run_until_empty()] == [0, 0, 0]
+    assert worker.enqueue() == 3 and [o.new_commits for o in anyio.run(worker.run_until_empty)] == [0, 0, 0]
     assert [j.state for j in worker.jobs()] == ["done"] * 6
     engine.store.close()
 
@@ -368,7 +447,6 @@ def test_stateless_mcp_over_http_any_process_answers_any_request(team_store, tmp
 def test_a_recorded_deployment_and_its_derivation_commit_together(team_store, sample_workspace, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """Recording a deployment writes the event and rebuilds the derived deployments in one transaction: other
     processes are notified once (one commit), so none can read the tags gone and the event not yet derived."""
-    import anyio
 
     from engmetrics.store.postgres import CHANGES_CHANNEL
 
@@ -383,3 +461,85 @@ def test_a_recorded_deployment_and_its_derivation_commit_together(team_store, sa
     assert len(commits) == 1
     with psycopg.connect(url) as conn:
         assert conn.execute("SELECT count(*) FROM deployments WHERE source = 'event'").fetchone()[0] == 1
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+@pytest.mark.parametrize("kind", ["deployments", "incidents"])
+def test_an_import_and_its_derivation_commit_together(team_store, sample_workspace, tmp_path: Path, kind: str) -> None:  # type: ignore[no-untyped-def]
+    """Importing a deployments (or incidents) file writes the events and rebuilds the derived deployments in one
+    transaction, as recording one does: other processes are notified once (one commit; two before, the events and
+    then their derivation), so none can read the tags' deployments gone and the events' not yet derived."""
+    from engmetrics.store.postgres import CHANGES_CHANNEL
+
+    url, _ = team_store
+    engine = LocalEngine(Settings(db=tmp_path / "unused.db", database_url=SecretStr(url)))
+    shas = run_git(sample_workspace.repo.path, "rev-list", "--max-count=2", "HEAD").decode().split()
+    if kind == "deployments":
+        rows = [{"repo": "sample", "sha": sha, "deployed_at": f"2024-01-0{i + 1}T00:00:00Z"} for i, sha in enumerate(shas)]
+    else:
+        rows = [{"id": "INC-IMPORT-1", "title": "outage", "repo": "sample", "started_at": "2024-01-01T00:00:00Z",
+                 "resolved_at": "2024-01-01T02:00:00Z"}]
+    path = tmp_path / f"{kind}.json"
+    path.write_text(json.dumps(rows))
+    before = stored(url, "SELECT count(*) FROM deployments")[0][0]
+    with psycopg.connect(url, autocommit=True) as listener:
+        listener.execute(f"LISTEN {CHANGES_CHANNEL}")
+        report = anyio.run(engine.dora.import_events, path, kind)
+        commits = list(listener.notifies(timeout=2.0))
+    engine.store.close()
+    assert (report.imported, report.errors) == (len(rows), [])
+    assert len(commits) == 1
+    if kind == "deployments":  # the events replace the tags as the repository's deployments
+        assert stored(url, "SELECT count(*), count(*) FILTER (WHERE source = 'event') FROM deployments") == [(2, 2)]
+    else:
+        assert stored(url, "SELECT count(*) FROM incidents WHERE id = 'INC-IMPORT-1'") == [(1,)]
+        assert stored(url, "SELECT count(*) FROM deployments")[0][0] == before > 0
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_an_alert_two_processes_evaluate_at_once_transitions_once(backend: Backend, tmp_path: Path) -> None:
+    """Two processes sharing the store (sync workers syncing two repositories, an org-wide alert) evaluate one alert at
+    the same moment: both read it 'ok' and both see it breached, but only the first to write moves it to 'firing' and
+    queues its notification; the other finds it moved and leaves it. The test holds the alert's row locked until both
+    evaluations wait on it, so they write one after the other from the same stale read."""
+    now = int(time.time())
+    repo = synthetic_repo(tmp_path / "app", 60, seed=2, start=now - 70 * 3600, tag_every=10)
+    settings = backend.settings(tmp_path / "unused.db", alerts_key=SecretStr(Fernet.generate_key().decode()),
+                                alerts_every_seconds=0)
+    url = settings.database_url.get_secret_value()
+    engines = [LocalEngine(settings), LocalEngine(settings)]
+    engines[0].register_repository(repo.path)
+    anyio.run(engines[0].repos.sync)
+    anyio.run(engines[0].alerts.create_alert, AlertCreate(
+        metric="deployment_frequency", condition={"operator": "gt", "threshold": 0}, window="30d",
+        actions=[{"url": "http://127.0.0.1:9/hook", "secret": SECRET}]))  # never sent: no background task group here
+
+    def waiting_on_locks(n: int) -> None:
+        with psycopg.connect(url, autocommit=True) as watch:
+            deadline = time.time() + 60
+            while watch.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                                " AND datname = current_database()").fetchone()[0] < n:  # type: ignore[index]
+                assert time.time() < deadline, "the evaluations never reached the alert's row"
+                time.sleep(0.05)
+
+    runs: list[AlertRun] = []
+
+    async def both() -> None:
+        async def evaluate(engine: LocalEngine) -> None:
+            runs.append(await engine.alerts.evaluate_alerts())
+
+        with psycopg.connect(url) as locker:
+            locker.execute("SELECT id FROM alerts FOR UPDATE")
+            async with anyio.create_task_group() as tg:
+                for engine in engines:
+                    tg.start_soon(evaluate, engine)
+                await anyio.to_thread.run_sync(waiting_on_locks, 2)
+                locker.commit()
+
+    anyio.run(both)
+    for engine in engines:
+        engine.store.close()
+    assert sorted(len(r.transitions) for r in runs) == [0, 1]
+    assert [(t.from_state, t.to_state) for r in runs for t in r.transitions] == [("ok", "firing")]
+    assert stored(url, "SELECT state FROM alerts") == [("firing",)]
+    assert stored(url, "SELECT transition, status FROM alert_deliveries") == [("firing", "pending")]

@@ -584,7 +584,7 @@ async def _sync_loop(engine: LocalEngine, every: float, changed: Callable[[], No
         try:
             if worker is not None:
                 await anyio.to_thread.run_sync(worker.enqueue)
-                outcomes = await anyio.to_thread.run_sync(worker.run_until_empty)
+                outcomes = await worker.run_until_empty()  # each job synced as `sync` does, alerts included
                 problems = [f"{o.repo}: {o.error}" for o in outcomes if o.error]
             else:
                 problems = (await engine.repos.sync()).errors

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-import time
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
+import anyio
 import typer
 
 from engmetrics.cli.common import DatabaseUrlOpt, DbOpt, JsonOpt, err, local_engine, print_json
 from engmetrics.logsetup import setup_logging
+
+if TYPE_CHECKING:
+    from engmetrics.engine.sync_jobs import JobOutcome
 
 
 def sync_worker_command(
@@ -34,17 +37,24 @@ def sync_worker_command(
     worker = SyncWorker(engine, lease_seconds=lease_seconds)
     if enqueue:
         err.print(f"queued {worker.enqueue()} sync job(s)")
-    done = []
+    done: list[JobOutcome] = []
+
+    async def work() -> None:
+        async with anyio.create_task_group() as tg:
+            engine.start_background(tg, alerts_on_interval=False)  # the webhooks of alerts its syncs fire
+            while True:
+                while (outcome := await worker.run_once()) is not None:
+                    done.append(outcome)
+                    err.print(f"{worker.name}: {outcome.repo} " + (
+                        f"failed: {outcome.error}" if outcome.error else f"+{outcome.new_commits} commits"),
+                        highlight=False)
+                if once:
+                    break  # leaving the task group waits for the webhooks under way
+                await anyio.sleep(poll)
+
     err.print(f"{worker.name}: waiting for sync jobs", highlight=False)
     try:
-        while True:
-            while (outcome := worker.run_once()) is not None:
-                done.append(outcome)
-                err.print(f"{worker.name}: {outcome.repo} " + (
-                    f"failed: {outcome.error}" if outcome.error else f"+{outcome.new_commits} commits"), highlight=False)
-            if once:
-                break
-            time.sleep(poll)
+        anyio.run(work)
     except KeyboardInterrupt:  # Ctrl-C / SIGINT: stop; a job cut short is taken again once its lease runs out
         err.print(f"{worker.name}: stopped", highlight=False)
     finally:

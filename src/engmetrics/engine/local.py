@@ -106,13 +106,14 @@ class LocalEngine(Engine):
         background (never waited for by the sync)."""
         await self.alerts_service.evaluate_alerts(row.name)
 
-    def start_background(self, task_group: TaskGroup) -> None:
-        """Run background work in ``task_group`` while a server is up: webhook deliveries and backfills, and the
+    def start_background(self, task_group: TaskGroup, *, alerts_on_interval: bool = True) -> None:
+        """Run background work in ``task_group`` while a server is up: webhook deliveries and backfills, and (unless
+        ``alerts_on_interval`` is False, as in a sync worker, which evaluates alerts after its syncs only) the
         evaluation of every alert each ``alerts_every_seconds`` (0: only after syncs)."""
         if self.ctx.task_group is task_group:
             return
         self.ctx.task_group = task_group
-        if self.settings.alerts_every_seconds > 0:
+        if alerts_on_interval and self.settings.alerts_every_seconds > 0:
             task_group.start_soon(self.alerts_service.run_forever, self.settings.alerts_every_seconds)
 
     def _default_to_served(self) -> None:

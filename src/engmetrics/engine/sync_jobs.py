@@ -2,7 +2,9 @@
 
 `SyncWorker.enqueue` queues one sync per repository (none when one is queued or running already); `run_once` takes
 the oldest job no other worker holds (PostgreSQL: ``FOR UPDATE SKIP LOCKED``, `engmetrics.store.jobs`) and syncs that
-repository (`ReposService.sync_repository`: each batch its own transaction, idempotent), renewing its lease from a
+repository the way `engmetrics sync` does (`ReposService.sync_one`: git history, each batch its own transaction,
+idempotent; the derived steps — pull requests, deployments, risk labels, AI tracking; then the alerts about it,
+their webhooks delivered in the engine's background task group when it has one), renewing its lease from a
 heartbeat thread meanwhile. A worker that dies stops renewing: once its lease runs out, another worker takes the job
 again and completes the sync (what the dead one wrote is kept; the rest is written). So several workers sync
 different repositories in parallel and never one repository twice at a time.
@@ -19,6 +21,8 @@ import threading
 import time
 from dataclasses import dataclass
 from itertools import count
+
+import anyio.to_thread
 
 from engmetrics.engine.local import LocalEngine
 from engmetrics.store import jobs as queries
@@ -68,13 +72,12 @@ class SyncWorker:
         """Every job, oldest first."""
         return queries.list_jobs(self.store.read())
 
-    def run_once(self) -> JobOutcome | None:
+    async def run_once(self) -> JobOutcome | None:
         """Take one job and sync its repository; None when no job is free."""
-        with self.store.tx() as conn:
-            job = queries.take(conn, self.name, int(time.time()), self.lease_seconds)
+        job = await anyio.to_thread.run_sync(self._take)
         if job is None:
             return None
-        row = repository_by_id(self.store.read(), job.repo_id)
+        row = await anyio.to_thread.run_sync(lambda: repository_by_id(self.store.read(), job.repo_id))
         name = row.name if row is not None else f"#{job.repo_id}"
         log.info("%s: syncing %s (job %d, attempt %d)", self.name, name, job.id, job.attempts)
         stop = threading.Event()
@@ -86,25 +89,32 @@ class SyncWorker:
             if row is None:
                 error = "the repository is no longer registered"
             else:
-                new_commits = self.engine.repos_service.sync_repository(row).new_commits
+                new_commits = (await self.engine.repos_service.sync_one(row)).new_commits
         except Exception as exc:  # a failed sync fails its job, not the worker
             error = str(exc) or type(exc).__name__
             log.warning("%s: sync of %s failed: %s", self.name, name, error)
         finally:
             stop.set()
             heartbeat.join()
-        with self.store.tx() as conn:
-            kept = queries.finish(conn, job, self.name, int(time.time()), new_commits=new_commits, error=error)
+        kept = await anyio.to_thread.run_sync(self._finish, job, new_commits, error)
         if not kept:
             log.warning("%s: job %d (%s) was taken by another worker meanwhile", self.name, job.id, name)
         return JobOutcome(job.id, name, new_commits, error, kept)
 
-    def run_until_empty(self) -> list[JobOutcome]:
+    async def run_until_empty(self) -> list[JobOutcome]:
         """Take and run jobs until none is free."""
         done = []
-        while (outcome := self.run_once()) is not None:
+        while (outcome := await self.run_once()) is not None:
             done.append(outcome)
         return done
+
+    def _take(self) -> TakenJob | None:
+        with self.store.tx() as conn:
+            return queries.take(conn, self.name, int(time.time()), self.lease_seconds)
+
+    def _finish(self, job: TakenJob, new_commits: int | None, error: str | None) -> bool:
+        with self.store.tx() as conn:
+            return queries.finish(conn, job, self.name, int(time.time()), new_commits=new_commits, error=error)
 
     def _renew(self, job: TakenJob, stop: threading.Event) -> None:
         """Renew the lease every third of it until ``stop``; a failed renewal is logged and retried."""

@@ -1,7 +1,8 @@
 """Explicit deployment and incident events: `deploy record` and CSV/JSON imports.
 
-Sources only write events; `derive` turns them into DORA inputs. Writes are idempotent: the same
-event (same id, or for deployments without an id the same repo+sha+environment+time) is stored once.
+Sources only write events; `derive` turns them into DORA inputs, in the same transaction (`import_records` and
+`upsert_deployment` write inside the caller's). Writes are idempotent: the same event (same id, or for deployments
+without an id the same repo+sha+environment+time) is stored once.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from typing import Any, Literal
 
 from engmetrics.errors import DataError, InvalidInput, NotFound
 from engmetrics.periods import parse_instant
-from engmetrics.store.db import Store
 from engmetrics.store.repos import RepoRow, find_repository
 from engmetrics.store.connection import Connection
 
@@ -172,50 +172,50 @@ def read_records(path: Path) -> list[tuple[int, dict[str, Any]]]:
     raise DataError(f"{path}: unknown file type {suffix or '(none)'}; use .csv or .json.")
 
 
-def import_file(store: Store, path: Path, kind: Literal["deployments", "incidents"]) -> ImportOutcome:
-    """Import deployments or incidents from ``path``; each good row lands, each bad row is reported.
+def import_records(conn: Connection, path: Path, records: list[tuple[int, dict[str, Any]]],
+                   kind: Literal["deployments", "incidents"]) -> ImportOutcome:
+    """Write the deployments or incidents ``records`` read from ``path`` (`read_records`) inside the caller's open
+    transaction ``conn``; each good row lands, each bad row is reported (rolled back alone, to a savepoint).
 
-    Every row is written in one transaction with the others (a bad row is rolled back alone).
+    The caller commits: with the derivation of what the rows change, so that no reader sees the events without it.
     """
-    records = read_records(path)
     outcome = ImportOutcome()
     label = "record" if path.suffix.lower() == ".json" else "line"
-    with store.tx() as conn:
-        for line, rec in records:
-            if "__invalid__" in rec:
-                outcome.errors.append(f"{label} {line}: not an object")
-                continue
-            try:
-                conn.execute("SAVEPOINT row")
-                if kind == "deployments":
-                    repo_name = _text(rec.get("repo"))
-                    if not repo_name:
-                        raise InvalidInput("repo is required (a repository name or path)")
-                    repo = find_repository(conn, repo_name)
-                    _, changed = upsert_deployment(
-                        conn,
-                        repo,
-                        sha=_text(rec.get("sha")) or "",
-                        deployed_at=_ts(rec.get("deployed_at"), "deployed_at"),
-                        environment=_text(rec.get("environment")) or "production",
-                        status=_text(rec.get("status")) or "success",
-                        service=_text(rec.get("service")),
-                        event_id=_text(rec.get("id")),
-                        source="import",
-                    )
-                    outcome.touched_repo_ids.add(repo.id)
-                else:
-                    changed = upsert_incident(conn, rec)
-                    rid = conn.execute("SELECT repo_id FROM incidents WHERE id = ?", (_text(rec.get("id")),)).fetchone()
-                    if rid and rid[0] is not None:
-                        outcome.touched_repo_ids.add(rid[0])
-                conn.execute("RELEASE row")
-                if changed:
-                    outcome.imported += 1
-                else:
-                    outcome.unchanged += 1
-            except (InvalidInput, NotFound) as exc:
-                conn.execute("ROLLBACK TO row")
-                conn.execute("RELEASE row")
-                outcome.errors.append(f"{label} {line}: {exc.message}")
+    for line, rec in records:
+        if "__invalid__" in rec:
+            outcome.errors.append(f"{label} {line}: not an object")
+            continue
+        try:
+            conn.execute("SAVEPOINT row")
+            if kind == "deployments":
+                repo_name = _text(rec.get("repo"))
+                if not repo_name:
+                    raise InvalidInput("repo is required (a repository name or path)")
+                repo = find_repository(conn, repo_name)
+                _, changed = upsert_deployment(
+                    conn,
+                    repo,
+                    sha=_text(rec.get("sha")) or "",
+                    deployed_at=_ts(rec.get("deployed_at"), "deployed_at"),
+                    environment=_text(rec.get("environment")) or "production",
+                    status=_text(rec.get("status")) or "success",
+                    service=_text(rec.get("service")),
+                    event_id=_text(rec.get("id")),
+                    source="import",
+                )
+                outcome.touched_repo_ids.add(repo.id)
+            else:
+                changed = upsert_incident(conn, rec)
+                rid = conn.execute("SELECT repo_id FROM incidents WHERE id = ?", (_text(rec.get("id")),)).fetchone()
+                if rid and rid[0] is not None:
+                    outcome.touched_repo_ids.add(rid[0])
+            conn.execute("RELEASE row")
+            if changed:
+                outcome.imported += 1
+            else:
+                outcome.unchanged += 1
+        except (InvalidInput, NotFound) as exc:
+            conn.execute("ROLLBACK TO row")
+            conn.execute("RELEASE row")
+            outcome.errors.append(f"{label} {line}: {exc.message}")
     return outcome

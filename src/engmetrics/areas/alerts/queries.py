@@ -82,15 +82,19 @@ def delete(conn: Connection, alert_id: str) -> bool:
     return conn.execute("DELETE FROM alerts WHERE id = ?", (alert_id,)).rowcount > 0
 
 
-def record_evaluation(conn: Connection, alert_id: str, state: str, value: float | None, at: int,
-                      changed: bool) -> None:
-    """Store an evaluation's outcome: the state, the value seen, when (and when the state changed)."""
+def record_evaluation(conn: Connection, alert_id: str, from_state: str, state: str, value: float | None, at: int,
+                      changed: bool) -> bool:
+    """Store an evaluation's outcome: the state, the value seen, when (and when the state changed) — only while the
+    alert is still in ``from_state``, the state the evaluation started from. False (nothing written) when another
+    process's evaluation moved it meanwhile (processes sharing a store: the transition and its notifications are
+    that one's, never made twice)."""
     if changed:
-        conn.execute("UPDATE alerts SET state = ?, last_value = ?, last_evaluated_at = ?, state_changed_at = ?"
-                     " WHERE id = ?", (state, value, at, at, alert_id))
+        cur = conn.execute("UPDATE alerts SET state = ?, last_value = ?, last_evaluated_at = ?, state_changed_at = ?"
+                           " WHERE id = ? AND state = ?", (state, value, at, at, alert_id, from_state))
     else:
-        conn.execute("UPDATE alerts SET state = ?, last_value = ?, last_evaluated_at = ? WHERE id = ?",
-                     (state, value, at, alert_id))
+        cur = conn.execute("UPDATE alerts SET state = ?, last_value = ?, last_evaluated_at = ? WHERE id = ? AND state = ?",
+                           (state, value, at, alert_id, from_state))
+    return cur.rowcount > 0
 
 
 def enqueue(conn: Connection, delivery_id: str, alert_id: str, transition: str, url: str, payload: str,

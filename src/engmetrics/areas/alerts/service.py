@@ -211,14 +211,17 @@ class AlertsService(AreaService, AlertsApi):
                 urls = [x["url"] for x in json.loads(a.actions)] if payload else []
 
                 def write(a: queries.AlertRow = a, state: str = state, seen: float | None = seen, changed: bool = changed,
-                          payload: str | None = payload, urls: list[str] = urls) -> None:
+                          payload: str | None = payload, urls: list[str] = urls) -> bool:
                     with self.store.tx() as conn:
-                        queries.record_evaluation(conn, a.id, state, seen, now, changed)
+                        if not queries.record_evaluation(conn, a.id, a.state, state, seen, now, changed):
+                            return False  # another process (a sync worker, an API worker) moved it meanwhile
                         for url in urls:
                             assert payload is not None
                             queries.enqueue(conn, "dlv_" + random.token_hex(8), a.id, state, url, payload, now)
+                    return True
 
-                await self.store.run(write)
+                if not await self.store.run(write):
+                    continue
                 if changed:
                     run.transitions.append(AlertTransition(alert_id=a.id, metric=a.metric, from_state=a.state,
                                                            to_state=state, value=seen, notifications=len(urls)))

@@ -9,7 +9,7 @@ from typing import Literal
 from engmetrics.areas.context import AreaService
 from engmetrics.areas.dora import queries
 from engmetrics.areas.dora.api import DoraApi
-from engmetrics.areas.dora.derive import derive_in, derive_repository
+from engmetrics.areas.dora.derive import derive_in
 from engmetrics.areas.dora.metrics.figures import summarize
 from engmetrics.areas.dora.metrics.graph import changes_between
 from engmetrics.areas.dora.metrics.series import DORA_SERIES_METRICS, dora_value
@@ -19,7 +19,7 @@ from engmetrics.areas.repos.models import ImportReport
 from engmetrics.periods import Bucket, Window, parse_instant, resolve_window, utcnow
 from engmetrics.areas.dora.models import DeploymentQuery, DoraQuery, IncidentQuery
 from engmetrics.queries import decode_cursor
-from engmetrics.sources.events import import_file, upsert_deployment
+from engmetrics.sources.events import import_records, read_records, upsert_deployment
 
 
 class DoraService(AreaService, DoraApi):
@@ -119,10 +119,12 @@ class DoraService(AreaService, DoraApi):
         what: Literal["deployments", "incidents"] = "deployments" if kind == "deployments" else "incidents"
 
         def work() -> ImportReport:
-            outcome = import_file(self.store, Path(path), what)
-            repo_ids = outcome.touched_repo_ids if kind == "deployments" else set(queries.repository_ids(self.store.read()))
-            for rid in sorted(repo_ids):
-                derive_repository(self.store, rid, self.settings.tag_pattern)
+            records = read_records(Path(path))
+            with self.store.tx() as conn:  # the events and what they derive commit together (readers see both or neither)
+                outcome = import_records(conn, Path(path), records, what)
+                repo_ids = outcome.touched_repo_ids if kind == "deployments" else set(queries.repository_ids(conn))
+                for rid in sorted(repo_ids):
+                    derive_in(conn, rid, self.settings.tag_pattern)
             return ImportReport(
                 kind=kind, file=str(path), imported=outcome.imported, unchanged=outcome.unchanged, errors=outcome.errors
             )

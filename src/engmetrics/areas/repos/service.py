@@ -114,31 +114,44 @@ class ReposService(AreaService, ReposApi):
                 if progress:
                     await progress(index, len(rows), f"syncing {row.name}")
                 try:
-                    self._states[row.name] = ("syncing", None)
-                    report.repos.append(await anyio.to_thread.run_sync(self.sync_repository, row, progress))
-                    self._states[row.name] = ("synced", None)
-                    for step in self.async_steps:
-                        try:
-                            await step(row)
-                        except Exception as exc:  # e.g. an alert that cannot be evaluated: the sync still succeeded
-                            log.warning("after the sync of %s: %s", row.name, exc)
+                    report.repos.append(await self._sync_one(row, progress))
                 except Exception as exc:  # one bad repository must not stop the others
-                    leaf: BaseException = exc
-                    while isinstance(leaf, BaseExceptionGroup) and leaf.exceptions:  # the cause, not the group's text
-                        leaf = leaf.exceptions[0]
+                    leaf = _cause(exc)
                     if not isinstance(leaf, EngmetricsError):
                         log.error("sync of %s failed", row.name, exc_info=leaf)
                     report.errors.append(f"{row.name}: {leaf}")
-                    self._states[row.name] = ("failed", str(leaf))
             if progress:
                 await progress(len(rows), len(rows), "done")
             self.last_sync_at = time.time()
             return report
 
+    async def sync_one(self, row: RepoRow, progress: ProgressFn | None = None) -> SyncedRepo:
+        """Sync one repository exactly as `sync` does for each of its repositories — its git history and the steps
+        in a worker thread (`sync_repository`), then the ``async_steps`` (alerts) — and raise when it fails (the
+        async steps' failures are logged, as in `sync`). What a sync worker runs for each job it takes
+        (`engmetrics.engine.sync_jobs`), so a job leaves the store as `engmetrics sync` would."""
+        async with self._sync_lock:
+            return await self._sync_one(row, progress)
+
+    async def _sync_one(self, row: RepoRow, progress: ProgressFn | None) -> SyncedRepo:
+        """`sync_one` without the lock (`sync` holds it for all its repositories)."""
+        self._states[row.name] = ("syncing", None)
+        try:
+            synced = await anyio.to_thread.run_sync(self.sync_repository, row, progress)
+        except Exception as exc:
+            self._states[row.name] = ("failed", str(_cause(exc)))
+            raise
+        self._states[row.name] = ("synced", None)
+        for step in self.async_steps:
+            try:
+                await step(row)
+            except Exception as exc:  # e.g. an alert that cannot be evaluated: the sync still succeeded
+                log.warning("after the sync of %s: %s", row.name, exc)
+        return synced
+
     def sync_repository(self, row: RepoRow, progress: ProgressFn | None = None) -> SyncedRepo:
         """Sync one repository now, in this thread: its git history, then the steps (PRs, deployments, risk labels).
-        Blocking; `sync` runs it for each repository, a sync worker for each job it takes
-        (`engmetrics.engine.sync_jobs`)."""
+        Blocking, and without the ``async_steps`` (alerts): `sync` and `sync_one` run it, then those."""
         started = time.perf_counter()
 
         def on_batch(done: int, total: int | None) -> None:
@@ -171,3 +184,11 @@ class ReposService(AreaService, ReposApi):
     def is_stale(self) -> bool:
         """Whether data is older than ``sync_max_age_seconds``."""
         return self.last_sync_at is None or time.time() - self.last_sync_at > self.settings.sync_max_age_seconds
+
+
+def _cause(exc: BaseException) -> BaseException:
+    """The exception that failed a sync: ``exc``, or the first leaf of an exception group (its text, not the group's)."""
+    leaf = exc
+    while isinstance(leaf, BaseExceptionGroup) and leaf.exceptions:
+        leaf = leaf.exceptions[0]
+    return leaf
