@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
+import anyio
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -59,16 +60,19 @@ def sync_command(
             fail("No repository to sync: pass --repo PATH (a git repository), or run inside one.")
 
     async def go() -> SyncReport:
-        with Progress(
-            SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            console=err, transient=True, disable=json_,
-        ) as bar:
-            task = bar.add_task("syncing", total=None)
+        async with anyio.create_task_group() as tg:  # leaving it waits for the webhooks of alerts this sync fires
+            engine.start_background(tg, alerts_on_interval=False)
+            with Progress(
+                SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                TimeElapsedColumn(), console=err, transient=True, disable=json_,
+            ) as bar:
+                task = bar.add_task("syncing", total=None)
 
-            async def progress(done: float, total: float | None, message: str | None) -> None:
-                bar.update(task, completed=done, total=total, description=message or "syncing")
+                async def progress(done: float, total: float | None, message: str | None) -> None:
+                    bar.update(task, completed=done, total=total, description=message or "syncing")
 
-            return await engine.repos.sync(None, progress)
+                report = await engine.repos.sync(None, progress)
+        return report
 
     report = run(go)
     if json_:
