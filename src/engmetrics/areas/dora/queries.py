@@ -86,7 +86,8 @@ def count_windows(conn: Connection, windows: Sequence[tuple[int, int]],
     """The DORA deployments of each of the disjoint ``windows`` (``[start_ts, end_ts)``), counted by the database in
     one statement: one row per window and UTC day with its deployment count, rework count and every stored lead
     time of those deployments as one float64 array, and one row per failed deployment, whole. With the PR lead times
-    of each window (`pr_lead_times`). The arrays are concatenated by each store's own aggregate (SQLite:
+    of each window (`pr_lead_times`), or None for every window when the
+    repositories of the deployments in ``[earliest start, latest end)`` have no PR data (`has_pull_requests`). The arrays are concatenated by each store's own aggregate (SQLite:
     ``group_concat`` of the blobs, kept as bytes by ``CAST … AS BLOB``; PostgreSQL: ``string_agg`` of ``bytea``)."""
     if not windows:
         return []
@@ -115,6 +116,7 @@ def count_windows(conn: Connection, windows: Sequence[tuple[int, int]],
         f" FROM deployments d WHERE {where} GROUP BY w, utc_day",
         [*window_args, *args, *window_args, *args],
     ).fetchall()
+    with_prs = has_pull_requests(conn, lo, hi, repo_ids)
     counted = []
     for k, (start_ts, end_ts) in enumerate(windows):
         mine = [r for r in rows if r[0] == k and r[2] is None]
@@ -133,23 +135,27 @@ def count_windows(conn: Connection, windows: Sequence[tuple[int, int]],
                 )
                 for r in failed
             ),
-            pr_lead_times=pr_lead_times(conn, start_ts, end_ts, repo_ids),
+            pr_lead_times=pr_lead_times(conn, start_ts, end_ts, repo_ids) if with_prs else None,
         ))
     return counted
 
 
-def pr_lead_times(conn: Connection, start_ts: int, end_ts: int, repo_ids: list[int] | None) -> FloatArray | None:
-    """For the DORA deployments with ``deployed_at`` in ``[start_ts, end_ts)``: the hours from each PR's first commit
-    to the deployment that shipped its merge (or squash) commit; None when the repositories of those deployments
-    have no PR data."""
+def has_pull_requests(conn: Connection, start_ts: int, end_ts: int, repo_ids: list[int] | None) -> bool:
+    """Whether the repositories of the DORA deployments with ``deployed_at`` in ``[start_ts, end_ts)`` have PR data
+    (a PR with its merge commit known)."""
     where, args = _dora_deployments(start_ts, end_ts, repo_ids)
-    has_prs = conn.execute(  # from the PRs (few or none) to a deployment of theirs (deployments_by_repo)
+    found = conn.execute(  # from the PRs (few or none) to a deployment of theirs (deployments_by_repo)
         "SELECT 1 FROM pull_requests p WHERE p.merge_sha IS NOT NULL"
         f" AND EXISTS (SELECT 1 FROM deployments d WHERE d.repo_id = p.repo_id AND {where}) LIMIT 1",
         args,
     ).fetchone()
-    if has_prs is None:
-        return None
+    return found is not None
+
+
+def pr_lead_times(conn: Connection, start_ts: int, end_ts: int, repo_ids: list[int] | None) -> FloatArray:
+    """For the DORA deployments with ``deployed_at`` in ``[start_ts, end_ts)``: the hours from each PR's first commit
+    to the deployment that shipped its merge (or squash) commit."""
+    where, args = _dora_deployments(start_ts, end_ts, repo_ids)
     rows = conn.execute(
         "SELECT d.deployed_at, p.first_commit_at FROM deployments d"
         " JOIN deployment_changes dc ON dc.deployment_id = d.id"
