@@ -86,9 +86,10 @@ def count_windows(conn: Connection, windows: Sequence[tuple[int, int]],
     """The DORA deployments of each of the disjoint ``windows`` (``[start_ts, end_ts)``), counted by the database in
     one statement: one row per window and UTC day with its deployment count, rework count and every stored lead
     time of those deployments as one float64 array, and one row per failed deployment, whole. With the PR lead times
-    of each window (`pr_lead_times`), or None for every window when the
-    repositories of the deployments in ``[earliest start, latest end)`` have no PR data (`has_pull_requests`). The arrays are concatenated by each store's own aggregate (SQLite:
-    ``group_concat`` of the blobs, kept as bytes by ``CAST … AS BLOB``; PostgreSQL: ``string_agg`` of ``bytea``)."""
+    of each window (`pr_lead_times`), or None for every window when the repositories of the deployments in
+    ``[earliest start, latest end)`` have no PR data (`has_pull_requests`). The arrays are concatenated by each
+    store's own aggregate (SQLite: ``group_concat`` of the blobs, kept as bytes by ``CAST … AS BLOB``; PostgreSQL:
+    ``string_agg`` of ``bytea``)."""
     if not windows:
         return []
     ordered = sorted(windows)
@@ -143,11 +144,13 @@ def count_windows(conn: Connection, windows: Sequence[tuple[int, int]],
 def has_pull_requests(conn: Connection, start_ts: int, end_ts: int, repo_ids: list[int] | None) -> bool:
     """Whether the repositories of the DORA deployments with ``deployed_at`` in ``[start_ts, end_ts)`` have PR data
     (a PR with its merge commit known)."""
-    where, args = _dora_deployments(start_ts, end_ts, repo_ids)
-    found = conn.execute(  # from the PRs (few or none) to a deployment of theirs (deployments_by_repo)
-        "SELECT 1 FROM pull_requests p WHERE p.merge_sha IS NOT NULL"
-        f" AND EXISTS (SELECT 1 FROM deployments d WHERE d.repo_id = p.repo_id AND {where}) LIMIT 1",
-        args,
+    scope, scope_args = repo_filter(repo_ids, "r.id")
+    where, args = _dora_deployments(start_ts, end_ts, None)
+    found = conn.execute(  # per repository (a few hundred): a PR of its, and a deployment (deployments_by_repo)
+        f"SELECT 1 FROM repositories r WHERE 1=1{scope}"
+        " AND EXISTS (SELECT 1 FROM pull_requests p WHERE p.repo_id = r.id AND p.merge_sha IS NOT NULL)"
+        f" AND EXISTS (SELECT 1 FROM deployments d WHERE d.repo_id = r.id AND {where}) LIMIT 1",
+        [*scope_args, *args],
     ).fetchone()
     return found is not None
 
