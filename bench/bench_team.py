@@ -3,6 +3,7 @@
     PYTHONPATH=src python bench/bench_team.py                          # 200 repositories × 5,000 commits (1,000,000)
     PYTHONPATH=src python bench/bench_team.py --repos 20 --commits 500 # a quick look
     PYTHONPATH=src python bench/bench_team.py --database-url postgresql://…/postgres   # a server you have
+    PYTHONPATH=src python bench/bench_team.py --reuse postgresql://…/DB [--sqlite org.db]  # get_dora only, on a filled DB
 
 Without ``--database-url`` it starts a PostgreSQL server of its own (initdb + pg_ctl in a temporary directory, as the
 tests do). The repositories are built once with ``git fast-import`` under ``--work`` (default: a folder in the system's
@@ -129,8 +130,9 @@ def ingest(url: str, paths: list[Path], workers: int) -> dict[str, float]:
             "commits_per_second": round(commits / seconds), "workers_used": len({j.worker for j in jobs})}
 
 
-def dora_latency(url: str, calls: int = 30) -> dict[str, float]:
-    """Org-wide get_dora in process: p50/p95 in ms over ``calls`` calls (after one warm-up)."""
+def dora_latency(url: str, calls: int = 30, sqlite: Path | None = None) -> dict[str, float]:
+    """Org-wide get_dora in process: p50/p95 in ms over ``calls`` calls (after one warm-up); on the SQLite store
+    ``sqlite`` instead of the database ``url`` when given."""
     import anyio
 
     from pydantic import SecretStr
@@ -139,7 +141,7 @@ def dora_latency(url: str, calls: int = 30) -> dict[str, float]:
     from engmetrics.config import Settings
     from engmetrics.engine.local import LocalEngine
 
-    engine = LocalEngine(Settings(database_url=SecretStr(url)))
+    engine = LocalEngine(Settings(db=sqlite) if sqlite is not None else Settings(database_url=SecretStr(url)))
     q = DoraQuery(**WINDOW)
     times = []
 
@@ -240,6 +242,28 @@ def throughput(base: str, key: str, repos: int, seconds: float = 20.0, concurren
     return {"requests_per_second": round(ok / seconds, 1), "errors": sum(r[1] for r in results)}
 
 
+def reuse(url: str, sqlite: Path | None) -> None:
+    """Org-wide get_dora on an existing database (and SQLite store): the ``get_dora_org_wide`` part of team.json."""
+    part: dict[str, object] = {"in_process": dora_latency(url)}
+    print("get_dora, org-wide, in process:", part["in_process"], flush=True)
+    api = Api(url, 1)
+    try:
+        part["rest"] = rest_dora_latency(api.base, make_key(url))
+        print("GET /v1/metrics/dora, org-wide:", part["rest"], flush=True)
+    finally:
+        api.close()
+    if sqlite is not None:
+        part["in_process_sqlite"] = dora_latency(url, sqlite=sqlite)
+        print("get_dora, org-wide, in process, SQLite:", part["in_process_sqlite"], flush=True)
+    part["target_p50_ms"] = 100
+    out = HERE / "results" / "team.json"
+    result = json.loads(out.read_text())
+    result["machine"] = {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()}
+    result["get_dora_org_wide"] = part
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(part, indent=2))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repos", type=int, default=200)
@@ -247,11 +271,19 @@ def main() -> None:
     ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "engmetrics-bench-team")
     ap.add_argument("--database-url", help="an existing server's maintenance database (new databases are made on it)")
     ap.add_argument("--seconds", type=float, default=20.0, help="length of each throughput run")
+    ap.add_argument("--reuse", metavar="URL", help="a database a previous run (or `sync-worker`) filled with this "
+                    "organisation: measure only org-wide get_dora on it (in process and through one API worker) and "
+                    "update that part of bench/results/team.json, keeping its ingest and throughput figures")
+    ap.add_argument("--sqlite", type=Path, help="with --reuse: also org-wide get_dora in process on this SQLite store "
+                    "holding the same organisation")
     args = ap.parse_args()
     from datetime import UTC, datetime, timedelta
 
     end = datetime.fromtimestamp(START + args.commits * 3600, UTC)
     WINDOW.update({"from": (end - timedelta(days=90)).strftime("%Y-%m-%d"), "to": end.strftime("%Y-%m-%d")})
+    if args.reuse:
+        reuse(args.reuse, args.sqlite)
+        return
 
     t = time.perf_counter()
     paths = build_repos(args.work, args.repos, args.commits)

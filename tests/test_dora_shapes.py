@@ -148,6 +148,18 @@ def test_lead_time_counts_every_shipped_commit_and_the_pr_view_is_separate(store
     assert both.lead_time.changes == 16 and both.lead_time.value == median(SHOP_LEADS + TOOLS_LEADS)
 
 
+def test_pr_view_is_there_when_only_the_previous_window_shipped_prs(store) -> None:  # type: ignore[no-untyped-def]
+    engine, _ = store
+    # [day 5.5, day 6.5) holds no deployment; the previous day [day 4.5, day 5.5) holds D2 (#12 90 h, #13 36 h). The
+    # repository has PR data over the two windows, so the PR view is given: null now, 63 h before.
+    shop = dora(engine, "shop", day(5.5), day(6.5))
+    assert shop.deployment_frequency.deployments == 0 and shop.deployment_frequency.previous_value is not None
+    pr = shop.lead_time.by_pull_request
+    assert pr is not None and pr.pull_requests == 0 and pr.value is None and pr.previous_value == 63.0
+    # Over the tools repository alone (no PRs) there is none.
+    assert dora(engine, "tools", day(5.5), day(6.5)).lead_time.by_pull_request is None
+
+
 def test_failures_reverts_hotfixes_and_incidents(store) -> None:  # type: ignore[no-untyped-def]
     engine, shas = store
     shop = dora(engine, "shop", day(0), day(30))

@@ -136,4 +136,9 @@ MIGRATIONS: list[list[str]] = [
     [
         "ALTER TABLE deployments ADD COLUMN during_incident INTEGER NOT NULL DEFAULT 0",
     ],
+    # 4: the failed deployments of a DORA window are found without reading the others (a partial index: both
+    # SQLite and PostgreSQL have them).
+    [
+        "CREATE INDEX deployments_failed ON deployments(deployed_at) WHERE failed <> 0",
+    ],
 ]

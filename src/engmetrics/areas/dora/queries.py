@@ -1,54 +1,175 @@
 """Every SQL statement of the DORA area: the events a repository's deployments are derived from and the derived
 rows (`derive`), the deployments of a window with their lead times, PR lead times, and the lists.
 
-Reads return typed records (`DeploymentRecord`, `IncidentRecord`, `CommitGraph`) or the public models.
+Reads return typed records (`DeploymentRecord`, `IncidentRecord`, `CommitGraph`), the deployments of a window as
+columns or already counted by the database (`DeploymentColumns`, `WindowDeployments`), or the public models.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from engmetrics.areas.dora.metrics.failures import DeploymentRecord, IncidentRecord
+from engmetrics.areas.dora.metrics.columns import DeploymentColumns, IntArray, WindowDeployments
+from engmetrics.areas.dora.metrics.failures import DeploymentRecord, FloatArray, IncidentRecord
 from engmetrics.areas.dora.metrics.graph import CommitGraph
 from engmetrics.areas.dora.metrics.figures import PRODUCTION_ENVIRONMENTS
 from engmetrics.errors import NotFound
 from engmetrics.areas.dora.models import Deployment, Incident
 from engmetrics.periods import iso
 from engmetrics.queries import encode_cursor
-from engmetrics.store.db import Store, repo_filter
-from engmetrics.store.connection import Connection, Row
+from engmetrics.store.db import repo_filter
+from engmetrics.store.connection import Connection, Row, dialect_of
 
-_EMPTY = np.empty(0, dtype="<f8")
+_EMPTY: FloatArray = np.empty(0, dtype="<f8")
+_NO_TIMES: IntArray = np.empty(0, dtype=np.int64)
 
 
-def load_deployments(store: Store, start_ts: int, end_ts: int, repo_ids: list[int] | None) -> list[DeploymentRecord]:
-    """Successful production deployments with ``deployed_at`` in ``[start_ts, end_ts)``, lead times in hours."""
-    conn = store.read()
+def _dora_deployments(start_ts: int, end_ts: int, repo_ids: list[int] | None) -> tuple[str, list[Any]]:
+    """The ``WHERE`` clause (over ``deployments d``) of the DORA deployments with ``deployed_at`` in
+    ``[start_ts, end_ts)`` in ``repo_ids`` (None: all), and its parameters."""
     scope, args = repo_filter(repo_ids, "d.repo_id")
     where = "d.deployed_at >= ? AND d.deployed_at < ?" + scope
-    args = [start_ts, end_ts, *args]
     where += f" AND d.status = 'success' AND d.environment IN ({','.join('?' * len(PRODUCTION_ENVIRONMENTS))})"
-    args += sorted(PRODUCTION_ENVIRONMENTS)
+    return where, [start_ts, end_ts, *args, *sorted(PRODUCTION_ENVIRONMENTS)]
+
+
+_FAILED_ONLY = ("d.id", "r.name", "d.sha", "d.environment", "d.status", "d.service", "d.source", "d.tag")
+"""The columns `load_deployment_columns` reads for failed deployments only (NULL for the others)."""
+
+
+def load_deployment_columns(conn: Connection, start_ts: int, end_ts: int,
+                            repo_ids: list[int] | None) -> DeploymentColumns:
+    """Successful production deployments with ``deployed_at`` in ``[start_ts, end_ts)`` as columns (for figures over
+    many buckets): one statement, one row per deployment with only what the figures use (its stored lead times as
+    one float64 array, in hours), the failed ones whole. No PR lead times."""
+    where, args = _dora_deployments(start_ts, end_ts, repo_ids)
     rows = conn.execute(
-        "SELECT d.id, r.name, d.sha, d.deployed_at, d.environment, d.status, d.service, d.source, d.tag,"
-        " d.change_count, d.is_hotfix, d.has_revert, d.failed, d.failure_signal, d.failure_evidence,"
-        " d.recovery_hours, d.lead_times, d.during_incident"
-        f" FROM deployments d JOIN repositories r ON r.id = d.repo_id WHERE {where}",
+        "SELECT d.deployed_at, d.lead_times, d.is_hotfix, d.has_revert, d.during_incident, d.failed, d.failure_signal,"
+        " d.failure_evidence, d.recovery_hours, "
+        + ", ".join(f"CASE WHEN d.failed <> 0 THEN {c} END" for c in _FAILED_ONLY)
+        + f" FROM deployments d JOIN repositories r ON r.id = d.repo_id WHERE {where}",
         args,
     ).fetchall()
-    return [
+    if not rows:
+        return DeploymentColumns(_NO_TIMES, np.empty(0, dtype=np.bool_), _EMPTY, _NO_TIMES)
+    deployed_at, blobs, hotfix, revert, incident, failed, *_ = zip(*rows, strict=True)
+    at = np.array(deployed_at, dtype=np.int64)
+    unplanned = (np.array(hotfix, dtype=np.int64) | np.array(revert, dtype=np.int64) | np.array(incident, dtype=np.int64)) != 0
+    lengths = np.fromiter((0 if b is None else len(b) // 8 for b in blobs), dtype=np.int64, count=len(blobs))
+    leads = np.frombuffer(b"".join(b for b in blobs if b is not None), dtype="<f8")
+    failures = tuple(
         DeploymentRecord(
-            id=r[0], repo=r[1], sha=r[2], deployed_at=r[3], environment=r[4], status=r[5], service=r[6],
-            source=r[7], tag=r[8], lead_times_hours=_EMPTY if r[16] is None else np.frombuffer(r[16], dtype="<f8"),
-            is_hotfix=bool(r[10]), has_revert=bool(r[11]), during_incident=bool(r[17]), failed=bool(r[12]),
-            failure_signal=r[13], failure_evidence=r[14], recovery_hours=r[15],
+            id=r[9], repo=r[10], sha=r[11], deployed_at=r[0], environment=r[12], status=r[13], service=r[14],
+            source=r[15], tag=r[16], lead_times_hours=_EMPTY if r[1] is None else np.frombuffer(r[1], dtype="<f8"),
+            is_hotfix=bool(r[2]), has_revert=bool(r[3]), during_incident=bool(r[4]), failed=True, failure_signal=r[6],
+            failure_evidence=r[7], recovery_hours=r[8],
         )
-        for r in rows
-    ]
+        for r, f in zip(rows, failed, strict=True)
+        if f
+    )
+    return DeploymentColumns(
+        deployed_at=at, unplanned=unplanned, lead_times=leads,
+        lead_deployed_at=np.repeat(at, lengths), failures=failures,
+    )
+
+
+_UTC_DAY = "(d.deployed_at - (d.deployed_at % 86400 + 86400) % 86400) / 86400"
+"""The UTC day of ``d.deployed_at`` (days since 1970, floored also before it: ``%`` and ``/`` truncate on both stores)."""
+
+
+def count_windows(conn: Connection, windows: Sequence[tuple[int, int]],
+                  repo_ids: list[int] | None) -> list[WindowDeployments]:
+    """The DORA deployments of each of the disjoint ``windows`` (``[start_ts, end_ts)``), counted by the database in
+    one statement: one row per window and UTC day with its deployment count, rework count and every stored lead
+    time of those deployments as one float64 array, and one row per failed deployment, whole. With the PR lead times
+    of each window (`pr_lead_times`), or None for every window when the repositories of the deployments in
+    ``[earliest start, latest end)`` have no PR data (`has_pull_requests`). The arrays are concatenated by each
+    store's own aggregate (SQLite: ``group_concat`` of the blobs, kept as bytes by ``CAST … AS BLOB``; PostgreSQL:
+    ``string_agg`` of ``bytea``)."""
+    if not windows:
+        return []
+    ordered = sorted(windows)
+    if any(a[1] > b[0] for a, b in zip(ordered, ordered[1:])):
+        raise ValueError(f"windows overlap: {windows}")
+    lo, hi = min(w[0] for w in windows), max(w[1] for w in windows)
+    where, args = _dora_deployments(lo, hi, repo_ids)
+    which = " ".join(f"WHEN d.deployed_at >= ? AND d.deployed_at < ? THEN {k}" for k in range(len(windows)))
+    leads = (
+        "CAST(group_concat(d.lead_times, '') AS BLOB)" if dialect_of(conn) == "sqlite"
+        else "string_agg(d.lead_times, ''::bytea)"
+    )
+    window_of = f"CASE {which} ELSE -1 END"
+    window_args = [t for w in windows for t in w]
+    rows = conn.execute(
+        # the failed deployments whole (``n`` 0: they are counted below with the others) …
+        f"SELECT {window_of} AS w, {_UTC_DAY} AS utc_day, d.id, 0 AS n, 0 AS unplanned, d.lead_times, d.deployed_at,"
+        " r.name, d.sha, d.environment, d.status, d.service, d.source, d.tag, d.is_hotfix, d.has_revert,"
+        " d.during_incident, d.failure_signal, d.failure_evidence, d.recovery_hours"
+        f" FROM deployments d JOIN repositories r ON r.id = d.repo_id WHERE {where} AND d.failed <> 0"
+        # … and every deployment counted, per window and UTC day
+        f" UNION ALL SELECT {window_of} AS w, {_UTC_DAY} AS utc_day, NULL, count(*),"
+        " sum(CASE WHEN d.is_hotfix <> 0 OR d.has_revert <> 0 OR d.during_incident <> 0 THEN 1 ELSE 0 END),"
+        f" {leads}, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL"
+        f" FROM deployments d WHERE {where} GROUP BY w, utc_day",
+        [*window_args, *args, *window_args, *args],
+    ).fetchall()
+    with_prs = has_pull_requests(conn, lo, hi, repo_ids)
+    counted = []
+    for k, (start_ts, end_ts) in enumerate(windows):
+        mine = [r for r in rows if r[0] == k and r[2] is None]
+        failed = [r for r in rows if r[0] == k and r[2] is not None]
+        counted.append(WindowDeployments(
+            deployments=sum(int(r[3]) for r in mine),
+            days=len({r[1] for r in mine}),
+            unplanned=sum(int(r[4]) for r in mine),
+            lead_times=np.frombuffer(b"".join(r[5] for r in mine if r[5] is not None), dtype="<f8"),
+            failures=tuple(
+                DeploymentRecord(
+                    id=r[2], repo=r[7], sha=r[8], deployed_at=r[6], environment=r[9], status=r[10], service=r[11],
+                    source=r[12], tag=r[13], lead_times_hours=_EMPTY if r[5] is None else np.frombuffer(r[5], dtype="<f8"),
+                    is_hotfix=bool(r[14]), has_revert=bool(r[15]), during_incident=bool(r[16]), failed=True,
+                    failure_signal=r[17], failure_evidence=r[18], recovery_hours=r[19],
+                )
+                for r in failed
+            ),
+            pr_lead_times=pr_lead_times(conn, start_ts, end_ts, repo_ids) if with_prs else None,
+        ))
+    return counted
+
+
+def has_pull_requests(conn: Connection, start_ts: int, end_ts: int, repo_ids: list[int] | None) -> bool:
+    """Whether the repositories of the DORA deployments with ``deployed_at`` in ``[start_ts, end_ts)`` have PR data
+    (a PR with its merge commit known)."""
+    scope, scope_args = repo_filter(repo_ids, "r.id")
+    where, args = _dora_deployments(start_ts, end_ts, None)
+    found = conn.execute(  # per repository (a few hundred): a PR of its, and a deployment (deployments_by_repo)
+        f"SELECT 1 FROM repositories r WHERE 1=1{scope}"
+        " AND EXISTS (SELECT 1 FROM pull_requests p WHERE p.repo_id = r.id AND p.merge_sha IS NOT NULL)"
+        f" AND EXISTS (SELECT 1 FROM deployments d WHERE d.repo_id = r.id AND {where}) LIMIT 1",
+        [*scope_args, *args],
+    ).fetchone()
+    return found is not None
+
+
+def pr_lead_times(conn: Connection, start_ts: int, end_ts: int, repo_ids: list[int] | None) -> FloatArray:
+    """For the DORA deployments with ``deployed_at`` in ``[start_ts, end_ts)``: the hours from each PR's first commit
+    to the deployment that shipped its merge (or squash) commit."""
+    where, args = _dora_deployments(start_ts, end_ts, repo_ids)
+    rows = conn.execute(
+        "SELECT d.deployed_at, p.first_commit_at FROM deployments d"
+        " JOIN deployment_changes dc ON dc.deployment_id = d.id"
+        " JOIN pull_requests p ON p.repo_id = d.repo_id AND p.merge_sha = dc.sha"
+        f" WHERE {where} AND p.first_commit_at IS NOT NULL",
+        args,
+    ).fetchall()
+    if not rows:
+        return _EMPTY
+    deployed_at, first = (np.array(c, dtype=np.int64) for c in zip(*rows, strict=True))
+    return (deployed_at - first) / 3600.0  # as (deployed_at - first) / 3600.0 per row: exact int64, one division
 
 
 def first_commit_time(conn: Connection, repo_ids: list[int] | None) -> int | None:
@@ -58,44 +179,20 @@ def first_commit_time(conn: Connection, repo_ids: list[int] | None) -> int | Non
     return None if value is None else int(value)
 
 
-def pr_lead_times(conn: Connection, records: list[DeploymentRecord]) -> dict[str, list[float]] | None:
-    """{deployment id: hours from each PR's first commit to that deployment} for the PRs whose merge (or
-    squash) commit each deployment shipped; None when the repositories of ``records`` have no PR data."""
-    ids = [r.id for r in records]
-    if not ids:
-        return None
-    repos = sorted({r.repo for r in records})
-    marks = ",".join("?" * len(repos))
-    has_prs = conn.execute(
-        "SELECT 1 FROM pull_requests p JOIN repositories r ON r.id = p.repo_id"
-        f" WHERE r.name IN ({marks}) AND p.merge_sha IS NOT NULL LIMIT 1",
-        repos,
-    ).fetchone()
-    if has_prs is None:
-        return None
-    leads: dict[str, list[float]] = defaultdict(list)
-    for k in range(0, len(ids), 500):
-        chunk = ids[k : k + 500]
-        for dep_id, deployed_at, first in conn.execute(
-            "SELECT dc.deployment_id, d.deployed_at, p.first_commit_at FROM deployment_changes dc"
-            " JOIN deployments d ON d.id = dc.deployment_id"
-            " JOIN pull_requests p ON p.repo_id = d.repo_id AND p.merge_sha = dc.sha"
-            f" WHERE dc.deployment_id IN ({','.join('?' * len(chunk))}) AND p.first_commit_at IS NOT NULL",
-            chunk,
-        ):
-            leads[dep_id].append((deployed_at - first) / 3600.0)
-    return dict(leads)
-
-
-def repos_without_incidents(conn: Connection, records: list[DeploymentRecord]) -> list[str]:
-    """Names of the repositories among ``records`` for which the store holds no incident at all (neither one
-    naming the repository nor one without a repository)."""
+def repos_without_incidents(conn: Connection, start_ts: int, end_ts: int, repo_ids: list[int] | None) -> list[str]:
+    """Names of the repositories with a DORA deployment in ``[start_ts, end_ts)`` (in ``repo_ids``; None: all) for
+    which the store holds no incident at all (neither one naming the repository nor one without a repository)."""
     if conn.execute("SELECT 1 FROM incidents WHERE repo_id IS NULL LIMIT 1").fetchone() is not None:
         return []
-    with_incidents = {
-        r[0] for r in conn.execute("SELECT DISTINCT r.name FROM incidents i JOIN repositories r ON r.id = i.repo_id")
-    }
-    return sorted({r.repo for r in records} - with_incidents)
+    scope, scope_args = repo_filter(repo_ids, "r.id")
+    where, args = _dora_deployments(start_ts, end_ts, None)
+    rows = conn.execute(  # per repository, its first deployment in the window (deployments_by_repo)
+        f"SELECT r.name FROM repositories r WHERE 1=1{scope}"
+        " AND NOT EXISTS (SELECT 1 FROM incidents i WHERE i.repo_id = r.id)"
+        f" AND EXISTS (SELECT 1 FROM deployments d WHERE d.repo_id = r.id AND {where})",
+        [*scope_args, *args],
+    ).fetchall()
+    return sorted(r[0] for r in rows)
 
 
 # ---- lists -----------------------------------------------------------------------------------------------

@@ -40,13 +40,13 @@ class DoraService(AreaService, DoraApi):
         """The report for ``window`` over ``repo_ids`` (None: all), trended against the previous window. Lead time
         is per commit; the pull-request view (`lead_time.by_pull_request`) is over the same deployments."""
         previous = window.previous()
-        records = queries.load_deployments(self.store, previous.start_ts, window.end_ts, repo_ids)
         conn = self.store.read()
-        current = [r for r in records if window.start_ts <= r.deployed_at < window.end_ts]
+        here, before = queries.count_windows(
+            conn, [(window.start_ts, window.end_ts), (previous.start_ts, previous.end_ts)], repo_ids
+        )
         return summarize(
-            records, window, previous, benchmark_year, repo=repo, team=team, tag_pattern=self.settings.tag_pattern,
-            pr_lead_times=queries.pr_lead_times(conn, records),
-            without_incident_data=queries.repos_without_incidents(conn, current),
+            (here, before), window, previous, benchmark_year, repo=repo, team=team, tag_pattern=self.settings.tag_pattern,
+            without_incident_data=queries.repos_without_incidents(conn, window.start_ts, window.end_ts, repo_ids),
         )
 
     async def metric_series(self, buckets: Sequence[Bucket], repo_ids: list[int] | None,
@@ -55,9 +55,10 @@ class DoraService(AreaService, DoraApi):
             wanted = [m for m in metrics if m in DORA_SERIES_METRICS]
             if not buckets or not wanted:
                 return {m: [] for m in wanted}
-            records = queries.load_deployments(self.store, buckets[0].start_ts, buckets[-1].end_ts, repo_ids)
-            first = queries.first_commit_time(self.store.read(), repo_ids)
-            return {m: [dora_value(m, records, b, first is not None and b.end_ts > first) for b in buckets] for m in wanted}
+            conn = self.store.read()
+            columns = queries.load_deployment_columns(conn, buckets[0].start_ts, buckets[-1].end_ts, repo_ids)
+            first = queries.first_commit_time(conn, repo_ids)
+            return {m: [dora_value(m, columns, b, first is not None and b.end_ts > first) for b in buckets] for m in wanted}
 
         return await self.store.run(work)
 

@@ -16,7 +16,7 @@ from engmetrics.filekinds import is_product
 from engmetrics.areas.dora.models import FailureSignal
 
 FloatArray = npt.NDArray[np.float64]
-"""Lead times as stored (float64, hours): what `queries.load_deployments` reads back."""
+"""Lead times as stored (float64, hours): what `queries.load_deployment_columns` reads back."""
 
 HOTFIX_WINDOW_HOURS = 72.0
 PRODUCTION_ENVIRONMENTS = frozenset({"production", "prod"})

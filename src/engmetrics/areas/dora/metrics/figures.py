@@ -36,11 +36,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 import numpy as np
 
 from engmetrics import ratings
+from engmetrics.areas.dora.metrics.columns import DeploymentColumns, WindowDeployments
 from engmetrics.areas.dora.metrics.failures import PRODUCTION_ENVIRONMENTS, DeploymentRecord, FloatArray
 from engmetrics.areas.dora.metrics.tags import DEFAULT_TAG_DESCRIPTION
 from engmetrics.areas.dora.models import (
@@ -83,15 +83,13 @@ class WindowFigures:
     pr_lead_time_prs: int = 0
 
 
-def _positive(values: Iterable[Sequence[float] | FloatArray]) -> FloatArray:
-    """Every value > 0 of ``values``, as one array."""
-    arrays = [np.asarray(v, dtype=np.float64) for v in values]
-    leads = np.concatenate(arrays) if arrays else np.empty(0)
-    return leads[leads > 0]
+def _positive(values: FloatArray) -> FloatArray:
+    """Every value > 0 of ``values``."""
+    return values[values > 0]
 
 
 def window_figures(
-    deployments: Iterable[DeploymentRecord],
+    deployments: Iterable[DeploymentRecord] | DeploymentColumns | WindowDeployments,
     window: Window,
     pr_lead_times: Mapping[str, Sequence[float]] | None = None,
 ) -> WindowFigures:
@@ -99,23 +97,28 @@ def window_figures(
 
     Lead time is always per commit (``lead_times_hours``). ``pr_lead_times`` (deployment id → hours from
     each shipped PR's first commit to that deployment) gives the separate pull-request view; None: no PR data.
+    ``deployments`` may also be their `DeploymentColumns`, or the window's `WindowDeployments` already counted;
+    both carry the PR lead times (``pr_lead_times`` is then not used).
     """
-    start, end = window.start_ts, window.end_ts
-    inside = [d for d in deployments if d.counts and start <= d.deployed_at < end]
-    n = len(inside)
+    if isinstance(deployments, WindowDeployments):
+        here = deployments
+    else:
+        cols = deployments if isinstance(deployments, DeploymentColumns) else DeploymentColumns.of(deployments, pr_lead_times)
+        here = cols.in_window(window.start_ts, window.end_ts)
+    n = here.deployments
     weeks = window.weeks
     if n == 0:
         return WindowFigures(0, None, None, None, None, 0, 0, None, None, 0, 0, None, ())
-    days = {datetime.fromtimestamp(d.deployed_at, UTC).date() for d in inside}
-    leads = _positive(d.lead_times_hours for d in inside)
-    pr_leads = _positive(pr_lead_times.get(d.id, ()) for d in inside) if pr_lead_times is not None else np.empty(0)
-    failed = [d for d in inside if d.failed]
+    days = here.days
+    leads = _positive(here.lead_times)
+    pr_leads = _positive(here.pr_lead_times) if here.pr_lead_times is not None else np.empty(0)
+    failed = here.failures
     recoveries = np.array([d.recovery_hours for d in failed if d.recovery_hours is not None], dtype=float)
-    unplanned = sum(1 for d in inside if d.unplanned)
+    unplanned = here.unplanned
     return WindowFigures(
         deployments=n,
         deploys_per_week=n / weeks if weeks > 0 else None,
-        deployment_days_per_week=len(days) / weeks if weeks > 0 else None,
+        deployment_days_per_week=days / weeks if weeks > 0 else None,
         lead_time_median_hours=float(np.median(leads)) if leads.size else None,
         lead_time_p85_hours=float(np.percentile(leads, 85)) if leads.size else None,
         lead_time_changes=int(leads.size),
@@ -151,7 +154,7 @@ def _window_words(window: Window) -> str:
 
 
 def summarize(
-    deployments: Sequence[DeploymentRecord],
+    deployments: Sequence[DeploymentRecord] | DeploymentColumns | tuple[WindowDeployments, WindowDeployments],
     window: Window,
     previous: Window | None = None,
     benchmark_year: int | None = ratings.DEFAULT_YEAR,
@@ -164,7 +167,9 @@ def summarize(
     without_incident_data: Sequence[str] = (),
 ) -> DoraReport:
     """The `DoraReport` for ``window`` (and the trend against ``previous``, default the window of equal
-    length before it). ``deployments`` must cover both windows; only DORA deployments count.
+    length before it). ``deployments`` (records, or their `DeploymentColumns`, which then carry the PR lead
+    times) must cover both windows; only DORA deployments count. It may also be the two windows' deployments
+    already counted (`WindowDeployments` of ``window`` and of ``previous``, as the store aggregates them).
 
     Deployment frequency (deploys/week) and deployment days per week; lead time median and p85 (hours,
     non-positive dropped, first deployments contribute none); change failure rate (percent) with the
@@ -180,8 +185,13 @@ def summarize(
     """
     year = ratings.check_year(benchmark_year)
     previous = previous or window.previous()
-    cur = window_figures(deployments, window, pr_lead_times)
-    prev = window_figures(deployments, previous, pr_lead_times)
+    if isinstance(deployments, tuple):
+        here, before = deployments
+    else:
+        cols = deployments if isinstance(deployments, DeploymentColumns) else DeploymentColumns.of(deployments, pr_lead_times)
+        here, before = cols.in_window(window.start_ts, window.end_ts), cols.in_window(previous.start_ts, previous.end_ts)
+    cur = window_figures(here, window)
+    prev = window_figures(before, previous)
     out_notes = list(notes)
     if cur.deployments == 0:
         source = (
@@ -239,7 +249,7 @@ def summarize(
             **lead,
             changes=cur.lead_time_changes,
             p85=r2(cur.lead_time_p85_hours),
-            by_pull_request=None if pr_lead_times is None else _pr_lead_time(cur, prev),
+            by_pull_request=None if here.pr_lead_times is None else _pr_lead_time(cur, prev),
         ),
         change_failure_rate=ChangeFailureRate(
             **cfr,

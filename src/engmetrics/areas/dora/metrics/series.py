@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from engmetrics.areas.dora.metrics.columns import DeploymentColumns
 from engmetrics.areas.dora.metrics.failures import DeploymentRecord
 from engmetrics.areas.dora.metrics.figures import window_figures
 from engmetrics.periods import Bucket
@@ -13,8 +14,10 @@ DORA_SERIES_METRICS = ("deployment_frequency", "lead_time", "change_failure_rate
 """The DORA figures that have a series (units: deploys_per_week, hours, percent, hours, percent)."""
 
 
-def dora_value(metric: str, records: Sequence[DeploymentRecord], bucket: Bucket, has_history: bool) -> float | None:
-    """The DORA ``metric`` over one bucket (units as in the module docstring), rounded to 2 decimals."""
+def dora_value(metric: str, records: Sequence[DeploymentRecord] | DeploymentColumns, bucket: Bucket,
+               has_history: bool) -> float | None:
+    """The DORA ``metric`` over one bucket (units as in the module docstring), rounded to 2 decimals; ``records``
+    may be the deployments' `DeploymentColumns` (built once for many buckets)."""
     f = window_figures(records, bucket.window)
     if metric == "deployment_frequency":
         if f.deploys_per_week is None:
