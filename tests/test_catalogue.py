@@ -186,6 +186,10 @@ async def test_open_incident_rate_per_week_per_service(tmp_path) -> None:
 
     _, engine = _repo_engine(tmp_path, build)
     await engine.repos.sync()
+    # No incident recorded for the repository yet: the rate is unknown (null), not a calm 0.
+    unknown = await engine.reports.get_metric_series(MetricSeriesQuery(
+        metric="open_incident_rate", repo="app", from_="2026-03-02", to="2026-03-15"))
+    assert [p.value for p in unknown.series] == [None, None] and unknown.period_average is None
     incidents = [
         {"id": "I1", "title": "a", "started_at": "2026-03-02T01:00:00Z", "repo": "app", "service": "checkout"},
         {"id": "I2", "title": "b", "started_at": "2026-03-04T01:00:00Z", "repo": "app", "service": "checkout"},
@@ -201,6 +205,10 @@ async def test_open_incident_rate_per_week_per_service(tmp_path) -> None:
     # Week 10: 3 incidents ÷ 1 week ÷ 3 services = 1.0; week 11: 1 ÷ 1 ÷ 3 = 0.33.
     assert [p.value for p in series.series] == [1.0, 0.33]
     assert series.unit == "incidents_per_week_per_service" and series.series[1].trend == "improving"
+    # With incident data, weeks without an incident are a measured 0.
+    calm = await engine.reports.get_metric_series(MetricSeriesQuery(
+        metric="open_incident_rate", repo="app", from_="2026-03-16", to="2026-03-29"))
+    assert [p.value for p in calm.series] == [0.0, 0.0]
     engine.store.close()
 
 

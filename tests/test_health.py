@@ -44,6 +44,12 @@ async def test_health_is_the_weighted_scorecard_now_and_before(local_engine, wor
     assert h.changed == [f"{s.metric.replace('_', ' ')}: {by_prev[s.metric]} → {s.status}" for s in card.signals
                          if by_prev.get(s.metric) and s.status and by_prev[s.metric] != s.status]
     assert {s.metric: s.weight for s in h.signals}["change_failure_rate"] == 2.0
+    unknown = [s.metric.replace("_", " ") for s in h.signals if s.status is None and s.weight > 0]
+    counted = [s for s in h.signals if s.status is not None and s.weight > 0]
+    said = [n for n in h.notes if n.startswith("The score rests on")]
+    assert said == ([f"The score rests on {len(counted)} of {len(counted) + len(unknown)} signals: no "
+                     f"{', '.join(unknown)} in the window, so {'it is' if len(unknown) == 1 else 'they are'} left "
+                     "out rather than counted."] if unknown else [])
 
     # Weights are configurable: only the change failure rate counts.
     only = LocalEngine(Settings(db=workspace_copy.db, health_weights={m: 0 for m in WEIGHTS if m != "change_failure_rate"}))
@@ -180,3 +186,30 @@ def test_ai_stability_risk_thresholds() -> None:
     assert ai_stability_risk(30.0, None, 20.0, 10.0) is None  # no previous share
     medium = ai_stability_risk(15.0, 10.0, 14.0, 10.0)
     assert medium is not None and medium.severity == "medium"
+
+
+async def test_health_without_deployments_or_incidents_rests_on_what_it_has(tmp_path) -> None:
+    """A repository with commits but no release tag and no incident: no DORA figure and no incident rate (unknown,
+    not 0), so the score is the weighted mean of the two commit signals alone, and a note says which are left out;
+    with no signal at all the score is null, never a perfect 100."""
+    repo = GitRepo(tmp_path / "plain")
+    now = datetime.now(UTC)
+    for k in range(8):  # 8 commits in the last 30 days, 4 of them touching a test; each adds lines only
+        files = {f"src/m{k}.py": f"x = {k}\n"} | ({f"tests/test_m{k}.py": "def test():\n    pass\n"} if k % 2 else {})
+        repo.commit(files, f"feat: m{k}", when=now - timedelta(days=20 - 2 * k))
+    engine = LocalEngine(Settings(db=tmp_path / "h.db"))
+    engine.register_repository(repo.path)
+    assert not (await engine.repos.sync()).errors
+    h = await engine.health.get_health(HealthQuery(repo="plain", period="last_30_days"))
+    status = {s.metric: s.status for s in h.signals}
+    assert "open_incident_rate" not in status
+    assert [m for m, st in status.items() if st is None] == ["deployment_frequency", "lead_time", "change_failure_rate",
+                                                             "mttr"]
+    known = [s for s in h.signals if s.status is not None]
+    assert sorted(s.metric for s in known) == ["code_churn", "test_touch_ratio"]
+    assert h.score == weighted(h.signals, WEIGHTS) and h.score is not None
+    assert ("The score rests on 2 of 6 signals: no deployment frequency, lead time, change failure rate, mttr in the "
+            "window, so they are left out rather than counted.") in h.notes
+    empty = await engine.health.get_health(HealthQuery(repo="plain", from_="2020-01-01", to="2020-01-31"))
+    assert empty.score is None and empty.status is None
+    engine.store.close()

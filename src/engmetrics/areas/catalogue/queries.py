@@ -101,6 +101,13 @@ def incident_starts(conn: Connection, start: int, end: int, repo_ids: list[int] 
         f"SELECT started_at FROM incidents WHERE started_at >= ? AND started_at < ?{where}", [start, end, *args])]
 
 
+def has_incidents(conn: Connection, repo_ids: list[int] | None) -> bool:
+    """Whether the store holds any incident at all for the scope (ever; incidents of no repository: only
+    unscoped) — without one, an incident rate of 0 would claim a calm nobody measured."""
+    where, args = repo_filter(repo_ids)
+    return conn.execute(f"SELECT 1 FROM incidents WHERE 1=1{where} LIMIT 1", args).fetchone() is not None
+
+
 def service_count(conn: Connection, repo_ids: list[int] | None) -> int:
     """How many services the scope has ever had: each incident's or deployment's service, else its repository."""
     where_i, args_i = repo_filter(repo_ids, "i.repo_id")

@@ -83,6 +83,8 @@ class CatalogueService(AreaService, CatalogueApi):
             elif m == "code_churn":
                 churn = queries.file_churn(conn, start, end, repo_ids)
                 out[m] = [code_churn(churn, b) for b in bks]
+            elif m == "open_incident_rate" and not queries.has_incidents(conn, repo_ids):
+                out[m] = [None] * len(bks)  # no incident data for the scope: unknown, not zero
             elif m == "open_incident_rate":
                 starts = queries.incident_starts(conn, start, end, repo_ids)
                 services = queries.service_count(conn, repo_ids)

@@ -63,11 +63,18 @@ class HealthService(AreaService, HealthApi):
                 changed.append(f"{s.metric.replace('_', ' ')}: {p.status} → {s.status}")
         value = score([(s.status, s.weight) for s in signals])
         previous = score([(s.status, weight_of(s.metric, table)) for s in prev_card.signals])
+        notes = list(now_card.notes)
+        counted = [s for s in signals if s.status is not None and s.weight > 0]
+        unknown = [s.metric.replace("_", " ") for s in signals if s.status is None and s.weight > 0]
+        if value is not None and unknown:
+            notes.append(f"The score rests on {len(counted)} of {len(counted) + len(unknown)} signals: no "
+                         f"{', '.join(unknown)} in the window, so {'it is' if len(unknown) == 1 else 'they are'} "
+                         "left out rather than counted.")
         return HealthReport(
             score=value, status=band(value), previous_score=previous,
             score_change=None if value is None or previous is None else value - previous, signals=signals,
             changed=changed, period=Period.of(window), previous_period=Period.of(prev), repo=now_card.repo,
-            team=q.team, computed_at=iso(utcnow().timestamp()) or "", notes=list(now_card.notes),
+            team=q.team, computed_at=iso(utcnow().timestamp()) or "", notes=notes,
         )
 
     async def get_risk_signals(self, q: RiskQuery) -> RiskReport:
