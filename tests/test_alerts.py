@@ -1,7 +1,8 @@
 """Alerts end to end: a webhook receiver on 127.0.0.1 verifies each signature (HMAC-SHA256 of "<t>.<body>");
 firing → one notification, still firing → none, resolved → one; a receiver answering 500 then 200 gets the retry;
-a receiver that hangs does not block the sync. Secrets stay encrypted; the tools through a real MCP session; REST in
-the Scrums shape."""
+a receiver that hangs does not block the sync. Two processes sharing a store deliver a notification once; a delivery
+whose process died mid-send is sent by another once its claim's lease runs out. Secrets stay encrypted; the tools
+through a real MCP session; REST in the Scrums shape."""
 
 from __future__ import annotations
 
@@ -22,12 +23,15 @@ from pathlib import Path
 import anyio
 import httpx2
 import pytest
+from conftest import Backend
+from cryptography.fernet import Fernet
 from gitrepo import GitRepo
+from pydantic import SecretStr
 from helpers import call, mcp_session
 from test_api import Served
 
 from engmetrics.api.app import API_VERSION, ApiConfig, build_api
-from engmetrics.areas.alerts.models import AlertCreate
+from engmetrics.areas.alerts.models import AlertCreate, AlertRun
 from engmetrics.areas.custom_metrics.models import CustomMetricCreate
 from engmetrics.areas.alerts.secrets import key_file
 from engmetrics.config import Settings
@@ -204,6 +208,91 @@ async def test_a_receiver_that_hangs_does_not_block_the_sync(tmp_path) -> None:
     stuck.close()
     assert stuck.got[0]["valid"]
     engine.store.close()
+
+
+async def _two_processes_with_a_queued_notification(backend: Backend, tmp_path: Path, url: str) -> list[LocalEngine]:
+    """Two engines on one store (two processes of a team server, as far as the store can tell) and a firing alert's
+    notification to ``url`` queued, not sent yet (no background task group)."""
+    repo = GitRepo(tmp_path / "app")
+    repo.commit({"app.py": "x = 1\n"}, "feat: app", when=datetime.now(UTC) - timedelta(days=3))
+    settings = backend.settings(tmp_path / "db.sqlite", alerts_every_seconds=0, alerts_timeout_seconds=60,
+                                alerts_key=SecretStr(Fernet.generate_key().decode()))
+    engines = [LocalEngine(settings), LocalEngine(settings)]
+    engines[0].register_repository(repo.path)
+    await _report(engines[0], tmp_path, covered=5)  # 50% < 60 → breached
+    await engines[0].alerts.create_alert(AlertCreate(
+        metric="test_coverage", condition={"operator": "lt", "threshold": 60}, repo="app",
+        actions=[{"url": url, "secret": SECRET}]))
+    run = await engines[0].alerts.evaluate_alerts()
+    assert [(t.to_state, t.notifications) for t in run.transitions] == [("firing", 1)]
+    return engines
+
+
+def _stored(engine: LocalEngine, sql: str) -> list[tuple[object, ...]]:
+    return [tuple(r) for r in engine.store.read().execute(sql).fetchall()]
+
+
+async def test_two_processes_delivering_at_once_send_a_notification_once(backend: Backend, tmp_path: Path) -> None:
+    """Two processes sharing the store deliver the same queued notification at once: the first claims it and sends
+    it; the second, reading it due while the first's request is still in flight (the receiver holds it), finds it
+    claimed and leaves it. The receiver gets it once; one attempt is logged, the first's; the claim is released."""
+    stuck = Receiver(hang=True)
+    engines = await _two_processes_with_a_queued_notification(backend, tmp_path, stuck.url)
+    runs: dict[int, AlertRun] = {}
+
+    async def deliver(i: int) -> None:
+        runs[i] = await engines[i].alerts.deliver_pending(wait=False)
+
+    try:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(deliver, 0)
+            await _until(lambda: len(stuck.got) == 1, "the first process's request")
+            tg.start_soon(deliver, 1)
+            await _until(lambda: 1 in runs or len(stuck.got) == 2, "the second process's pass")
+            stuck.release.set()
+        assert len(stuck.got) == 1 and stuck.got[0]["valid"] and stuck.got[0]["event"] == "alert.firing"
+        assert (runs[0].delivered, runs[1].delivered) == (1, 0)
+        assert _stored(engines[0], "SELECT transition, status, attempts, claimed_by, claim_until FROM alert_deliveries") \
+            == [("firing", "delivered", 1, None, None)]
+        assert _stored(engines[0], "SELECT attempt, status_code, error FROM alert_delivery_attempts") == [(1, 200, None)]
+    finally:
+        stuck.close()
+        for engine in engines:
+            engine.store.close()
+
+
+async def test_a_delivery_whose_process_died_mid_send_is_sent_once_its_claim_runs_out(backend: Backend,
+                                                                                     tmp_path: Path) -> None:
+    """A process claims a notification and stops mid-send (its task cancelled while the receiver holds the request:
+    it never records an attempt). While its claim's lease lasts another process leaves the delivery; once the lease
+    has run out (the test moves it into the past, as the clock would), that process claims it, sends it and records
+    the attempt as its own (the first try is attempt 1: the dead one recorded none)."""
+    stuck = Receiver(hang=True)
+    engines = await _two_processes_with_a_queued_notification(backend, tmp_path, stuck.url)
+    try:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(engines[0].alerts.deliver_pending)
+            await _until(lambda: len(stuck.got) == 1, "the first process's request")
+            tg.cancel_scope.cancel()  # the first process dies mid-send
+        stuck.release.set()
+        held = _stored(engines[0], "SELECT status, attempts, claimed_by IS NOT NULL, claim_until FROM alert_deliveries")
+        assert [row[:3] for row in held] == [("pending", 0, True)] and int(held[0][3]) > time.time()  # type: ignore[call-overload]
+
+        left = await engines[1].alerts.deliver_pending(wait=False)  # the dead one's lease still lasts: not sent
+        assert (left.delivered, left.pending, len(stuck.got)) == (0, 1, 1)
+
+        with engines[0].store.tx() as conn:  # the lease runs out
+            conn.execute("UPDATE alert_deliveries SET claim_until = ?", (int(time.time()) - 1,))
+        taken = await engines[1].alerts.deliver_pending(wait=False)
+        assert (taken.delivered, taken.pending, len(stuck.got)) == (1, 0, 2)
+        assert stuck.got[1]["valid"] and stuck.got[1]["body"] == stuck.got[0]["body"]
+        assert _stored(engines[0], "SELECT status, attempts, claimed_by, claim_until FROM alert_deliveries") \
+            == [("delivered", 1, None, None)]
+        assert _stored(engines[0], "SELECT attempt, status_code FROM alert_delivery_attempts") == [(1, 200)]
+    finally:
+        stuck.close()
+        for engine in engines:
+            engine.store.close()
 
 
 async def test_change_pct_against_the_previous_window(tmp_path, receiver) -> None:

@@ -545,3 +545,58 @@ def test_an_alert_two_processes_evaluate_at_once_transitions_once(backend: Backe
     assert [(t.from_state, t.to_state) for r in runs for t in r.transitions] == [("ok", "firing")]
     assert stored(url, "SELECT state FROM alerts") == [("firing",)]
     assert stored(url, "SELECT transition, status FROM alert_deliveries") == [("firing", "pending")]
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_a_notification_two_processes_deliver_at_once_is_sent_once(backend: Backend, tmp_path: Path) -> None:
+    """Two processes sharing the store (API workers, sync workers, `serve`, each delivering in the background) read
+    the same queued notification due at the same moment: only the first to claim it sends it; the other finds it
+    claimed and leaves it. The test holds the delivery's row locked until both processes wait on it, so both act from
+    the same read: the receiver gets the notification once and one attempt is logged."""
+    now = int(time.time())
+    repo = synthetic_repo(tmp_path / "app", 60, seed=2, start=now - 70 * 3600, tag_every=10)
+    settings = backend.settings(tmp_path / "unused.db", alerts_key=SecretStr(Fernet.generate_key().decode()),
+                                alerts_every_seconds=0)
+    url = settings.database_url.get_secret_value()
+    engines = [LocalEngine(settings), LocalEngine(settings)]
+    engines[0].register_repository(repo.path)
+    anyio.run(engines[0].repos.sync)
+    receiver = Receiver()
+    anyio.run(engines[0].alerts.create_alert, AlertCreate(
+        metric="deployment_frequency", condition={"operator": "gt", "threshold": 0}, window="30d",
+        actions=[{"url": receiver.url, "secret": SECRET}]))
+    assert [t.to_state for t in anyio.run(engines[0].alerts.evaluate_alerts).transitions] == ["firing"]  # queued, unsent
+
+    def waiting_on_locks(n: int) -> None:
+        with psycopg.connect(url, autocommit=True) as watch:
+            deadline = time.time() + 60
+            while watch.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                                " AND datname = current_database()").fetchone()[0] < n:  # type: ignore[index]
+                assert time.time() < deadline, "the deliveries never reached the delivery's row"
+                time.sleep(0.05)
+
+    runs: list[AlertRun] = []
+
+    async def both() -> None:
+        async def deliver(engine: LocalEngine) -> None:
+            runs.append(await engine.alerts.deliver_pending(wait=False))
+
+        with psycopg.connect(url) as locker:
+            locker.execute("SELECT id FROM alert_deliveries FOR UPDATE")
+            async with anyio.create_task_group() as tg:
+                for engine in engines:
+                    tg.start_soon(deliver, engine)
+                await anyio.to_thread.run_sync(waiting_on_locks, 2)
+                locker.commit()
+
+    try:
+        anyio.run(both)
+        assert len(receiver.got) == 1 and receiver.got[0]["valid"] and receiver.got[0]["event"] == "alert.firing"
+        assert sorted(r.delivered for r in runs) == [0, 1]
+        assert stored(url, "SELECT transition, status, attempts, claimed_by, claim_until FROM alert_deliveries") \
+            == [("firing", "delivered", 1, None, None)]
+        assert stored(url, "SELECT attempt, status_code FROM alert_delivery_attempts") == [(1, 200)]
+    finally:
+        receiver.close()
+        for engine in engines:
+            engine.store.close()

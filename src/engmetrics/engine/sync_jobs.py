@@ -15,17 +15,15 @@ Times are Unix seconds; ``lease_seconds`` is how long a job stays a silent worke
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import threading
 import time
 from dataclasses import dataclass
-from itertools import count
 
 import anyio.to_thread
 
 from engmetrics.engine.local import LocalEngine
 from engmetrics.store import jobs as queries
+from engmetrics.store.claims import claimant_name
 from engmetrics.store.jobs import JobRow, TakenJob
 from engmetrics.store.repos import repository_by_id
 
@@ -33,8 +31,6 @@ log = logging.getLogger(__name__)
 
 LEASE_SECONDS = 60
 """How long a taken job stays its worker's without a renewal (renewed every third of it)."""
-
-_numbers = count(1)
 
 
 @dataclass(frozen=True)
@@ -56,7 +52,7 @@ class SyncWorker:
         self.engine = engine
         self.store = engine.store
         self.lease_seconds = max(1, int(lease_seconds))
-        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{next(_numbers)}"
+        self.name = name or claimant_name()
 
     def enqueue(self, repo_ids: list[int] | None = None) -> int:
         """Queue a sync of each repository (default: those the engine serves); returns how many were queued."""

@@ -3,7 +3,13 @@
 ``alerts.fingerprint`` makes creation idempotent (the same definition is the same alert). The webhook secret is
 stored encrypted in ``actions`` (Fernet, key from ENGMETRICS_ALERTS_KEY or a 0600 key file beside the store), never in clear.
 A delivery is one notification of one transition (firing or resolved); each try is a row of
-``alert_delivery_attempts`` (the delivery log). Times are Unix seconds (UTC).
+``alert_delivery_attempts`` (the delivery log). Times are Unix seconds (UTC). Never edit a released migration:
+append a new one.
+
+Several processes share the deliveries (API workers, sync workers, ``serve`` on one PostgreSQL store): a process sends
+a delivery only after claiming it — ``claimed_by`` its name (``host:pid:n``, `engmetrics.store.claims`) and
+``claim_until`` its lease — and releases the claim when it records the attempt (both NULL again). A claim whose lease
+ran out (its process died mid-send) is claimed again.
 """
 
 from __future__ import annotations
@@ -48,5 +54,9 @@ MIGRATIONS: list[list[str]] = [
             error TEXT,                         -- why it failed (timeout, connection refused…), NULL on success
             PRIMARY KEY (delivery_id, attempt)
         )""",
+    ],
+    [
+        "ALTER TABLE alert_deliveries ADD COLUMN claimed_by TEXT",  # the process sending it now (host:pid:n)
+        "ALTER TABLE alert_deliveries ADD COLUMN claim_until INTEGER",  # its claim's lease (Unix seconds)
     ],
 ]

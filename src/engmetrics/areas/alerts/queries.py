@@ -1,5 +1,9 @@
 """Every SQL statement of the alerts area: alert definitions and their state, webhook deliveries (one per action
-per transition) and the delivery log (one row per attempt). Times are Unix seconds (UTC)."""
+per transition) and the delivery log (one row per attempt). Times are Unix seconds (UTC).
+
+Processes sharing a store never act twice on what one of them read: an evaluation writes its transition only while
+the alert is still in the state it read (`record_evaluation`), and a delivery is sent only by the process that claimed
+it while it was still as `due` read it (`claim`), which alone records its attempt (`record_attempt`)."""
 
 from __future__ import annotations
 
@@ -33,7 +37,8 @@ class AlertRow:
 
 @dataclass(frozen=True)
 class DeliveryRow:
-    """A queued notification: its alert, transition, URL, JSON body, status, attempts so far, next attempt time."""
+    """A queued notification: its alert, transition, URL, JSON body, status, attempts so far, next attempt time, and
+    the lease of the process sending it now (None: no process claims it)."""
 
     id: str
     alert_id: str
@@ -43,6 +48,12 @@ class DeliveryRow:
     status: str
     attempts: int
     next_attempt_at: int
+    claim_until: int | None
+
+
+_DELIVERY_COLUMNS = "id, alert_id, transition, url, payload, status, attempts, next_attempt_at, claim_until"
+_UNCLAIMED = "(claim_until IS NULL OR claim_until < ?)"
+"""No process holds the delivery: never claimed, released, or its claimant's lease ran out before the time given."""
 
 
 def by_fingerprint(conn: Connection, fingerprint: str) -> AlertRow | None:
@@ -108,25 +119,52 @@ def enqueue(conn: Connection, delivery_id: str, alert_id: str, transition: str, 
 
 
 def due(conn: Connection, now: int) -> list[DeliveryRow]:
-    """Pending notifications whose next attempt is due, oldest first."""
+    """Pending notifications whose next attempt is due and that no process holds (unclaimed, or the claim's lease ran
+    out before ``now``), oldest first."""
     return [DeliveryRow(*r) for r in conn.execute(
-        "SELECT id, alert_id, transition, url, payload, status, attempts, next_attempt_at FROM alert_deliveries"
-        " WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY created_at, id", (now,))]
+        f"SELECT {_DELIVERY_COLUMNS} FROM alert_deliveries WHERE status = 'pending' AND next_attempt_at <= ?"
+        f" AND {_UNCLAIMED} ORDER BY created_at, id", (now, now))]
 
 
-def record_attempt(conn: Connection, delivery_id: str, attempt: int, at: int, status_code: int | None,
-                   error: str | None, outcome: str, next_attempt_at: int) -> None:
-    """Log one attempt and move the delivery on: delivered, failed (given up) or pending (retry later)."""
+def pending(conn: Connection) -> list[DeliveryRow]:
+    """Every pending notification (due or not, claimed or not), oldest first."""
+    return [DeliveryRow(*r) for r in conn.execute(
+        f"SELECT {_DELIVERY_COLUMNS} FROM alert_deliveries WHERE status = 'pending' ORDER BY created_at, id")]
+
+
+def claim(conn: Connection, d: DeliveryRow, claimant: str, now: int, lease_until: int) -> bool:
+    """Make delivery ``d`` ``claimant``'s to send, until ``lease_until`` — only while it is still as `due` read it:
+    pending, with the same attempts, held by no process (unclaimed, or the claim's lease ran out before ``now``).
+    False (nothing written) when another process claimed it or recorded an attempt meanwhile: that one sends it.
+
+    Two processes claiming at once: on PostgreSQL the second waits for the first's row lock, then checks the
+    condition again on the row the first wrote and finds it claimed; SQLite runs write transactions one at a time."""
+    cur = conn.execute(
+        "UPDATE alert_deliveries SET claimed_by = ?, claim_until = ?"
+        f" WHERE id = ? AND status = 'pending' AND attempts = ? AND {_UNCLAIMED}",
+        (claimant, lease_until, d.id, d.attempts, now),
+    )
+    return cur.rowcount > 0
+
+
+def record_attempt(conn: Connection, delivery_id: str, claimant: str, attempt: int, at: int, status_code: int | None,
+                   error: str | None, outcome: str, next_attempt_at: int) -> bool:
+    """Log attempt ``attempt`` of the delivery ``claimant`` claimed, move it on — delivered, failed (given up) or
+    pending (retry at ``next_attempt_at``) — and release the claim. False (nothing written) when it is no longer
+    ``claimant``'s: its lease ran out and another process claimed it, or its alert was deleted."""
+    cur = conn.execute(
+        "UPDATE alert_deliveries SET status = ?, attempts = ?, next_attempt_at = ?, claimed_by = NULL,"
+        " claim_until = NULL, delivered_at = CASE WHEN ? = 'delivered' THEN ? ELSE delivered_at END"
+        " WHERE id = ? AND claimed_by = ? AND attempts = ? AND status = 'pending'",
+        (outcome, attempt, next_attempt_at, outcome, at, delivery_id, claimant, attempt - 1),
+    )
+    if cur.rowcount == 0:
+        return False
     conn.execute(
-        "INSERT INTO alert_delivery_attempts (delivery_id, attempt, at, status_code, error) VALUES (?, ?, ?, ?, ?)"
-        " ON CONFLICT (delivery_id, attempt) DO NOTHING",
+        "INSERT INTO alert_delivery_attempts (delivery_id, attempt, at, status_code, error) VALUES (?, ?, ?, ?, ?)",
         (delivery_id, attempt, at, status_code, error),
     )
-    conn.execute(
-        "UPDATE alert_deliveries SET status = ?, attempts = ?, next_attempt_at = ?,"
-        " delivered_at = CASE WHEN ? = 'delivered' THEN ? ELSE delivered_at END WHERE id = ?",
-        (outcome, attempt, next_attempt_at, outcome, at, delivery_id),
-    )
+    return True
 
 
 def delivery_counts(conn: Connection) -> dict[str, int]:

@@ -36,9 +36,12 @@ from engmetrics.areas.context import AreaService, Context
 from engmetrics.areas.custom_metrics.api import CustomMetricsApi
 from engmetrics.errors import InvalidInput, NotFound
 from engmetrics.periods import Bucket, iso, utcnow
+from engmetrics.store.claims import claimant_name
 
 log = logging.getLogger(__name__)
 WINDOW = re.compile(r"^(\d{1,4})([dw])$")
+CLAIMED_POLL_SECONDS = 0.5
+"""How often `deliver_pending(wait=True)` looks whether a delivery another process holds was sent."""
 
 
 def window_days(window: str) -> int:
@@ -49,6 +52,14 @@ def window_days(window: str) -> int:
         raise InvalidInput(f"window {window!r} must be a number of days or weeks ending now, e.g. '7d', '30d', '2w' "
                            "(1 day to 10 years).", param="window")
     return days
+
+
+def _next_try(d: queries.DeliveryRow, now: float) -> float:
+    """When to look at pending delivery ``d`` again (Unix seconds): at its next attempt, or — while another process
+    holds it — in a moment (its claim ends when that process records its attempt, at the latest when its lease runs out)."""
+    if d.claim_until is not None and d.claim_until >= now:
+        return min(now + CLAIMED_POLL_SECONDS, d.claim_until + 1)
+    return d.next_attempt_at
 
 
 def _window_text(days: int) -> str:
@@ -64,6 +75,7 @@ class AlertsService(AreaService, AlertsApi):
         self.custom = custom
         self._fernet: Fernet | None = None
         self._delivering = anyio.Lock()
+        self._claimant = claimant_name()  # this service's name on the deliveries it claims (host:pid:n)
         self._evaluating = anyio.Lock()
 
     @property
@@ -255,13 +267,15 @@ class AlertsService(AreaService, AlertsApi):
             timeout=httpx2.Timeout(self.settings.alerts_timeout_seconds), follow_redirects=False
         ) as client:
             while True:
-                delivered += await send_due(self.store, client, self._secret_of, self.settings.alerts_retry_seconds)
+                delivered += await send_due(self.store, client, self._secret_of, self.settings.alerts_retry_seconds,
+                                            self._claimant, self.settings.alerts_timeout_seconds)
                 if not wait:
                     break
-                pending = await self.store.run(lambda: queries.due(self.store.read(), 2**62))
+                pending = await self.store.run(lambda: queries.pending(self.store.read()))
                 if not pending:
                     break
-                await anyio.sleep(max(0.05, min(d.next_attempt_at for d in pending) - time.time()))
+                now = time.time()
+                await anyio.sleep(max(0.05, min(_next_try(d, now) for d in pending) - now))
         counts = await self.store.run(lambda: queries.delivery_counts(self.store.read()))
         return AlertRun(evaluated=0, transitions=[], delivered=delivered, pending=counts.get("pending", 0),
                         failed=counts.get("failed", 0))
