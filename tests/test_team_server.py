@@ -18,7 +18,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -498,47 +498,58 @@ def test_an_import_and_its_derivation_commit_together(team_store, sample_workspa
         assert stored(url, "SELECT count(*) FROM deployments")[0][0] == before > 0
 
 
+def _two_engines_with_an_alert(backend: Backend, tmp_path: Path, hook: str) -> tuple[str, list[LocalEngine]]:
+    """Two engines (two processes' worth) over one store holding a synced repository (6 release tags in the last 70
+    hours) and an alert on its deployment frequency (> 0 over 30 days: breached) notifying ``hook``."""
+    now = int(time.time())
+    repo = synthetic_repo(tmp_path / "app", 60, seed=2, start=now - 70 * 3600, tag_every=10)
+    settings = backend.settings(tmp_path / "unused.db", alerts_key=SecretStr(Fernet.generate_key().decode()),
+                                alerts_every_seconds=0)
+    engines = [LocalEngine(settings), LocalEngine(settings)]
+    engines[0].register_repository(repo.path)
+    anyio.run(engines[0].repos.sync)
+    anyio.run(engines[0].alerts.create_alert, AlertCreate(
+        metric="deployment_frequency", condition={"operator": "gt", "threshold": 0}, window="30d",
+        actions=[{"url": hook, "secret": SECRET}]))
+    return settings.database_url.get_secret_value(), engines
+
+
+async def _race_on_locked_rows(url: str, lock: str, engines: list[LocalEngine],
+                               act: Callable[[LocalEngine], Awaitable[None]]) -> None:
+    """Run ``act`` for every engine at once while ``lock`` (a SELECT … FOR UPDATE) holds the rows they need, and let
+    go only when every engine waits on them: each acts from the same read, one write after the other."""
+
+    def waiting_on_locks() -> None:
+        with psycopg.connect(url, autocommit=True) as watch:
+            deadline = time.time() + 60
+            while watch.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                                " AND datname = current_database()").fetchone()[0] < len(engines):  # type: ignore[index]
+                assert time.time() < deadline, f"the engines never reached the rows of {lock!r}"
+                time.sleep(0.05)
+
+    with psycopg.connect(url) as locker:
+        locker.execute(lock)
+        async with anyio.create_task_group() as tg:
+            for engine in engines:
+                tg.start_soon(act, engine)
+            await anyio.to_thread.run_sync(waiting_on_locks)
+            locker.commit()
+
+
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 def test_an_alert_two_processes_evaluate_at_once_transitions_once(backend: Backend, tmp_path: Path) -> None:
     """Two processes sharing the store (sync workers syncing two repositories, an org-wide alert) evaluate one alert at
     the same moment: both read it 'ok' and both see it breached, but only the first to write moves it to 'firing' and
     queues its notification; the other finds it moved and leaves it. The test holds the alert's row locked until both
     evaluations wait on it, so they write one after the other from the same stale read."""
-    now = int(time.time())
-    repo = synthetic_repo(tmp_path / "app", 60, seed=2, start=now - 70 * 3600, tag_every=10)
-    settings = backend.settings(tmp_path / "unused.db", alerts_key=SecretStr(Fernet.generate_key().decode()),
-                                alerts_every_seconds=0)
-    url = settings.database_url.get_secret_value()
-    engines = [LocalEngine(settings), LocalEngine(settings)]
-    engines[0].register_repository(repo.path)
-    anyio.run(engines[0].repos.sync)
-    anyio.run(engines[0].alerts.create_alert, AlertCreate(
-        metric="deployment_frequency", condition={"operator": "gt", "threshold": 0}, window="30d",
-        actions=[{"url": "http://127.0.0.1:9/hook", "secret": SECRET}]))  # never sent: no background task group here
-
-    def waiting_on_locks(n: int) -> None:
-        with psycopg.connect(url, autocommit=True) as watch:
-            deadline = time.time() + 60
-            while watch.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                                " AND datname = current_database()").fetchone()[0] < n:  # type: ignore[index]
-                assert time.time() < deadline, "the evaluations never reached the alert's row"
-                time.sleep(0.05)
-
+    # never sent: no background task group here
+    url, engines = _two_engines_with_an_alert(backend, tmp_path, "http://127.0.0.1:9/hook")
     runs: list[AlertRun] = []
 
-    async def both() -> None:
-        async def evaluate(engine: LocalEngine) -> None:
-            runs.append(await engine.alerts.evaluate_alerts())
+    async def evaluate(engine: LocalEngine) -> None:
+        runs.append(await engine.alerts.evaluate_alerts())
 
-        with psycopg.connect(url) as locker:
-            locker.execute("SELECT id FROM alerts FOR UPDATE")
-            async with anyio.create_task_group() as tg:
-                for engine in engines:
-                    tg.start_soon(evaluate, engine)
-                await anyio.to_thread.run_sync(waiting_on_locks, 2)
-                locker.commit()
-
-    anyio.run(both)
+    anyio.run(_race_on_locked_rows, url, "SELECT id FROM alerts FOR UPDATE", engines, evaluate)
     for engine in engines:
         engine.store.close()
     assert sorted(len(r.transitions) for r in runs) == [0, 1]
@@ -553,44 +564,16 @@ def test_a_notification_two_processes_deliver_at_once_is_sent_once(backend: Back
     the same queued notification due at the same moment: only the first to claim it sends it; the other finds it
     claimed and leaves it. The test holds the delivery's row locked until both processes wait on it, so both act from
     the same read: the receiver gets the notification once and one attempt is logged."""
-    now = int(time.time())
-    repo = synthetic_repo(tmp_path / "app", 60, seed=2, start=now - 70 * 3600, tag_every=10)
-    settings = backend.settings(tmp_path / "unused.db", alerts_key=SecretStr(Fernet.generate_key().decode()),
-                                alerts_every_seconds=0)
-    url = settings.database_url.get_secret_value()
-    engines = [LocalEngine(settings), LocalEngine(settings)]
-    engines[0].register_repository(repo.path)
-    anyio.run(engines[0].repos.sync)
     receiver = Receiver()
-    anyio.run(engines[0].alerts.create_alert, AlertCreate(
-        metric="deployment_frequency", condition={"operator": "gt", "threshold": 0}, window="30d",
-        actions=[{"url": receiver.url, "secret": SECRET}]))
+    url, engines = _two_engines_with_an_alert(backend, tmp_path, receiver.url)
     assert [t.to_state for t in anyio.run(engines[0].alerts.evaluate_alerts).transitions] == ["firing"]  # queued, unsent
-
-    def waiting_on_locks(n: int) -> None:
-        with psycopg.connect(url, autocommit=True) as watch:
-            deadline = time.time() + 60
-            while watch.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                                " AND datname = current_database()").fetchone()[0] < n:  # type: ignore[index]
-                assert time.time() < deadline, "the deliveries never reached the delivery's row"
-                time.sleep(0.05)
-
     runs: list[AlertRun] = []
 
-    async def both() -> None:
-        async def deliver(engine: LocalEngine) -> None:
-            runs.append(await engine.alerts.deliver_pending(wait=False))
-
-        with psycopg.connect(url) as locker:
-            locker.execute("SELECT id FROM alert_deliveries FOR UPDATE")
-            async with anyio.create_task_group() as tg:
-                for engine in engines:
-                    tg.start_soon(deliver, engine)
-                await anyio.to_thread.run_sync(waiting_on_locks, 2)
-                locker.commit()
+    async def deliver(engine: LocalEngine) -> None:
+        runs.append(await engine.alerts.deliver_pending(wait=False))
 
     try:
-        anyio.run(both)
+        anyio.run(_race_on_locked_rows, url, "SELECT id FROM alert_deliveries FOR UPDATE", engines, deliver)
         assert len(receiver.got) == 1 and receiver.got[0]["valid"] and receiver.got[0]["event"] == "alert.firing"
         assert sorted(r.delivered for r in runs) == [0, 1]
         assert stored(url, "SELECT transition, status, attempts, claimed_by, claim_until FROM alert_deliveries") \
