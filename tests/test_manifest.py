@@ -47,3 +47,10 @@ def test_every_env_var_read_in_code_is_declared() -> None:
         read |= set(re.findall(r"environ\[\s*[\"']((?:ENGMETRICS|GITHUB)_[A-Z_]+)", path.read_text()))
     missing = read - manifest_env()
     assert not missing, f"server.json lacks {sorted(missing)}"
+
+
+def test_each_setting_is_declared_once_per_package() -> None:
+    for package in MANIFEST["packages"]:
+        names = [v["name"] for v in package.get("environmentVariables", [])]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        assert not twice, f"declared more than once in server.json: {twice}"
