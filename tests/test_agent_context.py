@@ -25,7 +25,7 @@ from engmetrics.engine.local import LocalEngine
 from engmetrics.engine.registry import AREA_INTERFACES
 from engmetrics.errors import InvalidInput
 from engmetrics.operations import collect
-from engmetrics.server.app import build_server
+from engmetrics.server.app import INSTRUCTIONS, build_server
 from engmetrics.server.runtime import Runtime, make_runtime
 from engmetrics.server.schemas import compact_schema
 from engmetrics.server.tools.generate_report import GENERATE_REPORT_TOOL
@@ -249,3 +249,10 @@ async def test_a_tool_of_a_toolset_not_offered_says_how_to_get_it(tmp_path) -> N
             assert "toolset" not in result.content[0].text
     finally:
         engine.store.close()
+
+
+def test_the_instructions_name_every_tool() -> None:
+    """The server's instructions map questions to tools: every tool the code declares is named there (a tool added
+    without a line would be invisible to an agent reading them)."""
+    missing = sorted(t for t in declared_toolsets() if not re.search(rf"\b{t}\b", INSTRUCTIONS))
+    assert not missing, f"not named in engmetrics.server.app.INSTRUCTIONS: {missing}"

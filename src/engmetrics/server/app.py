@@ -72,6 +72,8 @@ get_insights; "how has X moved week by week?" → get_metric_series.
 list_pull_requests, list_stuck_pull_requests; teams → list_teams.
 - "What has <person> been doing?" → get_contributor_summary. Repositories → list_repositories; refresh → sync.
 - "How much of our code is AI-written, is it hurting us?" → get_ai_impact.
+- "How healthy are we? Any risks?" → get_health, get_risk_signals; "tell us when X crosses Y" → create_alert \
+(list_alerts, delete_alert); a team's own metric → create_custom_metric, query_custom_metric, list_custom_metrics.
 A tool named here but not offered belongs to a toolset this server was not started with: tell the user to add it \
 (`--toolsets default,flow` or ENGMETRICS_TOOLSETS; `all` for every tool).
 Windows: pass period (e.g. last_30_days, last_month, ytd) or from/to (ISO dates in UTC, '7d', 'now'). \
