@@ -9,8 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import anyio
 from mcp import Client
 
+from engmetrics.areas.dora.models import DeploymentQuery
 from engmetrics.config import Settings
 from engmetrics.engine.local import LocalEngine
 from engmetrics.server.app import build_server
@@ -133,3 +135,22 @@ def test_a_repository_can_be_named_at_registration(sample_workspace, tmp_path: P
     assert json.loads(proc.stdout)["repos"][0]["repo"] == "storefront"
     repos = json.loads(cli("repos", "--json", db=db).stdout)["repositories"]
     assert [(r["name"], r["path"]) for r in repos] == [("storefront", str(sample_workspace.repo.path.resolve()))]
+
+
+def test_html_report_charts_count_what_dora_counts_on_the_demo(demo_store) -> None:
+    """On the demo (payments-api records failed deploy attempts, status failure): the timeline shows only the
+    successful production deployments, as many as get_dora counts, and its heading says that count."""
+    proc = cli("report", "--format", "html", "--period", "last_90_days", db=demo_store)
+    assert proc.returncode == 0, proc.stderr
+    charts = proc.stdout[proc.stdout.index("<!-- engmetrics charts -->"):]
+    dora = json.loads(cli("dora", "--period", "last_90_days", "--json", db=demo_store).stdout)
+    engine = LocalEngine(Settings(db=demo_store))
+    listed = anyio.run(engine.dora.list_deployments, DeploymentQuery(
+        from_=dora["period"]["from"], to=dora["period"]["to"], environment="production", limit=100))
+    engine.store.close()
+    attempts = [d for d in listed.items if d.status == "failure"]
+    assert attempts, "the demo should hold failed deploy attempts in the window"
+    counted = dora["deployment_frequency"]["deployments"]
+    assert len(listed.items) == counted + len(attempts) < 100
+    assert charts.count('<circle class="deploy') == counted
+    assert f"<h2>Deployments ({counted})</h2>" in charts

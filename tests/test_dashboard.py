@@ -177,6 +177,7 @@ def test_dora_tiles_tier_bands_trends_and_deployments_timeline(browser: Any, dem
     deployments = extra["deployments"]
     failed = [d for d in deployments if d["failed"]]
     assert frame.locator(".timeline circle.deploy").count() == len(deployments) > 5
+    assert extra["deployments_total"] == dora["deployment_frequency"]["deployments"] == len(deployments)
     assert frame.locator(".timeline circle.deploy.failed").count() == len(failed) >= 1
     labels = frame.locator(".timeline .label.why").all_text_contents()
     for d in failed:
@@ -248,6 +249,14 @@ def test_the_html_report_draws_the_same_charts_inline(browser: Any, demo_results
     assert page.locator("svg.timeline circle.deploy.failed").count() == dora["change_failure_rate"]["failed_deployments"]
     labels = " ".join(page.locator("svg.timeline .why").all_text_contents())
     assert all(f["signal"] in labels for f in dora["change_failure_rate"]["failures"])
+    boxes = [b for b in (page.locator("svg.timeline .why").nth(i).bounding_box()
+                         for i in range(page.locator("svg.timeline .why").count())) if b is not None]
+    assert len(boxes) >= 2
+    for i, a in enumerate(boxes):  # as the browser drew them: no label over another
+        for b in boxes[i + 1:]:
+            apart = (a["x"] + a["width"] <= b["x"] or b["x"] + b["width"] <= a["x"]
+                     or a["y"] + a["height"] <= b["y"] or b["y"] + b["height"] <= a["y"])
+            assert apart, (a, b)
     assert [u for u in requests if not u.startswith(("about:", "data:"))] == []
     folder = os.environ.get("ENGMETRICS_SCREENSHOTS")
     if folder:

@@ -378,7 +378,8 @@ class ReportsService(AreaService, ReportsApi):
 
     async def _charts(self, window: Window, repo_ids: list[int] | None, dora: DoraReport, q: ReportRequest) -> str:
         """The HTML report's charts (`engmetrics.areas.reports.metrics.charts`): the DORA tiles with tier bands and
-        weekly trends, and the window's production deployments (at most 100) with the failed ones and why."""
+        weekly trends, and the window's successful production deployments — what DORA counts — (at most 100) with the
+        failed ones and why."""
         bks, values = await self._series(window, repo_ids, DORA_METRICS, "weekly")
         year = dora.benchmark_year
         tiers = {m: t for m in DORA_METRICS if (t := tier_thresholds(m, year)) is not None}
@@ -389,7 +390,7 @@ class ReportsService(AreaService, ReportsApi):
             environment="production"))
         deployments = [TimelineDeployment(to_ts(d.deployed_at), d.tag or (d.sha or d.id)[:8],
                                           why.get(d.id) or (d.failure_signal if d.failed else None))
-                       for d in listed.items]
+                       for d in listed.items if d.status == "success"]  # a failed deploy attempt is no deployment
         return dora_charts_html(dora, [b.label for b in bks], values, tiers, deployments, window.start_ts, window.end_ts)
 
     def _stored(self, report_id: str) -> queries.StoredReport:

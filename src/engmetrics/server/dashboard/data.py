@@ -3,7 +3,8 @@
 
 For the same window and scope as the call: each DORA metric's weekly series (`get_metric_series`, units as in
 get_dora) and its DORA tier thresholds (the best level a value meets, in the metric's unit; null for the last
-level), and the deployments (at most `MAX_DEPLOYMENTS`, newest first) with, for each failed one, the signal that
+level), and the successful production deployments (at most `MAX_DEPLOYMENTS`, newest first; their total is
+get_dora's count) with, for each failed one, the signal that
 marked it and its evidence (an incident id, the reverting commit, the hotfix release) and recovery hours.
 """
 
@@ -44,12 +45,16 @@ def dora_dashboard(rt: Runtime) -> Callable[[dict[str, Any], dict[str, Any]], Aw
             DeploymentQuery(limit=MAX_DEPLOYMENTS, environment="production", **window))
         timeline = []
         for d in deployments.items:
+            if d.status != "success":  # a failed deploy attempt is no deployment (DORA counts successful ones)
+                continue
             failure = why.get(d.id, {})
             timeline.append({
                 "at": d.deployed_at, "repo": d.repo, "tag": d.tag or (d.sha or d.id)[:8], "failed": d.failed,
                 "signal": d.failure_signal, "evidence": failure.get("evidence"),
                 "recovery_hours": failure.get("recovery_hours"),
             })
-        return {"weekly": weekly, "tiers": tiers, "deployments": timeline, "deployments_total": deployments.total}
+        counted = result["deployment_frequency"].get("deployments")
+        total = counted if isinstance(counted, int) else len(timeline)  # what get_dora counted in the window
+        return {"weekly": weekly, "tiers": tiers, "deployments": timeline, "deployments_total": total}
 
     return extra

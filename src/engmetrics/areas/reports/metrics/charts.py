@@ -134,12 +134,36 @@ def sparkline_svg(values: Sequence[float | None], labels: Sequence[str], width: 
     return "".join(parts) + "</svg>"
 
 
+LABEL_CHAR_PX = 5.6
+"""Width of one character of a 10 px label, in px (an estimate: the chart is laid out without a browser)."""
+LABEL_GAP_PX = 8
+
+
+def label_rows(centres: Sequence[float], texts: Sequence[str], width: int) -> list[tuple[float, int]]:
+    """Where each label goes: its centre x (kept inside ``[0, width]``) and its row (0 the top one), each label in
+    the first row where it overlaps no label already placed, in order; new rows as needed."""
+    ends: list[float] = []  # per row, the right edge of its last label
+    placed = []
+    for cx, text in zip(centres, texts, strict=True):
+        half = min(len(text) * LABEL_CHAR_PX / 2, width / 2)
+        x = min(max(cx, half), width - half)
+        row = next((r for r, end in enumerate(ends) if end + LABEL_GAP_PX <= x - half), len(ends))
+        if row == len(ends):
+            ends.append(0.0)
+        ends[row] = x + half
+        placed.append((x, row))
+    return placed
+
+
 def timeline_svg(start: int, end: int, deployments: Sequence[TimelineDeployment], width: int = 640) -> str:
     """The deployments of ``[start, end)`` along a time axis, months marked; failed ones larger, red, and
-    labelled with why."""
-    rows, top = 3, 18
+    labelled with why (labels in as many rows as keep them apart)."""
+    top = 18
     x = _scale(start, end, 0, width, False)
-    failed = [d for d in deployments if d.why is not None]
+    failed = sorted((d for d in deployments if d.why is not None), key=lambda d: d.at)
+    whys = [f"{d.tag}: {d.why}" for d in failed]
+    places = label_rows([x(d.at) for d in failed], whys, width)
+    rows = max((row + 1 for _, row in places), default=1)
     parts = [f'<svg class="timeline" width="{width}" height="{top + 24 + rows * 13}" xmlns="http://www.w3.org/2000/svg">',
              f'<line class="axis" x1="0" x2="{width}" y1="{top}" y2="{top}" stroke="#d7dbe0"/>']
     month = datetime.fromtimestamp(start, UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
@@ -152,13 +176,13 @@ def timeline_svg(start: int, end: int, deployments: Sequence[TimelineDeployment]
         if d.why is None:
             parts.append(f'<circle class="deploy" cx="{x(d.at):.1f}" cy="{top}" r="4" fill="{OK}">'
                          f"<title>{html.escape(d.tag)}</title></circle>")
-    for i, d in enumerate(failed):
+    for d, text, (lx, row) in zip(failed, whys, places, strict=True):
         cx = x(d.at)
-        why = html.escape(f"{d.tag}: {d.why}")
-        y = top + 22 + (i % rows) * 13
+        why = html.escape(text)
+        y = top + 22 + row * 13
         parts.append(f'<circle class="deploy failed" cx="{cx:.1f}" cy="{top}" r="7" fill="{BAD}"><title>{why}</title></circle>'
                      f'<line x1="{cx:.1f}" x2="{cx:.1f}" y1="{top + 7}" y2="{y - 9}" stroke="#d7dbe0"/>'
-                     f'<text class="label why" x="{min(max(cx, 40), width - 40):.1f}" y="{y}" font-size="10" '
+                     f'<text class="label why" x="{lx:.1f}" y="{y}" font-size="10" '
                      f'fill="#1b1f24" text-anchor="middle">{why}</text>')
     return "".join(parts) + "</svg>"
 
@@ -185,5 +209,6 @@ def dora_charts_html(dora: DoraReport, weeks: Sequence[str], weekly: Mapping[str
             f'font-size:11px;">{rating}</span><span style="font-size:12px;color:{MUTED};">{trend}</span></div>'
             f"{band}{spark}</div>"
         )
+    counted = dora.deployment_frequency.deployments  # what DORA counted; the timeline shows at most a page of them
     return (f"{CHARTS_START}\n<section class=\"charts\">\n<div class=\"tiles\">{''.join(tiles)}</div>\n"
-            f"<h2>Deployments ({len(deployments)})</h2>\n{timeline_svg(start, end, deployments)}\n</section>\n{CHARTS_END}")
+            f"<h2>Deployments ({len(deployments) if counted is None else counted})</h2>\n{timeline_svg(start, end, deployments)}\n</section>\n{CHARTS_END}")
